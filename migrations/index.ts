@@ -1,0 +1,4 @@
+import { CreateSchema1764200000000 } from './1764200000000-CreateSchema';
+
+/** The one chain of migrations, in order, for both the embedded database and a PostgreSQL server. */
+export const migrations = [CreateSchema1764200000000];

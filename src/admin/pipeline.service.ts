@@ -1,0 +1,71 @@
+import { Inject, Injectable, Logger, type OnApplicationBootstrap } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
+import { APP_CONFIG } from '../kernel/config/config.module';
+import { type AppConfig } from '../kernel/config/config';
+import { Clock } from '../kernel/clock/clock';
+import { previousWeek, weekContaining, type Week } from '../kernel/clock/week';
+import { scheduleStage } from '../kernel/jobs/cron-jobs';
+import { JobRunner } from '../kernel/jobs/job-runner';
+import { SourcesService } from '../sources/sources.service';
+import { NarrativesService } from '../narratives/narratives.service';
+import { IssuesService } from '../issues/issues.service';
+import { DeliveryService } from '../delivery/delivery.service';
+
+/**
+ * The pipeline's stages as scheduled jobs (crons from config, each run once across instances), plus a
+ * one-shot run of every stage used at first boot and by tests.
+ */
+@Injectable()
+export class PipelineService implements OnApplicationBootstrap {
+  private readonly logger = new Logger(PipelineService.name);
+
+  constructor(
+    private readonly sources: SourcesService,
+    private readonly narratives: NarrativesService,
+    private readonly issues: IssuesService,
+    private readonly delivery: DeliveryService,
+    private readonly runner: JobRunner,
+    private readonly registry: SchedulerRegistry,
+    private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (!this.config.schedule.enabled) return;
+    const s = this.config.schedule;
+    scheduleStage({ registry: this.registry, runner: this.runner, name: 'poll-sources', cron: s.pollSources, run: () => this.sources.pollAll() });
+    scheduleStage({ registry: this.registry, runner: this.runner, name: 'build-narratives', cron: s.buildNarratives, run: () => this.buildRecentWeeks() });
+    scheduleStage({ registry: this.registry, runner: this.runner, name: 'assemble-issue', cron: s.assembleIssue, run: () => this.issues.assemble(previousWeek(weekContaining(this.clock.now()))) });
+    scheduleStage({ registry: this.registry, runner: this.runner, name: 'deliver', cron: s.deliver, run: () => this.delivery.run() });
+  }
+
+  /** This week and last week (late posts still reach last week's storylines before Monday's issue). */
+  private async buildRecentWeeks(): Promise<void> {
+    const current = weekContaining(this.clock.now());
+    await this.narratives.build(previousWeek(current));
+    await this.narratives.build(current);
+  }
+
+  /**
+   * Runs every stage once for the week of the newest record (the bundled demo week on a fresh install):
+   * poll, cluster and write, assemble the issue, approve it if asked, deliver it.
+   */
+  async runOnce(options: { approve: boolean }): Promise<{ week: Week | null; issueNumber: number | null }> {
+    const outcome = await this.runner.runExclusive('pipeline-once', 30 * 60_000, async () => {
+      const polls = await this.sources.pollAll();
+      this.logger.log(`polled ${polls.length} sources: ${polls.reduce((n, p) => n + p.new, 0)} new records, ${polls.filter((p) => !p.ok).length} failed`);
+      const latest = await this.sources.latestRecordAt();
+      if (!latest) return { week: null, issueNumber: null };
+      const week = weekContaining(latest);
+      const built = await this.narratives.build(week);
+      this.logger.log(`narratives: ${built.map((b) => `${b.beat} ${b.written} written/${b.held} held/${b.failed} failed of ${b.storylines} storylines`).join('; ')}`);
+      const issue = await this.issues.assemble(week);
+      if (!issue) return { week, issueNumber: null };
+      if (options.approve) await this.issues.approve(issue.id);
+      const delivered = await this.delivery.run();
+      this.logger.log(`delivery: ${delivered.sendsStarted} sends started, ${delivered.batchesSent} batches sent, ${delivered.batchesFailed} failed`);
+      return { week, issueNumber: issue.number };
+    });
+    return outcome.ran ? outcome.result : { week: null, issueNumber: null };
+  }
+}

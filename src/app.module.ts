@@ -1,0 +1,42 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { ScheduleModule } from '@nestjs/schedule';
+import { migrations } from '../migrations';
+import { AdminModule } from './admin/admin.module';
+import { entities } from './entities';
+import { DeliveryModule } from './delivery/delivery.module';
+import { FeedsModule } from './feeds/feeds.module';
+import { IssuesModule } from './issues/issues.module';
+import { type AppConfig } from './kernel/config/config';
+import { ConfigModule } from './kernel/config/config.module';
+import { DatabaseModule } from './kernel/database/database.module';
+import { DomainErrorFilter } from './kernel/errors/domain-error.filter';
+import { HealthController } from './kernel/health.controller';
+import { KernelModule } from './kernel/kernel.module';
+import { NarrativesModule } from './narratives/narratives.module';
+import { SourcesModule } from './sources/sources.module';
+import { SubscribersModule } from './subscribers/subscribers.module';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        DatabaseModule.forRoot({ entities, migrations }),
+        ScheduleModule.forRoot(),
+        KernelModule,
+        SourcesModule,
+        NarrativesModule,
+        IssuesModule,
+        SubscribersModule,
+        DeliveryModule,
+        FeedsModule,
+        AdminModule,
+      ],
+      controllers: [HealthController],
+      providers: [{ provide: APP_FILTER, useClass: DomainErrorFilter }],
+    };
+  }
+}

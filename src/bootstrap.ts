@@ -1,0 +1,33 @@
+import { type INestApplication, Logger } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { type NestExpressApplication } from '@nestjs/platform-express';
+import { AdminModule } from './admin/admin.module';
+import { DemoSeeder } from './admin/demo-seeder';
+import { PipelineService } from './admin/pipeline.service';
+import { AppModule } from './app.module';
+import { type AppConfig } from './kernel/config/config';
+
+/** Builds the Nest application (not yet listening). Used by main.ts and the e2e tests. */
+export async function createApp(config: AppConfig, options: { logger?: false | Array<'log' | 'error' | 'warn' | 'debug'> } = {}): Promise<NestExpressApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
+    logger: options.logger ?? ['log', 'error', 'warn'],
+    bodyParser: true,
+  });
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.enableShutdownHooks();
+  return app;
+}
+
+/** On an empty database with DEMO on: load the bundled demo week and run the whole pipeline once. */
+export async function runDemoIfEmpty(app: INestApplication, config: AppConfig): Promise<boolean> {
+  if (!config.demo) return false;
+  const seeder = app.select(AdminModule).get(DemoSeeder);
+  if (!(await seeder.isEmpty())) return false;
+  const logger = new Logger('Demo');
+  logger.log('empty database: loading the bundled demo week and running the pipeline once');
+  await seeder.seed();
+  const result = await app.select(AdminModule).get(PipelineService).runOnce({ approve: true });
+  logger.log(result.issueNumber ? `demo issue #${result.issueNumber} assembled, approved and delivered` : 'the demo produced no issue');
+  return true;
+}

@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { IssuesModule } from '../issues/issues.module';
+import { SubscribersModule } from '../subscribers/subscribers.module';
+import { DeliveryRepository } from './delivery.repository';
+import { DeliveryService } from './delivery.service';
+
+@Module({
+  imports: [IssuesModule, SubscribersModule],
+  providers: [DeliveryService, DeliveryRepository],
+  exports: [DeliveryService],
+})
+export class DeliveryModule {}

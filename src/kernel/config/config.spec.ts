@@ -1,0 +1,32 @@
+import { ConfigError, loadConfig } from './config';
+
+describe('loadConfig', () => {
+  it('boots with no variables at all: embedded database, outbox, offline writer', () => {
+    const config = loadConfig({});
+    expect(config.database.url).toBeUndefined();
+    expect(config.email.resend).toBeUndefined();
+    expect(config.anthropic.apiKey).toBeUndefined();
+    expect(config.server.publicUrl).toBe('http://localhost:3000');
+    expect(config.email.outboxDir).toMatch(/data\/outbox$/);
+  });
+
+  it('treats empty strings as unset', () => {
+    expect(loadConfig({ RESEND_API_KEY: '', DATABASE_URL: '' }).email.resend).toBeUndefined();
+  });
+
+  it.each([
+    ['PORT', 'eighty', /PORT="eighty": expected/],
+    ['DATABASE_URL', 'mysql://x', /DATABASE_URL="mysql:\/\/x": expected a postgres:\/\//],
+    ['RESEND_API_KEY', 'abc', /RESEND_API_KEY="abc": expected a Resend API key starting with re_/],
+    ['PUBLIC_URL', 'ftp://x.example', /PUBLIC_URL=.*expected an http/],
+    ['CRON_DELIVER', 'every minute', /CRON_DELIVER=.*cron expression/],
+    ['DELIVERY_BATCH_SIZE', '500', /DELIVERY_BATCH_SIZE="500"/],
+  ])('rejects a bad %s with a message naming it', (name, value, message) => {
+    expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
+    expect(() => loadConfig({ [name]: value })).toThrow(message);
+  });
+
+  it('strips a trailing slash from PUBLIC_URL', () => {
+    expect(loadConfig({ PUBLIC_URL: 'https://news.example.com/' }).server.publicUrl).toBe('https://news.example.com');
+  });
+});

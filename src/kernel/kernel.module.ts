@@ -1,0 +1,46 @@
+import { Global, Logger, Module } from '@nestjs/common';
+import { APP_CONFIG } from './config/config.module';
+import { type AppConfig } from './config/config';
+import { Clock, SystemClock } from './clock/clock';
+import { EmailSender } from './email/email-sender.port';
+import { OutboxEmailSender } from './email/outbox-email-sender.adapter';
+import { ResendEmailSender } from './email/resend-email-sender.adapter';
+import { NarrativeWriter } from './llm/narrative-writer.port';
+import { AnthropicNarrativeWriter } from './llm/anthropic-narrative-writer.adapter';
+import { OfflineNarrativeWriter } from './llm/offline-narrative-writer.adapter';
+import { JobRunner } from './jobs/job-runner';
+import { SigningKey } from './secrets/signing-key';
+import { EmailTemplates } from './templates/email-templates';
+
+/** Ports to the outside world, chosen by config (never by NODE_ENV); tests override them or point them at fakes. */
+@Global()
+@Module({
+  providers: [
+    { provide: Clock, useClass: SystemClock },
+    {
+      provide: EmailSender,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig): EmailSender => {
+        const { resend, outboxDir, ratePerSecond } = config.email;
+        if (resend) return new ResendEmailSender({ apiKey: resend.apiKey, baseUrl: resend.baseUrl, ratePerSecond });
+        new Logger('Email').log(`no RESEND_API_KEY: emails are written to ${outboxDir}`);
+        return new OutboxEmailSender(outboxDir);
+      },
+    },
+    {
+      provide: NarrativeWriter,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig): NarrativeWriter => {
+        const { apiKey, baseUrl, model, maxRetries } = config.anthropic;
+        if (apiKey) return new AnthropicNarrativeWriter({ apiKey, baseUrl, model, maxRetries });
+        new Logger('Narratives').log('no ANTHROPIC_API_KEY: narratives are offline drafts composed from the records');
+        return new OfflineNarrativeWriter();
+      },
+    },
+    JobRunner,
+    SigningKey,
+    { provide: EmailTemplates, useFactory: () => new EmailTemplates() },
+  ],
+  exports: [Clock, EmailSender, NarrativeWriter, JobRunner, SigningKey, EmailTemplates],
+})
+export class KernelModule {}

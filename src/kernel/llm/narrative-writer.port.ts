@@ -1,0 +1,48 @@
+/** One discourse record handed to a writer as a quoted source document. */
+export interface WriterDocument {
+  platform: string;
+  author: string;
+  title: string;
+  text: string;
+  url: string;
+  publishedAt: Date;
+}
+
+export interface NarrativeBrief {
+  beat: { name: string; description: string };
+  /** A few words naming the storyline (its top terms). */
+  topic: string;
+  documents: WriterDocument[];
+}
+
+/** A run of text and the documents (indices into `brief.documents`) that support it. */
+export interface DraftSegment {
+  text: string;
+  sources: number[];
+}
+
+export interface NarrativeDraft {
+  headline: string;
+  dek: string;
+  /** Paragraphs, each a list of segments; citation markers are added by the narratives module. */
+  paragraphs: DraftSegment[][];
+  writer: 'claude' | 'offline';
+  model: string | null;
+  usage: { inputTokens: number; outputTokens: number; cacheReadTokens: number; cacheWriteTokens: number } | null;
+}
+
+export class WriterError extends Error {
+  constructor(
+    message: string,
+    readonly retryable: boolean,
+  ) {
+    super(message);
+    this.name = 'WriterError';
+  }
+}
+
+/** Writes one narrative from a storyline's records. Implementations: Claude, and an offline composer. */
+export abstract class NarrativeWriter {
+  abstract readonly name: 'claude' | 'offline';
+  abstract write(brief: NarrativeBrief): Promise<NarrativeDraft>;
+}

@@ -1,0 +1,129 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, In, type EntityManager } from 'typeorm';
+import { Beat } from './beat.entity';
+import { Storyline, StorylineRecord } from './storyline.entity';
+import { Narrative, NarrativeCitation, NarrativeStatus, NarrativeVersion } from './narrative.entity';
+import { type Cluster } from './storyline-clusterer';
+
+export type BeatDefinition = Pick<Beat, 'slug' | 'name' | 'description' | 'keywords'>;
+
+/** The only place that builds queries for beats, storylines and narratives. */
+@Injectable()
+export class NarrativesRepository {
+  constructor(private readonly dataSource: DataSource) {}
+
+  async upsertBeats(beats: BeatDefinition[]): Promise<void> {
+    if (beats.length) await this.dataSource.getRepository(Beat).upsert(beats, { conflictPaths: ['slug'] });
+  }
+
+  listBeats(): Promise<Beat[]> {
+    return this.dataSource.getRepository(Beat).find({ order: { name: 'ASC' } });
+  }
+
+  /**
+   * Replaces the storylines of one beat and week with a fresh clustering, in one transaction. A storyline keeps
+   * its row (and so its narrative) when its key survives; vanished storylines go unless a narrative holds them.
+   */
+  async replaceStorylines(beatId: string, window: { start: Date; end: Date }, clusters: Cluster[]): Promise<Storyline[]> {
+    return this.dataSource.transaction(async (m) => {
+      const repo = m.getRepository(Storyline);
+      const existing = await repo.findBy({ beatId, windowStart: window.start });
+      const byKey = new Map(existing.map((s) => [s.key, s]));
+      const keep = new Set(clusters.map((c) => c.key));
+      const stale = existing.filter((s) => !keep.has(s.key)).map((s) => s.id);
+      if (stale.length) {
+        const held = new Set((await m.getRepository(Narrative).findBy({ storylineId: In(stale) })).map((n) => n.storylineId));
+        const removable = stale.filter((id) => !held.has(id));
+        if (removable.length) await repo.delete({ id: In(removable) });
+      }
+      const saved: Storyline[] = [];
+      for (const cluster of clusters) {
+        const storyline = byKey.get(cluster.key) ?? repo.create({ beatId, windowStart: window.start, windowEnd: window.end, key: cluster.key, lastWriteError: null, lastWriteErrorAt: null });
+        Object.assign(storyline, { label: cluster.label, recordCount: cluster.recordIds.length, platformCount: cluster.platformCount, score: cluster.score, membershipHash: cluster.membershipHash });
+        const row = await repo.save(storyline);
+        await m.getRepository(StorylineRecord).delete({ storylineId: row.id });
+        await m.getRepository(StorylineRecord).insert(cluster.recordIds.map((recordId) => ({ storylineId: row.id, recordId })));
+        saved.push(row);
+      }
+      return saved;
+    });
+  }
+
+  topStorylines(beatId: string, windowStart: Date, limit: number): Promise<Storyline[]> {
+    return this.dataSource.getRepository(Storyline).find({ where: { beatId, windowStart }, order: { score: 'DESC', key: 'ASC' }, take: limit });
+  }
+
+  async storylineRecordIds(storylineId: string): Promise<string[]> {
+    const rows = await this.dataSource.getRepository(StorylineRecord).findBy({ storylineId });
+    return rows.map((r) => r.recordId);
+  }
+
+  recordWriteError(storylineId: string, error: string | null, at: Date): Promise<unknown> {
+    return this.dataSource.getRepository(Storyline).update({ id: storylineId }, { lastWriteError: error, lastWriteErrorAt: error ? at : null });
+  }
+
+  narrativeForStoryline(storylineId: string): Promise<Narrative | null> {
+    return this.dataSource.getRepository(Narrative).findOneBy({ storylineId });
+  }
+
+  slugTaken(slug: string): Promise<boolean> {
+    return this.dataSource.getRepository(Narrative).existsBy({ slug });
+  }
+
+  /** Saves a narrative, its new version and its citations atomically. */
+  saveNarrative(input: { narrative: Narrative; usage: Record<string, number> | null; citations: Map<number, string> }): Promise<Narrative> {
+    return this.dataSource.transaction(async (m: EntityManager) => {
+      const narrative = await m.getRepository(Narrative).save(input.narrative);
+      const { headline, dek, paragraphs, writer, model, fidelity, version } = narrative;
+      await m.getRepository(NarrativeVersion).insert({ narrativeId: narrative.id, version, headline, dek, paragraphs, writer, model, fidelity, usage: input.usage });
+      await m.getRepository(NarrativeCitation).delete({ narrativeId: narrative.id });
+      await m.getRepository(NarrativeCitation).insert([...input.citations].map(([number, recordId]) => ({ narrativeId: narrative.id, number, recordId })));
+      return narrative;
+    });
+  }
+
+  newNarrative(): Narrative {
+    return this.dataSource.getRepository(Narrative).create();
+  }
+
+  published(options: { limit: number; beatId?: string }): Promise<Narrative[]> {
+    return this.dataSource.getRepository(Narrative).find({
+      where: { status: NarrativeStatus.Published, ...(options.beatId ? { beatId: options.beatId } : {}) },
+      order: { publishedAt: 'DESC', slug: 'ASC' },
+      take: options.limit,
+    });
+  }
+
+  bySlug(slug: string): Promise<Narrative | null> {
+    return this.dataSource.getRepository(Narrative).findOneBy({ slug });
+  }
+
+  byIds(ids: string[]): Promise<Narrative[]> {
+    return ids.length ? this.dataSource.getRepository(Narrative).findBy({ id: In(ids) }) : Promise.resolve([]);
+  }
+
+  citations(narrativeIds: string[]): Promise<NarrativeCitation[]> {
+    return narrativeIds.length
+      ? this.dataSource.getRepository(NarrativeCitation).find({ where: { narrativeId: In(narrativeIds) }, order: { number: 'ASC' } })
+      : Promise.resolve([]);
+  }
+
+  /** Published narratives of a week's storylines, best storylines first, per beat. */
+  async publishedInWeek(windowStart: Date): Promise<Array<Narrative & { score: number }>> {
+    const rows = await this.dataSource
+      .getRepository(Narrative)
+      .createQueryBuilder('n')
+      .innerJoin(Storyline, 's', 's.id = n.storyline_id')
+      .addSelect('s.score', 'score')
+      .where('s.window_start = :windowStart', { windowStart })
+      .andWhere('n.status = :status', { status: NarrativeStatus.Published })
+      .orderBy('s.score', 'DESC')
+      .addOrderBy('n.slug', 'ASC')
+      .getRawAndEntities();
+    return rows.entities.map((n, i) => Object.assign(n, { score: Number(rows.raw[i].score) }));
+  }
+
+  count(): Promise<number> {
+    return this.dataSource.getRepository(Narrative).count();
+  }
+}

@@ -1,0 +1,187 @@
+import { parseFeed } from 'feedsmith';
+import { convert } from 'html-to-text';
+
+/** One item of a feed, normalised across RSS 0.9x/1.0/2.0, Atom 1.0 and JSON Feed 1.0/1.1. */
+export interface ParsedItem {
+  externalId: string;
+  url: string;
+  title: string;
+  author: string;
+  text: string;
+  publishedAt: Date;
+}
+
+/** A feed item we could not use, and why (counted on the poll, never fatal for the other items). */
+export interface RejectedItem {
+  index: number;
+  reason: string;
+}
+
+export interface ParsedFeed {
+  format: 'rss' | 'atom' | 'rdf' | 'json';
+  title: string;
+  items: ParsedItem[];
+  rejected: RejectedItem[];
+}
+
+export class FeedParseError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'FeedParseError';
+  }
+}
+
+const MAX_TEXT = 8_000;
+
+/** Plain text from feed HTML: links keep their text only, no images, whitespace collapsed. */
+export function htmlToText(html: string): string {
+  if (!html) return '';
+  const text = convert(html, {
+    wordwrap: false,
+    selectors: [
+      { selector: 'a', options: { ignoreHref: true } },
+      { selector: 'img', format: 'skip' },
+      { selector: 'h1', options: { uppercase: false } },
+      { selector: 'h2', options: { uppercase: false } },
+      { selector: 'h3', options: { uppercase: false } },
+      { selector: 'table', format: 'dataTable' },
+    ],
+  });
+  return text.replace(/[ \t]+/g, ' ').replace(/\n{3,}/g, '\n\n').trim().slice(0, MAX_TEXT);
+}
+
+/** Titles and names are text, not HTML: `<Larchmont>` in a title is kept as written. */
+function plain(value: unknown): string {
+  if (typeof value === 'string') return value.replace(/\s+/g, ' ').trim();
+  if (value && typeof value === 'object' && 'value' in value) return plain((value as { value: unknown }).value);
+  return '';
+}
+
+function parseDate(...candidates: unknown[]): Date | null {
+  for (const candidate of candidates) {
+    if (typeof candidate !== 'string' || !candidate.trim()) continue;
+    const date = new Date(candidate.trim());
+    if (!Number.isNaN(date.getTime())) return date;
+  }
+  return null;
+}
+
+interface Draft {
+  id?: string;
+  url?: string;
+  title?: string;
+  author?: string;
+  html?: string;
+  date: Date | null;
+}
+
+/**
+ * Parses a feed document (XML text or JSON text) with feedsmith and normalises its items. Throws
+ * FeedParseError with a clear message for a document that is not a feed or is malformed.
+ */
+export function parseFeedDocument(body: string, baseUrl?: string): ParsedFeed {
+  const trimmed = body.replace(/^\uFEFF/, '').trim();
+  if (!trimmed) throw new FeedParseError('the document is empty');
+  let input: string | object = trimmed;
+  if (trimmed.startsWith('{')) {
+    try {
+      input = JSON.parse(trimmed) as object;
+    } catch (error) {
+      throw new FeedParseError(`not valid JSON: ${(error as Error).message}`);
+    }
+  }
+  let result: ReturnType<typeof parseFeed>;
+  try {
+    result = parseFeed(input);
+  } catch (error) {
+    const name = (error as Error).name;
+    const reason = name === 'DetectError' ? 'not an RSS, Atom, RDF or JSON feed' : (error as Error).message;
+    throw new FeedParseError(`${reason}`);
+  }
+
+  let drafts: Draft[];
+  let title: string;
+  switch (result.format) {
+    case 'rss':
+    case 'rdf': {
+      const feed = result.feed as { title?: unknown; items?: Array<Record<string, any>> };
+      title = plain(feed.title);
+      drafts = (feed.items ?? []).map((item) => ({
+        id: item.guid?.value ?? item.rdf?.about ?? item.link,
+        url: item.link ?? (item.guid?.isPermaLink !== false ? item.guid?.value : undefined),
+        title: item.title,
+        author: item.dc?.creators?.[0] ?? item.dc?.creator ?? item.authors?.[0] ?? item.author,
+        html: item.content?.encoded ?? item.description,
+        date: parseDate(item.pubDate, item.dc?.dates?.[0], item.dc?.date, item.atom?.updated),
+      }));
+      break;
+    }
+    case 'atom': {
+      const feed = result.feed as { title?: unknown; entries?: Array<Record<string, any>> };
+      title = plain(feed.title);
+      drafts = (feed.entries ?? []).map((entry) => {
+        const links = (entry.links ?? []) as Array<{ href?: string; rel?: string }>;
+        const link = links.find((l) => !l.rel || l.rel === 'alternate') ?? links[0];
+        return {
+          id: entry.id,
+          url: link?.href,
+          title: typeof entry.title === 'string' ? entry.title : entry.title?.value,
+          author: entry.authors?.[0]?.name,
+          html: entry.content?.value ?? entry.content ?? entry.summary?.value ?? entry.summary,
+          date: parseDate(entry.published, entry.updated),
+        };
+      });
+      break;
+    }
+    case 'json': {
+      const feed = result.feed as { title?: unknown; author?: { name?: string }; authors?: Array<{ name?: string }>; items?: Array<Record<string, any>> };
+      title = plain(feed.title);
+      const feedAuthor = feed.authors?.[0]?.name ?? feed.author?.name;
+      drafts = (feed.items ?? []).map((item) => ({
+        id: item.id !== undefined ? String(item.id) : undefined,
+        url: item.url ?? item.external_url,
+        title: item.title,
+        author: item.authors?.[0]?.name ?? item.author?.name ?? feedAuthor,
+        html: item.content_html ?? (item.content_text ? escapeText(item.content_text) : undefined) ?? item.summary,
+        date: parseDate(item.date_published, item.date_modified),
+      }));
+      break;
+    }
+    default:
+      throw new FeedParseError('unsupported feed format');
+  }
+
+  const items: ParsedItem[] = [];
+  const rejected: RejectedItem[] = [];
+  drafts.forEach((draft, index) => {
+    const url = resolveUrl(draft.url, baseUrl);
+    if (!url) return rejected.push({ index, reason: 'item has no http(s) link' });
+    if (!draft.date) return rejected.push({ index, reason: 'item has no valid date' });
+    const text = htmlToText(draft.html ?? '');
+    const itemTitle = plain(draft.title);
+    if (!text && !itemTitle) return rejected.push({ index, reason: 'item has neither title nor text' });
+    items.push({
+      externalId: (draft.id ?? url).trim().slice(0, 500),
+      url,
+      title: itemTitle.slice(0, 500),
+      author: plain(draft.author).slice(0, 200),
+      text,
+      publishedAt: draft.date,
+    });
+  });
+  return { format: result.format as ParsedFeed['format'], title, items, rejected };
+}
+
+function escapeText(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\n/g, '<br>');
+}
+
+function resolveUrl(href: string | undefined, base?: string): string | null {
+  if (!href || typeof href !== 'string') return null;
+  try {
+    const url = new URL(href.trim(), base);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url.toString() : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,24 @@
+import { Column, CreateDateColumn, Entity, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+
+export enum PollStatus {
+  Running = 'running',
+  Succeeded = 'succeeded',
+  Failed = 'failed',
+}
+
+/** One poll of one source: what it saw and, if it failed, why (kept for editors). */
+@Entity('source_polls')
+export class SourcePoll {
+  @PrimaryGeneratedColumn('uuid') id: string;
+  @Column('uuid') sourceId: string;
+  @Column('timestamptz') startedAt: Date;
+  @Column('timestamptz', { nullable: true }) finishedAt: Date | null;
+  @Column('text') status: PollStatus;
+  @Column('int') itemsSeen: number;
+  @Column('int') itemsNew: number;
+  @Column('int') itemsDuplicate: number;
+  @Column('int') itemsInvalid: number;
+  @Column('text', { nullable: true }) error: string | null;
+  @CreateDateColumn({ type: 'timestamptz' }) createdAt: Date;
+  @UpdateDateColumn({ type: 'timestamptz' }) updatedAt: Date;
+}

@@ -1,0 +1,157 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { z } from 'zod';
+import { APP_CONFIG } from '../kernel/config/config.module';
+import { type AppConfig } from '../kernel/config/config';
+import { Clock } from '../kernel/clock/clock';
+import { EmailSender } from '../kernel/email/email-sender.port';
+import { UnavailableError, ValidationError } from '../kernel/errors/domain-error';
+import { SigningKey } from '../kernel/secrets/signing-key';
+import { EmailTemplates } from '../kernel/templates/email-templates';
+import { SubscriberStatus, type Subscriber } from './subscriber.entity';
+import { SubscriberRepository } from './subscriber.repository';
+
+export class InvalidEmailError extends ValidationError {
+  override readonly code: string = 'invalid_email';
+}
+export class InvalidTokenError extends ValidationError {
+  override readonly code: string = 'invalid_token';
+}
+
+const emailSchema = z.string().trim().max(254).pipe(z.email());
+
+const CONFIRM = 'confirm';
+const UNSUBSCRIBE = 'unsubscribe';
+
+export type SubscribeResult = 'confirmation-sent' | 'already-active';
+
+@Injectable()
+export class SubscribersService {
+  private readonly logger = new Logger(SubscribersService.name);
+
+  constructor(
+    private readonly repo: SubscriberRepository,
+    private readonly keys: SigningKey,
+    private readonly email: EmailSender,
+    private readonly templates: EmailTemplates,
+    private readonly clock: Clock,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  normaliseEmail(input: unknown): string {
+    const parsed = emailSchema.safeParse(input);
+    if (!parsed.success) throw new InvalidEmailError('Please enter a valid email address, like name@example.com.');
+    return parsed.data;
+  }
+
+  /**
+   * Double opt-in: records consent as pending and emails a signed confirmation link. Subscribing again while
+   * pending or after unsubscribing sends a fresh confirmation; an active address is left as it is.
+   */
+  async subscribe(input: { email: unknown; ip: string | null; source: string }): Promise<SubscribeResult> {
+    const email = this.normaliseEmail(input.email);
+    const now = this.clock.now();
+    const { subscriber, created } = await this.repo.insertIfAbsent({
+      email, status: SubscriberStatus.Pending, beatSlugs: null, consentAt: now, consentSource: input.source,
+      consentIp: input.ip, confirmedAt: null, unsubscribedAt: null,
+    });
+    if (!created) {
+      if (subscriber.status === SubscriberStatus.Active) return 'already-active';
+      Object.assign(subscriber, { status: SubscriberStatus.Pending, consentAt: now, consentSource: input.source, consentIp: input.ip });
+      await this.repo.save(subscriber);
+    }
+    await this.sendConfirmation(subscriber);
+    return 'confirmation-sent';
+  }
+
+  private async sendConfirmation(subscriber: Subscriber): Promise<void> {
+    const confirmUrl = `${this.config.server.publicUrl}/subscribe/confirm?token=${encodeURIComponent(this.confirmToken(subscriber))}`;
+    const { html, text } = await this.templates.render('confirm', {
+      title: `Confirm your subscription to ${this.config.site.title}`,
+      preview: 'One click to start receiving the weekly digest.',
+      site: { title: this.config.site.title, url: this.config.server.publicUrl },
+      masthead: 'Confirm your subscription',
+      email: subscriber.email,
+      confirmUrl,
+    });
+    const outcome = await this.email.sendBatch(
+      [{ from: this.config.email.from, to: subscriber.email, subject: `Confirm your subscription to ${this.config.site.title}`, html, text, headers: {} }],
+      { idempotencyKey: `confirm-${subscriber.id}-${subscriber.consentAt.getTime()}` },
+    );
+    if (outcome.kind !== 'accepted' || outcome.messages[0]?.status !== 'accepted') {
+      const reason = outcome.kind === 'accepted' ? (outcome.messages[0] as { error?: string }).error : outcome.error;
+      this.logger.error(`confirmation email to subscriber ${subscriber.id} failed: ${reason}`);
+      throw new ConfirmationEmailError(`We could not send the confirmation email just now. Please try again in a few minutes.`);
+    }
+  }
+
+  confirmToken(subscriber: Subscriber): string {
+    // Bound to the consent time, so a new signup invalidates older links.
+    return this.keys.sign(CONFIRM, `${subscriber.id}:${subscriber.consentAt.getTime()}`);
+  }
+
+  async confirm(token: string): Promise<Subscriber> {
+    const payload = this.keys.verify(CONFIRM, token);
+    const [id, consentAt] = payload?.split(':') ?? [];
+    const subscriber = id ? await this.repo.getById(id) : null;
+    if (!subscriber || String(subscriber.consentAt.getTime()) !== consentAt) {
+      throw new InvalidTokenError('This confirmation link is invalid or has been replaced by a newer one.');
+    }
+    if (subscriber.status !== SubscriberStatus.Active) {
+      Object.assign(subscriber, { status: SubscriberStatus.Active, confirmedAt: this.clock.now(), unsubscribedAt: null });
+      await this.repo.save(subscriber);
+    }
+    return subscriber;
+  }
+
+  /** A signed, address-free token for the subscriber's unsubscribe link. */
+  unsubscribeToken(subscriberId: string): string {
+    return this.keys.sign(UNSUBSCRIBE, subscriberId);
+  }
+
+  unsubscribeUrl(subscriberId: string): string {
+    return `${this.config.server.publicUrl}/unsubscribe?token=${encodeURIComponent(this.unsubscribeToken(subscriberId))}`;
+  }
+
+  /** Verifies a token without changing anything (for the GET page). */
+  async checkUnsubscribeToken(token: string): Promise<Subscriber> {
+    const id = this.keys.verify(UNSUBSCRIBE, token);
+    const subscriber = id ? await this.repo.getById(id) : null;
+    if (!subscriber) throw new InvalidTokenError('This unsubscribe link is invalid.');
+    return subscriber;
+  }
+
+  /** Instant and idempotent. */
+  async unsubscribe(token: string): Promise<Subscriber> {
+    const subscriber = await this.checkUnsubscribeToken(token);
+    if (subscriber.status !== SubscriberStatus.Unsubscribed) {
+      Object.assign(subscriber, { status: SubscriberStatus.Unsubscribed, unsubscribedAt: this.clock.now() });
+      await this.repo.save(subscriber);
+    }
+    return subscriber;
+  }
+
+  /** Seeds already-confirmed subscribers (the demo); existing addresses are left alone. */
+  async seedActive(emails: string[], source: string): Promise<void> {
+    const now = this.clock.now();
+    for (const raw of emails) {
+      const email = this.normaliseEmail(raw);
+      await this.repo.insertIfAbsent({ email, status: SubscriberStatus.Active, beatSlugs: null, consentAt: now, consentSource: source, consentIp: null, confirmedAt: now, unsubscribedAt: null });
+    }
+  }
+
+  getActiveAfter(afterId: string | null, limit: number): Promise<Subscriber[]> {
+    return this.repo.getActiveAfter(afterId, limit);
+  }
+
+  getById(id: string): Promise<Subscriber | null> {
+    return this.repo.getById(id);
+  }
+
+  countByStatus() {
+    return this.repo.countByStatus();
+  }
+}
+
+export class ConfirmationEmailError extends UnavailableError {
+  override readonly code = 'confirmation_email_failed';
+}
