@@ -1,8 +1,11 @@
 import 'reflect-metadata';
+import { existsSync } from 'node:fs';
 import { createApp, runDemoIfEmpty } from './bootstrap';
 import { ConfigError, loadConfig } from './kernel/config/config';
 
 async function main(): Promise<void> {
+  // A .env file beside the project is read if present; variables already set in the environment win.
+  if (existsSync('.env')) process.loadEnvFile('.env');
   let config;
   try {
     config = loadConfig();

@@ -60,9 +60,12 @@ export function checkGrounding(input: {
   headline: string;
   dek: string;
   paragraphs: NarrativeParagraph[];
+  /** Citation number → the text of the record it cites. */
   sources: Map<number, string>;
+  /** Every record given to the writer (for headline and dek). */
+  all?: string[];
 }): { fidelity: number; report: FidelityReport } {
-  const all = normaliseText([...input.sources.values()].join(' \n '));
+  const all = normaliseText((input.all ?? [...input.sources.values()]).join(' \n '));
   const failed: FidelityReport['failed'] = [];
   let checks = 0;
   const run = (text: string, haystack: string, where: string, kinds: Array<'quote' | 'number' | 'name'>) => {

@@ -3,7 +3,7 @@ import { APP_CONFIG } from '../kernel/config/config.module';
 import { type AppConfig } from '../kernel/config/config';
 import { Clock } from '../kernel/clock/clock';
 import { type Week } from '../kernel/clock/week';
-import { NarrativeWriter, type NarrativeBrief } from '../kernel/llm/narrative-writer.port';
+import { NarrativeWriter, documentText, type NarrativeBrief } from '../kernel/llm/narrative-writer.port';
 import { SourcesService, type RecordWithBeats } from '../sources/sources.service';
 import { type DiscourseRecord } from '../sources/discourse-record.entity';
 import { type Beat } from './beat.entity';
@@ -125,12 +125,13 @@ export class NarrativesService {
           }),
       })),
     );
-    const sourceText = new Map([...numberOf].map(([i, n]) => [n, `${records[i].author}\n${records[i].title}\n${records[i].text}`]));
+    const shown = brief.documents.map(documentText);
     const { fidelity, report } = checkGrounding({
       headline: draft.headline,
       dek: draft.dek,
       paragraphs,
-      sources: new Map([...sourceText, ...records.map((r, i) => [-(i + 1), `${r.author}\n${r.title}\n${r.text}`] as [number, string])]),
+      sources: new Map([...numberOf].map(([i, n]) => [n, shown[i]])),
+      all: shown,
     });
     const publishable = fidelity >= this.config.narratives.fidelityThreshold && citations.size > 0;
     const now = this.clock.now();

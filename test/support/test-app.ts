@@ -2,7 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type NestExpressApplication } from '@nestjs/platform-express';
-import { createApp } from '../../src/bootstrap';
+import { Test } from '@nestjs/testing';
+import { AppModule } from '../../src/app.module';
+import { Clock } from '../../src/kernel/clock/clock';
 import { loadConfig, type AppConfig } from '../../src/kernel/config/config';
 import { createServerDatabase } from './test-database';
 
@@ -20,7 +22,7 @@ export interface TestApp {
  * Boots the real application on a real database (embedded PGlite in a temp folder, or a fresh database on
  * the DATABASE_URL server), schedules off, listening on a random port. `env` overrides configuration.
  */
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function startTestApp(env: Record<string, string> = {}, options: { clock?: Clock } = {}): Promise<TestApp> {
   const dataDir = mkdtempSync(join(tmpdir(), 'broadsheet-test-'));
   const server = await createServerDatabase();
   const config = loadConfig({
@@ -32,7 +34,11 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     ...(server ? { DATABASE_URL: server.url } : {}),
     ...env,
   });
-  const app = await createApp(config, { logger: ['error'] });
+  let builder = Test.createTestingModule({ imports: [AppModule.forRoot(config)] });
+  if (options.clock) builder = builder.overrideProvider(Clock).useValue(options.clock);
+  const moduleRef = await builder.compile();
+  const app = moduleRef.createNestApplication<NestExpressApplication>({ logger: ['error'] });
+  app.disable('x-powered-by');
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
   const url = `http://127.0.0.1:${address.port}`;

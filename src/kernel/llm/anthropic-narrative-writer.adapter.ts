@@ -1,5 +1,5 @@
 import Anthropic from '@anthropic-ai/sdk';
-import { NarrativeWriter, WriterError, type DraftSegment, type NarrativeBrief, type NarrativeDraft } from './narrative-writer.port';
+import { NarrativeWriter, WriterError, documentText, type DraftSegment, type NarrativeBrief, type NarrativeDraft } from './narrative-writer.port';
 
 /**
  * The system prompt is stable across calls, so it is marked for prompt caching. Source text reaches the model
@@ -59,7 +59,7 @@ export class AnthropicNarrativeWriter extends NarrativeWriter {
                   type: 'content',
                   content: brief.documents.map((doc) => ({
                     type: 'text' as const,
-                    text: `[${doc.platform} · ${doc.author || 'anonymous'} · ${doc.publishedAt.toISOString().slice(0, 10)}] ${doc.title ? `${doc.title} — ` : ''}${doc.text}`,
+                    text: documentText(doc),
                   })),
                 },
                 citations: { enabled: true },

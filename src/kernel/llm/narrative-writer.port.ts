@@ -8,6 +8,14 @@ export interface WriterDocument {
   publishedAt: Date;
 }
 
+/**
+ * The exact text a writer is shown for one record (and what the grounding check searches): platform, author
+ * and date, then title and text.
+ */
+export function documentText(doc: WriterDocument): string {
+  return `[${doc.platform} · ${doc.author || 'anonymous'} · ${doc.publishedAt.toISOString().slice(0, 10)}] ${doc.title ? `${doc.title} — ` : ''}${doc.text}`;
+}
+
 export interface NarrativeBrief {
   beat: { name: string; description: string };
   /** A few words naming the storyline (its top terms). */

@@ -1,0 +1,15 @@
+import { Module } from '@nestjs/common';
+import { IssuesModule } from '../issues/issues.module';
+import { NarrativesModule } from '../narratives/narratives.module';
+import { SubscribersModule } from '../subscribers/subscribers.module';
+import { FeedsController } from './feeds.controller';
+import { FeedsService } from './feeds.service';
+import { SiteController } from './site.controller';
+
+/** The public website and its feeds. FeedsController comes first: `/issues/feed.xml` must win over `/issues/:number`. */
+@Module({
+  imports: [NarrativesModule, IssuesModule, SubscribersModule],
+  controllers: [FeedsController, SiteController],
+  providers: [FeedsService],
+})
+export class FeedsModule {}

@@ -1,0 +1,84 @@
+import { DataSource } from 'typeorm';
+import { DemoSeeder } from '../../src/admin/demo-seeder';
+import { weekContaining } from '../../src/kernel/clock/week';
+import { documentText } from '../../src/kernel/llm/narrative-writer.port';
+import { NarrativesService } from '../../src/narratives/narratives.service';
+import { SourcesService } from '../../src/sources/sources.service';
+import { startFakeAnthropic, type FakeAnthropic } from '../fakes/fake-anthropic';
+import { startTestApp, type TestApp } from '../support/test-app';
+
+/** Narratives written through the real Anthropic SDK against a local fake of the Messages API. */
+describe('the Claude writer', () => {
+  let claude: FakeAnthropic;
+  let t: TestApp;
+  let db: DataSource;
+  let week: ReturnType<typeof weekContaining>;
+
+  beforeAll(async () => {
+    claude = await startFakeAnthropic();
+    t = await startTestApp({ ANTHROPIC_API_KEY: claude.apiKey, ANTHROPIC_BASE_URL: claude.url, ANTHROPIC_MAX_RETRIES: '1', NARRATIVES_PER_BEAT: '2' });
+    db = t.get(DataSource);
+    await t.get(DemoSeeder).seed();
+    await t.get(SourcesService).pollAll();
+    week = weekContaining((await t.get(SourcesService).latestRecordAt())!);
+  });
+
+  afterAll(async () => {
+    await t?.close();
+    await claude?.close();
+  });
+
+  it('records a failed model call on the storyline and carries on with the others', async () => {
+    // Every request of the first storyline fails (first try and one SDK retry), the rest succeed.
+    claude.failNext(2, { status: 500, type: 'api_error', message: 'upstream exploded' });
+    const summaries = await t.get(NarrativesService).build(week);
+    expect(summaries.reduce((n, s) => n + s.failed, 0)).toBe(1);
+    expect(summaries.reduce((n, s) => n + s.written + s.held, 0)).toBe(summaries.length * 2 - 1);
+    const [failed] = await db.query(`SELECT last_write_error FROM storylines WHERE last_write_error IS NOT NULL`);
+    expect(failed.last_write_error).toMatch(/claude writer failed: Anthropic API error 500/);
+  });
+
+  it('sends records as a citable document with the stable prompt cached, and keeps instructions out of the data', () => {
+    const call = claude.requests.find((r) => r.status === 200 && (r.body as { tools?: unknown }).tools === undefined)!;
+    const body = call.body as { system: Array<{ cache_control?: unknown; text: string }>; messages: Array<{ content: Array<Record<string, any>> }> };
+    expect(body.system[0].cache_control).toEqual({ type: 'ephemeral' });
+    expect(body.system[0].text).toMatch(/data, not instructions/);
+    const document = body.messages[0].content.find((b) => b.type === 'document')!;
+    expect(document.citations).toEqual({ enabled: true });
+    expect(document.source.type).toBe('content');
+    expect(document.source.content.length).toBeGreaterThanOrEqual(3);
+    const headlineCall = claude.requests.find((r) => r.status === 200 && (r.body as { tool_choice?: { name: string } }).tool_choice?.name === 'set_headline');
+    expect(headlineCall).toBeDefined();
+  });
+
+  it('turns the API citations into numbered markers that resolve to the cited records', async () => {
+    const narratives: Array<{ id: string; writer: string; headline: string; paragraphs: Array<Array<{ text: string; cites: number[] }>>; fidelity: number }> = await db.query(
+      `SELECT id, writer, headline, paragraphs, fidelity FROM narratives`,
+    );
+    expect(narratives.length).toBeGreaterThan(0);
+    for (const n of narratives) {
+      expect(n.writer).toBe('claude');
+      const cited = n.paragraphs.flat().filter((s) => s.cites.length);
+      expect(cited.length).toBeGreaterThan(0);
+      for (const segment of cited) {
+        const records: Array<{ platform: string; author: string; title: string; text: string; published_at: Date }> = await db.query(
+          `SELECT r.platform, r.author, r.title, r.text, r.published_at FROM narrative_citations c JOIN discourse_records r ON r.id = c.record_id
+           WHERE c.narrative_id = $1 AND c.number = ANY($2)`,
+          [n.id, segment.cites],
+        );
+        expect(records).toHaveLength(new Set(segment.cites).size);
+        // The fake quotes the first sentence of the content block it cites: that block must be the cited record.
+        const shown = records.map((r) => documentText({ ...r, url: '', publishedAt: new Date(r.published_at) }));
+        expect(shown.some((text) => text.startsWith(segment.text.trim().slice(0, 40)))).toBe(true);
+      }
+    }
+  });
+
+  it('leaves an unchanged storyline alone on the next run', async () => {
+    const before = claude.requests.length;
+    const summaries = await t.get(NarrativesService).build(week);
+    // Only the storyline that failed earlier is written now.
+    expect(summaries.reduce((n, s) => n + s.unchanged, 0)).toBe(summaries.length * 2 - 1);
+    expect(claude.requests.length - before).toBe(2);
+  });
+});

@@ -1,0 +1,98 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseFeed } from 'feedsmith';
+import { DataSource } from 'typeorm';
+import { runDemoIfEmpty } from '../../src/bootstrap';
+import { SourcesService } from '../../src/sources/sources.service';
+import { startTestApp, type TestApp } from '../support/test-app';
+
+/** What `npm start` does on a fresh machine: the bundled demo week through every stage, offline. */
+describe('the demo week, end to end', () => {
+  let t: TestApp;
+  let db: DataSource;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    db = t.get(DataSource);
+    expect(await runDemoIfEmpty(t.app, t.config)).toBe(true);
+  });
+
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('imports at least 300 records from at least four platforms, deduplicated', async () => {
+    const rows: Array<{ platform: string; n: number }> = await db.query(`SELECT platform, count(*)::int AS n FROM discourse_records GROUP BY platform`);
+    const total = rows.reduce((sum, r) => sum + r.n, 0);
+    expect(total).toBeGreaterThanOrEqual(300);
+    expect(rows.filter((r) => ['reddit', 'hackernews', 'bluesky', 'news'].includes(r.platform)).length).toBe(4);
+    const [{ dupes }] = await db.query(`SELECT coalesce(sum(items_duplicate), 0)::int AS dupes FROM source_polls`);
+    expect(dupes).toBeGreaterThan(0);
+    // A second poll finds nothing new.
+    const again = await t.get(SourcesService).pollAll();
+    expect(again.every((p) => p.ok && p.new === 0)).toBe(true);
+  });
+
+  it('writes cited narratives for every beat, each citation resolving to a record given to the writer', async () => {
+    const perBeat: Array<{ slug: string; n: number }> = await db.query(
+      `SELECT b.slug, count(n.id)::int AS n FROM beats b LEFT JOIN narratives n ON n.beat_id = b.id AND n.status = 'published' GROUP BY b.slug`,
+    );
+    expect(perBeat.length).toBeGreaterThanOrEqual(3);
+    for (const beat of perBeat) expect(beat.n).toBeGreaterThanOrEqual(1);
+    const narratives: Array<{ id: string; paragraphs: Array<Array<{ text: string; cites: number[] }>>; storyline_id: string }> = await db.query(
+      `SELECT id, paragraphs, storyline_id FROM narratives`,
+    );
+    for (const n of narratives) {
+      const markers = new Set(n.paragraphs.flat().flatMap((s) => s.cites));
+      const citations: Array<{ number: number; in_storyline: boolean }> = await db.query(
+        `SELECT c.number, EXISTS (SELECT 1 FROM storyline_records sr WHERE sr.storyline_id = $2 AND sr.record_id = c.record_id) AS in_storyline
+         FROM narrative_citations c WHERE c.narrative_id = $1`,
+        [n.id, n.storyline_id],
+      );
+      expect(new Set(citations.map((c) => c.number))).toEqual(markers);
+      expect(citations.every((c) => c.in_storyline)).toBe(true);
+      expect(n.paragraphs.length).toBeGreaterThanOrEqual(3);
+    }
+  });
+
+  it('assembles, approves and sends issue #1 to the outbox: one digest per reader, under 100 kB, with a text part and both unsubscribe headers', async () => {
+    const [issue] = await db.query(`SELECT number, status FROM issues`);
+    expect(issue).toEqual({ number: 1, status: 'sent' });
+    const [send] = await db.query(`SELECT audience, accepted, suppressed, failed, skipped FROM sends`);
+    expect(send.audience).toBe(5);
+    expect(send.accepted + send.suppressed + send.failed + send.skipped).toBe(send.audience);
+    const files = readdirSync(t.config.email.outboxDir).filter((f) => f.endsWith('.eml'));
+    expect(files).toHaveLength(5);
+    const recipients = new Set<string>();
+    for (const file of files) {
+      const path = join(t.config.email.outboxDir, file);
+      expect(statSync(path).size).toBeLessThan(100_000);
+      const raw = readFileSync(path, 'utf8');
+      recipients.add(/^To: (.+)$/m.exec(raw)![1].trim());
+      expect(raw).toMatch(/^List-Unsubscribe: <http:\/\/127\.0\.0\.1:\d+\/unsubscribe\?token=[\w.-]+>$/m);
+      expect(raw).toMatch(/^List-Unsubscribe-Post: List-Unsubscribe=One-Click$/m);
+      expect(raw).toMatch(/Content-Type: text\/plain/);
+      expect(raw).toMatch(/Content-Type: text\/html/);
+    }
+    expect(recipients.size).toBe(5);
+  });
+
+  it('publishes the stories on the site and in RSS, Atom and JSON Feed', async () => {
+    const home = await fetch(`${t.url}/`);
+    expect(home.status).toBe(200);
+    const [{ slug, headline }] = await db.query(`SELECT slug, headline FROM narratives WHERE status = 'published' ORDER BY published_at DESC LIMIT 1`);
+    const story = await fetch(`${t.url}/stories/${slug}`);
+    expect(story.status).toBe(200);
+    expect(await story.text()).toContain('id="cite-1"');
+    expect((await fetch(`${t.url}/issues/1`)).status).toBe(200);
+    for (const path of ['/feed.xml', '/atom.xml', '/feed.json']) {
+      const response = await fetch(`${t.url}${path}`);
+      expect(response.status).toBe(200);
+      const parsed = parseFeed(await response.text()) as { feed: { items?: Array<{ title?: unknown }>; entries?: Array<{ title?: unknown }> } };
+      // Atom titles are HTML (type="html"): decode them as a reader would.
+      const decode = (s: string) => s.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&amp;/g, '&');
+      const titles = (parsed.feed.items ?? parsed.feed.entries ?? []).map((i) => (typeof i.title === 'string' ? i.title : decode((i.title as { value: string }).value)));
+      expect(titles).toContain(headline);
+    }
+  });
+});

@@ -1,0 +1,286 @@
+import { type NestExpressApplication } from '@nestjs/platform-express';
+import { Test } from '@nestjs/testing';
+import { parseFeed } from 'feedsmith';
+import { FeedsController } from '../../src/feeds/feeds.controller';
+import { FeedsService } from '../../src/feeds/feeds.service';
+import { SiteController } from '../../src/feeds/site.controller';
+import { IssuesService, type IssueView } from '../../src/issues/issues.service';
+import { loadConfig } from '../../src/kernel/config/config';
+import { APP_CONFIG } from '../../src/kernel/config/config.module';
+import { NarrativesService, type NarrativeView } from '../../src/narratives/narratives.service';
+import {
+  ConfirmationEmailError,
+  InvalidEmailError,
+  InvalidTokenError,
+  SubscribersService,
+} from '../../src/subscribers/subscribers.service';
+import { buildIssueView, buildNarrativeView } from '../factories/narrative.factory';
+
+/**
+ * The site and feed routes over real HTTP (Nest + express, real body parsing), with the services behind them
+ * replaced by in-memory stand-ins: routing, status codes, headers, escaping and conditional GET.
+ */
+describe('site and feeds over HTTP', () => {
+  const HEADLINE = 'Devs & "agents" <weekly>';
+  let app: NestExpressApplication;
+  let url: string;
+  let stories: NarrativeView[];
+  let issue: IssueView;
+  const calls = { unsubscribe: [] as string[], subscribe: [] as unknown[], issueNumbers: [] as number[] };
+
+  beforeAll(async () => {
+    stories = [
+      buildNarrativeView({ slug: 'devs-agents', headline: HEADLINE, updatedAt: new Date('2026-11-18T12:00:05.500Z') }, 2),
+      buildNarrativeView({ slug: 'offline-one', writer: 'offline', updatedAt: new Date('2026-11-17T12:00:00Z') }, 2),
+    ];
+    issue = buildIssueView(stories, { number: 1, updatedAt: new Date('2026-11-16T12:00:00Z') });
+    const beat = stories[0].beat;
+    for (const s of stories) s.beat = beat;
+
+    const narratives: Partial<NarrativesService> = {
+      latest: async (_limit: number, beatSlug?: string) => (beatSlug && beatSlug !== beat.slug ? [] : stories),
+      getBySlug: async (slug: string) => stories.find((s) => s.slug === slug) ?? null,
+      listBeats: async () => [beat],
+    };
+    const issues: Partial<IssuesService> = {
+      listPublic: async () => [issue],
+      getPublicByNumber: async (n: number) => {
+        calls.issueNumbers.push(n);
+        return n === 1 ? issue : null;
+      },
+    };
+    const subscribers: Partial<SubscribersService> = {
+      subscribe: async (input) => {
+        calls.subscribe.push(input);
+        if (input.email === 'down@example.com') throw new ConfirmationEmailError('We could not send the confirmation email just now.');
+        if (typeof input.email !== 'string' || !input.email.includes('@')) throw new InvalidEmailError('Please enter a valid email address, like name@example.com.');
+        return 'confirmation-sent';
+      },
+      confirm: async (token: string) => {
+        if (token !== 'good-confirm') throw new InvalidTokenError('This confirmation link is invalid or has been replaced by a newer one.');
+        return {} as never;
+      },
+      checkUnsubscribeToken: async (token: string) => {
+        if (token !== 'good-unsub') throw new InvalidTokenError('This unsubscribe link is invalid.');
+        return {} as never;
+      },
+      unsubscribe: async (token: string) => {
+        if (token !== 'good-unsub') throw new InvalidTokenError('This unsubscribe link is invalid.');
+        calls.unsubscribe.push(token);
+        return {} as never;
+      },
+    };
+    const config = loadConfig({ PUBLIC_URL: 'https://news.test', SITE_TITLE: 'Broadsheet' });
+
+    const moduleRef = await Test.createTestingModule({
+      // The same order as FeedsModule: `/issues/feed.xml` before `/issues/:number`.
+      controllers: [FeedsController, SiteController],
+      providers: [
+        FeedsService,
+        { provide: NarrativesService, useValue: narratives },
+        { provide: IssuesService, useValue: issues },
+        { provide: SubscribersService, useValue: subscribers },
+        { provide: APP_CONFIG, useValue: config },
+      ],
+    }).compile();
+    app = moduleRef.createNestApplication<NestExpressApplication>({ logger: false });
+    await app.listen(0, '127.0.0.1');
+    url = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
+  });
+
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  const form = (body: Record<string, string>) => ({
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(body).toString(),
+  });
+
+  describe('pages', () => {
+    it('serves the home page as HTML with the security headers and escaped headlines', async () => {
+      const res = await fetch(`${url}/`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
+      expect(res.headers.get('content-security-policy')).toBe(
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+      );
+      expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(res.headers.get('referrer-policy')).toBe('strict-origin-when-cross-origin');
+      const body = await res.text();
+      expect(body).toContain('<a href="/stories/devs-agents">Devs &amp; &quot;agents&quot; &lt;weekly&gt;</a>');
+      expect(body).toContain('>Offline draft<');
+      expect(body).toContain('href="https://news.test/feed.xml"');
+    });
+
+    it('serves a story with its sources, and a 404 page for a missing one', async () => {
+      const ok = await fetch(`${url}/stories/devs-agents`);
+      expect(ok.status).toBe(200);
+      const body = await ok.text();
+      expect(body).toContain('<sup class="cite"><a href="#cite-1">[1]</a></sup>');
+      expect(body).toContain('<li id="cite-1" value="1">');
+      expect(body).toContain('rel="nofollow noopener ugc"');
+      const missing = await fetch(`${url}/stories/nope`);
+      expect(missing.status).toBe(404);
+      expect(missing.headers.get('content-type')).toBe('text/html; charset=utf-8');
+      expect(await missing.text()).toContain('<h1>Not found</h1>');
+    });
+
+    it('serves the archive and an issue', async () => {
+      expect((await fetch(`${url}/issues`)).status).toBe(200);
+      const res = await fetch(`${url}/issues/1`);
+      expect(res.status).toBe(200);
+      expect(await res.text()).toContain('<a href="/stories/devs-agents#cite-1">[1]</a>');
+    });
+
+    it.each(['0', '-1', 'abc', '1.5', '01', '1e3', '99999999999'])('answers 404 (not 500) to /issues/%s without asking for it', async (n) => {
+      calls.issueNumbers.length = 0;
+      const res = await fetch(`${url}/issues/${n}`);
+      expect(res.status).toBe(404);
+      expect(calls.issueNumbers).toEqual([]);
+    });
+
+    it('serves beat pages, 404 for unknown beats', async () => {
+      expect((await fetch(`${url}/beats/${stories[0].beat.slug}`)).status).toBe(200);
+      expect((await fetch(`${url}/beats/nope`)).status).toBe(404);
+      expect((await fetch(`${url}/beats/nope/feed.xml`)).status).toBe(404);
+    });
+  });
+
+  describe('feeds', () => {
+    it.each([
+      ['/feed.xml', 'application/rss+xml; charset=utf-8', 'rss'],
+      ['/atom.xml', 'application/atom+xml; charset=utf-8', 'atom'],
+      ['/feed.json', 'application/feed+json; charset=utf-8', 'json'],
+      ['/issues/feed.xml', 'application/rss+xml; charset=utf-8', 'rss'],
+    ])('%s has its content type, caching headers and parses', async (path, type, format) => {
+      const res = await fetch(`${url}${path}`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toBe(type);
+      expect(res.headers.get('etag')).toMatch(/^"[\w-]+"$/);
+      expect(res.headers.get('cache-control')).toBe('public, max-age=300');
+      expect(res.headers.get('last-modified')).toBeTruthy();
+      expect(parseFeed(await res.text()).format).toBe(format);
+    });
+
+    it('keeps the headline intact in RSS and Atom', async () => {
+      const rss = parseFeed(await (await fetch(`${url}/feed.xml`)).text());
+      if (rss.format !== 'rss') throw new Error('not rss');
+      expect(rss.feed.items![0].title).toBe(HEADLINE);
+      const atom = parseFeed(await (await fetch(`${url}/atom.xml`)).text());
+      if (atom.format !== 'atom') throw new Error('not atom');
+      expect(atom.feed.entries![0].title).toEqual({ value: 'Devs &amp; "agents" &lt;weekly&gt;', type: 'html' });
+    });
+
+    it('takes Last-Modified from the newest story', async () => {
+      const res = await fetch(`${url}/feed.xml`);
+      expect(res.headers.get('last-modified')).toBe('Wed, 18 Nov 2026 12:00:05 GMT');
+    });
+
+    it('answers 304 to a matching If-None-Match and 200 to a stale one', async () => {
+      const first = await fetch(`${url}/atom.xml`);
+      const etag = first.headers.get('etag')!;
+      const again = await fetch(`${url}/atom.xml`, { headers: { 'if-none-match': etag } });
+      expect(again.status).toBe(304);
+      expect(again.headers.get('etag')).toBe(etag);
+      expect(again.headers.get('cache-control')).toBe('public, max-age=300');
+      expect(await again.text()).toBe('');
+      expect((await fetch(`${url}/atom.xml`, { headers: { 'if-none-match': '"stale"' } })).status).toBe(200);
+    });
+
+    it('answers 304 to an If-Modified-Since that is not older, 200 to an older one', async () => {
+      const lastModified = (await fetch(`${url}/feed.json`)).headers.get('last-modified')!;
+      expect((await fetch(`${url}/feed.json`, { headers: { 'if-modified-since': lastModified } })).status).toBe(304);
+      expect((await fetch(`${url}/feed.json`, { headers: { 'if-modified-since': 'Wed, 18 Nov 2026 12:00:04 GMT' } })).status).toBe(200);
+    });
+
+    it('serves a beat feed', async () => {
+      const res = await fetch(`${url}/beats/${stories[0].beat.slug}/feed.xml`);
+      expect(res.status).toBe(200);
+      const parsed = parseFeed(await res.text());
+      if (parsed.format !== 'rss') throw new Error('not rss');
+      expect(parsed.feed.title).toBe(`Broadsheet: ${stories[0].beat.name}`);
+    });
+  });
+
+  describe('subscribing', () => {
+    it('shows "Check your inbox" after a valid address', async () => {
+      const res = await fetch(`${url}/subscribe`, form({ email: 'reader@example.com' }));
+      expect(res.status).toBe(200);
+      expect(await res.text()).toContain('<h1>Check your inbox</h1>');
+      expect(calls.subscribe.at(-1)).toMatchObject({ email: 'reader@example.com', source: 'web-form' });
+    });
+
+    it('answers 400 with the message and the typed value, escaped, for an invalid address', async () => {
+      const res = await fetch(`${url}/subscribe`, form({ email: '"><script>alert(1)</script>' }));
+      expect(res.status).toBe(400);
+      const body = await res.text();
+      expect(body).toContain('Please enter a valid email address, like name@example.com.');
+      expect(body).toContain('value="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"');
+      expect(body).not.toContain('<script>');
+    });
+
+    it('answers 400 when the form has no email field', async () => {
+      expect((await fetch(`${url}/subscribe`, form({}))).status).toBe(400);
+    });
+
+    it('answers 503 when the confirmation email cannot be sent', async () => {
+      const res = await fetch(`${url}/subscribe`, form({ email: 'down@example.com' }));
+      expect(res.status).toBe(503);
+      expect(await res.text()).toContain('value="down@example.com"');
+    });
+
+    it('confirms with a good token and answers 400 to a bad or missing one', async () => {
+      const ok = await fetch(`${url}/subscribe/confirm?token=good-confirm`);
+      expect(ok.status).toBe(200);
+      expect(await ok.text()).toContain("<h1>You're subscribed</h1>");
+      expect((await fetch(`${url}/subscribe/confirm?token=bad`)).status).toBe(400);
+      expect((await fetch(`${url}/subscribe/confirm`)).status).toBe(400);
+    });
+  });
+
+  describe('unsubscribing', () => {
+    beforeEach(() => {
+      calls.unsubscribe.length = 0;
+    });
+
+    it('GET shows a button and does not unsubscribe', async () => {
+      const res = await fetch(`${url}/unsubscribe?token=good-unsub`);
+      expect(res.status).toBe(200);
+      const body = await res.text();
+      expect(body).toContain('<form method="post" action="/unsubscribe">');
+      expect(body).toContain('<input type="hidden" name="token" value="good-unsub">');
+      expect(calls.unsubscribe).toEqual([]);
+    });
+
+    it('GET with a bad token is a 400 page', async () => {
+      expect((await fetch(`${url}/unsubscribe?token=bad`)).status).toBe(400);
+    });
+
+    it('RFC 8058 one-click POST unsubscribes at once', async () => {
+      const res = await fetch(`${url}/unsubscribe?token=good-unsub`, form({ 'List-Unsubscribe': 'One-Click' }));
+      expect(res.status).toBe(200);
+      expect(await res.text()).toContain('<h1>You have been unsubscribed</h1>');
+      expect(calls.unsubscribe).toEqual(['good-unsub']);
+    });
+
+    it('a one-click POST sent as multipart/form-data works too', async () => {
+      const body = new FormData();
+      body.set('List-Unsubscribe', 'One-Click');
+      expect((await fetch(`${url}/unsubscribe?token=good-unsub`, { method: 'POST', body })).status).toBe(200);
+      expect(calls.unsubscribe).toEqual(['good-unsub']);
+    });
+
+    it("our page's button (token as a form field) unsubscribes", async () => {
+      expect((await fetch(`${url}/unsubscribe`, form({ token: 'good-unsub' }))).status).toBe(200);
+      expect(calls.unsubscribe).toEqual(['good-unsub']);
+    });
+
+    it('POST with a bad or missing token is a 400 page', async () => {
+      expect((await fetch(`${url}/unsubscribe?token=bad`, form({ 'List-Unsubscribe': 'One-Click' }))).status).toBe(400);
+      expect((await fetch(`${url}/unsubscribe`, form({ 'List-Unsubscribe': 'One-Click' }))).status).toBe(400);
+      expect(calls.unsubscribe).toEqual([]);
+    });
+  });
+});
