@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, In } from 'typeorm';
+import { returningRows } from '../kernel/database/returning-rows';
 import { BatchStatus, DeliveryBatch, Recipient, RecipientStatus, Send, SendStatus } from './delivery.entities';
 
 export interface FrozenRecipient {
@@ -62,7 +63,7 @@ export class DeliveryRepository {
    * instances never take the same batch. The claim bumps attempts and sets a lease.
    */
   async claimDueBatch(now: Date, leaseMs: number): Promise<DeliveryBatch | null> {
-    const rows = await this.dataSource.query(
+    const rows = returningRows<{ id: string }>(await this.dataSource.query(
       `UPDATE delivery_batches b SET status = $3, attempts = b.attempts + 1, lease_until = $2,
               first_attempt_at = coalesce(b.first_attempt_at, $1), updated_at = now()
        WHERE b.id = (
@@ -71,7 +72,7 @@ export class DeliveryRepository {
          ORDER BY next_attempt_at, number FOR UPDATE SKIP LOCKED LIMIT 1)
        RETURNING b.id`,
       [now, new Date(now.getTime() + leaseMs), BatchStatus.Submitting, BatchStatus.Pending],
-    );
+    ));
     return rows.length ? this.dataSource.getRepository(DeliveryBatch).findOneBy({ id: rows[0].id }) : null;
   }
 
@@ -103,13 +104,13 @@ export class DeliveryRepository {
 
   /** Marks the send done when every recipient row is final; returns true the one time it flips. */
   async finishIfComplete(sendId: string, now: Date): Promise<boolean> {
-    const result = await this.dataSource.query(
+    const result = returningRows(await this.dataSource.query(
       `UPDATE sends SET status = $2, finished_at = $3, updated_at = now()
        WHERE id = $1 AND status = $4
          AND NOT EXISTS (SELECT 1 FROM recipients WHERE send_id = $1 AND status = $5)
        RETURNING id`,
       [sendId, SendStatus.Sent, now, SendStatus.Sending, RecipientStatus.Pending],
-    );
+    ));
     return result.length === 1;
   }
 

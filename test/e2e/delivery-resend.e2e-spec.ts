@@ -89,7 +89,7 @@ describe('delivery through Resend', () => {
 
     // The crashed instance: Resend accepts the batch, then recording the answer fails (the database refuses it),
     // leaving the batch claimed with a lease, exactly as a process dying mid-batch would.
-    await db.query(`ALTER TABLE recipients ADD CONSTRAINT test_crash CHECK (status <> 'accepted')`);
+    await db.query(`ALTER TABLE recipients ADD CONSTRAINT test_crash CHECK (status <> 'accepted') NOT VALID`);
     const before = resend.emails.length;
     await expect(delivery.processNextBatch()).rejects.toThrow(/test_crash/);
     await db.query(`ALTER TABLE recipients DROP CONSTRAINT test_crash`);

@@ -1,9 +1,8 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseFeed } from 'feedsmith';
 import { DataSource } from 'typeorm';
 import { runDemoIfEmpty } from '../../src/bootstrap';
 import { SourcesService } from '../../src/sources/sources.service';
+import { readOutbox } from '../support/outbox';
 import { startTestApp, type TestApp } from '../support/test-app';
 
 /** What `npm start` does on a fresh machine: the bundled demo week through every stage, offline. */
@@ -61,18 +60,16 @@ describe('the demo week, end to end', () => {
     const [send] = await db.query(`SELECT audience, accepted, suppressed, failed, skipped FROM sends`);
     expect(send.audience).toBe(5);
     expect(send.accepted + send.suppressed + send.failed + send.skipped).toBe(send.audience);
-    const files = readdirSync(t.config.email.outboxDir).filter((f) => f.endsWith('.eml'));
-    expect(files).toHaveLength(5);
+    const messages = await readOutbox(t.config.email.outboxDir);
+    expect(messages).toHaveLength(5);
     const recipients = new Set<string>();
-    for (const file of files) {
-      const path = join(t.config.email.outboxDir, file);
-      expect(statSync(path).size).toBeLessThan(100_000);
-      const raw = readFileSync(path, 'utf8');
-      recipients.add(/^To: (.+)$/m.exec(raw)![1].trim());
-      expect(raw).toMatch(/^List-Unsubscribe: <http:\/\/127\.0\.0\.1:\d+\/unsubscribe\?token=[\w.-]+>$/m);
-      expect(raw).toMatch(/^List-Unsubscribe-Post: List-Unsubscribe=One-Click$/m);
-      expect(raw).toMatch(/Content-Type: text\/plain/);
-      expect(raw).toMatch(/Content-Type: text\/html/);
+    for (const message of messages) {
+      expect(message.size).toBeLessThan(100_000);
+      recipients.add((message.mail.to as { text: string }).text);
+      expect(message.header('list-unsubscribe')).toMatch(/^<http:\/\/127\.0\.0\.1:\d+\/unsubscribe\?token=[\w.-]+>$/);
+      expect(message.header('list-unsubscribe-post')).toBe('List-Unsubscribe=One-Click');
+      expect(message.mail.text).toContain('Unsubscribe: http://127.0.0.1');
+      expect(message.mail.html).toContain('/unsubscribe?token=');
     }
     expect(recipients.size).toBe(5);
   });

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable, Logger } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { Clock } from '../clock/clock';
+import { returningRows } from '../database/returning-rows';
 
 export type JobOutcome<T> = { ran: true; result: T } | { ran: false; reason: string };
 
@@ -26,7 +27,7 @@ export class JobRunner {
     const claimed = await this.dataSource.transaction(async (manager) => {
       const [{ locked }] = await manager.query(`SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked`, [`broadsheet:job:${name}`]);
       if (!locked) return false;
-      const rows = await manager.query(
+      const rows = returningRows(await manager.query(
         `INSERT INTO job_locks (name, owner, locked_until, last_started_at)
          VALUES ($1, $2, $3, $4)
          ON CONFLICT (name) DO UPDATE
@@ -35,7 +36,7 @@ export class JobRunner {
            WHERE job_locks.locked_until <= $4
          RETURNING name`,
         [name, this.owner, new Date(now.getTime() + leaseMs), now],
-      );
+      ));
       return rows.length === 1;
     });
     if (!claimed) return { ran: false, reason: `${name} is already running` };

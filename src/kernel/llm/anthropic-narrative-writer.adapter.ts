@@ -152,7 +152,8 @@ export function toParagraphs(content: Anthropic.ContentBlock[], documentCount: n
         if (i >= 0 && i < documentCount) sources.add(i);
       }
     }
-    const pieces = block.text.split(/\n\s*\n/);
+    // A cited block is one claim: it is never split. Paragraph breaks live in the connecting text between them.
+    const pieces = sources.size ? [block.text] : block.text.split(/\n\s*\n/);
     pieces.forEach((piece, i) => {
       if (i > 0) flush();
       const text = piece.replace(/\s*\n\s*/g, ' ');

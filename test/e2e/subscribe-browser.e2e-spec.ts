@@ -1,0 +1,62 @@
+import { type Browser } from 'playwright-core';
+import { DataSource } from 'typeorm';
+import { SubscribersService } from '../../src/subscribers/subscribers.service';
+import { launchChromium } from '../support/browser';
+import { readOutbox } from '../support/outbox';
+import { startTestApp, type TestApp } from '../support/test-app';
+
+/** A reader's whole journey in real Chromium: sign up, confirm from the email, unsubscribe. */
+describe('subscribing in a browser', () => {
+  let t: TestApp;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await t?.close();
+  });
+
+  it('rejects a bad address with a clear message and keeps what was typed', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${t.url}/subscribe`);
+    // The browser's own type=email check would stop this; a script-free client posts it anyway.
+    await page.locator('input[name=email]').evaluate((el: HTMLInputElement) => (el.type = 'text'));
+    await page.fill('input[name=email]', 'not-an-address<script>');
+    await page.click('button[type=submit]');
+    expect(await page.textContent('body')).toContain('Please enter a valid email address');
+    expect(await page.inputValue('input[name=email]')).toBe('not-an-address<script>');
+    await page.close();
+  });
+
+  it('signs up, confirms from the emailed link, and unsubscribes with one button', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${t.url}/`);
+    await page.fill('input[name=email]', 'Reader.One@Example.org');
+    await page.click('button[type=submit]');
+    await page.waitForSelector('h1');
+    expect(await page.textContent('h1')).toBe('Check your inbox');
+
+    const [message] = await readOutbox(t.config.email.outboxDir);
+    expect((message.mail.to as { value: Array<{ address: string }> }).value[0].address.toLowerCase()).toBe('reader.one@example.org');
+    expect(message.mail.subject).toBe('Confirm your subscription to Broadsheet');
+    const link = /Confirm your subscription: (\S+)/.exec(message.mail.text!)![1];
+    expect(message.mail.html).toContain('Confirm my subscription');
+    await page.goto(link);
+    expect(await page.textContent('h1')).toBe("You're subscribed");
+    const db = t.get(DataSource);
+    expect((await db.query(`SELECT status FROM subscribers WHERE lower(email) = 'reader.one@example.org'`))[0].status).toBe('active');
+
+    // The unsubscribe link from an email: opening it changes nothing (link scanners), the button does.
+    const subscriber = (await db.query(`SELECT id FROM subscribers`))[0];
+    await page.goto(t.get(SubscribersService).unsubscribeUrl(subscriber.id));
+    expect((await db.query(`SELECT status FROM subscribers`))[0].status).toBe('active');
+    await page.click('button[type=submit]');
+    await page.waitForSelector('h1');
+    expect(await page.textContent('h1')).toBe('You have been unsubscribed');
+    expect((await db.query(`SELECT status FROM subscribers`))[0].status).toBe('unsubscribed');
+    await page.close();
+  });
+});
