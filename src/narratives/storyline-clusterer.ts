@@ -40,8 +40,8 @@ export function membershipHash(ids: string[]): string {
  * time order, then merging of near-duplicate clusters. Deterministic for a given input.
  */
 export function clusterRecords(records: ClusterInput[], options: ClusterOptions): Cluster[] {
-  const join = options.joinThreshold ?? 0.2;
-  const merge = options.mergeThreshold ?? 0.35;
+  const join = options.joinThreshold ?? 0.12;
+  const merge = options.mergeThreshold ?? 0.25;
   const ordered = [...records].sort((a, b) => a.publishedAt.getTime() - b.publishedAt.getTime() || (a.id < b.id ? -1 : 1));
   const vectors = tfidf(ordered.map((r) => tokenize(r.text)));
 

@@ -8,13 +8,13 @@ other our ours ourselves out over own really same she should so some such than t
 these they this those through to too under until up very was we were what when where which while who whom why will with would
 you your yours yourself yourselves get got one two new says said say still even way make made people think thing things lot
 going gonna yeah yes well know see want need right good bad sure https http www com org reddit submitted link comments comment
-points user post posted thread week today yesterday`.split(/\s+/),
+points user post posted thread week today yesterday url article item`.split(/\s+/),
 );
 
 export function tokenize(text: string): string[] {
   return (text.toLowerCase().normalize('NFKD').match(/[a-z0-9][a-z0-9'’\-.]*[a-z0-9%]|[a-z0-9]/g) ?? [])
     .map((t) => t.replace(/['’]s$/, '').replace(/[.]+$/, ''))
-    .filter((t) => t.length >= 3 && !STOPWORDS.has(t) && !/^\d{1,2}$/.test(t));
+    .filter((t) => t.length >= 3 && !STOPWORDS.has(t) && !/^\d{1,2}$/.test(t) && !/\.(com|org|net|example|social|io)\b|^https?/.test(t));
 }
 
 export type Vector = Map<string, number>;

@@ -1,5 +1,6 @@
 import { parseFeed } from 'feedsmith';
 import { convert } from 'html-to-text';
+import { stripPlatformBoilerplate } from './record-text';
 
 /** One item of a feed, normalised across RSS 0.9x/1.0/2.0, Atom 1.0 and JSON Feed 1.0/1.1. */
 export interface ParsedItem {
@@ -50,10 +51,26 @@ export function htmlToText(html: string): string {
   return text.replace(/[ \t]+/g, ' ').replace(/\n{3,}/g, '\n\n').trim().slice(0, MAX_TEXT);
 }
 
-/** Titles and names are text, not HTML: `<Larchmont>` in a title is kept as written. */
+/**
+ * Titles and names are text: `<Larchmont>` in an RSS title is kept as written. Only an Atom text construct
+ * that declares itself HTML or XHTML is converted from markup.
+ */
 function plain(value: unknown): string {
   if (typeof value === 'string') return value.replace(/\s+/g, ' ').trim();
-  if (value && typeof value === 'object' && 'value' in value) return plain((value as { value: unknown }).value);
+  if (value && typeof value === 'object' && 'value' in value) {
+    const { value: inner, type } = value as { value: unknown; type?: string };
+    if ((type === 'html' || type === 'xhtml') && typeof inner === 'string') return htmlToText(inner).replace(/\s+/g, ' ').trim();
+    return plain(inner);
+  }
+  return '';
+}
+
+/** Who wrote an item, from its URL when the feed doesn't say: Mastodon `/@user/…` and Bluesky `/profile/handle/…`. */
+function authorFromUrl(url: string): string {
+  const mastodon = /^https?:\/\/([^/]+)\/@([A-Za-z0-9_]+)\//.exec(url);
+  if (mastodon) return `@${mastodon[2]}@${mastodon[1]}`;
+  const bluesky = /^https:\/\/bsky\.app\/profile\/([^/]+)\/post\//.exec(url);
+  if (bluesky && !bluesky[1].startsWith('did:')) return `@${bluesky[1]}`;
   return '';
 }
 
@@ -69,17 +86,39 @@ function parseDate(...candidates: unknown[]): Date | null {
 interface Draft {
   id?: string;
   url?: string;
-  title?: string;
+  title?: unknown;
   author?: string;
   html?: string;
   date: Date | null;
 }
 
 /**
+ * Decodes a feed's bytes: a BOM wins, then the XML declaration's encoding (feeds in ISO-8859-1 or
+ * windows-1252 still exist), then UTF-8.
+ */
+export function decodeFeedBytes(bytes: Buffer): string {
+  if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) return bytes.subarray(3).toString('utf8');
+  if ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff)) {
+    return new TextDecoder(bytes[0] === 0xff ? 'utf-16le' : 'utf-16be').decode(bytes);
+  }
+  const head = bytes.subarray(0, 200).toString('latin1');
+  const declared = /^\s*<\?xml[^>]*\bencoding=["']([A-Za-z0-9._-]+)["']/.exec(head)?.[1];
+  if (declared && !/^utf-?8$/i.test(declared)) {
+    try {
+      return new TextDecoder(declared.toLowerCase()).decode(bytes);
+    } catch {
+      throw new FeedParseError(`unsupported character encoding "${declared}"`);
+    }
+  }
+  return bytes.toString('utf8');
+}
+
+/**
  * Parses a feed document (XML text or JSON text) with feedsmith and normalises its items. Throws
  * FeedParseError with a clear message for a document that is not a feed or is malformed.
  */
-export function parseFeedDocument(body: string, baseUrl?: string): ParsedFeed {
+export function parseFeedDocument(body: string, options: { baseUrl?: string; fetchedAt?: Date } = {}): ParsedFeed {
+  const { baseUrl } = options;
   const trimmed = body.replace(/^\uFEFF/, '').trim();
   if (!trimmed) throw new FeedParseError('the document is empty');
   let input: string | object = trimmed;
@@ -110,23 +149,26 @@ export function parseFeedDocument(body: string, baseUrl?: string): ParsedFeed {
         id: item.guid?.value ?? item.rdf?.about ?? item.link,
         url: item.link ?? (item.guid?.isPermaLink !== false ? item.guid?.value : undefined),
         title: item.title,
-        author: item.dc?.creators?.[0] ?? item.dc?.creator ?? item.authors?.[0] ?? item.author,
+        author: item.dc?.creators?.[0] ?? item.dc?.creator ?? item.authors?.[0]?.name ?? item.authors?.[0]?.email ?? item.author,
         html: item.content?.encoded ?? item.description,
         date: parseDate(item.pubDate, item.dc?.dates?.[0], item.dc?.date, item.atom?.updated),
       }));
       break;
     }
     case 'atom': {
-      const feed = result.feed as { title?: unknown; entries?: Array<Record<string, any>> };
+      const feed = result.feed as { title?: unknown; xml?: { base?: string }; authors?: Array<{ name?: string }>; entries?: Array<Record<string, any>> };
       title = plain(feed.title);
+      // xml:base nests: document URL, then the feed's base, then the entry's.
+      const feedBase = resolveBase(feed.xml?.base, baseUrl);
       drafts = (feed.entries ?? []).map((entry) => {
         const links = (entry.links ?? []) as Array<{ href?: string; rel?: string }>;
         const link = links.find((l) => !l.rel || l.rel === 'alternate') ?? links[0];
+        const base = resolveBase(entry.xml?.base, feedBase);
         return {
           id: entry.id,
-          url: link?.href,
-          title: typeof entry.title === 'string' ? entry.title : entry.title?.value,
-          author: entry.authors?.[0]?.name,
+          url: link?.href ? (resolveUrl(link.href, base) ?? undefined) : undefined,
+          title: entry.title,
+          author: entry.authors?.[0]?.name ?? feed.authors?.[0]?.name,
           html: entry.content?.value ?? entry.content ?? entry.summary?.value ?? entry.summary,
           date: parseDate(entry.published, entry.updated),
         };
@@ -156,17 +198,19 @@ export function parseFeedDocument(body: string, baseUrl?: string): ParsedFeed {
   drafts.forEach((draft, index) => {
     const url = resolveUrl(draft.url, baseUrl);
     if (!url) return rejected.push({ index, reason: 'item has no http(s) link' });
-    if (!draft.date) return rejected.push({ index, reason: 'item has no valid date' });
-    const text = htmlToText(draft.html ?? '');
+    // Undated items (RSS 0.91, some hand-made feeds) are dated when first seen.
+    const date = draft.date ?? options.fetchedAt ?? null;
+    if (!date) return rejected.push({ index, reason: 'item has no valid date' });
+    const text = stripPlatformBoilerplate(htmlToText(draft.html ?? ''));
     const itemTitle = plain(draft.title);
     if (!text && !itemTitle) return rejected.push({ index, reason: 'item has neither title nor text' });
     items.push({
       externalId: (draft.id ?? url).trim().slice(0, 500),
       url,
       title: itemTitle.slice(0, 500),
-      author: plain(draft.author).slice(0, 200),
+      author: (plain(draft.author) || authorFromUrl(url) || (result.format === 'rss' && /^@\S+ - /.test(title) ? title.split(' - ')[0] : '')).slice(0, 200),
       text,
-      publishedAt: draft.date,
+      publishedAt: date,
     });
   });
   return { format: result.format as ParsedFeed['format'], title, items, rejected };
@@ -174,6 +218,15 @@ export function parseFeedDocument(body: string, baseUrl?: string): ParsedFeed {
 
 function escapeText(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\n/g, '<br>');
+}
+
+function resolveBase(base: string | undefined, parent?: string): string | undefined {
+  if (!base) return parent;
+  try {
+    return new URL(base, parent).toString();
+  } catch {
+    return parent;
+  }
 }
 
 function resolveUrl(href: string | undefined, base?: string): string | null {

@@ -14,25 +14,28 @@ const MAX_BYTES = 20 * 1024 * 1024;
  * Reads a file that must live inside the import folder: the real path (symlinks resolved) is checked, so
  * `../`, absolute paths and links pointing outside are refused. Capped at 20 MB.
  */
-export async function readImportFile(importDir: string, location: string): Promise<string> {
+export async function readImportFile(importDir: string, location: string): Promise<Buffer> {
   if (!location || location.includes('\0')) throw new ImportPathError('empty or invalid file path');
   if (isAbsolute(location)) throw new ImportPathError(`"${location}" must be relative to the import folder`);
   const root = await realpath(importDir).catch(() => {
     throw new ImportPathError(`import folder ${importDir} does not exist`);
   });
+  const inside = (path: string) => {
+    const rel = relative(root, path);
+    return rel !== '' && rel !== '..' && !rel.startsWith(`..${sep}`) && !isAbsolute(rel);
+  };
+  // Lexically first (so nothing outside is even looked at), then again after symlinks are resolved.
+  if (!inside(resolve(root, location))) throw new ImportPathError(`"${location}" is outside the import folder`);
   const target = await realpath(resolve(root, location)).catch(() => {
     throw new ImportPathError(`"${location}" does not exist in the import folder`);
   });
-  const rel = relative(root, target);
-  if (rel === '' || rel.startsWith(`..${sep}`) || rel === '..' || isAbsolute(rel)) {
-    throw new ImportPathError(`"${location}" is outside the import folder`);
-  }
+  if (!inside(target)) throw new ImportPathError(`"${location}" is outside the import folder`);
   const handle = await open(target, 'r');
   try {
     const { size, isFile } = await handle.stat().then((s) => ({ size: s.size, isFile: s.isFile() }));
     if (!isFile) throw new ImportPathError(`"${location}" is not a file`);
     if (size > MAX_BYTES) throw new ImportPathError(`"${location}" is ${size} bytes, over the ${MAX_BYTES}-byte limit`);
-    return await handle.readFile({ encoding: 'utf8' });
+    return await handle.readFile();
   } finally {
     await handle.close();
   }

@@ -5,7 +5,7 @@ import { Clock } from '../kernel/clock/clock';
 import { canonicalUrl } from './canonical-url';
 import { DiscourseRecordRepository, type NewRecord } from './discourse-record.repository';
 import { type DiscourseRecord } from './discourse-record.entity';
-import { parseFeedDocument } from './feed-parser';
+import { decodeFeedBytes, parseFeedDocument } from './feed-parser';
 import { readImportFile } from './import-file.reader';
 import { SourceRepository, type SourceDefinition } from './source.repository';
 import { SourceKind, type Source } from './source.entity';
@@ -57,7 +57,7 @@ export class SourcesService {
     const poll = await this.sources.startPoll(source.id, this.clock.now());
     try {
       const body = await this.fetch(source);
-      const feed = parseFeedDocument(body);
+      const feed = parseFeedDocument(decodeFeedBytes(body), { fetchedAt: poll.startedAt });
       const rows: NewRecord[] = [];
       let invalid = feed.rejected.length;
       for (const item of feed.items) {
@@ -80,7 +80,7 @@ export class SourcesService {
     }
   }
 
-  private async fetch(source: Source): Promise<string> {
+  private async fetch(source: Source): Promise<Buffer> {
     switch (source.kind) {
       case SourceKind.File:
         return readImportFile(this.config.sources.importDir, source.location);

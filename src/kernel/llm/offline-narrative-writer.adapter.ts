@@ -36,7 +36,11 @@ export class OfflineNarrativeWriter extends NarrativeWriter {
     if (docs.length === 0) throw new Error('cannot write a narrative from no documents');
     const byTime = [...docs].sort((a, b) => a.doc.publishedAt.getTime() - b.doc.publishedAt.getTime());
     // The lead is the earliest record with a real headline (news or a link post) if any.
-    const lead = byTime.find(({ doc }) => doc.title && ['news', 'blog', 'hackernews', 'reddit'].includes(doc.platform)) ?? byTime[0];
+    // The lead is the earliest reported article if any, else the earliest link post, else the earliest post.
+    const lead =
+      byTime.find(({ doc }) => doc.title && (doc.platform === 'news' || doc.platform === 'blog')) ??
+      byTime.find(({ doc }) => doc.title && (doc.platform === 'hackernews' || doc.platform === 'reddit')) ??
+      byTime[0];
     const platforms = [...new Set(docs.map(({ doc }) => doc.platform))];
 
     const paragraphs: DraftSegment[][] = [];
