@@ -136,14 +136,14 @@ describe('Atom 1.0 stories feed', () => {
     expect(doc.contentType).toBe('application/atom+xml; charset=utf-8');
   });
 
-  it('writes the headline HTML-escaped in a type="html" title, which decodes back exactly', () => {
-    expect(doc.body).toContain('<title type="html"><![CDATA[Devs &amp; "agents" &lt;weekly&gt;]]></title>');
+  it('writes the headline as a type="text" title, which parses back exactly', () => {
+    expect(doc.body).toContain('<title type="text">Devs &amp; "agents" &lt;weekly&gt;</title>');
+    expect(doc.body).not.toContain('broadsheet-atom-title');
     const parsed = parseFeed(doc.body);
     expect(parsed.format).toBe('atom');
     if (parsed.format !== 'atom') throw new Error('not atom');
     const entry = parsed.feed.entries![0];
-    expect(entry.title).toEqual({ value: 'Devs &amp; "agents" &lt;weekly&gt;', type: 'html' });
-    expect(decodeHtml(entry.title!.value!)).toBe(HEADLINE);
+    expect(entry.title).toEqual({ value: HEADLINE, type: 'text' });
     expect(decodeHtml(entry.summary!.value!)).toBe(s.dek);
     expect(entry.id).toBe(`https://news.test/stories/${s.slug}`);
     expect(entry.published).toBe('2026-11-16T08:00:00.000Z');

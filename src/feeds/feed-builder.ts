@@ -32,8 +32,8 @@ export interface StoriesChannel {
 
 /*
  * What feed 6.0.0 actually writes (read from its source, checked by the specs below and by feedparser/newsboat):
- * - Atom entry titles, summaries and contents are `type="html"` in CDATA: an item title must be HTML, so we
- *   pass the headline HTML-escaped (raw, `Devs & "agents" <weekly>` would lose `<weekly>`).
+ * - Atom entry titles, summaries and contents are `type="html"` in CDATA. Titles are swapped for `type="text"`
+ *   ones afterwards (see withTextAtomTitles), since feedparser returns html titles still escaped.
  * - RSS item titles are CDATA too; RSS titles are plain text to feedparser and newsboat, so the headline goes in
  *   as it is. RSS descriptions and content:encoded are HTML by convention.
  * - Its CDATA writer splits only the FIRST "]]>"; `cdata()` pre-splits every later one (see there).
@@ -49,7 +49,7 @@ export interface StoriesChannel {
 const CDATA_END = ']]>';
 
 /**
- * Escapes text for HTML text content: `&`, `<` and `>` only. Quotes need no escaping outside attributes, and
+ * Escapes text for an HTML or XML text node: `&`, `<` and `>` only. Quotes need no escaping outside attributes, and
  * leaving them alone keeps an Atom title like `Readers' "vibes"` readable to software that skips HTML decoding.
  */
 export function escapeHtmlText(text: string): string {
@@ -100,14 +100,30 @@ function creator(site: SiteInfo): Item['extensions'] {
   return [{ name: 'dc:creator', objects: { _cdata: cdata(site.title) } }];
 }
 
-function storyItem(site: SiteInfo, story: StoryView, format: 'rss' | 'atom'): Item {
+/**
+ * feed 6 writes every Atom entry title as `type="html"`, which feedparser hands to programs still HTML-escaped
+ * (`&amp;`). Headlines are plain text, so each entry title is written as a placeholder and then swapped for a
+ * `type="text"` title: every reader gets `Devs & "agents" <weekly>` back exactly.
+ */
+function atomTitlePlaceholder(index: number): string {
+  return `broadsheet-atom-title-${index}`;
+}
+
+function withTextAtomTitles(xml: string, headlines: readonly string[]): string {
+  return headlines.reduce(
+    (out, headline, index) => out.replace(`<title type="html"><![CDATA[${atomTitlePlaceholder(index)}]]></title>`, () => `<title type="text">${escapeHtmlText(headline)}</title>`),
+    xml,
+  );
+}
+
+function storyItem(site: SiteInfo, story: StoryView, format: 'rss' | 'atom', index: number): Item {
   const links = absoluteLinks(site.publicUrl);
   const url = links.story(story.slug);
   const content = storyBody(story, { citeHref: (n) => `${url}#cite-${n}` }).toString();
   const beatName = story.beat.name;
   return {
     // No id/guid: feed then writes the link as an RSS permalink guid and as the Atom id.
-    title: format === 'atom' ? escapeHtmlText(story.headline) : cdata(story.headline),
+    title: format === 'atom' ? atomTitlePlaceholder(index) : cdata(story.headline),
     link: url,
     date: story.updatedAt,
     published: story.publishedAt ?? story.updatedAt,
@@ -127,8 +143,8 @@ export function buildStoriesFeed(format: FeedFormat, site: SiteInfo, channel: St
     return { format, contentType: FEED_CONTENT_TYPES.json, body: storiesJsonFeed(site, channel, stories), lastModified };
   }
   const feed = newFeed(site, channel, lastModified);
-  for (const story of stories) feed.addItem(storyItem(site, story, format));
-  const body = stripXmlInvalid(format === 'rss' ? feed.rss2() : feed.atom1());
+  stories.forEach((story, index) => feed.addItem(storyItem(site, story, format, index)));
+  const body = stripXmlInvalid(format === 'rss' ? feed.rss2() : withTextAtomTitles(feed.atom1(), stories.map((s) => s.headline)));
   return { format, contentType: FEED_CONTENT_TYPES[format], body, lastModified };
 }
 

@@ -16,7 +16,7 @@ describe('OfflineNarrativeWriter', () => {
     const draft = await new OfflineNarrativeWriter().write({ beat: { name: 'Open-source AI', description: '' }, topic: 'larchmont-70b, licence', documents });
     expect(draft.writer).toBe('offline');
     expect(draft.headline).toBe('Quillfeather releases Larchmont-70B');
-    expect(draft.dek).toMatch(/^Offline draft: 3 posts/);
+    expect(draft.dek).toBe('An offline draft from 3 posts on Bluesky, the news sites and Hacker News.');
     expect(draft.paragraphs[0][0]).toEqual({ text: expect.stringContaining('“Quillfeather releases Larchmont-70B”'), sources: [1] });
     const cited = draft.paragraphs.flat().filter((s) => s.sources.length);
     for (const segment of cited) {
@@ -36,5 +36,7 @@ describe('firstSentence', () => {
     expect(firstSentence('Short one? No.')).toBe('Short one? No.');
     expect(firstSentence('This is the first sentence. This is another.')).toBe('This is the first sentence.');
     expect(firstSentence('word '.repeat(100), 30)).toMatch(/^(word ){5}word…$/);
+    expect(firstSentence('Errors appeared in 4.2% of notes during a pilot at St. Aldric Health. Then more.')).toBe('Errors appeared in 4.2% of notes during a pilot at St. Aldric Health.');
+    expect(firstSentence('A report by Dr. Ama Whitlock found 1.9% errors. Next.')).toBe('A report by Dr. Ama Whitlock found 1.9% errors.');
   });
 });

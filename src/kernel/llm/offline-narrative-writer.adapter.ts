@@ -15,11 +15,21 @@ export function platformName(platform: string): string {
   return PLATFORM_NAMES[platform] ?? platform;
 }
 
-/** First sentence of a text, cut at a word boundary. */
+const ABBREVIATIONS = new Set(['st', 'dr', 'mr', 'mrs', 'ms', 'prof', 'sen', 'rep', 'gov', 'gen', 'jr', 'sr', 'inc', 'ltd', 'co', 'corp', 'vs', 'etc', 'e.g', 'i.e', 'no', 'vol', 'fig', 'approx', 'u.s', 'u.k']);
+
+/** First sentence of a text (not fooled by "St." or "Dr."), cut at a word boundary. */
 export function firstSentence(text: string, max = 220): string {
   const clean = text.replace(/\s+/g, ' ').trim();
-  const match = /^(.{20,}?[.!?])(\s|$)/.exec(clean);
-  let sentence = match ? match[1] : clean;
+  let end = clean.length;
+  for (const match of clean.matchAll(/[.!?](?=\s|$)/g)) {
+    const index = match.index;
+    if (index < 20) continue;
+    const word = /([A-Za-z.]+)$/.exec(clean.slice(0, index))?.[1].toLowerCase() ?? '';
+    if (match[0] === '.' && (ABBREVIATIONS.has(word) || /^[a-z]$/.test(word))) continue;
+    end = index + 1;
+    break;
+  }
+  let sentence = clean.slice(0, end);
   if (sentence.length > max) sentence = `${sentence.slice(0, max).replace(/\s+\S*$/, '')}…`;
   return sentence;
 }
@@ -44,8 +54,12 @@ export class OfflineNarrativeWriter extends NarrativeWriter {
     const platforms = [...new Set(docs.map(({ doc }) => doc.platform))];
 
     const paragraphs: DraftSegment[][] = [];
+    const opening =
+      lead === byTime[0]
+        ? `The conversation started on ${platformName(lead.doc.platform)} on ${WEEKDAY.format(lead.doc.publishedAt)}, when ${attribution(lead.doc)} posted “${headlineOf(lead.doc)}”.`
+        : `On ${WEEKDAY.format(lead.doc.publishedAt)}, ${attribution(lead.doc)} posted “${headlineOf(lead.doc)}” on ${platformName(lead.doc.platform)}.`;
     paragraphs.push([
-      { text: `The conversation started on ${platformName(lead.doc.platform)} on ${WEEKDAY.format(lead.doc.publishedAt)}, when ${attribution(lead.doc)} posted “${headlineOf(lead.doc)}”.`, sources: [lead.index] },
+      { text: opening, sources: [lead.index] },
       { text: ` ${lead.doc.text ? `It opened: “${firstSentence(lead.doc.text)}”` : ''}`.trimEnd(), sources: lead.doc.text ? [lead.index] : [] },
     ].filter((s) => s.text));
 
@@ -73,7 +87,7 @@ export class OfflineNarrativeWriter extends NarrativeWriter {
 
     return {
       headline: headlineOf(lead.doc),
-      dek: `Offline draft: ${docs.length} posts about ${brief.topic} across ${platforms.map(platformName).join(', ')}.`,
+      dek: `An offline draft from ${docs.length} posts on ${listOf(platforms.map(platformName))}.`,
       paragraphs,
       writer: 'offline',
       model: null,
