@@ -170,7 +170,7 @@ describe('site and feeds over HTTP', () => {
       expect(rss.feed.items![0].title).toBe(HEADLINE);
       const atom = parseFeed(await (await fetch(`${url}/atom.xml`)).text());
       if (atom.format !== 'atom') throw new Error('not atom');
-      expect(atom.feed.entries![0].title).toEqual({ value: 'Devs &amp; "agents" &lt;weekly&gt;', type: 'html' });
+      expect(atom.feed.entries![0].title).toEqual({ value: 'Devs & "agents" <weekly>', type: 'text' });
     });
 
     it('takes Last-Modified from the newest story', async () => {
