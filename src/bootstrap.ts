@@ -5,12 +5,13 @@ import { AdminModule } from './admin/admin.module';
 import { DemoSeeder } from './admin/demo-seeder';
 import { PipelineService } from './admin/pipeline.service';
 import { AppModule } from './app.module';
+import { AppLogger } from './kernel/app-logger';
 import { type AppConfig } from './kernel/config/config';
 
 /** Builds the Nest application (not yet listening). Used by main.ts and the e2e tests. */
-export async function createApp(config: AppConfig, options: { logger?: false | Array<'log' | 'error' | 'warn' | 'debug'> } = {}): Promise<NestExpressApplication> {
+export async function createApp(config: AppConfig, options: { logger?: false | Array<'log' | 'error' | 'warn' | 'debug'> | AppLogger } = {}): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
-    logger: options.logger ?? ['log', 'error', 'warn'],
+    logger: options.logger ?? new AppLogger(),
     bodyParser: true,
   });
   app.disable('x-powered-by');
@@ -26,7 +27,13 @@ export async function runDemoIfEmpty(app: INestApplication, config: AppConfig): 
   if (!(await seeder.isEmpty())) return false;
   const logger = new Logger('Demo');
   logger.log('empty database: loading the bundled demo week and running the pipeline once');
-  await seeder.seed();
+  try {
+    await seeder.seed();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    logger.warn(`DEMO is on but there is no demo manifest in ${config.sources.importDir}: starting with an empty site`);
+    return false;
+  }
   const result = await app.select(AdminModule).get(PipelineService).runOnce({ approve: true });
   logger.log(result.issueNumber ? `demo issue #${result.issueNumber} assembled, approved and delivered` : 'the demo produced no issue');
   return true;
