@@ -15,12 +15,13 @@ describe('loadConfig', () => {
   });
 
   it.each([
-    ['PORT', 'eighty', /PORT="eighty": expected/],
+    ['PORT', 'eighty', /PORT="eighty": expected a whole number from 0 to 65535/],
+    ['NARRATIVE_FIDELITY_THRESHOLD', '2', /NARRATIVE_FIDELITY_THRESHOLD="2": expected a number from 0 to 1/],
     ['DATABASE_URL', 'mysql://x', /DATABASE_URL="mysql:\/\/x": expected a postgres:\/\//],
     ['RESEND_API_KEY', 'abc', /RESEND_API_KEY="abc": expected a Resend API key starting with re_/],
     ['PUBLIC_URL', 'ftp://x.example', /PUBLIC_URL=.*expected an http/],
     ['CRON_DELIVER', 'every minute', /CRON_DELIVER=.*cron expression/],
-    ['DELIVERY_BATCH_SIZE', '500', /DELIVERY_BATCH_SIZE="500"/],
+    ['DELIVERY_BATCH_SIZE', '500', /DELIVERY_BATCH_SIZE="500": expected a whole number from 1 to 100/],
   ])('rejects a bad %s with a message naming it', (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(message);

@@ -20,7 +20,12 @@ const postgresUrl = z
   .trim()
   .refine((v) => /^postgres(ql)?:\/\/[^\s]+$/.test(v), 'a postgres:// or postgresql:// connection URL');
 
-const int = (min: number, max: number) => z.coerce.number().int(`a whole number`).min(min).max(max);
+const int = (min: number, max: number) =>
+  z.coerce
+    .number({ error: `a whole number from ${min} to ${max}` })
+    .int(`a whole number from ${min} to ${max}`)
+    .min(min, `a whole number from ${min} to ${max}`)
+    .max(max, `a whole number from ${min} to ${max}`);
 
 export const envSchema = z.object({
   PORT: int(0, 65535).default(3000),
@@ -56,10 +61,10 @@ export const envSchema = z.object({
     .default('Broadsheet <digest@broadsheet.localhost>'),
   EMAIL_OUTBOX_DIR: z.string().trim().min(1).optional(),
   DELIVERY_BATCH_SIZE: int(1, 100).default(100),
-  DELIVERY_RATE_PER_SECOND: z.coerce.number().positive('a positive number of requests per second').max(100).default(2),
+  DELIVERY_RATE_PER_SECOND: z.coerce.number({ error: 'a number of requests per second' }).positive('a positive number of requests per second').max(100, 'at most 100 requests per second').default(2),
   DELIVERY_MAX_ATTEMPTS: int(1, 20).default(6),
   NARRATIVES_PER_BEAT: int(1, 20).default(3),
-  NARRATIVE_FIDELITY_THRESHOLD: z.coerce.number().min(0).max(1).default(0.7),
+  NARRATIVE_FIDELITY_THRESHOLD: z.coerce.number({ error: 'a number from 0 to 1' }).min(0, 'a number from 0 to 1').max(1, 'a number from 0 to 1').default(0.7),
   STORYLINE_MIN_RECORDS: int(2, 100).default(3),
   ISSUE_STORIES_PER_BEAT: int(1, 20).default(3),
   CRON_POLL_SOURCES: cron.default('*/30 * * * *'),
