@@ -81,7 +81,7 @@ export class DeliveryRepository {
   }
 
   /** Records a provider answer for every recipient of a batch and closes the batch, atomically. */
-  completeBatch(batch: DeliveryBatch, results: Array<{ recipientId: string; status: RecipientStatus.Accepted | RecipientStatus.Failed; messageId: string | null; error: string | null }>, status: BatchStatus, error: string | null): Promise<void> {
+  completeBatch(batch: DeliveryBatch, results: Array<{ recipientId: string; status: RecipientStatus.Accepted | RecipientStatus.Failed | RecipientStatus.Suppressed; messageId: string | null; error: string | null }>, status: BatchStatus, error: string | null): Promise<void> {
     return this.dataSource.transaction(async (m) => {
       for (const r of results) {
         await m.getRepository(Recipient).update({ id: r.recipientId, status: RecipientStatus.Pending }, { status: r.status, providerMessageId: r.messageId, error: r.error });
@@ -93,6 +93,11 @@ export class DeliveryRepository {
 
   rescheduleBatch(batch: DeliveryBatch, at: Date, error: string): Promise<unknown> {
     return this.dataSource.getRepository(DeliveryBatch).update({ id: batch.id, status: BatchStatus.Submitting }, { status: BatchStatus.Pending, nextAttemptAt: at, leaseUntil: null, lastError: error });
+  }
+
+  /** The provider asked us to wait: no pending batch of any send goes out before `at`. */
+  deferPendingBatches(at: Date): Promise<unknown> {
+    return this.dataSource.query(`UPDATE delivery_batches SET next_attempt_at = greatest(next_attempt_at, $1), updated_at = now() WHERE status = $2`, [at, BatchStatus.Pending]);
   }
 
   holdBatch(batch: DeliveryBatch, error: string): Promise<unknown> {

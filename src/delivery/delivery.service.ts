@@ -6,7 +6,7 @@ import { EmailSender, type OutgoingEmail } from '../kernel/email/email-sender.po
 import { EmailTemplates } from '../kernel/templates/email-templates';
 import { IssuesService } from '../issues/issues.service';
 import { SubscribersService } from '../subscribers/subscribers.service';
-import { BatchStatus, RecipientStatus, type DeliveryBatch, type Send } from './delivery.entities';
+import { BatchStatus, RecipientStatus, SendStatus, type DeliveryBatch, type Send } from './delivery.entities';
 import { DeliveryRepository, type FrozenRecipient } from './delivery.repository';
 import { personalise, renderDigest } from './digest-renderer';
 
@@ -36,16 +36,29 @@ export class DeliveryService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  /** Starts a send for every approved issue that has none, then submits every batch that is due. */
+  /**
+   * Starts a send for every approved issue that has none and closes the books of sends whose recipients are all
+   * final (also after a crash between the last batch and the bookkeeping), then submits due batches until the
+   * provider asks us to wait.
+   */
   async run(options: { maxBatches?: number } = {}): Promise<DeliveryRunSummary> {
     const summary: DeliveryRunSummary = { sendsStarted: 0, batchesSent: 0, batchesRetried: 0, batchesFailed: 0, batchesHeld: 0 };
     for (const issue of await this.issues.readyToSend()) {
-      if (await this.startSend(issue.id)) summary.sendsStarted++;
+      const existing = await this.repo.getSendByIssue(issue.id);
+      if (!existing) {
+        if (await this.startSend(issue.id)) summary.sendsStarted++;
+      } else if (existing.status === SendStatus.Sent) {
+        await this.issues.markSent(issue.id);
+      } else if (existing.status === SendStatus.Sending) {
+        await this.finishIfComplete(existing.id, issue.id);
+      }
     }
     for (let i = 0; i < (options.maxBatches ?? 10_000); i++) {
       const outcome = await this.processNextBatch();
       if (outcome === 'idle') break;
       summary[outcome]++;
+      // A rate limit or outage applies to the whole account, not to one batch: wait for the next run.
+      if (outcome === 'batchesRetried') break;
     }
     return summary;
   }
@@ -90,7 +103,13 @@ export class DeliveryService {
       await this.repo.holdBatch(batch, 'outcome unknown and past the 24-hour idempotency window: an editor must decide whether to resend');
       return 'batchesHeld';
     }
-    const recipients = (await this.repo.batchRecipients(batch.id)).filter((r) => r.status === RecipientStatus.Pending);
+    const pending = (await this.repo.batchRecipients(batch.id)).filter((r) => r.status === RecipientStatus.Pending);
+    // Whoever unsubscribed since the send started is suppressed, not mailed. Only on a batch's first attempt: a
+    // resend must carry exactly the same payload, or Resend refuses the idempotency key (409) and the outcome of
+    // the first attempt stays unknown.
+    const active = batch.attempts === 1 ? await this.subscribers.activeIds(pending.map((r) => r.subscriberId)) : new Set(pending.map((r) => r.subscriberId));
+    const suppressed = pending.filter((r) => !active.has(r.subscriberId)).map((r) => ({ recipientId: r.id, status: RecipientStatus.Suppressed as const, messageId: null, error: 'unsubscribed before delivery' }));
+    const recipients = pending.filter((r) => active.has(r.subscriberId));
     const emails: OutgoingEmail[] = recipients.map((r) => {
       const unsubscribeUrl = this.subscribers.unsubscribeUrl(r.subscriberId);
       const body = personalise(send, unsubscribeUrl);
@@ -113,31 +132,40 @@ export class DeliveryService {
             ? { recipientId: r.id, status: RecipientStatus.Accepted as const, messageId: m.messageId, error: null }
             : { recipientId: r.id, status: RecipientStatus.Failed as const, messageId: null, error: m.error };
         });
-        await this.repo.completeBatch(batch, results, BatchStatus.Sent, null);
+        await this.repo.completeBatch(batch, [...suppressed, ...results], BatchStatus.Sent, null);
         await this.finishIfComplete(send.id, send.issueId);
         return 'batchesSent';
       }
       case 'retry': {
         if (batch.attempts >= this.config.email.maxAttempts) {
-          await this.failBatch(batch, recipients.map((r) => r.id), `gave up after ${batch.attempts} attempts: ${outcome.error}`);
+          const error = `gave up after ${batch.attempts} attempts: ${outcome.error}`;
+          if (outcome.mayHaveSent) {
+            // The provider may have sent it: never mark it failed (or resend it) without an editor.
+            await this.repo.holdBatch(batch, `${error} (the provider may have accepted it: an editor must check before resending)`);
+            return 'batchesHeld';
+          }
+          await this.failBatch(batch, [...suppressed.map((s) => s.recipientId), ...recipients.map((r) => r.id)], error);
           await this.finishIfComplete(send.id, send.issueId);
           return 'batchesFailed';
         }
         const delay = Math.max(outcome.retryAfterMs, backoffMs(batch.attempts));
         this.logger.warn(`batch ${batch.number} of send ${send.id}: ${outcome.error}; retrying in ${Math.round(delay / 1000)} s`);
         await this.repo.rescheduleBatch(batch, new Date(now.getTime() + delay), outcome.error);
+        // Rate limits and outages are the account's: every other pending batch waits for retry-after too.
+        await this.repo.deferPendingBatches(new Date(now.getTime() + outcome.retryAfterMs));
         return 'batchesRetried';
       }
       case 'failed':
-        await this.failBatch(batch, recipients.map((r) => r.id), outcome.error);
+        await this.failBatch(batch, recipients.map((r) => r.id), outcome.error, suppressed);
         await this.finishIfComplete(send.id, send.issueId);
         return 'batchesFailed';
     }
   }
 
-  private async failBatch(batch: DeliveryBatch, recipientIds: string[], error: string): Promise<void> {
+  private async failBatch(batch: DeliveryBatch, recipientIds: string[], error: string, suppressed: SuppressedResult[] = []): Promise<void> {
     this.logger.error(`batch ${batch.number} of send ${batch.sendId} failed: ${error}`);
-    await this.repo.completeBatch(batch, recipientIds.map((recipientId) => ({ recipientId, status: RecipientStatus.Failed as const, messageId: null, error })), BatchStatus.Failed, error);
+    const failed = recipientIds.map((recipientId) => ({ recipientId, status: RecipientStatus.Failed as const, messageId: null, error }));
+    await this.repo.completeBatch(batch, [...suppressed, ...failed], BatchStatus.Failed, error);
   }
 
   private async finishIfComplete(sendId: string, issueId: string): Promise<void> {
@@ -160,6 +188,8 @@ export class DeliveryService {
     return this.repo.batchesOf(sendId);
   }
 }
+
+type SuppressedResult = { recipientId: string; status: RecipientStatus.Suppressed; messageId: null; error: string };
 
 /** Exponential backoff with full jitter: 2 s, 4 s, 8 s … capped at 10 minutes. */
 export function backoffMs(attempt: number, random: () => number = Math.random): number {

@@ -87,7 +87,8 @@ export class IssuesService {
     return this.view(issue);
   }
 
+  /** An issue with its stories in order; a story held since it was chosen (rewritten below the fidelity bar) is left out. */
   private async view(issue: Issue): Promise<IssueView> {
-    return Object.assign(issue, { stories: await this.narratives.getByIds(await this.repo.entries(issue.id)) });
+    return Object.assign(issue, { stories: await this.narratives.getPublishedByIds(await this.repo.entries(issue.id)) });
   }
 }

@@ -177,9 +177,10 @@ export class NarrativesService {
     return (await this.views([narrative], await this.repo.listBeats()))[0];
   }
 
-  /** Narratives by id, in the order given (for issues). */
-  async getByIds(ids: string[]): Promise<NarrativeView[]> {
-    const views = await this.views(await this.repo.byIds(ids), await this.repo.listBeats());
+  /** Published narratives by id, in the order given (for issues); held ones are left out. */
+  async getPublishedByIds(ids: string[]): Promise<NarrativeView[]> {
+    const narratives = (await this.repo.byIds(ids)).filter((n) => n.status === NarrativeStatus.Published);
+    const views = await this.views(narratives, await this.repo.listBeats());
     const byId = new Map(views.map((v) => [v.id, v]));
     return ids.map((id) => byId.get(id)).filter((v): v is NarrativeView => Boolean(v));
   }

@@ -143,6 +143,11 @@ export class SubscribersService {
     return this.repo.getActiveAfter(afterId, limit);
   }
 
+  /** Which of these subscribers are still active (checked again just before each batch goes out). */
+  activeIds(ids: string[]): Promise<Set<string>> {
+    return this.repo.activeIds(ids);
+  }
+
   getById(id: string): Promise<Subscriber | null> {
     return this.repo.getById(id);
   }

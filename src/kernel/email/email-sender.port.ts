@@ -15,13 +15,14 @@ export type MessageOutcome = { status: 'accepted'; messageId: string } | { statu
 /**
  * What happened to a whole batch:
  * - `accepted`: the provider answered for every message (some may be individually rejected).
- * - `retry`: a transient failure (429, 5xx, network); nothing is known to be sent; safe to resend with the
- *   same idempotency key after `retryAfterMs`.
+ * - `retry`: a transient failure (429, 5xx, network); safe to resend with the same idempotency key after
+ *   `retryAfterMs`. `mayHaveSent` says whether the provider may have acted on the request anyway (a 5xx or a
+ *   lost connection) or certainly did not (a 429).
  * - `failed`: the provider refused the whole batch for a reason a retry will not fix (bad key, 4xx validation).
  */
 export type BatchOutcome =
   | { kind: 'accepted'; messages: MessageOutcome[] }
-  | { kind: 'retry'; retryAfterMs: number; error: string }
+  | { kind: 'retry'; retryAfterMs: number; error: string; mayHaveSent: boolean }
   | { kind: 'failed'; error: string };
 
 export abstract class EmailSender {

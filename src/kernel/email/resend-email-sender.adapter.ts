@@ -46,18 +46,17 @@ export class ResendEmailSender extends EmailSender {
       );
     } catch (error) {
       // Network failure: the request may or may not have reached Resend; the idempotency key makes a retry safe.
-      return { kind: 'retry', retryAfterMs: 2_000, error: `network error: ${(error as Error).message}` };
+      return { kind: 'retry', retryAfterMs: 2_000, error: `network error: ${(error as Error).message}`, mayHaveSent: true };
     }
     const { data, error, headers } = response;
     if (error) {
       const status = error.statusCode ?? 0;
       const message = `${error.name} (${status || 'no status'}): ${error.message}`;
-      if (status === 429 || status >= 500 || status === 0) {
-        return { kind: 'retry', retryAfterMs: retryDelayMs(headers, 2_000), error: message };
-      }
+      if (status === 429) return { kind: 'retry', retryAfterMs: retryDelayMs(headers, 2_000), error: message, mayHaveSent: false };
+      if (status >= 500 || status === 0) return { kind: 'retry', retryAfterMs: retryDelayMs(headers, 2_000), error: message, mayHaveSent: true };
       // 409 concurrent_idempotent_requests: the same batch is still being processed; ask again later.
       if (status === 409 && error.name === 'concurrent_idempotent_requests') {
-        return { kind: 'retry', retryAfterMs: retryDelayMs(headers, 1_000), error: message };
+        return { kind: 'retry', retryAfterMs: retryDelayMs(headers, 1_000), error: message, mayHaveSent: true };
       }
       return { kind: 'failed', error: message };
     }
