@@ -49,6 +49,17 @@ export class NarrativesRepository {
     });
   }
 
+  /** The storylines of one beat and week with their member record ids. */
+  async storylinesWithRecords(beatId: string, windowStart: Date): Promise<Array<{ key: string; recordIds: string[] }>> {
+    const rows: Array<{ key: string; record_id: string }> = await this.dataSource.query(
+      `SELECT s.key, sr.record_id FROM storylines s JOIN storyline_records sr ON sr.storyline_id = s.id WHERE s.beat_id = $1 AND s.window_start = $2`,
+      [beatId, windowStart],
+    );
+    const byKey = new Map<string, string[]>();
+    for (const row of rows) byKey.set(row.key, [...(byKey.get(row.key) ?? []), row.record_id]);
+    return [...byKey].map(([key, recordIds]) => ({ key, recordIds }));
+  }
+
   topStorylines(beatId: string, windowStart: Date, limit: number): Promise<Storyline[]> {
     return this.dataSource.getRepository(Storyline).find({ where: { beatId, windowStart }, order: { score: 'DESC', key: 'ASC' }, take: limit });
   }

@@ -10,7 +10,7 @@ import { type Beat } from './beat.entity';
 import { checkGrounding } from './grounding-check';
 import { NarrativeStatus, type Narrative, type NarrativeParagraph } from './narrative.entity';
 import { NarrativesRepository, type BeatDefinition } from './narratives.repository';
-import { assignBeat, clusterRecords } from './storyline-clusterer';
+import { assignBeat, carryKeys, clusterRecords } from './storyline-clusterer';
 import { type Storyline } from './storyline.entity';
 
 export const DISCLOSURE =
@@ -73,10 +73,11 @@ export class NarrativesService {
     const summaries: BuildSummary[] = [];
     for (const beat of beats) {
       const members = byBeat.get(beat.slug) ?? [];
-      const clusters = clusterRecords(
+      const fresh = clusterRecords(
         members.map((r) => ({ id: r.id, platform: r.platform, publishedAt: r.publishedAt, text: `${r.title}\n${r.text}` })),
         { minRecords: this.config.narratives.storylineMinRecords },
       );
+      const clusters = carryKeys(fresh, await this.repo.storylinesWithRecords(beat.id, week.start));
       await this.repo.replaceStorylines(beat.id, week, clusters);
       const summary: BuildSummary = { beat: beat.slug, storylines: clusters.length, written: 0, unchanged: 0, held: 0, failed: 0 };
       for (const storyline of await this.repo.topStorylines(beat.id, week.start, this.config.narratives.perBeat)) {

@@ -1,4 +1,4 @@
-import { assignBeat, clusterRecords, storylineScore } from './storyline-clusterer';
+import { assignBeat, carryKeys, clusterRecords, storylineScore } from './storyline-clusterer';
 
 const at = (h: number) => new Date(Date.UTC(2026, 10, 16, h));
 const records = [
@@ -45,5 +45,25 @@ describe('assignBeat', () => {
   });
   it('returns null when no keyword occurs', () => {
     expect(assignBeat('keyboards', ['open-source-ai', 'ai-health'], beats)).toBeNull();
+  });
+});
+
+describe('carryKeys', () => {
+  const cluster = (key: string, recordIds: string[]) => ({ key, recordIds, label: '', platformCount: 1, score: recordIds.length, membershipHash: key });
+  it('keeps an existing storyline key when a late, earlier-dated post changes the earliest record', () => {
+    const out = carryKeys([cluster('late', ['late', 'a1', 'a2', 'a3']), cluster('b1', ['b1', 'b2'])], [{ key: 'a1', recordIds: ['a1', 'a2', 'a3'] }]);
+    expect(out.map((c) => c.key)).toEqual(['a1', 'b1']);
+  });
+  it('matches one to one, best overlap first, and leaves unrelated clusters alone', () => {
+    const out = carryKeys(
+      [cluster('x', ['a1', 'a2']), cluster('y', ['a1', 'a2', 'a3', 'a4']), cluster('z', ['q'])],
+      [{ key: 'a1', recordIds: ['a1', 'a2', 'a3', 'a4'] }],
+    );
+    expect(out.map((c) => c.key)).toEqual(['x', 'a1', 'z']);
+  });
+  it('never lets a fresh key collide with a carried one', () => {
+    const out = carryKeys([cluster('k', ['n1', 'n2']), cluster('m', ['o1', 'o2'])], [{ key: 'k', recordIds: ['o1', 'o2'] }]);
+    expect(new Set(out.map((c) => c.key)).size).toBe(2);
+    expect(out[1].key).toBe('k');
   });
 });

@@ -123,3 +123,34 @@ export function assignBeat(text: string, sourceBeats: string[], beats: BeatKeywo
   }
   return best;
 }
+
+/**
+ * Keeps storyline identity across re-clustering: a new cluster that shares at least half of the smaller side's
+ * records with an existing storyline takes that storyline's key (so its row, narrative and URL survive a late
+ * post that changes which record is earliest). Pairs are matched greedily, best overlap (then most shared
+ * records) first, one to one.
+ */
+export function carryKeys(clusters: Cluster[], existing: Array<{ key: string; recordIds: string[] }>): Cluster[] {
+  const pairs: Array<{ c: number; e: number; overlap: number; shared: number }> = [];
+  clusters.forEach((cluster, c) => {
+    const mine = new Set(cluster.recordIds);
+    existing.forEach((old, e) => {
+      const shared = old.recordIds.filter((id) => mine.has(id)).length;
+      const overlap = shared / Math.max(1, Math.min(mine.size, old.recordIds.length));
+      if (overlap >= 0.5) pairs.push({ c, e, overlap, shared });
+    });
+  });
+  pairs.sort((a, b) => b.overlap - a.overlap || b.shared - a.shared || a.c - b.c || a.e - b.e);
+  const keys = clusters.map((c) => c.key);
+  const usedClusters = new Set<number>();
+  const usedExisting = new Set<number>();
+  for (const { c, e } of pairs) {
+    if (usedClusters.has(c) || usedExisting.has(e)) continue;
+    usedClusters.add(c);
+    usedExisting.add(e);
+    keys[c] = existing[e].key;
+  }
+  // A fresh key must not collide with a carried one.
+  const taken = new Set(keys.filter((_, i) => usedClusters.has(i)));
+  return clusters.map((cluster, i) => ({ ...cluster, key: usedClusters.has(i) || !taken.has(keys[i]) ? keys[i] : `${keys[i]}:${i}` }));
+}

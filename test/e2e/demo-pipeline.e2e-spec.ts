@@ -1,6 +1,8 @@
 import { parseFeed } from 'feedsmith';
 import { DataSource } from 'typeorm';
 import { runDemoIfEmpty } from '../../src/bootstrap';
+import { weekContaining } from '../../src/kernel/clock/week';
+import { NarrativesService } from '../../src/narratives/narratives.service';
 import { SourcesService } from '../../src/sources/sources.service';
 import { readOutbox } from '../support/outbox';
 import { startTestApp, type TestApp } from '../support/test-app';
@@ -91,4 +93,26 @@ describe('the demo week, end to end', () => {
       expect(titles).toContain(headline);
     }
   });
+
+  it('keeps one story per storyline when a late post dated before all the others joins it', async () => {
+    const [top] = await db.query(
+      `SELECT n.id, n.slug, n.version, s.key, s.window_start, s.beat_id FROM narratives n JOIN storylines s ON s.id = n.storyline_id ORDER BY s.score DESC LIMIT 1`,
+    );
+    const [first] = await db.query(
+      `SELECT r.source_id, r.platform, r.title, r.text, r.published_at FROM discourse_records r JOIN storyline_records sr ON sr.record_id = r.id
+       JOIN storylines s ON s.id = sr.storyline_id WHERE s.key = $1 ORDER BY r.published_at LIMIT 1`,
+      [top.key],
+    );
+    await db.query(
+      `INSERT INTO discourse_records (source_id, platform, external_id, url, canonical_url, title, author, text, published_at)
+       VALUES ($1, $2, 'late-1', 'https://late.example/1', 'https://late.example/1', $3, 'latecomer', $4, $5)`,
+      [first.source_id, first.platform, `Re: ${first.title}`, first.text, new Date(new Date(first.published_at).getTime() - 60_000)],
+    );
+    const before: number = (await db.query(`SELECT count(*)::int AS n FROM narratives`))[0].n;
+    await t.get(NarrativesService).build(weekContaining(new Date(first.published_at)));
+    expect((await db.query(`SELECT count(*)::int AS n FROM narratives`))[0].n).toBe(before);
+    const [after] = await db.query(`SELECT slug, version FROM narratives WHERE id = $1`, [top.id]);
+    expect(after).toEqual({ slug: top.slug, version: top.version + 1 });
+  });
 });
+
