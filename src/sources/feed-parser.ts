@@ -6,6 +6,8 @@ import { stripPlatformBoilerplate } from './record-text';
 export interface ParsedItem {
   externalId: string;
   url: string;
+  /** The item's discussion page when the feed names one apart from its link (RSS `<comments>`). */
+  discussionUrl: string | null;
   title: string;
   author: string;
   text: string;
@@ -86,6 +88,7 @@ function parseDate(...candidates: unknown[]): Date | null {
 interface Draft {
   id?: string;
   url?: string;
+  comments?: string;
   title?: unknown;
   author?: string;
   html?: string;
@@ -148,6 +151,7 @@ export function parseFeedDocument(body: string, options: { baseUrl?: string; fet
       drafts = (feed.items ?? []).map((item) => ({
         id: item.guid?.value ?? item.rdf?.about ?? item.link,
         url: item.link ?? (item.guid?.isPermaLink !== false ? item.guid?.value : undefined),
+        comments: item.comments,
         title: item.title,
         author: item.dc?.creators?.[0] ?? item.dc?.creator ?? item.authors?.[0]?.name ?? item.authors?.[0]?.email ?? item.author,
         html: item.content?.encoded ?? item.description,
@@ -207,6 +211,7 @@ export function parseFeedDocument(body: string, options: { baseUrl?: string; fet
     items.push({
       externalId: (draft.id ?? url).trim().slice(0, 500),
       url,
+      discussionUrl: resolveUrl(draft.comments, baseUrl),
       title: itemTitle.slice(0, 500),
       author: (plain(draft.author) || authorFromUrl(url) || (result.format === 'rss' && /^@\S+ - /.test(title) ? title.split(' - ')[0] : '')).slice(0, 200),
       text,

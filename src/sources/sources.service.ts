@@ -8,7 +8,7 @@ import { type DiscourseRecord } from './discourse-record.entity';
 import { decodeFeedBytes, parseFeedDocument } from './feed-parser';
 import { readImportFile } from './import-file.reader';
 import { SourceRepository, type SourceDefinition } from './source.repository';
-import { SourceKind, type Source } from './source.entity';
+import { Platform, SourceKind, type Source } from './source.entity';
 
 export interface PollSummary {
   source: string;
@@ -61,12 +61,14 @@ export class SourcesService {
       const rows: NewRecord[] = [];
       let invalid = feed.rejected.length;
       for (const item of feed.items) {
-        const canonical = canonicalUrl(item.url);
+        // A Hacker News item is the discussion, not the article it links to (which may be a record of its own).
+        const url = source.platform === Platform.HackerNews && item.discussionUrl ? item.discussionUrl : item.url;
+        const canonical = canonicalUrl(url);
         if (!canonical) {
           invalid++;
           continue;
         }
-        rows.push({ sourceId: source.id, platform: source.platform, externalId: item.externalId, url: item.url, canonicalUrl: canonical, title: item.title, author: item.author, text: item.text, publishedAt: item.publishedAt });
+        rows.push({ sourceId: source.id, platform: source.platform, externalId: item.externalId, url, canonicalUrl: canonical, title: item.title, author: item.author, text: item.text, publishedAt: item.publishedAt });
       }
       const inserted = await this.records.insertNew(rows);
       Object.assign(poll, { itemsSeen: feed.items.length + feed.rejected.length, itemsNew: inserted, itemsDuplicate: rows.length - inserted, itemsInvalid: invalid });

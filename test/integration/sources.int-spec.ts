@@ -59,6 +59,8 @@ describe('sources', () => {
     expect((await records('bsky'))[0].author).toBe('@odettevance.bsky.social');
     // hnrss boilerplate is not part of what people said; tracking parameters are not part of the URL's identity.
     expect((await records('hn')).map((r) => r.text).join(' ')).not.toMatch(/Article URL|Points:/);
+    // A Hacker News record is the discussion, whatever article it links to.
+    expect((await records('hn')).every((r) => r.url.startsWith('https://news.ycombinator.com/item?id='))).toBe(true);
     expect((await records('json11')).map((r) => r.canonical_url)).toContain('https://tidepool.example/2026/09/shorebirds');
   });
 
