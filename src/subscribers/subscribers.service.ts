@@ -20,6 +20,8 @@ export class InvalidTokenError extends ValidationError {
 const emailSchema = z.string().trim().max(254).pipe(z.email());
 
 const CONFIRM = 'confirm';
+/** A pending address gets at most one confirmation email per window, however often the form is posted. */
+const CONFIRMATION_RESEND_AFTER_MS = 10 * 60_000;
 const UNSUBSCRIBE = 'unsubscribe';
 
 export type SubscribeResult = 'confirmation-sent' | 'already-active';
@@ -45,7 +47,8 @@ export class SubscribersService {
 
   /**
    * Double opt-in: records consent as pending and emails a signed confirmation link. Subscribing again while
-   * pending or after unsubscribing sends a fresh confirmation; an active address is left as it is.
+   * pending (after ten minutes) or after unsubscribing sends a fresh link and voids the old one; an active
+   * address is left as it is.
    */
   async subscribe(input: { email: unknown; ip: string | null; source: string }): Promise<SubscribeResult> {
     const email = this.normaliseEmail(input.email);
@@ -56,6 +59,9 @@ export class SubscribersService {
     });
     if (!created) {
       if (subscriber.status === SubscriberStatus.Active) return 'already-active';
+      const recent = now.getTime() - subscriber.consentAt.getTime() < CONFIRMATION_RESEND_AFTER_MS;
+      // Same answer either way, so the form can't be used to flood someone's inbox or to probe addresses.
+      if (subscriber.status === SubscriberStatus.Pending && recent) return 'confirmation-sent';
       Object.assign(subscriber, { status: SubscriberStatus.Pending, consentAt: now, consentSource: input.source, consentIp: input.ip });
       await this.repo.save(subscriber);
     }
@@ -96,7 +102,11 @@ export class SubscribersService {
     if (!subscriber || String(subscriber.consentAt.getTime()) !== consentAt) {
       throw new InvalidTokenError('This confirmation link is invalid or has been replaced by a newer one.');
     }
-    if (subscriber.status !== SubscriberStatus.Active) {
+    if (subscriber.status === SubscriberStatus.Unsubscribed) {
+      // Unsubscribing withdraws the consent this link was sent for.
+      throw new InvalidTokenError('This confirmation link is no longer valid because the address was unsubscribed since. Subscribe again to get a new link.');
+    }
+    if (subscriber.status === SubscriberStatus.Pending) {
       Object.assign(subscriber, { status: SubscriberStatus.Active, confirmedAt: this.clock.now(), unsubscribedAt: null });
       await this.repo.save(subscriber);
     }
