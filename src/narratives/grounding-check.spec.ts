@@ -43,4 +43,16 @@ describe('grounding check', () => {
     expect(result.report.failed.map((f) => f.value)).toEqual(expect.arrayContaining(['9.9%', 'Ostrava Systems', 'this changes everything', '$38']));
     expect(result.fidelity).toBeLessThan(0.7);
   });
+
+  it('matches numbers and names whole, and checks the headline’s numbers too', () => {
+    const records = new Map([[1, 'quietgradient\nThe thread got 150 comments and 10000 views; a banana sleeve was mentioned. It cost 4.25 dollars.']]);
+    const check = (text: string, headline = 'A thread') => checkGrounding({ headline, dek: 'x', paragraphs: [[{ text, cites: [1] }]], sources: records }).report.failed.map((f) => f.value);
+    expect(check('It drew 1,000 views')).toEqual(['1000']);
+    expect(check('Half, 50%, agreed')).toEqual(['50%']);
+    expect(check('Ana Lee disagreed')).toEqual(['Ana Lee']);
+    expect(check('It cost 4.2 dollars')).toEqual(['4.2']);
+    expect(check('It got 150 comments and 10,000 views')).toEqual([]);
+    expect(check('fine', '10,000 developers quit')).toEqual([]);
+    expect(check('fine', '20,000 developers quit')).toEqual(['20000']);
+  });
 });

@@ -42,19 +42,24 @@ export function extractClaims(text: string): Array<{ kind: 'quote' | 'number' | 
   return claims;
 }
 
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Numbers match whole (1,000 is not 10000; 50% is not 150); names match whole words; quotes verbatim. */
 function supported(claim: { kind: string; value: string }, haystack: string): boolean {
   if (claim.kind === 'number') {
     const digits = claim.value.replace(/[$%]/g, '');
-    return haystack.replace(/,/g, '').includes(digits);
+    return new RegExp(`(?<![\\d.])${escapeRegExp(digits)}(?![\\d]|\\.\\d)`).test(haystack.replace(/(\d),(?=\d{3})/g, '$1'));
   }
-  if (claim.kind === 'name') return claim.value.split(' ').every((word) => haystack.includes(normaliseText(word)));
+  if (claim.kind === 'name') {
+    return claim.value.split(' ').every((word) => new RegExp(`(?<![\\p{L}\\p{N}])${escapeRegExp(normaliseText(word))}(?![\\p{L}\\p{N}])`, 'u').test(haystack));
+  }
   return haystack.includes(normaliseText(claim.value));
 }
 
 /**
  * Checks that every quote, number and proper name in each cited run appears in the records it cites
- * (text, title or author). Uncited runs must carry no specifics. Headline and dek are checked for quotes and
- * names against all the records given to the writer. Fidelity is the share of checks that passed.
+ * (text, title or author). Uncited runs must carry no specifics. Headline and dek are checked against all the
+ * records given to the writer. Fidelity is the share of checks that passed.
  */
 export function checkGrounding(input: {
   headline: string;
@@ -75,8 +80,8 @@ export function checkGrounding(input: {
       if (!supported(claim, haystack)) failed.push({ ...claim, where });
     }
   };
-  run(input.headline, all, 'headline', ['quote', 'name']);
-  run(input.dek, all, 'dek', ['quote', 'name']);
+  run(input.headline, all, 'headline', ['quote', 'number', 'name']);
+  run(input.dek, all, 'dek', ['quote', 'number', 'name']);
   input.paragraphs.forEach((paragraph, p) => {
     paragraph.forEach((segment) => {
       const haystack = normaliseText(segment.cites.map((n) => input.sources.get(n) ?? '').join(' \n '));

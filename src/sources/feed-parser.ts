@@ -1,5 +1,6 @@
 import { parseFeed } from 'feedsmith';
 import { convert } from 'html-to-text';
+import iconv from 'iconv-lite';
 import { stripPlatformBoilerplate } from './record-text';
 
 /** One item of a feed, normalised across RSS 0.9x/1.0/2.0, Atom 1.0 and JSON Feed 1.0/1.1. */
@@ -107,11 +108,11 @@ export function decodeFeedBytes(bytes: Buffer): string {
   const head = bytes.subarray(0, 200).toString('latin1');
   const declared = /^\s*<\?xml[^>]*\bencoding=["']([A-Za-z0-9._-]+)["']/.exec(head)?.[1];
   if (declared && !/^utf-?8$/i.test(declared)) {
-    try {
-      return new TextDecoder(declared.toLowerCase()).decode(bytes);
-    } catch {
-      throw new FeedParseError(`unsupported character encoding "${declared}"`);
-    }
+    // iconv-lite, not TextDecoder: Node 20's TextDecoder decodes windows-1252's 0x80–0x9F (curly quotes, dashes,
+    // €) as control characters. Like browsers, treat ISO-8859-1 as windows-1252.
+    const label = /^(iso-?8859-1|latin-?1|us-ascii|ascii)$/i.test(declared) ? 'windows-1252' : declared;
+    if (!iconv.encodingExists(label)) throw new FeedParseError(`unsupported character encoding "${declared}"`);
+    return iconv.decode(bytes, label);
   }
   return bytes.toString('utf8');
 }
@@ -202,8 +203,9 @@ export function parseFeedDocument(body: string, options: { baseUrl?: string; fet
   drafts.forEach((draft, index) => {
     const url = resolveUrl(draft.url, baseUrl);
     if (!url) return rejected.push({ index, reason: 'item has no http(s) link' });
-    // Undated items (RSS 0.91, some hand-made feeds) are dated when first seen.
-    const date = draft.date ?? options.fetchedAt ?? null;
+    // Undated items (RSS 0.91, some hand-made feeds) are dated when first seen; nothing is dated in the future.
+    const fetchedAt = options.fetchedAt;
+    const date = draft.date && fetchedAt && draft.date > fetchedAt ? fetchedAt : (draft.date ?? fetchedAt ?? null);
     if (!date) return rejected.push({ index, reason: 'item has no valid date' });
     const text = stripPlatformBoilerplate(htmlToText(draft.html ?? ''));
     const itemTitle = plain(draft.title);
