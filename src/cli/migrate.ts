@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { ConfigError, loadConfig } from '../kernel/config/config';
 import { openDatabase } from '../kernel/database/database.module';
 import { migrations } from '../../migrations';
@@ -5,6 +6,8 @@ import { entities } from '../entities';
 
 /** `npm run migrate`: applies pending migrations to the configured database (embedded or DATABASE_URL). */
 async function main(): Promise<void> {
+  // The same .env as `npm start` (variables already set in the environment win).
+  if (existsSync('.env')) process.loadEnvFile('.env');
   const config = loadConfig();
   const { dataSource, embedded } = await openDatabase(config, { entities, migrations });
   const [{ count }] = await dataSource.query('SELECT count(*)::int AS count FROM migrations');

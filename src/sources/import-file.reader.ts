@@ -1,4 +1,4 @@
-import { open, realpath } from 'node:fs/promises';
+import { readFile, realpath, stat } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 
 export class ImportPathError extends Error {
@@ -30,13 +30,9 @@ export async function readImportFile(importDir: string, location: string): Promi
     throw new ImportPathError(`"${location}" does not exist in the import folder`);
   });
   if (!inside(target)) throw new ImportPathError(`"${location}" is outside the import folder`);
-  const handle = await open(target, 'r');
-  try {
-    const { size, isFile } = await handle.stat().then((s) => ({ size: s.size, isFile: s.isFile() }));
-    if (!isFile) throw new ImportPathError(`"${location}" is not a file`);
-    if (size > MAX_BYTES) throw new ImportPathError(`"${location}" is ${size} bytes, over the ${MAX_BYTES}-byte limit`);
-    return await handle.readFile();
-  } finally {
-    await handle.close();
-  }
+  // stat before open: opening a FIFO or a device would block the poll.
+  const info = await stat(target);
+  if (!info.isFile()) throw new ImportPathError(`"${location}" is not a regular file`);
+  if (info.size > MAX_BYTES) throw new ImportPathError(`"${location}" is ${info.size} bytes, over the ${MAX_BYTES}-byte limit`);
+  return readFile(target);
 }

@@ -6,6 +6,7 @@ import { migrations } from '../../migrations';
 import { SystemClock } from '../../src/kernel/clock/clock';
 import { DataDirLockedError, EmbeddedPostgres } from '../../src/kernel/database/embedded-postgres';
 import { JobRunner } from '../../src/kernel/jobs/job-runner';
+import { FakeClock } from '../fakes/fake-clock';
 import { openTestDatabase } from '../support/test-db';
 
 describe('database', () => {
@@ -57,6 +58,31 @@ describe('database', () => {
     await expect(runner.runExclusive('test-job', 60_000, async () => 'third')).resolves.toEqual({ ran: true, result: 'third' });
     const [row] = await dataSource.query(`SELECT last_error FROM job_locks WHERE name = 'test-job'`);
     expect(row.last_error).toBeNull();
+  });
+
+  it('renews the lease of a long run, so a second run cannot start when the first outlives its lease', async () => {
+    const clock = new FakeClock(new Date('2026-11-27T12:00:00Z'));
+    const runner = new JobRunner(dataSource, clock);
+    let release!: () => void;
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    const first = runner.runExclusive('long-job', 3_000, async () => {
+      started();
+      await new Promise<void>((resolve) => (release = resolve));
+    });
+    await running;
+    // The renewal (on a timer every lease/3) runs while the job does; past the original lease nobody else may start.
+    clock.advance(2_500);
+    await runner.renewLeases();
+    clock.advance(2_000);
+    await expect(runner.runExclusive('long-job', 3_000, async () => 'second')).resolves.toMatchObject({ ran: false });
+    release();
+    await first;
+    await expect(runner.runExclusive('long-job', 3_000, async () => 'third')).resolves.toEqual({ ran: true, result: 'third' });
+    // Without the renewal the lease would have lapsed: another runner on the same clock takes an expired one.
+    const other = new JobRunner(dataSource, clock);
+    await dataSource.query(`UPDATE job_locks SET locked_until = $1 WHERE name = 'long-job'`, [new Date(clock.now().getTime() - 1)]);
+    await expect(other.runExclusive('long-job', 3_000, async () => 'taken over')).resolves.toEqual({ ran: true, result: 'taken over' });
   });
 
   it('records a failed job and frees its lease', async () => {

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -90,19 +91,26 @@ describe('sources', () => {
     writeFileSync(join(outside, 'secret.xml'), '<rss version="2.0"><channel><title>x</title></channel></rss>');
     const link = join(FIXTURES, 'zz-link-outside.xml');
     symlinkSync(join(outside, 'secret.xml'), link);
+    const fifo = join(FIXTURES, 'zz-fifo.xml');
+    execFileSync('mkfifo', [fifo]);
     try {
       await sources.register([
         source('dotdot', '../../package.json'),
         source('absolute', '/etc/passwd'),
         source('symlink', 'zz-link-outside.xml'),
         source('missing', 'nope.xml'),
+        source('fifo', 'zz-fifo.xml'),
+        source('folder', '.'),
       ]);
       const summaries = await sources.pollAll();
       expect(summaries.find((s) => s.source === 'dotdot')?.error).toMatch(/outside the import folder/);
       expect(summaries.find((s) => s.source === 'absolute')?.error).toMatch(/must be relative to the import folder/);
       expect(summaries.find((s) => s.source === 'symlink')?.error).toMatch(/outside the import folder/);
       expect(summaries.find((s) => s.source === 'missing')?.error).toMatch(/does not exist in the import folder/);
+      expect(summaries.find((s) => s.source === 'fifo')?.error).toMatch(/is not a regular file/);
+      expect(summaries.find((s) => s.source === 'folder')?.error).toMatch(/outside the import folder|not a regular file/);
     } finally {
+      rmSync(fifo, { force: true });
       rmSync(link, { force: true });
       rmSync(outside, { recursive: true, force: true });
     }

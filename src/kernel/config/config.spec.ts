@@ -21,6 +21,7 @@ describe('loadConfig', () => {
     ['RESEND_API_KEY', 'abc', /RESEND_API_KEY="abc": expected a Resend API key starting with re_/],
     ['PUBLIC_URL', 'ftp://x.example', /PUBLIC_URL=.*expected an http/],
     ['CRON_DELIVER', 'every minute', /CRON_DELIVER=.*cron expression/],
+    ['CRON_POLL_SOURCES', '61 * * * *', /CRON_POLL_SOURCES="61 \* \* \* \*": expected a valid cron expression/],
     ['DELIVERY_BATCH_SIZE', '500', /DELIVERY_BATCH_SIZE="500": expected a whole number from 1 to 100/],
   ])('rejects a bad %s with a message naming it', (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);

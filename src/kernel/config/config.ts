@@ -1,11 +1,16 @@
 import { resolve } from 'node:path';
+import { validateCronExpression } from 'cron';
 import { z } from 'zod';
 
 /** Every environment variable Broadsheet reads, validated once at boot (see .env.example). */
+/** Validated by the cron library itself, so an out-of-range field is caught at boot with the variable's name. */
 const cron = z
   .string()
   .trim()
-  .regex(/^(\S+\s+){4,5}\S+$/, 'a cron expression with 5 or 6 fields, e.g. "0 6 * * 1"');
+  .refine(
+    (value) => /^(\S+\s+){4,5}\S+$/.test(value) && validateCronExpression(value).valid,
+    'a valid cron expression with 5 or 6 fields, e.g. "0 6 * * 1"',
+  );
 
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => ['true', '1', 'yes'].includes(v));
 

@@ -15,7 +15,8 @@ export type JobOutcome<T> = { ran: true; result: T } | { ran: false; reason: str
 @Injectable()
 export class JobRunner {
   private readonly logger = new Logger(JobRunner.name);
-  private readonly owner = `${process.pid}-${randomUUID().slice(0, 8)}`;
+  private readonly instance = `${process.pid}-${randomUUID().slice(0, 8)}`;
+  private readonly running = new Map<string, { name: string; leaseMs: number }>();
 
   constructor(
     private readonly dataSource: DataSource,
@@ -23,6 +24,8 @@ export class JobRunner {
   ) {}
 
   async runExclusive<T>(name: string, leaseMs: number, job: () => Promise<T>): Promise<JobOutcome<T>> {
+    // Each run has its own token: finishing can only release this run's lease, never a later holder's.
+    const token = `${this.instance}:${randomUUID().slice(0, 8)}`;
     const now = this.clock.now();
     const claimed = await this.dataSource.transaction(async (manager) => {
       const [{ locked }] = await manager.query(`SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked`, [`broadsheet:job:${name}`]);
@@ -35,11 +38,16 @@ export class JobRunner {
                last_started_at = EXCLUDED.last_started_at, updated_at = now()
            WHERE job_locks.locked_until <= $4
          RETURNING name`,
-        [name, this.owner, new Date(now.getTime() + leaseMs), now],
+        [name, token, new Date(now.getTime() + leaseMs), now],
       ));
       return rows.length === 1;
     });
     if (!claimed) return { ran: false, reason: `${name} is already running` };
+
+    // A long run (a big send, many model calls) keeps renewing its lease, so nobody else starts it meanwhile.
+    this.running.set(token, { name, leaseMs });
+    const renew = setInterval(() => void this.renewLeases(), Math.max(1_000, Math.floor(leaseMs / 3)));
+    renew.unref();
 
     let error: unknown;
     try {
@@ -48,12 +56,25 @@ export class JobRunner {
       error = caught;
       throw caught;
     } finally {
+      clearInterval(renew);
+      this.running.delete(token);
       await this.dataSource.query(
         `UPDATE job_locks SET locked_until = $3, last_finished_at = $3, last_error = $4, updated_at = now()
          WHERE name = $1 AND owner = $2`,
-        [name, this.owner, this.clock.now(), error ? String((error as Error).message ?? error).slice(0, 2000) : null],
+        [name, token, this.clock.now(), error ? String((error as Error).message ?? error).slice(0, 2000) : null],
       );
       if (error) this.logger.error(`job ${name} failed: ${(error as Error).message}`);
+    }
+  }
+
+  /** Pushes the lease of every run of this runner still in progress to now + its lease. */
+  async renewLeases(): Promise<void> {
+    for (const [token, { name, leaseMs }] of this.running) {
+      try {
+        await this.dataSource.query(`UPDATE job_locks SET locked_until = $3, updated_at = now() WHERE name = $1 AND owner = $2`, [name, token, new Date(this.clock.now().getTime() + leaseMs)]);
+      } catch (error) {
+        this.logger.warn(`could not renew the lease of ${name}: ${(error as Error).message}`);
+      }
     }
   }
 }
