@@ -30,7 +30,8 @@ const BEAT_STORIES = 50;
 
 /** Positive integers only (and small enough for an `int` column); anything else is a 404, never a 500. */
 const issueNumber = z.string().regex(/^[1-9]\d{0,8}$/).transform(Number);
-const slug = z.string().min(1).max(200);
+/** Slugs are what slugify() makes: lowercase letters, digits and hyphens; anything else is a 404 without a query. */
+const slug = z.string().regex(/^[a-z0-9][a-z0-9-]{0,199}$/);
 const token = z.string().trim().min(1).max(4096);
 const subscribeForm = z.object({ email: z.string().max(2000) });
 const tokenForm = z.object({ token });

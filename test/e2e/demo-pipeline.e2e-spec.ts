@@ -114,5 +114,18 @@ describe('the demo week, end to end', () => {
     const [after] = await db.query(`SELECT slug, version FROM narratives WHERE id = $1`, [top.id]);
     expect(after).toEqual({ slug: top.slug, version: top.version + 1 });
   });
+
+  it('answers hostile and unknown URLs with a 404, never a 500', async () => {
+    for (const path of ['/stories/%00', '/stories/..%2F..%2Fetc%2Fpasswd', `/stories/${'a'.repeat(5000)}`, '/issues/0', '/issues/abc', '/issues/99999999999', '/beats/%00', '/beats/%00/feed.xml']) {
+      expect([path, (await fetch(`${t.url}${path}`)).status]).toEqual([path, 404]);
+    }
+    const page = await fetch(`${t.url}/no/such/page`, { headers: { accept: 'text/html' } });
+    expect(page.status).toBe(404);
+    expect(page.headers.get('content-type')).toMatch(/text\/html/);
+    expect(await page.text()).toContain('Page not found');
+    const api = await fetch(`${t.url}/no/such/page`, { headers: { accept: 'application/json' } });
+    expect(api.status).toBe(404);
+    expect(await api.json()).toMatchObject({ statusCode: 404 });
+  });
 });
 
