@@ -74,6 +74,14 @@ describe('the demo week, end to end', () => {
       expect(message.mail.html).toContain('/unsubscribe?token=');
     }
     expect(recipients.size).toBe(5);
+
+    // RFC 8058: the mail client POSTs `List-Unsubscribe=One-Click` to the header's URL; that alone unsubscribes.
+    const message = messages[0];
+    const url = message.header('list-unsubscribe')!.slice(1, -1);
+    const oneClick = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' });
+    expect(oneClick.status).toBe(200);
+    const [row] = await db.query(`SELECT status FROM subscribers WHERE email = $1`, [(message.mail.to as { text: string }).text]);
+    expect(row.status).toBe('unsubscribed');
   });
 
   it('publishes the stories on the site and in RSS, Atom and JSON Feed', async () => {
