@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, In } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { returningRows } from '../kernel/database/returning-rows';
 import { BatchStatus, DeliveryBatch, Recipient, RecipientStatus, Send, SendStatus } from './delivery.entities';
 
@@ -138,9 +138,5 @@ export class DeliveryRepository {
 
   batchesOf(sendId: string): Promise<DeliveryBatch[]> {
     return this.dataSource.getRepository(DeliveryBatch).find({ where: { sendId }, order: { number: 'ASC' } });
-  }
-
-  listSends(issueIds: string[]): Promise<Send[]> {
-    return issueIds.length ? this.dataSource.getRepository(Send).findBy({ issueId: In(issueIds) }) : Promise.resolve([]);
   }
 }

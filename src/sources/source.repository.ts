@@ -51,8 +51,4 @@ export class SourceRepository {
       result.error ? { lastPolledAt: at, lastError: result.error, lastErrorAt: at } : { lastPolledAt: at, lastError: null },
     );
   }
-
-  latestPolls(sourceId: string, limit = 10): Promise<SourcePoll[]> {
-    return this.polls.find({ where: { sourceId }, order: { startedAt: 'DESC' }, take: limit });
-  }
 }

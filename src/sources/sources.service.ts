@@ -40,10 +40,6 @@ export class SourcesService {
     return this.sources.upsert(definitions);
   }
 
-  listSources(): Promise<Source[]> {
-    return this.sources.listAll();
-  }
-
   /** Polls every enabled source; one source's failure is recorded on it and never stops the others. */
   async pollAll(): Promise<PollSummary[]> {
     const summaries: PollSummary[] = [];

@@ -45,8 +45,4 @@ export class SubscriberRepository {
     const rows = await this.repo.createQueryBuilder('s').select('s.id', 'id').where('s.id IN (:...ids)', { ids }).andWhere('s.status = :status', { status: SubscriberStatus.Active }).getRawMany<{ id: string }>();
     return new Set(rows.map((r) => r.id));
   }
-
-  countByStatus(): Promise<Array<{ status: string; count: number }>> {
-    return this.repo.createQueryBuilder('s').select('s.status', 'status').addSelect('count(*)::int', 'count').groupBy('s.status').getRawMany();
-  }
 }

@@ -157,14 +157,6 @@ export class SubscribersService {
   activeIds(ids: string[]): Promise<Set<string>> {
     return this.repo.activeIds(ids);
   }
-
-  getById(id: string): Promise<Subscriber | null> {
-    return this.repo.getById(id);
-  }
-
-  countByStatus() {
-    return this.repo.countByStatus();
-  }
 }
 
 export class ConfirmationEmailError extends UnavailableError {

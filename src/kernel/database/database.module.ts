@@ -1,4 +1,4 @@
-import { Global, Inject, Logger, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { Global, Logger, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { DataSource, type MixedList, type EntitySchema } from 'typeorm';
 import { APP_CONFIG } from '../config/config.module';
 import { type AppConfig } from '../config/config';
