@@ -5,7 +5,7 @@ import { IssuesService } from '../issues/issues.service';
 import { NarrativesService } from '../narratives/narratives.service';
 import { strongEtag } from './conditional-get';
 import { buildIssuesFeed, buildStoriesFeed, type FeedDocument, type FeedFormat } from './feed-builder';
-import { type IssueWithStories, type SiteInfo } from './pages/views';
+import { siteInfo, type SiteInfo } from './pages/views';
 
 /** Stories per feed. */
 export const FEED_STORY_LIMIT = 50;
@@ -26,7 +26,7 @@ export class FeedsService {
   ) {}
 
   get site(): SiteInfo {
-    return { title: this.config.site.title, description: this.config.site.description, publicUrl: this.config.server.publicUrl };
+    return siteInfo(this.config);
   }
 
   async storiesFeed(format: FeedFormat): Promise<ServedFeed> {
@@ -60,13 +60,7 @@ export class FeedsService {
   }
 
   async issuesFeed(): Promise<ServedFeed> {
-    const list = await this.issues.listPublic(FEED_ISSUE_LIMIT);
-    const issues: IssueWithStories[] = [];
-    for (const issue of list) {
-      const view = await this.issues.getPublicByNumber(issue.number);
-      if (view) issues.push(view);
-    }
-    return served(buildIssuesFeed(this.site, issues));
+    return served(buildIssuesFeed(this.site, await this.issues.listPublicWithStories(FEED_ISSUE_LIMIT)));
   }
 }
 

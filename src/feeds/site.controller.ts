@@ -23,7 +23,7 @@ import {
   unsubscribedPage,
   unsubscribePromptPage,
 } from './pages/site-pages';
-import { type SiteInfo } from './pages/views';
+import { siteInfo, type SiteInfo } from './pages/views';
 
 const HOME_STORIES = 30;
 const BEAT_STORIES = 50;
@@ -59,7 +59,7 @@ export class SiteController {
   ) {}
 
   private get site(): SiteInfo {
-    return { title: this.config.site.title, description: this.config.site.description, publicUrl: this.config.server.publicUrl };
+    return siteInfo(this.config);
   }
 
   @Get()

@@ -75,6 +75,13 @@ export class IssuesService {
     return this.repo.listPublic(limit);
   }
 
+  /** The newest public issues, each with its stories. */
+  async listPublicWithStories(limit: number): Promise<IssueView[]> {
+    const views: IssueView[] = [];
+    for (const issue of await this.repo.listPublic(limit)) views.push(await this.view(issue));
+    return views;
+  }
+
   async getPublicByNumber(number: number): Promise<IssueView | null> {
     const issue = await this.repo.getByNumber(number);
     if (!issue || issue.status === IssueStatus.Draft) return null;

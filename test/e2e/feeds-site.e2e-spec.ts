@@ -44,6 +44,7 @@ describe('site and feeds over HTTP', () => {
     };
     const issues: Partial<IssuesService> = {
       listPublic: async () => [issue],
+      listPublicWithStories: async () => [issue],
       getPublicByNumber: async (n: number) => {
         calls.issueNumbers.push(n);
         return n === 1 ? issue : null;

@@ -1,3 +1,5 @@
+import { type AppConfig } from '../../kernel/config/config';
+
 /**
  * The shapes the pages and feeds render: the narrow part of NarrativesService's and IssuesService's views that
  * this module reads, so renderers and builders are pure and testable without the database.
@@ -7,6 +9,11 @@ export interface SiteInfo {
   description: string;
   /** Absolute base of every link in feeds, without a trailing slash. */
   publicUrl: string;
+}
+
+/** What pages and feeds say about the site, from config (read per call: tests repoint publicUrl after boot). */
+export function siteInfo(config: AppConfig): SiteInfo {
+  return { title: config.site.title, description: config.site.description, publicUrl: config.server.publicUrl };
 }
 
 export interface CitedRecord {
