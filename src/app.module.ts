@@ -6,11 +6,13 @@ import { AdminModule } from './admin/admin.module';
 import { entities } from './entities';
 import { DeliveryModule } from './delivery/delivery.module';
 import { FeedsModule } from './feeds/feeds.module';
+import { SiteErrorPages } from './feeds/site-error-pages';
 import { IssuesModule } from './issues/issues.module';
 import { type AppConfig } from './kernel/config/config';
 import { ConfigModule } from './kernel/config/config.module';
 import { DatabaseModule } from './kernel/database/database.module';
-import { DomainErrorFilter } from './kernel/errors/domain-error.filter';
+import { ErrorPages } from './kernel/errors/error-pages.port';
+import { ProblemDetailsFilter } from './kernel/errors/problem-details.filter';
 import { HealthController } from './kernel/health.controller';
 import { KernelModule } from './kernel/kernel.module';
 import { NarrativesModule } from './narratives/narratives.module';
@@ -36,7 +38,10 @@ export class AppModule {
         AdminModule,
       ],
       controllers: [HealthController],
-      providers: [{ provide: APP_FILTER, useClass: DomainErrorFilter }],
+      providers: [
+        { provide: ErrorPages, useClass: SiteErrorPages },
+        { provide: APP_FILTER, useClass: ProblemDetailsFilter },
+      ],
     };
   }
 }

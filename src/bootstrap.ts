@@ -7,6 +7,7 @@ import { PipelineService } from './admin/pipeline.service';
 import { AppModule } from './app.module';
 import { AppLogger } from './kernel/app-logger';
 import { type AppConfig } from './kernel/config/config';
+import { applyHttpDefaults } from './kernel/web/security-headers';
 
 /** Builds the Nest application (not yet listening). Used by main.ts and the e2e tests. */
 export async function createApp(config: AppConfig, options: { logger?: false | Array<'log' | 'error' | 'warn' | 'debug'> | AppLogger } = {}): Promise<NestExpressApplication> {
@@ -14,7 +15,7 @@ export async function createApp(config: AppConfig, options: { logger?: false | A
     logger: options.logger ?? new AppLogger(),
     bodyParser: true,
   });
-  app.disable('x-powered-by');
+  applyHttpDefaults(app);
   app.set('trust proxy', 'loopback');
   app.enableShutdownHooks();
   return app;
