@@ -15,6 +15,7 @@ import { ErrorPages } from './kernel/errors/error-pages.port';
 import { ProblemDetailsFilter } from './kernel/errors/problem-details.filter';
 import { HealthController } from './kernel/health.controller';
 import { KernelModule } from './kernel/kernel.module';
+import { MetricsController } from './kernel/metrics/metrics.controller';
 import { NarrativesModule } from './narratives/narratives.module';
 import { SourcesModule } from './sources/sources.module';
 import { SubscribersModule } from './subscribers/subscribers.module';
@@ -37,7 +38,7 @@ export class AppModule {
         FeedsModule,
         AdminModule,
       ],
-      controllers: [HealthController],
+      controllers: [HealthController, MetricsController],
       providers: [
         { provide: ErrorPages, useClass: SiteErrorPages },
         { provide: APP_FILTER, useClass: ProblemDetailsFilter },

@@ -5,14 +5,14 @@ import { AdminModule } from './admin/admin.module';
 import { DemoSeeder } from './admin/demo-seeder';
 import { PipelineService } from './admin/pipeline.service';
 import { AppModule } from './app.module';
-import { AppLogger } from './kernel/app-logger';
+import { AppLogger } from './kernel/logging/app-logger';
 import { type AppConfig } from './kernel/config/config';
 import { applyHttpDefaults } from './kernel/web/security-headers';
 
 /** Builds the Nest application (not yet listening). Used by main.ts and the e2e tests. */
 export async function createApp(config: AppConfig, options: { logger?: false | Array<'log' | 'error' | 'warn' | 'debug'> | AppLogger } = {}): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
-    logger: options.logger ?? new AppLogger(),
+    logger: options.logger ?? new AppLogger(config.log.format),
     bodyParser: true,
   });
   applyHttpDefaults(app);

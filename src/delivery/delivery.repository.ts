@@ -139,4 +139,14 @@ export class DeliveryRepository {
   batchesOf(sendId: string): Promise<DeliveryBatch[]> {
     return this.dataSource.getRepository(DeliveryBatch).find({ where: { sendId }, order: { number: 'ASC' } });
   }
+
+  /** Batches not yet final, by status: the depth of the delivery queue (read by /metrics at scrape time). */
+  async countOpenBatches(): Promise<Array<{ status: BatchStatus; count: number }>> {
+    const open = [BatchStatus.Pending, BatchStatus.Submitting, BatchStatus.Held];
+    const rows: Array<{ status: BatchStatus; count: number }> = await this.dataSource.query(
+      `SELECT status, count(*)::int AS count FROM delivery_batches WHERE status = ANY($1) GROUP BY status`,
+      [open],
+    );
+    return open.map((status) => ({ status, count: rows.find((r) => r.status === status)?.count ?? 0 }));
+  }
 }

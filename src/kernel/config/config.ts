@@ -77,6 +77,7 @@ export const envSchema = z.object({
   CRON_ASSEMBLE_ISSUE: cron.default('0 6 * * 1'),
   CRON_DELIVER: cron.default('* * * * *'),
   SCHEDULER_ENABLED: bool.default(true),
+  LOG_FORMAT: z.enum(['text', 'json'], { error: '"text" (readable lines) or "json" (one JSON object per line)' }).default('text'),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -109,6 +110,7 @@ export interface AppConfig {
   narratives: { perBeat: number; fidelityThreshold: number; storylineMinRecords: number };
   issues: { storiesPerBeat: number };
   schedule: { enabled: boolean; pollSources: string; buildNarratives: string; assembleIssue: string; deliver: string };
+  log: { format: 'text' | 'json' };
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
@@ -161,5 +163,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       assembleIssue: e.CRON_ASSEMBLE_ISSUE,
       deliver: e.CRON_DELIVER,
     },
+    log: { format: e.LOG_FORMAT },
   };
 }

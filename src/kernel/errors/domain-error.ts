@@ -7,6 +7,8 @@ export abstract class DomainError extends Error {
   abstract readonly status: number;
   /** A URI naming the problem type; `about:blank` (the status is the whole story, `code` says the rest) by default. */
   readonly type: string = 'about:blank';
+  /** Extra members of the problem document (RFC 9457 extensions), e.g. which dependency failed. Never secrets. */
+  readonly extensions?: Record<string, unknown>;
   constructor(message: string, readonly details?: Record<string, unknown>) {
     super(message);
     this.name = new.target.name;

@@ -56,16 +56,17 @@ export function statusTitle(status: number): string {
   return STATUS_CODES[status] ?? 'Error';
 }
 
+/** Extensions come first: they can never overwrite the standard members. */
 function problem(status: number, code: string, detail: string, extra: Partial<ProblemDetails> = {}): ProblemDetails {
-  return { type: 'about:blank', title: statusTitle(status), status, detail, code, ...extra };
+  return { ...extra, type: extra.type ?? 'about:blank', title: statusTitle(status), status, detail, code };
 }
 
 /** Maps anything thrown while handling a request to a problem document. Unknown errors become a 500 that reveals nothing. */
 export function toProblemDetails(exception: unknown): ProblemDetails {
   if (exception instanceof ValidationError) {
-    return problem(exception.status, exception.code, exception.message, { type: exception.type, errors: [...exception.errors] });
+    return problem(exception.status, exception.code, exception.message, { ...exception.extensions, type: exception.type, errors: [...exception.errors] });
   }
-  if (exception instanceof DomainError) return problem(exception.status, exception.code, exception.message, { type: exception.type });
+  if (exception instanceof DomainError) return problem(exception.status, exception.code, exception.message, { ...exception.extensions, type: exception.type });
   if (exception instanceof HttpException) return fromHttpException(exception);
   return problem(500, 'internal_error', 'Something went wrong on our side.');
 }
