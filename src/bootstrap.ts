@@ -39,3 +39,33 @@ export async function runDemoIfEmpty(app: INestApplication, config: AppConfig): 
   logger.log(result.issueNumber ? `demo issue #${result.issueNumber} assembled, approved and delivered` : 'the demo produced no issue');
   return true;
 }
+
+/**
+ * `broadsheet serve` (what `npm start` runs): boots, migrates, loads the demo on an empty database, listens, and
+ * prints where everything is. Resolves once the server is listening; the process lives until a signal.
+ */
+export async function serve(config: AppConfig): Promise<NestExpressApplication> {
+  const app = await createApp(config);
+  await app.init();
+  await runDemoIfEmpty(app, config);
+  await app.listen(config.server.port, config.server.host);
+  console.log(startupBanner(config).join('\n'));
+  return app;
+}
+
+export function startupBanner(config: AppConfig): string[] {
+  const base = config.server.publicUrl;
+  return [
+    '',
+    `Broadsheet is running on ${base}`,
+    `  stories          ${base}/`,
+    `  weekly issues    ${base}/issues`,
+    `  feeds            ${base}/feed.xml  ${base}/atom.xml  ${base}/feed.json`,
+    `  health           ${base}/health`,
+    `  database         ${config.database.url ? 'PostgreSQL server (DATABASE_URL)' : `embedded PostgreSQL in ${config.database.embeddedDir}`}`,
+    config.email.resend ? '  email            Resend' : `  email outbox     ${config.email.outboxDir} (one .eml file per message)`,
+    `  narratives       ${config.anthropic.apiKey ? `Claude (${config.anthropic.model})` : 'offline drafts (set ANTHROPIC_API_KEY to write with Claude)'}`,
+    `  command line     npx broadsheet --help`,
+    '',
+  ];
+}

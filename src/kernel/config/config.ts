@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { validateCronExpression } from 'cron';
 import { z } from 'zod';
@@ -111,6 +112,14 @@ export interface AppConfig {
   issues: { storiesPerBeat: number };
   schedule: { enabled: boolean; pollSources: string; buildNarratives: string; assembleIssue: string; deliver: string };
   log: { format: 'text' | 'json' };
+}
+
+/**
+ * Reads `.env` beside the working directory into the environment, if present (variables already set win).
+ * The server, the CLI and the TypeORM CLI call this once before `loadConfig()`.
+ */
+export function loadEnvironment(file = '.env'): void {
+  if (existsSync(file)) process.loadEnvFile(file);
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
