@@ -137,7 +137,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const e = parsed.data;
   const dataDir = resolve(e.DATA_DIR);
   const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
-  return {
+  // Read-only once built: a module cannot change what another one sees; tests build a new config instead.
+  return deepFreeze({
     server: { port: e.PORT, host: e.HOST, publicUrl },
     site: { title: e.SITE_TITLE, description: e.SITE_DESCRIPTION },
     dataDir,
@@ -173,5 +174,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       deliver: e.CRON_DELIVER,
     },
     log: { format: e.LOG_FORMAT },
-  };
+  });
+}
+
+/** Freezes an object and everything it holds, so any later assignment throws (strict mode) instead of leaking. */
+export function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
 }
