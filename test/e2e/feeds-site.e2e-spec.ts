@@ -4,6 +4,7 @@ import { parseFeed } from 'feedsmith';
 import { FeedsController } from '../../src/feeds/feeds.controller';
 import { FeedsService } from '../../src/feeds/feeds.service';
 import { SiteController } from '../../src/feeds/site.controller';
+import { SubscriptionController } from '../../src/feeds/subscription.controller';
 import { IssuesService, type IssueView } from '../../src/issues/issues.service';
 import { loadConfig } from '../../src/kernel/config/config';
 import { APP_CONFIG } from '../../src/kernel/config/config.module';
@@ -76,7 +77,7 @@ describe('site and feeds over HTTP', () => {
 
     const moduleRef = await Test.createTestingModule({
       // The same order as FeedsModule: `/issues/feed.xml` before `/issues/:number`.
-      controllers: [FeedsController, SiteController],
+      controllers: [FeedsController, SiteController, SubscriptionController],
       providers: [
         FeedsService,
         { provide: NarrativesService, useValue: narratives },
