@@ -8,6 +8,8 @@ import { ResendEmailSender } from './email/resend-email-sender.adapter';
 import { NarrativeWriter } from './llm/narrative-writer.port';
 import { AnthropicNarrativeWriter } from './llm/anthropic-narrative-writer.adapter';
 import { OfflineNarrativeWriter } from './llm/offline-narrative-writer.adapter';
+import { HttpFetcher } from './http/http-fetcher.port';
+import { SafeHttpFetcher } from './http/safe-http-fetcher.adapter';
 import { JobRunner } from './jobs/job-runner';
 import { SigningKey } from './secrets/signing-key';
 import { EmailTemplates } from './templates/email-templates';
@@ -37,10 +39,15 @@ import { EmailTemplates } from './templates/email-templates';
         return new OfflineNarrativeWriter();
       },
     },
+    {
+      provide: HttpFetcher,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig): HttpFetcher => new SafeHttpFetcher(config.fetch),
+    },
     JobRunner,
     SigningKey,
     { provide: EmailTemplates, useFactory: () => new EmailTemplates() },
   ],
-  exports: [Clock, EmailSender, NarrativeWriter, JobRunner, SigningKey, EmailTemplates],
+  exports: [Clock, EmailSender, NarrativeWriter, HttpFetcher, JobRunner, SigningKey, EmailTemplates],
 })
 export class KernelModule {}
