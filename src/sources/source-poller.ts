@@ -3,6 +3,7 @@ import { Clock } from '../kernel/clock/clock';
 import { APP_CONFIG } from '../kernel/config/config.module';
 import { type AppConfig } from '../kernel/config/config';
 import { FetchFailedError, FetchRefusedError, HttpFetcher } from '../kernel/http/http-fetcher.port';
+import { Metrics } from '../kernel/metrics/metrics';
 import { adapterFor, type Collected } from './adapters/source-adapter';
 import { canonicalUrl } from './canonical-url';
 import { DiscourseRecordRepository, type NewRecord } from './discourse-record.repository';
@@ -57,6 +58,7 @@ export class SourcePoller implements OnApplicationShutdown {
     private readonly parser: FeedParsePool,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly metrics: Metrics,
   ) {}
 
   onApplicationShutdown(): Promise<void> {
@@ -176,6 +178,7 @@ export class SourcePoller implements OnApplicationShutdown {
     if (!feed) return { source: source.slug, seen: 0, new: 0, updated: 0, duplicate: 0, invalid: 0, overCap: 0, notModified: true, deferred: false };
     const rows = toRows(source, feed);
     const outcome = await this.records.upsertForSource(source.id, rows.rows);
+    this.metrics.recordsIngested(source.platform, outcome.inserted);
     return {
       source: source.slug,
       seen: feed.items.length + feed.rejectedCount,

@@ -85,6 +85,11 @@ export class SourceUnreadableError extends DomainError {
   readonly status: number = 422;
 }
 
+/** A validation error naming the field, for the API's per-field `errors`. */
+function invalid(field: string, message: string): ValidationError {
+  return new ValidationError(message, [{ field, message }]);
+}
+
 const BEAT = /^[a-z0-9][a-z0-9-]{0,62}$/;
 
 @Injectable()
@@ -104,9 +109,9 @@ export class SourcesService {
 
   async add(input: AddSourceInput): Promise<SourceView> {
     const adapter = adapterFor(input.kind);
-    if (typeof input.target !== 'string' || !input.target.trim()) throw new ValidationError('a target is required (see `sources add --help` for each kind)', { field: 'target' });
+    if (typeof input.target !== 'string' || !input.target.trim()) throw invalid('target', 'a target is required (see `sources add --help` for each kind)');
     const info = adapter.describe(input.target, this.config.sources.platforms);
-    if (await this.sources.findByKindAndTarget(adapter.kind, info.target)) throw new ValidationError(`a ${adapter.kind} source for ${info.target} already exists`, { field: 'target' });
+    if (await this.sources.findByKindAndTarget(adapter.kind, info.target)) throw invalid('target', `a ${adapter.kind} source for ${info.target} already exists`);
     const name = this.name(input.name) ?? info.name;
     const source = await this.sources.create(
       { slug: await this.freeSlug(name), name, platform: info.platform, kind: adapter.kind, location: info.target, beatSlugs: this.beats(input.beats), intervalSeconds: this.interval(input.every) },
@@ -199,7 +204,7 @@ export class SourcesService {
     try {
       doc = parseOpml(xml);
     } catch (error) {
-      throw new ValidationError(`not an OPML document: ${(error as Error).message}`, { field: 'file' });
+      throw invalid('file', `not an OPML document: ${(error as Error).message}`);
     }
     type Outline = { text?: string; title?: string; xmlUrl?: string; outlines?: Outline[] };
     const flat: Outline[] = [];
@@ -210,7 +215,7 @@ export class SourcesService {
       }
     };
     walk((doc.body?.outlines ?? []) as Outline[], 0);
-    if (flat.length > 5000) throw new ValidationError(`the OPML file lists ${flat.length} feeds; at most 5000 at once`, { field: 'file' });
+    if (flat.length > 5000) throw invalid('file', `the OPML file lists ${flat.length} feeds; at most 5000 at once`);
     const added: SourceView[] = [];
     const skipped: OpmlImportResult['skipped'] = [];
     for (const o of flat) {
@@ -270,7 +275,7 @@ export class SourcesService {
     if (every === undefined || every === '') return this.config.sources.defaultIntervalSeconds;
     const seconds = typeof every === 'number' ? every : /^\d+$/.test(every.trim()) ? Number(every) : parseDuration(every);
     if (seconds === null || !Number.isInteger(seconds) || seconds < 60 || seconds > 7 * 86400) {
-      throw new ValidationError(`--every must be a duration from 1m to 7d such as 30m, 2h or 1d; got "${String(every).slice(0, 40)}"`, { field: 'every' });
+      throw invalid('every', `--every must be a duration from 1m to 7d such as 30m, 2h or 1d; got "${String(every).slice(0, 40)}"`);
     }
     return seconds;
   }
@@ -278,13 +283,13 @@ export class SourcesService {
   private beats(beats: string[] | undefined): string[] {
     const list = [...new Set((beats ?? []).map((b) => String(b).trim().toLowerCase()).filter(Boolean))];
     const bad = list.find((b) => !BEAT.test(b));
-    if (bad !== undefined) throw new ValidationError(`"${bad.slice(0, 64)}" is not a beat slug (lowercase letters, digits and dashes)`, { field: 'beats' });
+    if (bad !== undefined) throw invalid('beats', `"${bad.slice(0, 64)}" is not a beat slug (lowercase letters, digits and dashes)`);
     return list;
   }
 
   private name(name: string | undefined): string | undefined {
     const clean = name?.replace(/[\u0000-\u001f\u007f]/g, '').replace(/\s+/g, ' ').trim();
-    if (clean && clean.length > 200) throw new ValidationError('a source name is at most 200 characters', { field: 'name' });
+    if (clean && clean.length > 200) throw invalid('name', 'a source name is at most 200 characters');
     return clean || undefined;
   }
 

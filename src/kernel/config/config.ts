@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { validateCronExpression } from 'cron';
 import { z } from 'zod';
@@ -115,6 +116,7 @@ export const envSchema = z.object({
   REDDIT_BASE_URL: httpUrl.default('https://www.reddit.com'),
   HACKERNEWS_ALGOLIA_URL: httpUrl.default('https://hn.algolia.com'),
   BLUESKY_APPVIEW_URL: httpUrl.default('https://public.api.bsky.app'),
+  LOG_FORMAT: z.enum(['text', 'json'], { error: '"text" (readable lines) or "json" (one JSON object per line)' }).default('text'),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -158,6 +160,15 @@ export interface AppConfig {
   narratives: { perBeat: number; fidelityThreshold: number; storylineMinRecords: number };
   issues: { storiesPerBeat: number };
   schedule: { enabled: boolean; pollSources: string; buildNarratives: string; assembleIssue: string; deliver: string };
+  log: { format: 'text' | 'json' };
+}
+
+/**
+ * Reads `.env` beside the working directory into the environment, if present (variables already set win).
+ * The server, the CLI and the TypeORM CLI call this once before `loadConfig()`.
+ */
+export function loadEnvironment(file = '.env'): void {
+  if (existsSync(file)) process.loadEnvFile(file);
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
@@ -229,5 +240,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       assembleIssue: e.CRON_ASSEMBLE_ISSUE,
       deliver: e.CRON_DELIVER,
     },
+    log: { format: e.LOG_FORMAT },
   };
 }

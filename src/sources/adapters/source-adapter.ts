@@ -46,8 +46,12 @@ export interface SourceAdapter {
   collect(target: string, ctx: AdapterContext): Promise<Collected>;
 }
 
+function invalid(field: string, message: string): ValidationError {
+  return new ValidationError(message, [{ field, message }]);
+}
+
 function bad(message: string): never {
-  throw new ValidationError(message, { field: 'target' });
+  throw invalid('target', message);
 }
 
 function hostOf(url: string): string {
