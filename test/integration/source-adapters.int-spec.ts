@@ -5,6 +5,8 @@ import { SourcesService, SourceUnreadableError } from '../../src/sources/sources
 import { startTestApp, type TestApp } from '../support/test-app';
 
 /** Every adapter against recorded payloads in each platform's real shape, served over HTTP; polling, health and dedupe on the real database. */
+jest.setTimeout(180_000);
+
 describe('source adapters and polling', () => {
   let t: TestApp;
   let fake: FakePlatforms;
