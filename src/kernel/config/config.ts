@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { validateCronExpression } from 'cron';
@@ -32,6 +33,24 @@ const int = (min: number, max: number) =>
     .int(`a whole number from ${min} to ${max}`)
     .min(min, `a whole number from ${min} to ${max}`)
     .max(max, `a whole number from ${min} to ${max}`);
+
+/** "90s", "30m", "2h", "1d" → seconds; between one minute and a week. */
+export function parseDuration(value: string): number | null {
+  const m = /^(\d+)\s*(s|m|h|d)$/i.exec(value.trim());
+  if (!m) return null;
+  const seconds = Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[m[2].toLowerCase() as 's' | 'm' | 'h' | 'd'];
+  return seconds >= 60 && seconds <= 7 * 86400 ? seconds : null;
+}
+const duration = z.string().trim().refine((v) => parseDuration(v) !== null, 'a duration from 1m to 7d such as "30m", "2h" or "1d"');
+
+/** A FETCH_ALLOWLIST entry: a host name, an IPv4/IPv6 address, or a CIDR range. */
+function isAllowlistEntry(entry: string): boolean {
+  if (entry.includes('/')) {
+    const [ip, bits] = entry.split('/');
+    return isIP(ip) !== 0 && /^\d{1,3}$/.test(bits) && Number(bits) <= (isIP(ip) === 4 ? 32 : 128);
+  }
+  return isIP(entry) !== 0 || /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i.test(entry);
+}
 
 export const envSchema = z.object({
   PORT: int(0, 65535).default(3000),
@@ -78,6 +97,25 @@ export const envSchema = z.object({
   CRON_ASSEMBLE_ISSUE: cron.default('0 6 * * 1'),
   CRON_DELIVER: cron.default('* * * * *'),
   SCHEDULER_ENABLED: bool.default(true),
+  SOURCES_MAX_ITEMS_PER_POLL: int(1, 100_000).default(500),
+  SOURCES_POLL_CONCURRENCY: int(1, 64).default(4),
+  SOURCES_DEFAULT_INTERVAL: duration.default('30m'),
+  SOURCES_MAX_FAILURES: int(1, 1000).default(10),
+  SOURCES_PARSE_THREADS: int(1, 16).default(1),
+  SOURCES_PARSE_MEMORY_MB: int(32, 8192).default(512),
+  SOURCES_PARSE_TIMEOUT_SECONDS: int(1, 3600).default(60),
+  FETCH_ALLOWLIST: z
+    .string()
+    .trim()
+    .default('')
+    .refine((v) => v.split(',').map((e) => e.trim()).filter(Boolean).every(isAllowlistEntry), 'comma-separated host names, IP addresses or CIDR ranges (e.g. "127.0.0.1,10.0.0.0/8,feeds.internal")'),
+  FETCH_MAX_BYTES: int(1024, 1024 * 1024 * 1024).default(20 * 1024 * 1024),
+  FETCH_TIMEOUT_SECONDS: int(1, 600).default(30),
+  FETCH_MAX_REDIRECTS: int(0, 20).default(5),
+  FETCH_USER_AGENT: z.string().trim().min(1).max(300).optional(),
+  REDDIT_BASE_URL: httpUrl.default('https://www.reddit.com'),
+  HACKERNEWS_ALGOLIA_URL: httpUrl.default('https://hn.algolia.com'),
+  BLUESKY_APPVIEW_URL: httpUrl.default('https://public.api.bsky.app'),
   LOG_FORMAT: z.enum(['text', 'json'], { error: '"text" (readable lines) or "json" (one JSON object per line)' }).default('text'),
 });
 
@@ -96,7 +134,18 @@ export interface AppConfig {
   site: { title: string; description: string };
   dataDir: string;
   database: { url?: string; poolSize: number; embeddedDir: string };
-  sources: { importDir: string };
+  sources: {
+    importDir: string;
+    maxItemsPerPoll: number;
+    pollConcurrency: number;
+    /** Seconds between polls of a source added without `--every`. */
+    defaultIntervalSeconds: number;
+    /** Consecutive failed polls after which a source is paused with its reason. */
+    maxFailures: number;
+    parse: { threads: number; memoryMb: number; timeoutMs: number };
+    platforms: { redditBaseUrl: string; hackernewsAlgoliaUrl: string; blueskyAppviewUrl: string };
+  };
+  fetch: { allowlist: string[]; maxBytes: number; timeoutMs: number; maxRedirects: number; userAgent: string };
   demo: boolean;
   secretKey?: string;
   anthropic: { apiKey?: string; baseUrl?: string; model: string; maxRetries: number };
@@ -142,7 +191,26 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     site: { title: e.SITE_TITLE, description: e.SITE_DESCRIPTION },
     dataDir,
     database: { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE, embeddedDir: resolve(dataDir, 'pglite') },
-    sources: { importDir: resolve(e.SOURCES_IMPORT_DIR) },
+    sources: {
+      importDir: resolve(e.SOURCES_IMPORT_DIR),
+      maxItemsPerPoll: e.SOURCES_MAX_ITEMS_PER_POLL,
+      pollConcurrency: e.SOURCES_POLL_CONCURRENCY,
+      defaultIntervalSeconds: parseDuration(e.SOURCES_DEFAULT_INTERVAL) as number,
+      maxFailures: e.SOURCES_MAX_FAILURES,
+      parse: { threads: e.SOURCES_PARSE_THREADS, memoryMb: e.SOURCES_PARSE_MEMORY_MB, timeoutMs: e.SOURCES_PARSE_TIMEOUT_SECONDS * 1000 },
+      platforms: {
+        redditBaseUrl: e.REDDIT_BASE_URL.replace(/\/+$/, ''),
+        hackernewsAlgoliaUrl: e.HACKERNEWS_ALGOLIA_URL.replace(/\/+$/, ''),
+        blueskyAppviewUrl: e.BLUESKY_APPVIEW_URL.replace(/\/+$/, ''),
+      },
+    },
+    fetch: {
+      allowlist: e.FETCH_ALLOWLIST.split(',').map((v) => v.trim().toLowerCase()).filter(Boolean),
+      maxBytes: e.FETCH_MAX_BYTES,
+      timeoutMs: e.FETCH_TIMEOUT_SECONDS * 1000,
+      maxRedirects: e.FETCH_MAX_REDIRECTS,
+      userAgent: e.FETCH_USER_AGENT ?? `Broadsheet/0.1 (+${publicUrl}; feed and discourse reader)`,
+    },
     demo: e.DEMO,
     secretKey: e.SECRET_KEY,
     anthropic: {
