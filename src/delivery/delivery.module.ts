@@ -2,11 +2,13 @@ import { Module } from '@nestjs/common';
 import { IssuesModule } from '../issues/issues.module';
 import { SubscribersModule } from '../subscribers/subscribers.module';
 import { DeliveryRepository } from './delivery.repository';
+import { DeliveryEngine } from './delivery-engine';
 import { DeliveryService } from './delivery.service';
+import { RateLimiter } from './rate-limiter';
 
 @Module({
   imports: [IssuesModule, SubscribersModule],
-  providers: [DeliveryService, DeliveryRepository],
+  providers: [DeliveryService, DeliveryEngine, DeliveryRepository, RateLimiter],
   exports: [DeliveryService],
 })
 export class DeliveryModule {}

@@ -88,6 +88,13 @@ export class IssuesService {
     return this.view(issue);
   }
 
+  /** An issue by its number, whatever its status. */
+  async getByNumber(number: number): Promise<Issue> {
+    const issue = await this.repo.getByNumber(number);
+    if (!issue) throw new IssueNotFoundError(`issue ${number} does not exist`);
+    return issue;
+  }
+
   async getView(issueId: string): Promise<IssueView> {
     const issue = await this.repo.getById(issueId);
     if (!issue) throw new IssueNotFoundError(`issue ${issueId} does not exist`);

@@ -21,8 +21,8 @@ import { EmailTemplates } from './templates/email-templates';
       provide: EmailSender,
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig): EmailSender => {
-        const { resend, outboxDir, ratePerSecond } = config.email;
-        if (resend) return new ResendEmailSender({ apiKey: resend.apiKey, baseUrl: resend.baseUrl, ratePerSecond });
+        const { resend, outboxDir } = config.email;
+        if (resend) return new ResendEmailSender({ apiKey: resend.apiKey, baseUrl: resend.baseUrl });
         new Logger('Email').log(`no RESEND_API_KEY: emails are written to ${outboxDir}`);
         return new OutboxEmailSender(outboxDir);
       },

@@ -153,6 +153,14 @@ export class SubscribersService {
     return this.repo.getActiveAfter(afterId, limit);
   }
 
+  /**
+   * SQL (no parameters) selecting `id, email, beat_slugs` of every subscriber an issue may be mailed to now, so
+   * delivery can freeze an audience of any size with one INSERT … SELECT instead of reading it into memory.
+   */
+  audienceSql(): string {
+    return this.repo.audienceSql();
+  }
+
   /** Which of these subscribers are still active (checked again just before each batch goes out). */
   activeIds(ids: string[]): Promise<Set<string>> {
     return this.repo.activeIds(ids);
