@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { IssuesModule } from '../issues/issues.module';
 import { SubscribersModule } from '../subscribers/subscribers.module';
+import { DeliveryMetrics } from './delivery.metrics';
 import { DeliveryRepository } from './delivery.repository';
 import { DeliveryEngine } from './delivery-engine';
 import { DeliveryService } from './delivery.service';
@@ -8,7 +9,7 @@ import { RateLimiter } from './rate-limiter';
 
 @Module({
   imports: [IssuesModule, SubscribersModule],
-  providers: [DeliveryService, DeliveryEngine, DeliveryRepository, RateLimiter],
+  providers: [DeliveryService, DeliveryEngine, DeliveryRepository, RateLimiter, DeliveryMetrics],
   exports: [DeliveryService],
 })
 export class DeliveryModule {}

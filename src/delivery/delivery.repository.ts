@@ -408,6 +408,15 @@ export class DeliveryRepository {
     return row as Totals;
   }
 
+  async heldBatches(issueId: string): Promise<Array<{ id: string; send: number; number: number; recipients: number; lastError: string | null }>> {
+    const rows: Array<{ id: string; send: number; number: number; recipients: number; last_error: string | null }> = await this.dataSource.query(
+      `SELECT b.id, s.number AS send, b.number, (SELECT count(*) FROM recipients r WHERE r.send_id = b.send_id AND r.batch_number = b.number AND r.status = 'held')::int AS recipients, b.last_error
+       FROM delivery_batches b JOIN sends s ON s.id = b.send_id WHERE s.issue_id = $1 AND s.kind = 'issue' AND b.status = 'held' ORDER BY s.number, b.number`,
+      [issueId],
+    );
+    return rows.map((r) => ({ id: r.id, send: Number(r.send), number: Number(r.number), recipients: r.recipients, lastError: r.last_error }));
+  }
+
   /** Recipients made final per minute for a send (the last `minutes`). */
   async perMinute(sendId: string, minutes: number): Promise<Array<{ minute: Date; accepted: number; failed: number }>> {
     const rows: Array<{ minute: Date; accepted: number; failed: number }> = await this.dataSource.query(
@@ -421,6 +430,7 @@ export class DeliveryRepository {
   batchesOf(sendId: string): Promise<DeliveryBatch[]> {
     return this.dataSource.getRepository(DeliveryBatch).find({ where: { sendId }, order: { number: 'ASC' } });
   }
+
 
   recipientsOf(sendId: string): Promise<Recipient[]> {
     return this.dataSource.getRepository(Recipient).find({ where: { sendId }, order: { email: 'ASC' } });
@@ -468,5 +478,15 @@ export class DeliveryRepository {
 
   getEvents(recipientId: string): Promise<DeliveryEvent[]> {
     return this.dataSource.getRepository(DeliveryEvent).find({ where: { recipientId }, order: { createdAt: 'ASC' } });
+  }
+
+  /** Batches not yet final, by status: the depth of the delivery queue (read by /metrics at scrape time). */
+  async countOpenBatches(): Promise<Array<{ status: BatchStatus; count: number }>> {
+    const open = [BatchStatus.Pending, BatchStatus.Submitting, BatchStatus.Held];
+    const rows: Array<{ status: BatchStatus; count: number }> = await this.dataSource.query(
+      `SELECT status, count(*)::int AS count FROM delivery_batches WHERE status = ANY($1) GROUP BY status`,
+      [open],
+    );
+    return open.map((status) => ({ status, count: rows.find((r) => r.status === status)?.count ?? 0 }));
   }
 }

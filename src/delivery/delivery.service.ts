@@ -41,6 +41,8 @@ export interface IssueDeliveryStatus {
   /** Recipients released by a cancel before anything was sent to them (not in `audience`). */
   cancelled: number;
   sends: Array<{ number: number; status: SendStatus; audience: number; scheduledAt: string | null; startedAt: string | null; finishedAt: string | null; pauseReason: string | null; resumeAt: string | null }>;
+  /** Batches waiting for an editor (`issues release`). */
+  heldBatches: Array<{ id: string; send: number; number: number; recipients: number; lastError: string | null }>;
   /** Webhook figures: recipients with at least one such event. */
   events: { delivered: number; bounced: number; complained: number; opened: number; clicked: number; delayed: number; failed: number; suppressed: number };
 }
@@ -193,7 +195,7 @@ export class DeliveryService {
   /** The figures of `issues status N`, summed over the issue's sends (tests excluded). */
   async issueStatus(issueNumber: number): Promise<IssueDeliveryStatus> {
     const issue = await this.issues.getByNumber(issueNumber);
-    const [totals, sends, events] = [await this.repo.issueTotals(issue.id), await this.repo.issueSends(issue.id), await this.repo.eventCounts(issue.id)];
+    const [totals, sends, events, heldBatches] = [await this.repo.issueTotals(issue.id), await this.repo.issueSends(issue.id), await this.repo.eventCounts(issue.id), await this.repo.heldBatches(issue.id)];
     const latest = sends[sends.length - 1];
     const pending = totals.audience - totals.accepted - totals.failed - totals.suppressed - totals.skipped - totals.held;
     return {
@@ -211,6 +213,7 @@ export class DeliveryService {
         number: s.number, status: s.status, audience: s.audience, scheduledAt: s.scheduledAt?.toISOString() ?? null, startedAt: s.startedAt?.toISOString() ?? null,
         finishedAt: s.finishedAt?.toISOString() ?? null, pauseReason: s.pauseReason, resumeAt: s.resumeAt?.toISOString() ?? null,
       })),
+      heldBatches,
       events: {
         delivered: events['email.delivered'] ?? 0, bounced: events['email.bounced'] ?? 0, complained: events['email.complained'] ?? 0,
         opened: events['email.opened'] ?? 0, clicked: events['email.clicked'] ?? 0, delayed: events['email.delivery_delayed'] ?? 0,

@@ -88,11 +88,16 @@ export class IssuesService {
     return this.view(issue);
   }
 
-  /** An issue by its number, whatever its status. */
-  async getByNumber(number: number): Promise<Issue> {
+  /** Every issue, drafts included, newest first (editors and the CLI). */
+  list(limit = 100): Promise<Issue[]> {
+    return this.repo.list(limit);
+  }
+
+  /** An issue of any status by its number, with its stories; fails with IssueNotFoundError. */
+  async getByNumber(number: number): Promise<IssueView> {
     const issue = await this.repo.getByNumber(number);
-    if (!issue) throw new IssueNotFoundError(`issue ${number} does not exist`);
-    return issue;
+    if (!issue) throw new IssueNotFoundError(`issue #${number} does not exist`);
+    return this.view(issue);
   }
 
   async getView(issueId: string): Promise<IssueView> {

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { validateCronExpression } from 'cron';
 import { z } from 'zod';
@@ -83,6 +84,7 @@ export const envSchema = z.object({
   CRON_ASSEMBLE_ISSUE: cron.default('0 6 * * 1'),
   CRON_DELIVER: cron.default('*/5 * * * * *'),
   SCHEDULER_ENABLED: bool.default(true),
+  LOG_FORMAT: z.enum(['text', 'json'], { error: '"text" (readable lines) or "json" (one JSON object per line)' }).default('text'),
 }).refine((e) => e.DELIVERY_REQUEST_TIMEOUT_SECONDS < e.DELIVERY_LEASE_SECONDS, {
   path: ['DELIVERY_REQUEST_TIMEOUT_SECONDS'],
   message: 'fewer seconds than DELIVERY_LEASE_SECONDS (a request must end before its batch lease does)',
@@ -125,6 +127,15 @@ export interface AppConfig {
   narratives: { perBeat: number; fidelityThreshold: number; storylineMinRecords: number };
   issues: { storiesPerBeat: number };
   schedule: { enabled: boolean; pollSources: string; buildNarratives: string; assembleIssue: string; deliver: string };
+  log: { format: 'text' | 'json' };
+}
+
+/**
+ * Reads `.env` beside the working directory into the environment, if present (variables already set win).
+ * The server, the CLI and the TypeORM CLI call this once before `loadConfig()`.
+ */
+export function loadEnvironment(file = '.env'): void {
+  if (existsSync(file)) process.loadEnvFile(file);
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
@@ -183,5 +194,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       assembleIssue: e.CRON_ASSEMBLE_ISSUE,
       deliver: e.CRON_DELIVER,
     },
+    log: { format: e.LOG_FORMAT },
   };
 }
