@@ -6,10 +6,13 @@ import { DeliveryRepository } from './delivery.repository';
 import { DeliveryEngine } from './delivery-engine';
 import { DeliveryService } from './delivery.service';
 import { RateLimiter } from './rate-limiter';
+import { DeliveryWebhooksService } from './delivery-webhooks.service';
+import { ResendWebhooksController } from './resend-webhooks.controller';
 
 @Module({
   imports: [IssuesModule, SubscribersModule],
-  providers: [DeliveryService, DeliveryEngine, DeliveryRepository, RateLimiter, DeliveryMetrics],
+  controllers: [ResendWebhooksController],
+  providers: [DeliveryService, DeliveryEngine, DeliveryRepository, RateLimiter, DeliveryMetrics, DeliveryWebhooksService],
   exports: [DeliveryService],
 })
 export class DeliveryModule {}

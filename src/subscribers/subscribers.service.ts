@@ -140,6 +140,21 @@ export class SubscribersService {
     return subscriber;
   }
 
+  /**
+   * The provider reported a hard bounce or a complaint: the address is not mailed again. Minimal version (delivery,
+   * issue 11): the subscriber is unsubscribed. Returns false when no subscriber has the address.
+   */
+  async suppress(input: { email: string; reason: 'bounced' | 'complained'; detail?: string }): Promise<boolean> {
+    const subscriber = await this.repo.getByEmail(input.email);
+    if (!subscriber) return false;
+    if (subscriber.status !== SubscriberStatus.Unsubscribed) {
+      Object.assign(subscriber, { status: SubscriberStatus.Unsubscribed, unsubscribedAt: this.clock.now() });
+      await this.repo.save(subscriber);
+      this.logger.warn(`subscriber ${subscriber.id} suppressed: ${input.reason}${input.detail ? ` (${input.detail})` : ''}`);
+    }
+    return true;
+  }
+
   /** Seeds already-confirmed subscribers (the demo); existing addresses are left alone. */
   /** How many subscribers are in each status, every status present (0 when none). */
   async countByStatus(): Promise<{ total: number; byStatus: Record<SubscriberStatus, number> }> {
