@@ -14,6 +14,8 @@ export async function createApp(config: AppConfig, options: { logger?: false | A
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
     logger: options.logger ?? new AppLogger(config.log.format),
     bodyParser: true,
+    // Webhook signatures are checked over the exact bytes received (req.rawBody).
+    rawBody: true,
   });
   applyHttpDefaults(app);
   app.set('trust proxy', 'loopback');

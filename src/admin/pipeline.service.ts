@@ -50,7 +50,7 @@ export class PipelineService implements OnApplicationBootstrap {
     scheduleStage({ registry: this.registry, runner: this.runner, name: 'poll-sources', cron: s.pollSources, run: () => this.sources.pollDue() });
     scheduleStage({ registry: this.registry, runner: this.runner, name: 'build-narratives', cron: s.buildNarratives, run: () => this.buildRecentWeeks() });
     scheduleStage({ registry: this.registry, runner: this.runner, name: 'assemble-issue', cron: s.assembleIssue, run: () => this.issues.assemble(previousWeek(weekContaining(this.clock.now()))) });
-    scheduleStage({ registry: this.registry, runner: this.runner, name: 'deliver', cron: s.deliver, run: () => this.delivery.run() });
+    scheduleStage({ registry: this.registry, runner: this.runner, name: 'deliver', cron: s.deliver, run: () => this.delivery.run(), shared: true });
   }
 
   /** This week and last week (late posts still reach last week's storylines before Monday's issue). */

@@ -38,7 +38,7 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
   let builder = Test.createTestingModule({ imports: [AppModule.forRoot(config)] });
   if (options.clock) builder = builder.overrideProvider(Clock).useValue(options.clock);
   const moduleRef = await builder.compile();
-  const app = moduleRef.createNestApplication<NestExpressApplication>({ logger: ['error'] });
+  const app = moduleRef.createNestApplication<NestExpressApplication>({ logger: ['error'], rawBody: true });
   applyHttpDefaults(app);
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
