@@ -25,13 +25,6 @@ import {
 } from './pages/site-pages';
 import { siteInfo, type SiteInfo } from './pages/views';
 
-const HOME_STORIES = 30;
-const BEAT_STORIES = 50;
-
-/** Positive integers only (and small enough for an `int` column); anything else is a 404, never a 500. */
-const issueNumber = z.string().regex(/^[1-9]\d{0,8}$/).transform(Number);
-/** Slugs are what slugify() makes: lowercase letters, digits and hyphens; anything else is a 404 without a query. */
-const slug = z.string().regex(/^[a-z0-9][a-z0-9-]{0,199}$/);
 const token = z.string().trim().min(1).max(4096);
 const subscribeForm = z.object({ email: z.string().max(2000) });
 const tokenForm = z.object({ token });
@@ -44,8 +37,9 @@ interface Rendered {
 }
 
 /**
- * The public website. Every page is rendered here, errors included: domain errors become friendly HTML pages with
- * their status instead of the JSON the API filter writes.
+ * The public website's forms (subscribe, confirm, unsubscribe); the read-only pages and feeds are served by
+ * PublicSiteMiddleware (public-site.ts). Domain errors become friendly HTML pages with their status instead of the
+ * JSON the API filter writes.
  */
 @Controller()
 export class SiteController {
@@ -60,49 +54,6 @@ export class SiteController {
 
   private get site(): SiteInfo {
     return siteInfo(this.config);
-  }
-
-  @Get()
-  async home(@Res() res: Response): Promise<void> {
-    await this.render(res, async () => {
-      const [stories, beats] = [await this.narratives.latest(HOME_STORIES), await this.narratives.listBeats()];
-      return { status: 200, page: homePage(this.site, { stories, beats }), cache: 'public' };
-    });
-  }
-
-  @Get('stories/:slug')
-  async story(@Param('slug') param: string, @Res() res: Response): Promise<void> {
-    await this.render(res, async () => {
-      const parsed = slug.safeParse(param);
-      const story = parsed.success ? await this.narratives.getBySlug(parsed.data) : null;
-      if (!story) return { status: 404, page: notFoundPage(this.site, 'story') };
-      return { status: 200, page: storyPage(this.site, story), cache: 'public' };
-    });
-  }
-
-  @Get('issues')
-  async issueList(@Res() res: Response): Promise<void> {
-    await this.render(res, async () => ({ status: 200, page: issuesPage(this.site, await this.issues.listPublic()), cache: 'public' }));
-  }
-
-  @Get('issues/:number')
-  async issue(@Param('number') param: string, @Res() res: Response): Promise<void> {
-    await this.render(res, async () => {
-      const parsed = issueNumber.safeParse(param);
-      const issue = parsed.success ? await this.issues.getPublicByNumber(parsed.data) : null;
-      if (!issue) return { status: 404, page: notFoundPage(this.site, 'issue') };
-      return { status: 200, page: issuePage(this.site, issue), cache: 'public' };
-    });
-  }
-
-  @Get('beats/:slug')
-  async beat(@Param('slug') param: string, @Res() res: Response): Promise<void> {
-    await this.render(res, async () => {
-      const beat = (await this.narratives.listBeats()).find((b) => b.slug === param);
-      if (!beat) return { status: 404, page: notFoundPage(this.site, 'beat') };
-      const stories = await this.narratives.latest(BEAT_STORIES, beat.slug);
-      return { status: 200, page: beatPage(this.site, beat, stories), cache: 'public' };
-    });
   }
 
   @Get('subscribe')

@@ -77,6 +77,14 @@ export const envSchema = z.object({
   CRON_ASSEMBLE_ISSUE: cron.default('0 6 * * 1'),
   CRON_DELIVER: cron.default('* * * * *'),
   SCHEDULER_ENABLED: bool.default(true),
+  WEBSUB_HUB_URL: httpUrl.optional(),
+  WEBSUB_MAX_ATTEMPTS: int(1, 20).default(5),
+  WEBSUB_RETRY_BASE_MS: int(1, 600000).default(2000),
+  PUBLIC_CACHE_CHECK_SECONDS: z.coerce
+    .number({ error: 'a number of seconds from 0 to 3600 (0 checks on every request)' })
+    .min(0, 'a number of seconds from 0 to 3600 (0 checks on every request)')
+    .max(3600, 'a number of seconds from 0 to 3600 (0 checks on every request)')
+    .default(2),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -109,6 +117,10 @@ export interface AppConfig {
   narratives: { perBeat: number; fidelityThreshold: number; storylineMinRecords: number };
   issues: { storiesPerBeat: number };
   schedule: { enabled: boolean; pollSources: string; buildNarratives: string; assembleIssue: string; deliver: string };
+  /** WebSub: the hub named in every feed and pinged when a feed changes; attempts and backoff of each ping. */
+  websub: { hubUrl?: string; maxAttempts: number; retryBaseMs: number };
+  /** How often each instance checks the database's change marker for the public page and feed cache (0: every request). */
+  publicCache: { checkSeconds: number };
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
@@ -161,5 +173,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       assembleIssue: e.CRON_ASSEMBLE_ISSUE,
       deliver: e.CRON_DELIVER,
     },
+    websub: { hubUrl: e.WEBSUB_HUB_URL, maxAttempts: e.WEBSUB_MAX_ATTEMPTS, retryBaseMs: e.WEBSUB_RETRY_BASE_MS },
+    publicCache: { checkSeconds: e.PUBLIC_CACHE_CHECK_SECONDS },
   };
 }
