@@ -6,16 +6,16 @@ import { FeedsService } from './feeds.service';
 import { PublicCache } from './public-cache';
 import { PublicSite } from './public-site';
 import { PublicSiteMiddleware } from './public-site.middleware';
-import { SiteController } from './site.controller';
+import { SubscriptionController } from './subscription.controller';
 import { WebSubPublisher } from './websub.publisher';
 
 /**
  * The public website and its feeds. Every public GET (pages, feeds, robots.txt, sitemap.xml, favicon) is answered by
- * PublicSiteMiddleware from PublicCache before Nest's router; SiteController keeps the form routes.
+ * PublicSiteMiddleware from PublicCache before Nest's router; SubscriptionController keeps the form routes.
  */
 @Module({
   imports: [NarrativesModule, IssuesModule, SubscribersModule],
-  controllers: [SiteController],
+  controllers: [SubscriptionController],
   providers: [FeedsService, PublicCache, PublicSite, PublicSiteMiddleware, WebSubPublisher],
   exports: [PublicCache],
 })

@@ -53,6 +53,8 @@ export class PublicSiteMiddleware implements NestMiddleware {
     if (req.method !== 'GET' && req.method !== 'HEAD') return next();
     const route = this.site.match(req.url ?? '/');
     if (!route) return next();
+    // Metrics label answers by route template, as express would have set it.
+    (req as IncomingMessage & { route?: { path: string } }).route = { path: route.template };
     try {
       await this.cache.beforeRequest();
       const entry = await this.cache.get(route.key, route.render);

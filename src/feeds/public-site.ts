@@ -5,7 +5,6 @@ import { IssuesService } from '../issues/issues.service';
 import { NarrativesService } from '../narratives/narratives.service';
 import { FEED_FORMATS, FEED_FILES, type FeedFormat } from './feed-builder';
 import { FeedsService, type FeedTopic } from './feeds.service';
-import { HTML_SECURITY_HEADERS } from './html-response';
 import { faviconIco, FAVICON_SVG } from './pages/favicon';
 import { type SafeHtml } from './pages/html';
 import { beatPage, homePage, issuePage, issuesPage, notFoundPage, storyPage } from './pages/site-pages';
@@ -36,13 +35,15 @@ export interface Route {
   key: string;
   /** What a 404 calls the thing: "story", "beat", … */
   what: string;
+  /** The route's template, e.g. `/stories/:slug` (for metrics labels). */
+  template: string;
   render: () => Promise<Resource | null>;
 }
 
 const FORMAT_BY_FILE = Object.fromEntries(FEED_FORMATS.map((f) => [FEED_FILES[f], f])) as Record<string, FeedFormat>;
 
 function htmlResource(page: SafeHtml, lastModified: Date | null = null): Resource {
-  return { contentType: 'text/html; charset=utf-8', body: page.toString(), lastModified, cacheControl: PAGE_CACHE_CONTROL, headers: { ...HTML_SECURITY_HEADERS } };
+  return { contentType: 'text/html; charset=utf-8', body: page.toString(), lastModified, cacheControl: PAGE_CACHE_CONTROL };
 }
 
 /** `?page=N` (N ≥ 1, default 1); null for anything else, so `?page=x` is a 404 rather than page 1 under another key. */
@@ -83,29 +84,30 @@ export class PublicSite {
     const query = q < 0 ? '' : url.slice(q + 1);
     const page = pageParam(query);
     const key = page === null ? `${path}?page=invalid` : page > 1 ? `${path}?page=${page}` : path;
-    const route = (what: string, render: (page: number) => Promise<Resource | null>): Route => ({
+    const route = (what: string, template: string, render: (page: number) => Promise<Resource | null>): Route => ({
       key,
       what,
+      template,
       render: () => (page === null ? Promise.resolve(null) : render(page)),
     });
 
     const feed = FEED_PATH.exec(path);
     if (feed) {
       const topic: FeedTopic = path.startsWith('/issues/') ? { kind: 'issues' } : feed[1] ? { kind: 'beat', slug: feed[1] } : { kind: 'stories' };
-      return route('feed', (n) => this.feedResource(topic, FORMAT_BY_FILE[feed[2]], n));
+      return route('feed', feed[1] ? `/beats/:slug/${feed[2]}` : path, (n) => this.feedResource(topic, FORMAT_BY_FILE[feed[2]], n));
     }
-    if (path === '/') return route('page', async (n) => (n === 1 ? this.home() : null));
+    if (path === '/') return route('page', '/', async (n) => (n === 1 ? this.home() : null));
     const story = STORY_PATH.exec(path);
-    if (story) return route('story', async (n) => (n === 1 ? this.story(story[1]) : null));
+    if (story) return route('story', '/stories/:slug', async (n) => (n === 1 ? this.story(story[1]) : null));
     const beat = BEAT_PATH.exec(path);
-    if (beat) return route('beat', (n) => this.beat(beat[1], n));
-    if (path === '/issues') return route('page', (n) => this.issueArchive(n));
+    if (beat) return route('beat', '/beats/:slug', (n) => this.beat(beat[1], n));
+    if (path === '/issues') return route('page', '/issues', (n) => this.issueArchive(n));
     const issue = ISSUE_PATH.exec(path);
-    if (issue) return route('issue', async (n) => (n === 1 ? this.issue(Number(issue[1])) : null));
-    if (path === '/robots.txt') return route('file', async () => ({ contentType: 'text/plain; charset=utf-8', body: robotsTxt(this.info), lastModified: null, cacheControl: STATIC_CACHE_CONTROL }));
-    if (path === '/sitemap.xml') return route('file', () => this.sitemap());
-    if (path === '/favicon.ico') return route('file', async () => ({ contentType: 'image/x-icon', body: faviconIco(), lastModified: null, cacheControl: STATIC_CACHE_CONTROL }));
-    if (path === '/favicon.svg') return route('file', async () => ({ contentType: 'image/svg+xml', body: FAVICON_SVG, lastModified: null, cacheControl: STATIC_CACHE_CONTROL }));
+    if (issue) return route('issue', '/issues/:number', async (n) => (n === 1 ? this.issue(Number(issue[1])) : null));
+    if (path === '/robots.txt') return route('file', path, async () => ({ contentType: 'text/plain; charset=utf-8', body: robotsTxt(this.info), lastModified: null, cacheControl: STATIC_CACHE_CONTROL }));
+    if (path === '/sitemap.xml') return route('file', path, () => this.sitemap());
+    if (path === '/favicon.ico') return route('file', path, async () => ({ contentType: 'image/x-icon', body: faviconIco(), lastModified: null, cacheControl: STATIC_CACHE_CONTROL }));
+    if (path === '/favicon.svg') return route('file', path, async () => ({ contentType: 'image/svg+xml', body: FAVICON_SVG, lastModified: null, cacheControl: STATIC_CACHE_CONTROL }));
     return null;
   }
 

@@ -8,10 +8,11 @@ import { PublicSite } from '../../src/feeds/public-site';
 import { PublicSiteMiddleware } from '../../src/feeds/public-site.middleware';
 import { WebSubPublisher } from '../../src/feeds/websub.publisher';
 import { FeedsService } from '../../src/feeds/feeds.service';
-import { SiteController } from '../../src/feeds/site.controller';
+import { SubscriptionController } from '../../src/feeds/subscription.controller';
 import { IssuesService, type IssueView } from '../../src/issues/issues.service';
 import { loadConfig } from '../../src/kernel/config/config';
 import { APP_CONFIG } from '../../src/kernel/config/config.module';
+import { applyHttpDefaults } from '../../src/kernel/web/security-headers';
 import { NarrativesService, type NarrativeView } from '../../src/narratives/narratives.service';
 import {
   ConfirmationEmailError,
@@ -85,7 +86,7 @@ describe('site and feeds over HTTP', () => {
 
     // FeedsModule's controllers, providers and hot-path middleware, with the services behind them replaced.
     @Module({
-      controllers: [SiteController],
+      controllers: [SubscriptionController],
       providers: [
         FeedsService,
         PublicCache,
@@ -105,6 +106,7 @@ describe('site and feeds over HTTP', () => {
     }
     const moduleRef = await Test.createTestingModule({ imports: [StandInFeedsModule] }).compile();
     app = moduleRef.createNestApplication<NestExpressApplication>({ logger: false });
+    applyHttpDefaults(app);
     await app.listen(0, '127.0.0.1');
     url = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
   });
@@ -124,8 +126,8 @@ describe('site and feeds over HTTP', () => {
       const res = await fetch(`${url}/`);
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
-      expect(res.headers.get('content-security-policy')).toBe(
-        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+      expect(res.headers.get('content-security-policy')?.split(/;\s*/)).toEqual(
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'".split('; '),
       );
       expect(res.headers.get('x-content-type-options')).toBe('nosniff');
       expect(res.headers.get('referrer-policy')).toBe('strict-origin-when-cross-origin');

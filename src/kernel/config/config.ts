@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { validateCronExpression } from 'cron';
 import { z } from 'zod';
@@ -85,6 +86,7 @@ export const envSchema = z.object({
     .min(0, 'a number of seconds from 0 to 3600 (0 checks on every request)')
     .max(3600, 'a number of seconds from 0 to 3600 (0 checks on every request)')
     .default(2),
+  LOG_FORMAT: z.enum(['text', 'json'], { error: '"text" (readable lines) or "json" (one JSON object per line)' }).default('text'),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -121,6 +123,15 @@ export interface AppConfig {
   websub: { hubUrl?: string; maxAttempts: number; retryBaseMs: number };
   /** How often each instance checks the database's change marker for the public page and feed cache (0: every request). */
   publicCache: { checkSeconds: number };
+  log: { format: 'text' | 'json' };
+}
+
+/**
+ * Reads `.env` beside the working directory into the environment, if present (variables already set win).
+ * The server, the CLI and the TypeORM CLI call this once before `loadConfig()`.
+ */
+export function loadEnvironment(file = '.env'): void {
+  if (existsSync(file)) process.loadEnvFile(file);
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
@@ -175,5 +186,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     },
     websub: { hubUrl: e.WEBSUB_HUB_URL, maxAttempts: e.WEBSUB_MAX_ATTEMPTS, retryBaseMs: e.WEBSUB_RETRY_BASE_MS },
     publicCache: { checkSeconds: e.PUBLIC_CACHE_CHECK_SECONDS },
+    log: { format: e.LOG_FORMAT },
   };
 }

@@ -1,28 +1,14 @@
-import { Body, Controller, Get, Inject, Logger, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, Inject, Logger, Post, Query, Req, Res } from '@nestjs/common';
 import { type Request, type Response } from 'express';
 import { z } from 'zod';
 import { type AppConfig } from '../kernel/config/config';
 import { APP_CONFIG } from '../kernel/config/config.module';
 import { DomainError } from '../kernel/errors/domain-error';
-import { IssuesService } from '../issues/issues.service';
-import { NarrativesService } from '../narratives/narratives.service';
 import { ConfirmationEmailError, InvalidEmailError, SubscribersService } from '../subscribers/subscribers.service';
 import { sendHtml } from './html-response';
 import { type SafeHtml } from './pages/html';
-import {
-  beatPage,
-  checkInboxPage,
-  confirmedPage,
-  homePage,
-  issuePage,
-  issuesPage,
-  messagePage,
-  notFoundPage,
-  storyPage,
-  subscribePage,
-  unsubscribedPage,
-  unsubscribePromptPage,
-} from './pages/site-pages';
+import { messagePage, notFoundPage } from './pages/site-pages';
+import { checkInboxPage, confirmedPage, subscribePage, unsubscribedPage, unsubscribePromptPage } from './pages/subscription-pages';
 import { siteInfo, type SiteInfo } from './pages/views';
 
 const token = z.string().trim().min(1).max(4096);
@@ -36,18 +22,12 @@ interface Rendered {
   headers?: Record<string, string>;
 }
 
-/**
- * The public website's forms (subscribe, confirm, unsubscribe); the read-only pages and feeds are served by
- * PublicSiteMiddleware (public-site.ts). Domain errors become friendly HTML pages with their status instead of the
- * JSON the API filter writes.
- */
+/** The public subscription routes: sign-up, confirmation and unsubscribe (owned by the subscribers work). */
 @Controller()
-export class SiteController {
-  private readonly logger = new Logger(SiteController.name);
+export class SubscriptionController {
+  private readonly logger = new Logger(SubscriptionController.name);
 
   constructor(
-    private readonly narratives: NarrativesService,
-    private readonly issues: IssuesService,
     private readonly subscribers: SubscribersService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
