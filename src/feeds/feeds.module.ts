@@ -4,6 +4,7 @@ import { NarrativesModule } from '../narratives/narratives.module';
 import { SubscribersModule } from '../subscribers/subscribers.module';
 import { FeedsService } from './feeds.service';
 import { PublicCache } from './public-cache';
+import { PublicFastPath } from './public-fast-path';
 import { PublicSite } from './public-site';
 import { PublicSiteMiddleware } from './public-site.middleware';
 import { SubscriptionController } from './subscription.controller';
@@ -11,12 +12,13 @@ import { WebSubPublisher } from './websub.publisher';
 
 /**
  * The public website and its feeds. Every public GET (pages, feeds, robots.txt, sitemap.xml, favicon) is answered by
- * PublicSiteMiddleware from PublicCache before Nest's router; SubscriptionController keeps the form routes.
+ * PublicSiteMiddleware from PublicCache before Nest's router, and a cache hit even before express (PublicFastPath);
+ * SubscriptionController keeps the form routes.
  */
 @Module({
   imports: [NarrativesModule, IssuesModule, SubscribersModule],
   controllers: [SubscriptionController],
-  providers: [FeedsService, PublicCache, PublicSite, PublicSiteMiddleware, WebSubPublisher],
+  providers: [FeedsService, PublicCache, PublicSite, PublicSiteMiddleware, PublicFastPath, WebSubPublisher],
   exports: [PublicCache],
 })
 export class FeedsModule implements NestModule {

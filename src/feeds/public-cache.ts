@@ -85,6 +85,8 @@ type ChangeListener = (first: boolean) => Promise<void> | void;
 export class PublicCache implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly logger = new Logger(PublicCache.name);
   private entries = new Map<string, Promise<CachedResource | null>>();
+  /** The same entries once rendered, for the synchronous fast path. */
+  private ready = new Map<string, CachedResource>();
   private marker: string | null = null;
   private timer: NodeJS.Timeout | null = null;
   private checking: Promise<boolean> | null = null;
@@ -132,6 +134,7 @@ export class PublicCache implements OnApplicationBootstrap, OnModuleDestroy {
         const first = this.marker === null;
         this.marker = marker;
         this.entries = new Map();
+        this.ready = new Map();
         for (const listener of this.listeners) await listener(first);
         return !first;
       } finally {
@@ -144,16 +147,36 @@ export class PublicCache implements OnApplicationBootstrap, OnModuleDestroy {
   /** Forgets everything now (used after a write in this process; other instances follow their marker). */
   invalidate(): void {
     this.entries = new Map();
+    this.ready = new Map();
+  }
+
+  /**
+   * The rendered resource for `key` when it is ready and the timer keeps the marker fresh; undefined otherwise (the
+   * caller then goes the asynchronous way). Never touches the database.
+   */
+  peek(key: string): CachedResource | undefined {
+    if (this.config.publicCache.checkSeconds === 0 || this.marker === null) return undefined;
+    return this.ready.get(key);
   }
 
   /** The cached resource for `key`, rendered once by `render` when missing (concurrent misses share one render). */
   get(key: string, render: () => Promise<Resource | null>): Promise<CachedResource | null> {
     const entries = this.entries;
+    const ready = this.ready;
     const hit = entries.get(key);
     if (hit) return hit;
     this.renders++;
     const pending = render().then((resource) => (resource ? prepare(resource) : null));
     entries.set(key, pending);
+    pending.then(
+      (value) => {
+        if (value && entries.get(key) === pending) {
+          ready.set(key, value);
+          if (ready.size > MAX_ENTRIES) ready.delete(ready.keys().next().value!);
+        }
+      },
+      () => undefined,
+    );
     // Missing resources are not kept (a stranger could fill memory with made-up slugs); failures are retried.
     pending.then(
       (value) => value === null && entries.get(key) === pending && entries.delete(key),

@@ -22,7 +22,7 @@ export function chooseEncoding(acceptEncoding: string | string[] | undefined): E
 }
 
 /** If-None-Match against any representation's tag (weak comparison, RFC 9110 §13.1.2), else If-Modified-Since. */
-function notModified(req: IncomingMessage, entry: CachedResource): boolean {
+export function notModified(req: IncomingMessage, entry: CachedResource): boolean {
   const inm = req.headers['if-none-match'];
   if (inm !== undefined && inm.trim() !== '') {
     if (inm.trim() === '*') return true;

@@ -119,7 +119,8 @@ export class PublicSite {
       body: feed.body,
       lastModified: feed.lastModified,
       cacheControl: FEED_CACHE_CONTROL,
-      headers: { Link: feed.links.join(', '), 'X-Content-Type-Options': 'nosniff', 'Access-Control-Allow-Origin': '*' },
+      // Feeds are for other sites' readers too: any origin may fetch them.
+      headers: { Link: feed.links.join(', '), 'X-Content-Type-Options': 'nosniff', 'Access-Control-Allow-Origin': '*', 'Cross-Origin-Resource-Policy': 'cross-origin' },
     };
   }
 
