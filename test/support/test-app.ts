@@ -29,6 +29,7 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
   const config = loadConfig({
     DATA_DIR: dataDir,
     SCHEDULER_ENABLED: 'false',
+    PUBLIC_CACHE_CHECK_SECONDS: '0',
     PORT: '0',
     HOST: '127.0.0.1',
     SOURCES_IMPORT_DIR: join(__dirname, '..', '..', 'demo'),

@@ -122,6 +122,14 @@ export const envSchema = z.object({
   REDDIT_BASE_URL: httpUrl.default('https://www.reddit.com'),
   HACKERNEWS_ALGOLIA_URL: httpUrl.default('https://hn.algolia.com'),
   BLUESKY_APPVIEW_URL: httpUrl.default('https://public.api.bsky.app'),
+  WEBSUB_HUB_URL: httpUrl.optional(),
+  WEBSUB_MAX_ATTEMPTS: int(1, 20).default(5),
+  WEBSUB_RETRY_BASE_MS: int(1, 600000).default(2000),
+  PUBLIC_CACHE_CHECK_SECONDS: z.coerce
+    .number({ error: 'a number of seconds from 0 to 3600 (0 checks on every request)' })
+    .min(0, 'a number of seconds from 0 to 3600 (0 checks on every request)')
+    .max(3600, 'a number of seconds from 0 to 3600 (0 checks on every request)')
+    .default(2),
   LOG_FORMAT: z.enum(['text', 'json'], { error: '"text" (readable lines) or "json" (one JSON object per line)' }).default('text'),
 }).refine((e) => e.DELIVERY_REQUEST_TIMEOUT_SECONDS < e.DELIVERY_LEASE_SECONDS, {
   path: ['DELIVERY_REQUEST_TIMEOUT_SECONDS'],
@@ -176,6 +184,10 @@ export interface AppConfig {
   narratives: { perBeat: number; fidelityThreshold: number; storylineMinRecords: number };
   issues: { storiesPerBeat: number };
   schedule: { enabled: boolean; pollSources: string; buildNarratives: string; assembleIssue: string; deliver: string };
+  /** WebSub: the hub named in every feed and pinged when a feed changes; attempts and backoff of each ping. */
+  websub: { hubUrl?: string; maxAttempts: number; retryBaseMs: number };
+  /** How often each instance checks the database's change marker for the public page and feed cache (0: every request). */
+  publicCache: { checkSeconds: number };
   log: { format: 'text' | 'json' };
 }
 
@@ -262,6 +274,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       assembleIssue: e.CRON_ASSEMBLE_ISSUE,
       deliver: e.CRON_DELIVER,
     },
+    websub: { hubUrl: e.WEBSUB_HUB_URL, maxAttempts: e.WEBSUB_MAX_ATTEMPTS, retryBaseMs: e.WEBSUB_RETRY_BASE_MS },
+    publicCache: { checkSeconds: e.PUBLIC_CACHE_CHECK_SECONDS },
     log: { format: e.LOG_FORMAT },
   };
 }
