@@ -2,7 +2,9 @@ import { type INestApplication, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { type NestExpressApplication } from '@nestjs/platform-express';
 import { AdminModule } from './admin/admin.module';
+import { DemoOwner } from './admin/demo-owner';
 import { DemoSeeder } from './admin/demo-seeder';
+import { setupApiDocs } from './admin/openapi';
 import { PipelineService } from './admin/pipeline.service';
 import { AppModule } from './app.module';
 import { AppLogger } from './kernel/app-logger';
@@ -17,6 +19,7 @@ export async function createApp(config: AppConfig, options: { logger?: false | A
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
   app.enableShutdownHooks();
+  setupApiDocs(app, config);
   return app;
 }
 
@@ -37,4 +40,11 @@ export async function runDemoIfEmpty(app: INestApplication, config: AppConfig): 
   const result = await app.select(AdminModule).get(PipelineService).runOnce({ approve: true });
   logger.log(result.issueNumber ? `demo issue #${result.issueNumber} assembled, approved and delivered` : 'the demo produced no issue');
   return true;
+}
+
+/** How editors sign in, for the startup banner; on the demo this first creates the owner account. */
+export async function editorSignInLines(app: INestApplication): Promise<string[]> {
+  const owner = app.select(AdminModule).get(DemoOwner);
+  await owner.ensure();
+  return owner.signInLines();
 }

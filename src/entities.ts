@@ -7,6 +7,7 @@ import { SourcePoll } from './sources/source-poll.entity';
 import { Issue, IssueEntry } from './issues/issue.entity';
 import { Subscriber } from './subscribers/subscriber.entity';
 import { DeliveryBatch, Recipient, Send } from './delivery/delivery.entities';
+import { adminEntities } from './admin/admin.entities';
 
 /** Every entity, for the DataSource. */
-export const entities = [Source, SourcePoll, DiscourseRecord, Beat, Storyline, StorylineRecord, Narrative, NarrativeVersion, NarrativeCitation, Issue, IssueEntry, Subscriber, Send, DeliveryBatch, Recipient];
+export const entities = [Source, SourcePoll, DiscourseRecord, Beat, Storyline, StorylineRecord, Narrative, NarrativeVersion, NarrativeCitation, Issue, IssueEntry, Subscriber, Send, DeliveryBatch, Recipient, ...adminEntities];

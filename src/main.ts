@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { existsSync } from 'node:fs';
-import { createApp, runDemoIfEmpty } from './bootstrap';
+import { createApp, editorSignInLines, runDemoIfEmpty } from './bootstrap';
 import { ConfigError, loadConfig } from './kernel/config/config';
 
 async function main(): Promise<void> {
@@ -21,6 +21,7 @@ async function main(): Promise<void> {
   await runDemoIfEmpty(app, config);
   await app.listen(config.server.port, config.server.host);
   const base = config.server.publicUrl;
+  const signIn = await editorSignInLines(app);
   const lines = [
     '',
     `Broadsheet is running on ${base}`,
@@ -28,6 +29,7 @@ async function main(): Promise<void> {
     `  weekly issues    ${base}/issues`,
     `  feeds            ${base}/feed.xml  ${base}/atom.xml  ${base}/feed.json`,
     `  health           ${base}/health`,
+    ...signIn,
     `  database         ${config.database.url ? 'PostgreSQL server (DATABASE_URL)' : `embedded PostgreSQL in ${config.database.embeddedDir}`}`,
     config.email.resend ? '  email            Resend' : `  email outbox     ${config.email.outboxDir} (one .eml file per message)`,
     `  narratives       ${config.anthropic.apiKey ? `Claude (${config.anthropic.model})` : 'offline drafts (set ANTHROPIC_API_KEY to write with Claude)'}`,
