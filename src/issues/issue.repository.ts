@@ -64,16 +64,17 @@ export class IssueRepository {
     return (result.affected ?? 0) > 0;
   }
 
-  list(limit: number): Promise<Issue[]> {
-    return this.dataSource.getRepository(Issue).find({ order: { number: 'DESC' }, take: limit });
-  }
-
   listPublic(limit: number): Promise<Issue[]> {
     return this.dataSource.getRepository(Issue).find({
       where: { status: In([IssueStatus.Approved, IssueStatus.Sent]) },
       order: { number: 'DESC' },
       take: limit,
     });
+  }
+
+  /** Every issue, drafts included, newest first. */
+  list(limit: number): Promise<Issue[]> {
+    return this.dataSource.getRepository(Issue).find({ order: { number: 'DESC' }, take: limit });
   }
 
   listByStatus(status: IssueStatus): Promise<Issue[]> {

@@ -122,11 +122,12 @@ export class IssuesService {
     return issueSummary(issue);
   }
 
-  /** Every issue, newest first (for editors). */
+  /** Every issue, drafts included, newest first (editors and the CLI). */
   async list(limit = 100): Promise<IssueSummary[]> {
     return (await this.repo.list(limit)).map(issueSummary);
   }
 
+  /** An issue of any status by its number, with its stories; fails with IssueNotFoundError. */
   async getByNumber(number: number): Promise<IssueView> {
     const issue = Number.isSafeInteger(number) ? await this.repo.getByNumber(number) : null;
     if (!issue) throw new IssueNotFoundError(`There is no issue ${number}.`);
@@ -177,7 +178,7 @@ export class IssuesService {
     const issue = await this.draftIssue(number);
     const current = await this.repo.entries(issue.id);
     const same = narrativeIds.length === current.length && new Set(narrativeIds).size === current.length && narrativeIds.every((id) => current.includes(id));
-    if (!same) throw new ValidationError('The new order must list each of the issue\'s stories exactly once.', { errors: [{ field: 'narrativeIds', message: `each of the ${current.length} stories of the issue exactly once` }] });
+    if (!same) throw new ValidationError('The new order must list each of the issue\'s stories exactly once.', [{ field: 'narrativeIds', message: `each of the ${current.length} stories of the issue exactly once` }]);
     return this.writeEntries(issue, narrativeIds);
   }
 
@@ -200,7 +201,7 @@ export class IssuesService {
       subject: text('subject', changes.subject, MAX_SUBJECT, false),
       preheader: text('preheader', changes.preheader, MAX_PREHEADER, false),
     };
-    if (errors.length) throw new ValidationError(errors.map((e) => `${e.field}: ${e.message}`).join('; '), { errors });
+    if (errors.length) throw new ValidationError(errors.map((e) => `${e.field}: ${e.message}`).join('; '), errors);
     const defined = Object.fromEntries(Object.entries(update).filter(([, v]) => v !== undefined));
     if (Object.keys(defined).length && !(await this.repo.updateCopy(issue.id, defined, IssueStatus.Draft))) throw new ConflictError(`Issue ${number} is no longer a draft.`);
     return this.getByNumber(number);

@@ -29,6 +29,11 @@ export class SubscriberRepository {
     return { subscriber: subscriber!, created: result.length === 1 };
   }
 
+  async countByStatus(): Promise<Record<string, number>> {
+    const rows = await this.repo.createQueryBuilder('s').select('s.status', 'status').addSelect('count(*)::int', 'count').groupBy('s.status').getRawMany<{ status: string; count: number }>();
+    return Object.fromEntries(rows.map((r) => [r.status, Number(r.count)]));
+  }
+
   save(subscriber: Subscriber): Promise<Subscriber> {
     return this.repo.save(subscriber);
   }

@@ -141,6 +141,13 @@ export class SubscribersService {
   }
 
   /** Seeds already-confirmed subscribers (the demo); existing addresses are left alone. */
+  /** How many subscribers are in each status, every status present (0 when none). */
+  async countByStatus(): Promise<{ total: number; byStatus: Record<SubscriberStatus, number> }> {
+    const counts = await this.repo.countByStatus();
+    const byStatus = Object.fromEntries(Object.values(SubscriberStatus).map((status) => [status, counts[status] ?? 0])) as Record<SubscriberStatus, number>;
+    return { total: Object.values(byStatus).reduce((a, b) => a + b, 0), byStatus };
+  }
+
   async seedActive(emails: string[], source: string): Promise<void> {
     const now = this.clock.now();
     for (const raw of emails) {

@@ -1,4 +1,5 @@
 import { DataSource } from 'typeorm';
+import { AccountsService } from '../../src/admin/auth/accounts.service';
 import { TokensService } from '../../src/admin/auth/tokens.service';
 import { CLI_SOURCE } from '../../src/admin/auth/actor';
 import { readOutbox } from '../support/outbox';
@@ -62,8 +63,8 @@ describe('editor sign-in and access', () => {
     expect((await fetch(`${t.url}/api/v1/issues/1/stories`, { method: 'PUT', headers, body })).status).toBe(403);
     const forged = await fetch(`${t.url}/api/v1/issues/1/stories`, { method: 'PUT', headers: { ...headers, 'x-csrf-token': 'forged' }, body });
     expect(forged.status).toBe(403);
-    const problem = (await forged.json()) as { code?: string; error?: { code: string } };
-    expect(problem.code ?? problem.error?.code).toBe('csrf_failed');
+    expect(forged.headers.get('content-type')).toContain('application/problem+json');
+    expect(((await forged.json()) as { code: string }).code).toBe('csrf_failed');
     // With the right token the request passes the guard and reaches the service (no issue 1 here: 404).
     expect((await fetch(`${t.url}/api/v1/issues/1/stories`, { method: 'PUT', headers: { ...headers, 'x-csrf-token': s.csrf }, body })).status).toBe(404);
     const { secret } = await t.get(TokensService).create({ name: 'ci', role: 'editor' }, CLI_SOURCE);
@@ -143,7 +144,6 @@ describe('editor sign-in and access', () => {
   /** Sets a known password through the reset flow's service (the generated one was not kept). */
   async function resetPasswordFor(email: string): Promise<string> {
     const password = `known password for ${email}`;
-    const { AccountsService } = await import('../../src/admin/auth/accounts.service');
     await t.get(AccountsService).setPassword({ email, password }, CLI_SOURCE);
     return password;
   }

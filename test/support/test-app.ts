@@ -7,6 +7,7 @@ import { setupApiDocs } from '../../src/admin/openapi';
 import { AppModule } from '../../src/app.module';
 import { Clock } from '../../src/kernel/clock/clock';
 import { loadConfig, type AppConfig } from '../../src/kernel/config/config';
+import { applyHttpDefaults } from '../../src/kernel/web/security-headers';
 import { createServerDatabase } from './test-database';
 
 export interface TestApp {
@@ -39,7 +40,7 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
   if (options.clock) builder = builder.overrideProvider(Clock).useValue(options.clock);
   const moduleRef = await builder.compile();
   const app = moduleRef.createNestApplication<NestExpressApplication>({ logger: ['error'] });
-  app.disable('x-powered-by');
+  applyHttpDefaults(app);
   setupApiDocs(app, config);
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };

@@ -10,7 +10,7 @@ export class ZodValidationPipe<T extends z.ZodType> implements PipeTransform<unk
     const parsed = this.schema.safeParse(value ?? {});
     if (parsed.success) return parsed.data;
     const errors = parsed.error.issues.map((issue) => ({ field: issue.path.join('.') || '(body)', message: issue.message }));
-    throw new ValidationError(`The request is not valid: ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`, { errors });
+    throw new ValidationError(`The request is not valid: ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`, errors);
   }
 }
 

@@ -60,7 +60,7 @@ export class AccountsService {
 
   private checkPassword(password: string): void {
     if (password.length < MIN_PASSWORD || password.length > MAX_PASSWORD) {
-      throw new ValidationError(`A password needs ${MIN_PASSWORD} to ${MAX_PASSWORD} characters.`, { errors: [{ field: 'password', message: `${MIN_PASSWORD} to ${MAX_PASSWORD} characters` }] });
+      throw new ValidationError(`A password needs ${MIN_PASSWORD} to ${MAX_PASSWORD} characters.`, [{ field: 'password', message: `${MIN_PASSWORD} to ${MAX_PASSWORD} characters` }]);
     }
   }
 
@@ -72,9 +72,9 @@ export class AccountsService {
   /** Creates an account; without a password one is generated and returned (shown once). */
   async createUser(input: { email: string; role: string; password?: string }, source: AuditSource): Promise<{ user: AdminUserView; generatedPassword: string | null }> {
     const parsed = emailSchema.safeParse(input.email);
-    if (!parsed.success) throw new ValidationError(`"${input.email}" is not an email address.`, { errors: [{ field: 'email', message: 'an email address such as editor@example.com' }] });
+    if (!parsed.success) throw new ValidationError(`"${input.email}" is not an email address.`, [{ field: 'email', message: 'an email address such as editor@example.com' }]);
     const role = parseRole(input.role);
-    if (!role) throw new ValidationError(`"${input.role}" is not a role: owner, editor or viewer.`, { errors: [{ field: 'role', message: 'owner, editor or viewer' }] });
+    if (!role) throw new ValidationError(`"${input.role}" is not a role: owner, editor or viewer.`, [{ field: 'role', message: 'owner, editor or viewer' }]);
     const generated = input.password === undefined ? generatePassword() : null;
     const password = input.password ?? generated!;
     this.checkPassword(password);
@@ -105,7 +105,7 @@ export class AccountsService {
 
   async setRole(userId: string, role: string, source: AuditSource): Promise<AdminUserView> {
     const parsed = parseRole(role);
-    if (!parsed) throw new ValidationError(`"${role}" is not a role.`, { errors: [{ field: 'role', message: 'owner, editor or viewer' }] });
+    if (!parsed) throw new ValidationError(`"${role}" is not a role.`, [{ field: 'role', message: 'owner, editor or viewer' }]);
     const user = await this.repo.getUserById(userId);
     if (!user) throw new NotFoundError(`No account ${userId}.`);
     if (user.role === Role.Owner && parsed !== Role.Owner && (await this.owners()) <= 1) throw new ConflictError('The last owner cannot be demoted.');
@@ -202,7 +202,7 @@ export class AccountsService {
    */
   async requestPasswordReset(input: { email: string; ip: string | null; userAgent: string | null }): Promise<void> {
     const parsed = emailSchema.safeParse(input.email);
-    if (!parsed.success) throw new ValidationError('Enter the email address of your account.', { errors: [{ field: 'email', message: 'an email address' }] });
+    if (!parsed.success) throw new ValidationError('Enter the email address of your account.', [{ field: 'email', message: 'an email address' }]);
     const user = await this.repo.getUserByEmail(parsed.data);
     if (!user) return;
     const now = this.clock.now();

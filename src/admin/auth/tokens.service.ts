@@ -42,9 +42,9 @@ export class TokensService {
 
   async create(input: { name: string; role: string }, source: AuditSource): Promise<{ token: ApiTokenView; secret: string }> {
     const name = nameSchema.safeParse(input.name);
-    if (!name.success) throw new ValidationError('A token needs a name of 1 to 100 characters.', { errors: [{ field: 'name', message: name.error.issues[0].message }] });
+    if (!name.success) throw new ValidationError('A token needs a name of 1 to 100 characters.', [{ field: 'name', message: name.error.issues[0].message }]);
     const role = parseRole(input.role);
-    if (!role) throw new ValidationError(`"${input.role}" is not a role: viewer, editor or owner.`, { errors: [{ field: 'role', message: 'viewer, editor or owner' }] });
+    if (!role) throw new ValidationError(`"${input.role}" is not a role: viewer, editor or owner.`, [{ field: 'role', message: 'viewer, editor or owner' }]);
     const secret = `${TOKEN_PREFIX}${randomSecret()}`;
     const token = await this.repo.insertToken({ name: name.data, role, tokenHash: sha256(secret), prefix: secret.slice(0, 9), createdBy: source.actor });
     await this.audit.record(source, 'token.create', token.id, { name: token.name, role });

@@ -122,7 +122,7 @@ export class WorkspaceController {
     const order = (await this.issues.getByNumber(number)).stories.map((s) => s.id);
     const at = order.indexOf(id);
     const to = body?.direction === 'up' ? at - 1 : at + 1;
-    if (at < 0 || to < 0 || to >= order.length) throw new ValidationError('That story cannot move that way.', { errors: [{ field: 'direction', message: 'up or down within the list' }] });
+    if (at < 0 || to < 0 || to >= order.length) throw new ValidationError('That story cannot move that way.', [{ field: 'direction', message: 'up or down within the list' }]);
     [order[at], order[to]] = [order[to], order[at]];
     await this.issues.reorder(number, order);
     await this.audit.record(auditSourceOf(actor), 'issue.reorder', `issue:${number}`, { order });

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { validateCronExpression } from 'cron';
 import { z } from 'zod';
@@ -80,6 +81,7 @@ export const envSchema = z.object({
   CRON_ASSEMBLE_ISSUE: cron.default('0 6 * * 1'),
   CRON_DELIVER: cron.default('* * * * *'),
   SCHEDULER_ENABLED: bool.default(true),
+  LOG_FORMAT: z.enum(['text', 'json'], { error: '"text" (readable lines) or "json" (one JSON object per line)' }).default('text'),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -114,6 +116,15 @@ export interface AppConfig {
   /** Editors' sign-in: sessions expire after `sessionIdleHours` unused; a client gets `loginMaxPerClient` failed sign-ins per 15 minutes. */
   admin: { sessionIdleHours: number; loginMaxPerClient: number; secureCookies: boolean };
   schedule: { enabled: boolean; pollSources: string; buildNarratives: string; assembleIssue: string; deliver: string };
+  log: { format: 'text' | 'json' };
+}
+
+/**
+ * Reads `.env` beside the working directory into the environment, if present (variables already set win).
+ * The server, the CLI and the TypeORM CLI call this once before `loadConfig()`.
+ */
+export function loadEnvironment(file = '.env'): void {
+  if (existsSync(file)) process.loadEnvFile(file);
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
@@ -167,5 +178,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       assembleIssue: e.CRON_ASSEMBLE_ISSUE,
       deliver: e.CRON_DELIVER,
     },
+    log: { format: e.LOG_FORMAT },
   };
 }
