@@ -1,16 +1,13 @@
 import { type PipeTransform } from '@nestjs/common';
 import { z } from 'zod';
-import { ValidationError } from '../../kernel/errors/domain-error';
+import { parseOrThrow } from '../../kernel/errors/parse-or-throw';
 
-/** Validates a request body with zod; failures become one ValidationError listing each field's problem. */
-export class ZodValidationPipe<T extends z.ZodType> implements PipeTransform<unknown, z.infer<T>> {
+/** Validates a request body with zod through the kernel's parseOrThrow: one ValidationError with each field's problem. */
+export class ZodValidationPipe<T extends z.ZodType> implements PipeTransform<unknown, z.output<T>> {
   constructor(private readonly schema: T) {}
 
-  transform(value: unknown): z.infer<T> {
-    const parsed = this.schema.safeParse(value ?? {});
-    if (parsed.success) return parsed.data;
-    const errors = parsed.error.issues.map((issue) => ({ field: issue.path.join('.') || '(body)', message: issue.message }));
-    throw new ValidationError(`The request is not valid: ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`, errors);
+  transform(value: unknown): z.output<T> {
+    return parseOrThrow(this.schema, value ?? {});
   }
 }
 

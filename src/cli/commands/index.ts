@@ -5,6 +5,8 @@ import { registerIssuesCommands } from './issues.commands';
 import { registerRunCommands } from './run.commands';
 import { registerServerCommands } from './server.commands';
 import { registerSubscribersCommands } from './subscribers.commands';
+import { registerTokensCommands } from './tokens.commands';
+import { registerUsersCommands } from './users.commands';
 
 /** Every command group of `broadsheet`, one file per area. */
 export function registerCommands(program: Command, ctx: CommandContext): void {
@@ -13,4 +15,6 @@ export function registerCommands(program: Command, ctx: CommandContext): void {
   registerIssuesCommands(program, ctx);
   registerBeatsCommands(program, ctx);
   registerSubscribersCommands(program, ctx);
+  registerUsersCommands(program, ctx);
+  registerTokensCommands(program, ctx);
 }
