@@ -98,6 +98,9 @@ export const envSchema = z.object({
   NARRATIVE_FIDELITY_THRESHOLD: z.coerce.number({ error: 'a number from 0 to 1' }).min(0, 'a number from 0 to 1').max(1, 'a number from 0 to 1').default(0.7),
   STORYLINE_MIN_RECORDS: int(2, 100).default(3),
   ISSUE_STORIES_PER_BEAT: int(1, 20).default(3),
+  ISSUES_AUTO_APPROVE: bool.default(false),
+  ADMIN_SESSION_IDLE_HOURS: int(1, 720).default(12),
+  ADMIN_LOGIN_MAX_PER_CLIENT: int(1, 10000).default(50),
   CRON_POLL_SOURCES: cron.default('*/30 * * * *'),
   CRON_BUILD_NARRATIVES: cron.default('15 * * * *'),
   CRON_ASSEMBLE_ISSUE: cron.default('0 6 * * 1'),
@@ -182,7 +185,9 @@ export interface AppConfig {
     webhookSecret?: string;
   };
   narratives: { perBeat: number; fidelityThreshold: number; storylineMinRecords: number };
-  issues: { storiesPerBeat: number };
+  issues: { storiesPerBeat: number; autoApprove: boolean };
+  /** Editors' sign-in: sessions expire after `sessionIdleHours` unused; a client gets `loginMaxPerClient` failed sign-ins per 15 minutes. */
+  admin: { sessionIdleHours: number; loginMaxPerClient: number; secureCookies: boolean };
   schedule: { enabled: boolean; pollSources: string; buildNarratives: string; assembleIssue: string; deliver: string };
   /** WebSub: the hub named in every feed and pinged when a feed changes; attempts and backoff of each ping. */
   websub: { hubUrl?: string; maxAttempts: number; retryBaseMs: number };
@@ -266,7 +271,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       fidelityThreshold: e.NARRATIVE_FIDELITY_THRESHOLD,
       storylineMinRecords: e.STORYLINE_MIN_RECORDS,
     },
-    issues: { storiesPerBeat: e.ISSUE_STORIES_PER_BEAT },
+    issues: { storiesPerBeat: e.ISSUE_STORIES_PER_BEAT, autoApprove: e.ISSUES_AUTO_APPROVE },
+    admin: { sessionIdleHours: e.ADMIN_SESSION_IDLE_HOURS, loginMaxPerClient: e.ADMIN_LOGIN_MAX_PER_CLIENT, secureCookies: publicUrl.startsWith('https://') },
     schedule: {
       enabled: e.SCHEDULER_ENABLED,
       pollSources: e.CRON_POLL_SOURCES,
