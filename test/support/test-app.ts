@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
+import { setupApiDocs } from '../../src/admin/openapi';
 import { AppModule } from '../../src/app.module';
 import { Clock } from '../../src/kernel/clock/clock';
 import { loadConfig, type AppConfig } from '../../src/kernel/config/config';
@@ -53,6 +54,7 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
     const config = loadConfig({
       DATA_DIR: dataDir,
       SCHEDULER_ENABLED: 'false',
+      PUBLIC_CACHE_CHECK_SECONDS: '0',
       PORT: String(port),
       HOST: '127.0.0.1',
       PUBLIC_URL: url,
@@ -63,11 +65,14 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
     let builder = Test.createTestingModule({ imports: [AppModule.forRoot(config)] });
     if (options.clock) builder = builder.overrideProvider(Clock).useValue(options.clock);
     const moduleRef = await builder.compile();
-    app = moduleRef.createNestApplication<NestExpressApplication>({ logger: ['error'] });
+    app = moduleRef.createNestApplication<NestExpressApplication>({ logger: ['error'], rawBody: true });
     applyHttpDefaults(app);
+    setupApiDocs(app, config);
     await app.init();
-    // Nest's express app answers on the server that holds the port (Nest's own server never listens).
-    http.on('request', app.getHttpAdapter().getInstance());
+    // Nest's own HTTP server never listens: the server that holds the port hands it every request, so whatever
+    // listens there (express, and the public fast path in front of it) answers as in production.
+    const nest = app.getHttpServer();
+    http.on('request', (req, res) => nest.emit('request', req, res));
     const booted = app;
     return { app: booted, config, url, dataDir, get: (token) => booted.get(token as never, { strict: false }), close };
   } catch (error) {
