@@ -92,7 +92,7 @@ export const envSchema = z.object({
   NARRATIVE_FIDELITY_THRESHOLD: z.coerce.number({ error: 'a number from 0 to 1' }).min(0, 'a number from 0 to 1').max(1, 'a number from 0 to 1').default(0.7),
   STORYLINE_MIN_RECORDS: int(2, 100).default(3),
   ISSUE_STORIES_PER_BEAT: int(1, 20).default(3),
-  CRON_POLL_SOURCES: cron.default('*/30 * * * *'),
+  CRON_POLL_SOURCES: cron.default('* * * * *'),
   CRON_BUILD_NARRATIVES: cron.default('15 * * * *'),
   CRON_ASSEMBLE_ISSUE: cron.default('0 6 * * 1'),
   CRON_DELIVER: cron.default('* * * * *'),
