@@ -25,8 +25,8 @@ import { EmailTemplates } from './templates/email-templates';
       provide: EmailSender,
       inject: [APP_CONFIG, Metrics],
       useFactory: (config: AppConfig, metrics: Metrics): EmailSender => {
-        const { resend, outboxDir, ratePerSecond } = config.email;
-        if (resend) return meterEmailSender(new ResendEmailSender({ apiKey: resend.apiKey, baseUrl: resend.baseUrl, ratePerSecond }), metrics);
+        const { resend, outboxDir } = config.email;
+        if (resend) return meterEmailSender(new ResendEmailSender({ apiKey: resend.apiKey, baseUrl: resend.baseUrl }), metrics);
         new Logger('Email').log(`no RESEND_API_KEY: emails are written to ${outboxDir}`);
         return meterEmailSender(new OutboxEmailSender(outboxDir), metrics);
       },

@@ -86,16 +86,25 @@ export const envSchema = z.object({
     .default('Broadsheet <digest@broadsheet.localhost>'),
   EMAIL_OUTBOX_DIR: z.string().trim().min(1).optional(),
   DELIVERY_BATCH_SIZE: int(1, 100).default(100),
-  DELIVERY_RATE_PER_SECOND: z.coerce.number({ error: 'a number of requests per second' }).positive('a positive number of requests per second').max(100, 'at most 100 requests per second').default(2),
+  DELIVERY_RATE_PER_SECOND: z.coerce.number({ error: 'a number of requests per second (0 = no limit)' }).min(0, 'a number of requests per second, 0 for no limit').max(100, 'at most 100 requests per second').default(2),
   DELIVERY_MAX_ATTEMPTS: int(1, 20).default(6),
+  DELIVERY_LEASE_SECONDS: int(5, 3600).default(30),
+  DELIVERY_REQUEST_TIMEOUT_SECONDS: int(1, 600).default(10),
+  DELIVERY_CONCURRENCY: int(1, 32).default(4),
+  DELIVERY_SEND_ON_APPROVE: bool.default(true),
+  RESEND_WEBHOOK_SECRET: z.string().trim().regex(/^whsec_[A-Za-z0-9+/=]+$/, 'a Resend webhook signing secret starting with whsec_').optional(),
+  SMTP_URL: z.string().trim().refine((v) => /^smtps?:\/\/[^\s]+$/.test(v), 'an smtp:// or smtps:// URL such as smtp://user:pass@mail.example.com:587').optional(),
   NARRATIVES_PER_BEAT: int(1, 20).default(3),
   NARRATIVE_FIDELITY_THRESHOLD: z.coerce.number({ error: 'a number from 0 to 1' }).min(0, 'a number from 0 to 1').max(1, 'a number from 0 to 1').default(0.7),
   STORYLINE_MIN_RECORDS: int(2, 100).default(3),
   ISSUE_STORIES_PER_BEAT: int(1, 20).default(3),
+  ISSUES_AUTO_APPROVE: bool.default(false),
+  ADMIN_SESSION_IDLE_HOURS: int(1, 720).default(12),
+  ADMIN_LOGIN_MAX_PER_CLIENT: int(1, 10000).default(50),
   CRON_POLL_SOURCES: cron.default('* * * * *'),
   CRON_BUILD_NARRATIVES: cron.default('15 * * * *'),
   CRON_ASSEMBLE_ISSUE: cron.default('0 6 * * 1'),
-  CRON_DELIVER: cron.default('* * * * *'),
+  CRON_DELIVER: cron.default('*/5 * * * * *'),
   SCHEDULER_ENABLED: bool.default(true),
   SOURCES_MAX_ITEMS_PER_POLL: int(1, 100_000).default(500),
   SOURCES_POLL_CONCURRENCY: int(1, 64).default(4),
@@ -116,7 +125,18 @@ export const envSchema = z.object({
   REDDIT_BASE_URL: httpUrl.default('https://www.reddit.com'),
   HACKERNEWS_ALGOLIA_URL: httpUrl.default('https://hn.algolia.com'),
   BLUESKY_APPVIEW_URL: httpUrl.default('https://public.api.bsky.app'),
+  WEBSUB_HUB_URL: httpUrl.optional(),
+  WEBSUB_MAX_ATTEMPTS: int(1, 20).default(5),
+  WEBSUB_RETRY_BASE_MS: int(1, 600000).default(2000),
+  PUBLIC_CACHE_CHECK_SECONDS: z.coerce
+    .number({ error: 'a number of seconds from 0 to 3600 (0 checks on every request)' })
+    .min(0, 'a number of seconds from 0 to 3600 (0 checks on every request)')
+    .max(3600, 'a number of seconds from 0 to 3600 (0 checks on every request)')
+    .default(2),
   LOG_FORMAT: z.enum(['text', 'json'], { error: '"text" (readable lines) or "json" (one JSON object per line)' }).default('text'),
+}).refine((e) => e.DELIVERY_REQUEST_TIMEOUT_SECONDS < e.DELIVERY_LEASE_SECONDS, {
+  path: ['DELIVERY_REQUEST_TIMEOUT_SECONDS'],
+  message: 'fewer seconds than DELIVERY_LEASE_SECONDS (a request must end before its batch lease does)',
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -153,13 +173,26 @@ export interface AppConfig {
     from: string;
     outboxDir: string;
     resend?: { apiKey: string; baseUrl?: string };
+    smtpUrl?: string;
     batchSize: number;
+    /** Provider requests per second across every instance; 0 means no limit. */
     ratePerSecond: number;
     maxAttempts: number;
+    leaseMs: number;
+    requestTimeoutMs: number;
+    concurrency: number;
+    sendOnApprove: boolean;
+    webhookSecret?: string;
   };
   narratives: { perBeat: number; fidelityThreshold: number; storylineMinRecords: number };
-  issues: { storiesPerBeat: number };
+  issues: { storiesPerBeat: number; autoApprove: boolean };
+  /** Editors' sign-in: sessions expire after `sessionIdleHours` unused; a client gets `loginMaxPerClient` failed sign-ins per 15 minutes. */
+  admin: { sessionIdleHours: number; loginMaxPerClient: number; secureCookies: boolean };
   schedule: { enabled: boolean; pollSources: string; buildNarratives: string; assembleIssue: string; deliver: string };
+  /** WebSub: the hub named in every feed and pinged when a feed changes; attempts and backoff of each ping. */
+  websub: { hubUrl?: string; maxAttempts: number; retryBaseMs: number };
+  /** How often each instance checks the database's change marker for the public page and feed cache (0: every request). */
+  publicCache: { checkSeconds: number };
   log: { format: 'text' | 'json' };
 }
 
@@ -223,16 +256,23 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       from: e.EMAIL_FROM,
       outboxDir: resolve(e.EMAIL_OUTBOX_DIR ?? resolve(dataDir, 'outbox')),
       resend: e.RESEND_API_KEY ? { apiKey: e.RESEND_API_KEY, baseUrl: e.RESEND_BASE_URL } : undefined,
+      smtpUrl: e.SMTP_URL,
       batchSize: e.DELIVERY_BATCH_SIZE,
       ratePerSecond: e.DELIVERY_RATE_PER_SECOND,
       maxAttempts: e.DELIVERY_MAX_ATTEMPTS,
+      leaseMs: e.DELIVERY_LEASE_SECONDS * 1000,
+      requestTimeoutMs: e.DELIVERY_REQUEST_TIMEOUT_SECONDS * 1000,
+      concurrency: e.DELIVERY_CONCURRENCY,
+      sendOnApprove: e.DELIVERY_SEND_ON_APPROVE,
+      webhookSecret: e.RESEND_WEBHOOK_SECRET,
     },
     narratives: {
       perBeat: e.NARRATIVES_PER_BEAT,
       fidelityThreshold: e.NARRATIVE_FIDELITY_THRESHOLD,
       storylineMinRecords: e.STORYLINE_MIN_RECORDS,
     },
-    issues: { storiesPerBeat: e.ISSUE_STORIES_PER_BEAT },
+    issues: { storiesPerBeat: e.ISSUE_STORIES_PER_BEAT, autoApprove: e.ISSUES_AUTO_APPROVE },
+    admin: { sessionIdleHours: e.ADMIN_SESSION_IDLE_HOURS, loginMaxPerClient: e.ADMIN_LOGIN_MAX_PER_CLIENT, secureCookies: publicUrl.startsWith('https://') },
     schedule: {
       enabled: e.SCHEDULER_ENABLED,
       pollSources: e.CRON_POLL_SOURCES,
@@ -240,6 +280,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       assembleIssue: e.CRON_ASSEMBLE_ISSUE,
       deliver: e.CRON_DELIVER,
     },
+    websub: { hubUrl: e.WEBSUB_HUB_URL, maxAttempts: e.WEBSUB_MAX_ATTEMPTS, retryBaseMs: e.WEBSUB_RETRY_BASE_MS },
+    publicCache: { checkSeconds: e.PUBLIC_CACHE_CHECK_SECONDS },
     log: { format: e.LOG_FORMAT },
   };
 }
