@@ -101,7 +101,7 @@ export const envSchema = z.object({
   ISSUES_AUTO_APPROVE: bool.default(false),
   ADMIN_SESSION_IDLE_HOURS: int(1, 720).default(12),
   ADMIN_LOGIN_MAX_PER_CLIENT: int(1, 10000).default(50),
-  CRON_POLL_SOURCES: cron.default('*/30 * * * *'),
+  CRON_POLL_SOURCES: cron.default('* * * * *'),
   CRON_BUILD_NARRATIVES: cron.default('15 * * * *'),
   CRON_ASSEMBLE_ISSUE: cron.default('0 6 * * 1'),
   CRON_DELIVER: cron.default('*/5 * * * * *'),
