@@ -10,8 +10,11 @@ export interface DatabaseModuleOptions {
   migrations: MixedList<Function | string>;
 }
 
-/** Builds the TypeORM DataSource options shared by the app, the migrate command and the tests. */
-export function dataSourceOptions(url: string, poolSize: number, options: DatabaseModuleOptions) {
+/**
+ * Builds the TypeORM DataSource options shared by the app, the migrate command and the tests. `extra` goes to
+ * the `pg` pool (for the embedded database: its in-process stream and no idle timeout).
+ */
+export function dataSourceOptions(url: string, poolSize: number, options: DatabaseModuleOptions, extra: Record<string, unknown> = {}) {
   return {
     type: 'postgres' as const,
     url,
@@ -23,7 +26,7 @@ export function dataSourceOptions(url: string, poolSize: number, options: Databa
     installExtensions: false,
     namingStrategy: new SnakeNamingStrategy(),
     poolSize,
-    extra: { max: poolSize, application_name: 'broadsheet' },
+    extra: { max: poolSize, application_name: 'broadsheet', ...extra },
   };
 }
 
@@ -39,8 +42,13 @@ export async function openDatabase(
     embedded = await EmbeddedPostgres.start(embeddedDir);
     url = embedded.url;
   }
-  // PGlite has a single session: exactly one pooled connection (STACK.md).
-  const dataSource = new DataSource(dataSourceOptions(url, embedded ? 1 : config.database.poolSize, options));
+  // PGlite has a single session: exactly one pooled connection (STACK.md), kept open however long it idles
+  // (idleTimeoutMillis 0: pg's default closes an idle client after 10 s), over an in-process stream.
+  const dataSource = new DataSource(
+    embedded
+      ? dataSourceOptions(url, 1, options, { ...embedded.connectionOptions, idleTimeoutMillis: 0 })
+      : dataSourceOptions(url, config.database.poolSize, options),
+  );
   try {
     await dataSource.initialize();
     await dataSource.runMigrations({ transaction: 'each' });
