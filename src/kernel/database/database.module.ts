@@ -2,6 +2,7 @@ import { Global, Logger, Module, type DynamicModule, type OnApplicationShutdown 
 import { DataSource, type MixedList, type EntitySchema } from 'typeorm';
 import { APP_CONFIG } from '../config/config.module';
 import { type AppConfig } from '../config/config';
+import { BootLock, withBootLock } from './boot-lock';
 import { EmbeddedPostgres } from './embedded-postgres';
 import { SnakeNamingStrategy } from './snake-naming.strategy';
 
@@ -51,7 +52,9 @@ export async function openDatabase(
   );
   try {
     await dataSource.initialize();
-    await dataSource.runMigrations({ transaction: 'each' });
+    // Two instances booting on one empty server must not both run the chain: one runs it, the other waits
+    // for it and finds nothing left to run.
+    await withBootLock(config.database.url, 'migrations', () => dataSource.runMigrations({ transaction: 'each' }), new Logger('Database'));
   } catch (error) {
     if (dataSource.isInitialized) await dataSource.destroy();
     await embedded?.stop();
@@ -93,8 +96,9 @@ export class DatabaseModule {
           inject: [DatabaseLifecycle],
           useFactory: (lifecycle: DatabaseLifecycle) => lifecycle.dataSource,
         },
+        BootLock,
       ],
-      exports: [DataSource],
+      exports: [DataSource, BootLock],
     };
   }
 }
