@@ -5,11 +5,12 @@ import { SubscribersModule } from '../subscribers/subscribers.module';
 import { FeedsController } from './feeds.controller';
 import { FeedsService } from './feeds.service';
 import { SiteController } from './site.controller';
+import { SubscriptionController } from './subscription.controller';
 
 /** The public website and its feeds. FeedsController comes first: `/issues/feed.xml` must win over `/issues/:number`. */
 @Module({
   imports: [NarrativesModule, IssuesModule, SubscribersModule],
-  controllers: [FeedsController, SiteController],
+  controllers: [FeedsController, SiteController, SubscriptionController],
   providers: [FeedsService],
 })
 export class FeedsModule {}
