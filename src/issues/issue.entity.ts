@@ -15,6 +15,9 @@ export class Issue {
   @Column('timestamptz') weekEnd: Date;
   @Column('text') title: string;
   @Column('text') intro: string;
+  /** The digest's subject and preheader when an editor set them; null: derived from the lead story. */
+  @Column('text', { nullable: true }) subject: string | null;
+  @Column('text', { nullable: true }) preheader: string | null;
   @Column('text') status: IssueStatus;
   @Column('timestamptz', { nullable: true }) approvedAt: Date | null;
   @Column('timestamptz', { nullable: true }) publishedAt: Date | null;
