@@ -22,8 +22,9 @@ interface StoryLike {
 const COMMUNITY = new Set(['reddit', 'hackernews', 'bluesky', 'mastodon']);
 const CONTRAST = /\b(but|while|whereas|however|disagre\w*|push(?:ed)? back|countered|objected|skeptic\w*|sceptic\w*|critic\w*|argued|others|instead|rather)\b/i;
 
-const BOUNDARY = /(?<=[.!?…]["”’)]?)\s+(?=["“‘(]?[A-Z0-9])/;
-const ENDS_SENTENCE = /[.!?…]["”’)]?\s*$/;
+/** A sentence end, but not after an abbreviation such as "Dr." or "St." or a single initial. */
+const BOUNDARY = /(?<!\b(?:Dr|Mr|Mrs|Ms|Mx|St|Prof|Sen|Rep|Gov|Gen|Jr|Sr|Inc|Ltd|Co|vs|No|Fig|e\.g|i\.e|[A-Z])\.)(?<=[.!?…]["”’)]?)\s+(?=["“‘(]?[A-Z0-9])/;
+const ENDS_SENTENCE = /(?<!\b(?:Dr|Mr|Mrs|Ms|Mx|St|Prof|Sen|Rep|Gov|Gen|Jr|Sr|Inc|Ltd|Co|vs|No|Fig|e\.g|i\.e|[A-Z]))[.!?…]["”’)]?\s*$/;
 const STARTS_SENTENCE = /^\s+["“‘(]?[A-Z0-9]/;
 
 /** Sentences of a paragraph, each with the citation numbers of the runs that end in it. */
@@ -55,7 +56,8 @@ function sentences(paragraph: ReadonlyArray<{ text: string; cites: readonly numb
  */
 export function conversationSummary(story: StoryLike, max = 3, maxChars = 520): SummarySentence[] {
   const byNumber = new Map(story.citations.map((c) => [c.number, c.record]));
-  const all = story.paragraphs.flatMap((p) => sentences(p)).map((s, index) => {
+  // Fragments ("On blogs, Dr.") say nothing on their own.
+  const all = story.paragraphs.flatMap((p) => sentences(p)).filter((s) => s.text.length >= 30).map((s, index) => {
     const records = [...new Set(s.cites)].map((n) => byNumber.get(n)).filter((r): r is NonNullable<typeof r> => Boolean(r));
     return { index, text: s.text, records };
   });

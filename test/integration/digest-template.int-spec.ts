@@ -103,3 +103,15 @@ describe('digest template', () => {
     expect(out.text).toContain('Confirm your subscription: https://news.example.com/subscribe/confirm?token=abc');
   });
 });
+
+describe('conversation summary sentences', () => {
+  it('does not cut a sentence after "Dr." or an initial', async () => {
+    const { conversationSummary } = await import('../../src/delivery/digest-summary');
+    const base = buildNarrativeView({}, 1);
+    const story = {
+      paragraphs: [[{ text: 'On blogs, Dr. Ama Whitlock and J. Doe wrote that the hospital had described the numbers as de-identified.', cites: [1] }]],
+      citations: [{ number: 1, record: { ...base.citations[0].record, platform: 'blog' } }],
+    };
+    expect(conversationSummary(story).map((s) => s.text)).toEqual(['On blogs, Dr. Ama Whitlock and J. Doe wrote that the hospital had described the numbers as de-identified.']);
+  });
+});
