@@ -1,4 +1,5 @@
 import { renderDigest, UNSUBSCRIBE_SENTINEL } from '../../src/delivery/digest-renderer';
+import { conversationSummary } from '../../src/delivery/digest-summary';
 import { loadConfig } from '../../src/kernel/config/config';
 import { EmailTemplates } from '../../src/kernel/templates/email-templates';
 import { buildIssueView, buildNarrativeView } from '../factories/narrative.factory';
@@ -105,8 +106,7 @@ describe('digest template', () => {
 });
 
 describe('conversation summary sentences', () => {
-  it('does not cut a sentence after "Dr." or an initial', async () => {
-    const { conversationSummary } = await import('../../src/delivery/digest-summary');
+  it('does not cut a sentence after "Dr." or an initial', () => {
     const base = buildNarrativeView({}, 1);
     const story = {
       paragraphs: [[{ text: 'On blogs, Dr. Ama Whitlock and J. Doe wrote that the hospital had described the numbers as de-identified.', cites: [1] }]],
