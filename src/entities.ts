@@ -1,5 +1,5 @@
 import { Beat } from './narratives/beat.entity';
-import { Narrative, NarrativeCitation, NarrativeVersion } from './narratives/narrative.entity';
+import { Narrative, NarrativeCitation, NarrativeRun, NarrativeVersion } from './narratives/narrative.entity';
 import { Storyline, StorylineRecord } from './narratives/storyline.entity';
 import { DiscourseRecord } from './sources/discourse-record.entity';
 import { Source } from './sources/source.entity';
@@ -9,4 +9,4 @@ import { Subscriber } from './subscribers/subscriber.entity';
 import { DeliveryBatch, Recipient, Send } from './delivery/delivery.entities';
 
 /** Every entity, for the DataSource. */
-export const entities = [Source, SourcePoll, DiscourseRecord, Beat, Storyline, StorylineRecord, Narrative, NarrativeVersion, NarrativeCitation, Issue, IssueEntry, Subscriber, Send, DeliveryBatch, Recipient];
+export const entities = [Source, SourcePoll, DiscourseRecord, Beat, Storyline, StorylineRecord, Narrative, NarrativeVersion, NarrativeCitation, NarrativeRun, Issue, IssueEntry, Subscriber, Send, DeliveryBatch, Recipient];
