@@ -280,7 +280,8 @@ function sentenceStartAt(text: string, index: number): boolean {
  * narrative use it capitalised mid-sentence, or when it is an unknown singular word that never appears in lower case.
  */
 export function findNames(text: string, vocabulary: { capitalised: Set<string>; lowercase: Set<string> }): NameClaim[] {
-  const masked = maskQuotes(text);
+  // A possessive ends a name: "Quillfeather’s Larchmont-70B" is two names (same length, so offsets hold).
+  const masked = maskQuotes(text).replace(/(?<=[\p{L}\p{N}])['’]s\b/gu, '; ');
   const names: NameClaim[] = [];
   for (const m of masked.matchAll(NAME_SEQUENCE)) {
     let words = m[0].split(/(\s+)/);
@@ -377,7 +378,9 @@ const clauses = (text: string) =>
 
 /** A narrative clause whose closest clause in the cited records has the opposite polarity. */
 function polarityMismatch(sentence: string, records: GroundingRecord[]): string | null {
-  for (const clause of clauses(sentence.replace(/[“”"‘’«»„]/g, (c) => (c === '’' ? "'" : '')))) {
+  // Verbatim quotes are checked on their own: a "not" inside one is the source's own word, so only the narrative's
+  // framing is compared.
+  for (const clause of clauses(maskQuotes(sentence))) {
     const mine = contentStems(clause);
     if (mine.size < 2) continue;
     let best: { clause: string; overlap: number } | null = null;
