@@ -71,20 +71,46 @@ export class IssuesService {
     return this.repo.listByStatus(IssueStatus.Approved);
   }
 
-  listPublic(limit = 100): Promise<Issue[]> {
-    return this.repo.listPublic(limit);
+  listPublic(limit = 100, offset = 0): Promise<Issue[]> {
+    return this.repo.listPublic(limit, offset);
+  }
+
+  /** The public issues that carried a story, newest first. */
+  publicIssuesWithStory(narrativeId: string): Promise<Issue[]> {
+    return this.repo.publicContaining(narrativeId);
+  }
+
+  countPublic(): Promise<number> {
+    return this.repo.countPublic();
+  }
+
+  /** An opaque value that changes whenever an issue or its entries change (for caches). */
+  changeMarker(): Promise<string> {
+    return this.repo.changeMarker();
   }
 
   /** The newest public issues, each with its stories. */
-  async listPublicWithStories(limit: number): Promise<IssueView[]> {
+  async listPublicWithStories(limit: number, offset = 0): Promise<IssueView[]> {
     const views: IssueView[] = [];
-    for (const issue of await this.repo.listPublic(limit)) views.push(await this.view(issue));
+    for (const issue of await this.repo.listPublic(limit, offset)) views.push(await this.view(issue));
     return views;
   }
 
   async getPublicByNumber(number: number): Promise<IssueView | null> {
     const issue = await this.repo.getByNumber(number);
     if (!issue || issue.status === IssueStatus.Draft) return null;
+    return this.view(issue);
+  }
+
+  /** Every issue, drafts included, newest first (editors and the CLI). */
+  list(limit = 100): Promise<Issue[]> {
+    return this.repo.list(limit);
+  }
+
+  /** An issue of any status by its number, with its stories; fails with IssueNotFoundError. */
+  async getByNumber(number: number): Promise<IssueView> {
+    const issue = await this.repo.getByNumber(number);
+    if (!issue) throw new IssueNotFoundError(`issue #${number} does not exist`);
     return this.view(issue);
   }
 

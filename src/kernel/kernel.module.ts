@@ -10,7 +10,11 @@ import { AnthropicNarrativeWriter } from './llm/anthropic-narrative-writer.adapt
 import { OfflineNarrativeWriter } from './llm/offline-narrative-writer.adapter';
 import { ClaimJudge, DisabledClaimJudge } from './llm/claim-judge.port';
 import { AnthropicClaimJudge } from './llm/anthropic-claim-judge.adapter';
+import { HttpFetcher } from './http/http-fetcher.port';
+import { SafeHttpFetcher } from './http/safe-http-fetcher.adapter';
 import { JobRunner } from './jobs/job-runner';
+import { meterEmailSender } from './metrics/metered-email-sender';
+import { Metrics } from './metrics/metrics';
 import { SigningKey } from './secrets/signing-key';
 import { EmailTemplates } from './templates/email-templates';
 
@@ -21,12 +25,12 @@ import { EmailTemplates } from './templates/email-templates';
     { provide: Clock, useClass: SystemClock },
     {
       provide: EmailSender,
-      inject: [APP_CONFIG],
-      useFactory: (config: AppConfig): EmailSender => {
-        const { resend, outboxDir, ratePerSecond } = config.email;
-        if (resend) return new ResendEmailSender({ apiKey: resend.apiKey, baseUrl: resend.baseUrl, ratePerSecond });
+      inject: [APP_CONFIG, Metrics],
+      useFactory: (config: AppConfig, metrics: Metrics): EmailSender => {
+        const { resend, outboxDir } = config.email;
+        if (resend) return meterEmailSender(new ResendEmailSender({ apiKey: resend.apiKey, baseUrl: resend.baseUrl }), metrics);
         new Logger('Email').log(`no RESEND_API_KEY: emails are written to ${outboxDir}`);
-        return new OutboxEmailSender(outboxDir);
+        return meterEmailSender(new OutboxEmailSender(outboxDir), metrics);
       },
     },
     {
@@ -47,10 +51,16 @@ import { EmailTemplates } from './templates/email-templates';
         return apiKey && config.narratives.entailmentJudge ? new AnthropicClaimJudge({ apiKey, baseUrl, model: judgeModel, maxRetries }) : new DisabledClaimJudge();
       },
     },
+    {
+      provide: HttpFetcher,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig): HttpFetcher => new SafeHttpFetcher(config.fetch),
+    },
     JobRunner,
+    Metrics,
     SigningKey,
     { provide: EmailTemplates, useFactory: () => new EmailTemplates() },
   ],
-  exports: [Clock, EmailSender, NarrativeWriter, ClaimJudge, JobRunner, SigningKey, EmailTemplates],
+  exports: [Clock, EmailSender, NarrativeWriter, ClaimJudge, HttpFetcher, JobRunner, Metrics, SigningKey, EmailTemplates],
 })
 export class KernelModule {}

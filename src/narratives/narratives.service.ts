@@ -7,6 +7,7 @@ import { NotFoundError, ValidationError } from '../kernel/errors/domain-error';
 import { ClaimJudge } from '../kernel/llm/claim-judge.port';
 import { NarrativeWriter, documentText, type NarrativeBrief, type NarrativeDraft } from '../kernel/llm/narrative-writer.port';
 import { NO_USAGE, addUsage, estimateCostUsd, type TokenUsage } from '../kernel/llm/pricing';
+import { Metrics } from '../kernel/metrics/metrics';
 import { SourcesService, type RecordWithBeats } from '../sources/sources.service';
 import { type DiscourseRecord } from '../sources/discourse-record.entity';
 import { type Beat } from './beat.entity';
@@ -36,6 +37,7 @@ export interface BeatView {
   name: string;
   description: string;
   keywords: string[];
+  updatedAt: Date;
 }
 
 export interface CitedRecordView {
@@ -128,7 +130,29 @@ export class NarrativesService {
     private readonly judge: ClaimJudge,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+    private readonly metrics: Metrics,
+  ) {
+    // Tokens and estimated cost for /metrics, read from the versions at scrape time (survives restarts, any instance).
+    this.metrics.gauge({
+      name: 'broadsheet_narrative_tokens',
+      help: 'Tokens billed for narratives (all versions ever written), by kind: input, output, cache_read, cache_write.',
+      labelNames: ['kind'],
+      read: async () => {
+        const { total } = await this.repo.costs({ runs: 0 });
+        return [
+          { labels: { kind: 'input' }, value: total.inputTokens },
+          { labels: { kind: 'output' }, value: total.outputTokens },
+          { labels: { kind: 'cache_read' }, value: total.cacheReadTokens },
+          { labels: { kind: 'cache_write' }, value: total.cacheWriteTokens },
+        ];
+      },
+    });
+    this.metrics.gauge({
+      name: 'broadsheet_narrative_cost_usd',
+      help: 'Estimated cost in US dollars of every narrative version written (list prices; batches at half price).',
+      read: async () => [{ value: (await this.repo.costs({ runs: 0 })).total.costUsd }],
+    });
+  }
 
   // --- Beats ----------------------------------------------------------------------------------------------------
 
@@ -148,7 +172,7 @@ export class NarrativesService {
     const keywords = [...new Set(input.keywords.map((k) => k.trim().toLowerCase()).filter(Boolean))];
     if (keywords.length === 0) problems.keywords = 'at least one keyword (records are matched to beats by them)';
     if (keywords.some((k) => k.length > 60)) problems.keywords = 'keywords of at most 60 characters';
-    if (Object.keys(problems).length) throw new ValidationError(`invalid beat: ${Object.entries(problems).map(([k, v]) => `${k}: ${v}`).join('; ')}`, { errors: problems });
+    if (Object.keys(problems).length) throw new ValidationError(`invalid beat: ${Object.entries(problems).map(([k, v]) => `${k}: ${v}`).join('; ')}`, Object.entries(problems).map(([field, message]) => ({ field, message })));
     await this.repo.upsertBeats([{ slug, name, description, keywords }]);
     const beat = (await this.repo.listBeats()).find((b) => b.slug === slug)!;
     return beatView(beat);
@@ -199,6 +223,7 @@ export class NarrativesService {
     await runPool(jobs, this.writer.name === 'claude' ? this.config.anthropic.concurrency : 1, async ({ beat, storyline, summary }) => {
       const outcome = await this.writeStoryline(beat, storyline, { runId: run.id });
       summary[outcome.outcome]++;
+      this.metrics.narrative(outcome.outcome);
       usage = addUsage(usage, outcome.usage);
       cost += outcome.costUsd;
     });
@@ -334,7 +359,7 @@ export class NarrativesService {
     const unknown = [...new Set(parsed.flat().flatMap((s) => s.numbers))].filter((n) => !indexOfNumber.has(n) || indexOfNumber.get(n)! < 0);
     if (unknown.length) problems.body = `citation ${unknown.map((n) => `[${n}]`).join(', ')} does not match a source of this narrative (${citations.map((c) => `[${c.number}]`).join(' ')})`;
     if (!parsed.length) problems.body = 'at least one paragraph';
-    if (Object.keys(problems).length) throw new ValidationError(`invalid edit: ${Object.entries(problems).map(([k, v]) => `${k}: ${v}`).join('; ')}`, { errors: problems });
+    if (Object.keys(problems).length) throw new ValidationError(`invalid edit: ${Object.entries(problems).map(([k, v]) => `${k}: ${v}`).join('; ')}`, Object.entries(problems).map(([field, message]) => ({ field, message })));
 
     const storylineRecords = await this.sourceRecords(await this.sources.getRecords(await this.repo.storylineRecordIds(narrative.storylineId)));
     const storyline = await this.repo.storylineById(narrative.storylineId);
@@ -389,11 +414,23 @@ export class NarrativesService {
 
   // --- Reading --------------------------------------------------------------------------------------------------
 
-  async latest(limit: number, beatSlug?: string): Promise<NarrativeView[]> {
+  async latest(limit: number, beatSlug?: string, offset = 0): Promise<NarrativeView[]> {
     const beats = await this.repo.listBeats();
     const beat = beatSlug ? beats.find((b) => b.slug === beatSlug) : undefined;
     if (beatSlug && !beat) return [];
-    return this.viewsOf(await this.repo.published({ limit, beatId: beat?.id }), beats);
+    return this.viewsOf(await this.repo.published({ limit, beatId: beat?.id, offset }), beats);
+  }
+
+  /** How many narratives are published (in one beat, when given); 0 for an unknown beat. */
+  async countPublished(beatSlug?: string): Promise<number> {
+    if (!beatSlug) return this.repo.countPublished();
+    const beat = (await this.repo.listBeats()).find((b) => b.slug === beatSlug);
+    return beat ? this.repo.countPublished(beat.id) : 0;
+  }
+
+  /** An opaque value that changes whenever published narratives, their citations or beats change (for caches). */
+  changeMarker(): Promise<string> {
+    return this.repo.changeMarker();
   }
 
   async getBySlug(slug: string): Promise<NarrativeView | null> {
@@ -493,7 +530,7 @@ export class NarrativesService {
 }
 
 function beatView(b: Beat): BeatView {
-  return { id: b.id, slug: b.slug, name: b.name, description: b.description, keywords: [...b.keywords] };
+  return { id: b.id, slug: b.slug, name: b.name, description: b.description, keywords: [...b.keywords], updatedAt: b.updatedAt };
 }
 
 function versionView(v: NarrativeVersion): NarrativeVersionView {

@@ -29,6 +29,11 @@ export class SubscriberRepository {
     return { subscriber: subscriber!, created: result.length === 1 };
   }
 
+  async countByStatus(): Promise<Record<string, number>> {
+    const rows = await this.repo.createQueryBuilder('s').select('s.status', 'status').addSelect('count(*)::int', 'count').groupBy('s.status').getRawMany<{ status: string; count: number }>();
+    return Object.fromEntries(rows.map((r) => [r.status, Number(r.count)]));
+  }
+
   save(subscriber: Subscriber): Promise<Subscriber> {
     return this.repo.save(subscriber);
   }
@@ -38,6 +43,11 @@ export class SubscriberRepository {
     const query = this.repo.createQueryBuilder('s').where('s.status = :status', { status: SubscriberStatus.Active });
     if (afterId) query.andWhere('s.id > :afterId', { afterId });
     return query.orderBy('s.id', 'ASC').take(limit).getMany();
+  }
+
+  /** SQL selecting (id, email, beat_slugs) of every subscriber who may be mailed an issue now. */
+  audienceSql(): string {
+    return `SELECT id, email, beat_slugs FROM subscribers WHERE status = '${SubscriberStatus.Active}'`;
   }
 
   async activeIds(ids: string[]): Promise<Set<string>> {

@@ -28,7 +28,7 @@ export function buildNarrativeView(over: Partial<NarrativeView> = {}, paragraphs
     ]),
     writer: 'claude', model: 'claude-sonnet-5-5', fidelity: 0.95, fidelityReport: { checks: 10, failed: [] }, version: 1,
     publishedAt: new Date('2026-11-18T12:00:00Z'), createdAt: new Date(), updatedAt: new Date('2026-11-18T12:00:00Z'),
-    beat: { id: randomUUID(), slug: 'open-source-ai', name: 'Open-source AI', description: 'Open models.', keywords: [] },
+    beat: { id: randomUUID(), slug: 'open-source-ai', name: 'Open-source AI', description: 'Open models.', keywords: [], updatedAt: new Date() },
     citations, disclosure: DISCLOSURE, continues: null,
     ...over,
   };

@@ -6,6 +6,7 @@ import { Test } from '@nestjs/testing';
 import { AppModule } from '../../src/app.module';
 import { Clock } from '../../src/kernel/clock/clock';
 import { loadConfig, type AppConfig } from '../../src/kernel/config/config';
+import { applyHttpDefaults } from '../../src/kernel/web/security-headers';
 import { createServerDatabase } from './test-database';
 
 export interface TestApp {
@@ -28,6 +29,7 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
   const config = loadConfig({
     DATA_DIR: dataDir,
     SCHEDULER_ENABLED: 'false',
+    PUBLIC_CACHE_CHECK_SECONDS: '0',
     PORT: '0',
     HOST: '127.0.0.1',
     SOURCES_IMPORT_DIR: join(__dirname, '..', '..', 'demo'),
@@ -37,8 +39,8 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
   let builder = Test.createTestingModule({ imports: [AppModule.forRoot(config)] });
   if (options.clock) builder = builder.overrideProvider(Clock).useValue(options.clock);
   const moduleRef = await builder.compile();
-  const app = moduleRef.createNestApplication<NestExpressApplication>({ logger: ['error'] });
-  app.disable('x-powered-by');
+  const app = moduleRef.createNestApplication<NestExpressApplication>({ logger: ['error'], rawBody: true });
+  applyHttpDefaults(app);
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
   const url = `http://127.0.0.1:${address.port}`;
