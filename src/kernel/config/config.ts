@@ -73,6 +73,12 @@ export const envSchema = z.object({
   ANTHROPIC_BASE_URL: httpUrl.optional(),
   ANTHROPIC_MODEL: z.string().trim().min(1).default('claude-sonnet-5-5'),
   ANTHROPIC_MAX_RETRIES: int(0, 10).default(3),
+  ANTHROPIC_MAX_TOKENS: int(256, 64000).default(2000),
+  ANTHROPIC_CONCURRENCY: int(1, 32).default(4),
+  ANTHROPIC_BATCH: bool.default(false),
+  ANTHROPIC_BATCH_POLL_SECONDS: z.coerce.number({ error: 'a number of seconds' }).positive('a positive number of seconds').max(3600, 'at most 3600 seconds').default(30),
+  ANTHROPIC_JUDGE_MODEL: z.string().trim().min(1).default('claude-haiku-4-5'),
+  NARRATIVES_ENTAILMENT_JUDGE: bool.default(false),
   RESEND_API_KEY: z
     .string()
     .trim()
@@ -168,7 +174,18 @@ export interface AppConfig {
   fetch: { allowlist: string[]; maxBytes: number; timeoutMs: number; maxRedirects: number; userAgent: string };
   demo: boolean;
   secretKey?: string;
-  anthropic: { apiKey?: string; baseUrl?: string; model: string; maxRetries: number };
+  anthropic: {
+    apiKey?: string;
+    baseUrl?: string;
+    model: string;
+    maxRetries: number;
+    maxTokens: number;
+    concurrency: number;
+    /** Write the scheduled run through Message Batches (half price, asynchronous). */
+    batch: boolean;
+    batchPollSeconds: number;
+    judgeModel: string;
+  };
   email: {
     from: string;
     outboxDir: string;
@@ -184,7 +201,7 @@ export interface AppConfig {
     sendOnApprove: boolean;
     webhookSecret?: string;
   };
-  narratives: { perBeat: number; fidelityThreshold: number; storylineMinRecords: number };
+  narratives: { perBeat: number; fidelityThreshold: number; storylineMinRecords: number; entailmentJudge: boolean };
   issues: { storiesPerBeat: number; autoApprove: boolean };
   /** Editors' sign-in: sessions expire after `sessionIdleHours` unused; a client gets `loginMaxPerClient` failed sign-ins per 15 minutes. */
   admin: { sessionIdleHours: number; loginMaxPerClient: number; secureCookies: boolean };
@@ -252,6 +269,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       baseUrl: e.ANTHROPIC_BASE_URL,
       model: e.ANTHROPIC_MODEL,
       maxRetries: e.ANTHROPIC_MAX_RETRIES,
+      maxTokens: e.ANTHROPIC_MAX_TOKENS,
+      concurrency: e.ANTHROPIC_CONCURRENCY,
+      batch: e.ANTHROPIC_BATCH,
+      batchPollSeconds: e.ANTHROPIC_BATCH_POLL_SECONDS,
+      judgeModel: e.ANTHROPIC_JUDGE_MODEL,
     },
     email: {
       from: e.EMAIL_FROM,
@@ -271,6 +293,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       perBeat: e.NARRATIVES_PER_BEAT,
       fidelityThreshold: e.NARRATIVE_FIDELITY_THRESHOLD,
       storylineMinRecords: e.STORYLINE_MIN_RECORDS,
+      entailmentJudge: e.NARRATIVES_ENTAILMENT_JUDGE,
     },
     issues: { storiesPerBeat: e.ISSUE_STORIES_PER_BEAT, autoApprove: e.ISSUES_AUTO_APPROVE },
     admin: { sessionIdleHours: e.ADMIN_SESSION_IDLE_HOURS, loginMaxPerClient: e.ADMIN_LOGIN_MAX_PER_CLIENT, secureCookies: publicUrl.startsWith('https://') },
