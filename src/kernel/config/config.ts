@@ -77,6 +77,14 @@ export const envSchema = z.object({
   CRON_ASSEMBLE_ISSUE: cron.default('0 6 * * 1'),
   CRON_DELIVER: cron.default('* * * * *'),
   SCHEDULER_ENABLED: bool.default(true),
+  SUBSCRIBE_CLIENT_LIMIT: int(1, 1_000_000).default(10),
+  SUBSCRIBE_CLIENT_WINDOW_MINUTES: int(1, 1440).default(10),
+  SUBSCRIBE_ADDRESS_LIMIT: int(1, 1_000_000).default(5),
+  SUBSCRIBE_ADDRESS_WINDOW_MINUTES: int(1, 1440).default(60),
+  SUBSCRIBE_RESEND_AFTER_MINUTES: int(1, 1440).default(10),
+  SUBSCRIBE_LINK_TTL_HOURS: int(1, 720).default(72),
+  SUBSCRIBE_POW_BITS: int(0, 24).default(0),
+  CRON_SUBSCRIBER_MAIL: cron.default('*/10 * * * * *'),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -108,7 +116,18 @@ export interface AppConfig {
   };
   narratives: { perBeat: number; fidelityThreshold: number; storylineMinRecords: number };
   issues: { storiesPerBeat: number };
-  schedule: { enabled: boolean; pollSources: string; buildNarratives: string; assembleIssue: string; deliver: string };
+  schedule: { enabled: boolean; pollSources: string; buildNarratives: string; assembleIssue: string; deliver: string; subscriberMail: string };
+  /** Sign-up abuse limits (per client network and per address, shared by every instance) and link lifetimes. */
+  subscribers: {
+    clientLimit: number;
+    clientWindowMs: number;
+    addressLimit: number;
+    addressWindowMs: number;
+    resendAfterMs: number;
+    linkTtlMs: number;
+    /** Leading zero bits a proof of work must have; 0 turns the check off. */
+    powBits: number;
+  };
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
@@ -160,6 +179,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       buildNarratives: e.CRON_BUILD_NARRATIVES,
       assembleIssue: e.CRON_ASSEMBLE_ISSUE,
       deliver: e.CRON_DELIVER,
+      subscriberMail: e.CRON_SUBSCRIBER_MAIL,
+    },
+    subscribers: {
+      clientLimit: e.SUBSCRIBE_CLIENT_LIMIT,
+      clientWindowMs: e.SUBSCRIBE_CLIENT_WINDOW_MINUTES * 60_000,
+      addressLimit: e.SUBSCRIBE_ADDRESS_LIMIT,
+      addressWindowMs: e.SUBSCRIBE_ADDRESS_WINDOW_MINUTES * 60_000,
+      resendAfterMs: e.SUBSCRIBE_RESEND_AFTER_MINUTES * 60_000,
+      linkTtlMs: e.SUBSCRIBE_LINK_TTL_HOURS * 3_600_000,
+      powBits: e.SUBSCRIBE_POW_BITS,
     },
   };
 }
