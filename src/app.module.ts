@@ -6,13 +6,16 @@ import { AdminModule } from './admin/admin.module';
 import { entities } from './entities';
 import { DeliveryModule } from './delivery/delivery.module';
 import { FeedsModule } from './feeds/feeds.module';
+import { SiteErrorPages } from './feeds/site-error-pages';
 import { IssuesModule } from './issues/issues.module';
 import { type AppConfig } from './kernel/config/config';
 import { ConfigModule } from './kernel/config/config.module';
 import { DatabaseModule } from './kernel/database/database.module';
-import { DomainErrorFilter } from './kernel/errors/domain-error.filter';
+import { ErrorPages } from './kernel/errors/error-pages.port';
+import { ProblemDetailsFilter } from './kernel/errors/problem-details.filter';
 import { HealthController } from './kernel/health.controller';
 import { KernelModule } from './kernel/kernel.module';
+import { MetricsController } from './kernel/metrics/metrics.controller';
 import { NarrativesModule } from './narratives/narratives.module';
 import { SourcesModule } from './sources/sources.module';
 import { SubscribersModule } from './subscribers/subscribers.module';
@@ -35,8 +38,11 @@ export class AppModule {
         FeedsModule,
         AdminModule,
       ],
-      controllers: [HealthController],
-      providers: [{ provide: APP_FILTER, useClass: DomainErrorFilter }],
+      controllers: [HealthController, MetricsController],
+      providers: [
+        { provide: ErrorPages, useClass: SiteErrorPages },
+        { provide: APP_FILTER, useClass: ProblemDetailsFilter },
+      ],
     };
   }
 }

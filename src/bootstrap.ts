@@ -5,16 +5,17 @@ import { AdminModule } from './admin/admin.module';
 import { DemoSeeder } from './admin/demo-seeder';
 import { PipelineService } from './admin/pipeline.service';
 import { AppModule } from './app.module';
-import { AppLogger } from './kernel/app-logger';
+import { AppLogger } from './kernel/logging/app-logger';
 import { type AppConfig } from './kernel/config/config';
+import { applyHttpDefaults } from './kernel/web/security-headers';
 
 /** Builds the Nest application (not yet listening). Used by main.ts and the e2e tests. */
 export async function createApp(config: AppConfig, options: { logger?: false | Array<'log' | 'error' | 'warn' | 'debug'> | AppLogger } = {}): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
-    logger: options.logger ?? new AppLogger(),
+    logger: options.logger ?? new AppLogger(config.log.format),
     bodyParser: true,
   });
-  app.disable('x-powered-by');
+  applyHttpDefaults(app);
   app.set('trust proxy', 'loopback');
   app.enableShutdownHooks();
   return app;
@@ -37,4 +38,34 @@ export async function runDemoIfEmpty(app: INestApplication, config: AppConfig): 
   const result = await app.select(AdminModule).get(PipelineService).runOnce({ approve: true });
   logger.log(result.issueNumber ? `demo issue #${result.issueNumber} assembled, approved and delivered` : 'the demo produced no issue');
   return true;
+}
+
+/**
+ * `broadsheet serve` (what `npm start` runs): boots, migrates, loads the demo on an empty database, listens, and
+ * prints where everything is. Resolves once the server is listening; the process lives until a signal.
+ */
+export async function serve(config: AppConfig): Promise<NestExpressApplication> {
+  const app = await createApp(config);
+  await app.init();
+  await runDemoIfEmpty(app, config);
+  await app.listen(config.server.port, config.server.host);
+  console.log(startupBanner(config).join('\n'));
+  return app;
+}
+
+export function startupBanner(config: AppConfig): string[] {
+  const base = config.server.publicUrl;
+  return [
+    '',
+    `Broadsheet is running on ${base}`,
+    `  stories          ${base}/`,
+    `  weekly issues    ${base}/issues`,
+    `  feeds            ${base}/feed.xml  ${base}/atom.xml  ${base}/feed.json`,
+    `  health           ${base}/health`,
+    `  database         ${config.database.url ? 'PostgreSQL server (DATABASE_URL)' : `embedded PostgreSQL in ${config.database.embeddedDir}`}`,
+    config.email.resend ? '  email            Resend' : `  email outbox     ${config.email.outboxDir} (one .eml file per message)`,
+    `  narratives       ${config.anthropic.apiKey ? `Claude (${config.anthropic.model})` : 'offline drafts (set ANTHROPIC_API_KEY to write with Claude)'}`,
+    `  command line     npx broadsheet --help`,
+    '',
+  ];
 }

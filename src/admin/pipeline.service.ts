@@ -6,15 +6,29 @@ import { Clock } from '../kernel/clock/clock';
 import { previousWeek, weekContaining, type Week } from '../kernel/clock/week';
 import { scheduleStage } from '../kernel/jobs/cron-jobs';
 import { JobRunner } from '../kernel/jobs/job-runner';
-import { SourcesService } from '../sources/sources.service';
-import { NarrativesService } from '../narratives/narratives.service';
+import { ConflictError } from '../kernel/errors/domain-error';
+import { SourcesService, type PollSummary } from '../sources/sources.service';
+import { NarrativesService, type BuildSummary } from '../narratives/narratives.service';
 import { IssuesService } from '../issues/issues.service';
-import { DeliveryService } from '../delivery/delivery.service';
+import { DeliveryService, type DeliveryRunSummary } from '../delivery/delivery.service';
 
 /**
  * The pipeline's stages as scheduled jobs (crons from config, each run once across instances), plus a
  * one-shot run of every stage used at first boot and by tests.
  */
+export const PIPELINE_STAGES = ['poll', 'build', 'assemble', 'deliver'] as const;
+export type PipelineStage = (typeof PIPELINE_STAGES)[number];
+
+export type StageResult =
+  | { stage: 'poll'; polls: PollSummary[] }
+  | { stage: 'build'; narratives: BuildSummary[] }
+  | { stage: 'assemble'; issue: { number: number; status: string; title: string } | null }
+  | { stage: 'deliver'; delivery: DeliveryRunSummary };
+
+export class JobBusyError extends ConflictError {
+  override readonly code = 'job_running';
+}
+
 @Injectable()
 export class PipelineService implements OnApplicationBootstrap {
   private readonly logger = new Logger(PipelineService.name);
@@ -40,10 +54,35 @@ export class PipelineService implements OnApplicationBootstrap {
   }
 
   /** This week and last week (late posts still reach last week's storylines before Monday's issue). */
-  private async buildRecentWeeks(): Promise<void> {
+  async buildRecentWeeks(): Promise<BuildSummary[]> {
     const current = weekContaining(this.clock.now());
-    await this.narratives.build(previousWeek(current));
-    await this.narratives.build(current);
+    return [...(await this.narratives.build(previousWeek(current))), ...(await this.narratives.build(current))];
+  }
+
+  /**
+   * Runs one stage now, whatever its schedule, as the scheduler would (`broadsheet run`): `poll` every active
+   * source, `build` this and last week's narratives, `assemble` last week's issue, `deliver` approved issues.
+   * Each takes the same job lock as its scheduled run, so it never overlaps one on another instance.
+   */
+  async runStage(stage: PipelineStage): Promise<StageResult> {
+    const lease = 30 * 60_000;
+    const outcome = await (async () => {
+      switch (stage) {
+        case 'poll':
+          return this.runner.runExclusive('poll-sources', lease, async () => ({ stage, polls: await this.sources.pollAll() }) as StageResult);
+        case 'build':
+          return this.runner.runExclusive('build-narratives', lease, async () => ({ stage, narratives: await this.buildRecentWeeks() }) as StageResult);
+        case 'assemble':
+          return this.runner.runExclusive('assemble-issue', lease, async () => {
+            const issue = await this.issues.assemble(previousWeek(weekContaining(this.clock.now())));
+            return { stage, issue: issue ? { number: issue.number, status: issue.status, title: issue.title } : null } as StageResult;
+          });
+        case 'deliver':
+          return this.runner.runExclusive('deliver', lease, async () => ({ stage, delivery: await this.delivery.run() }) as StageResult);
+      }
+    })();
+    if (!outcome.ran) throw new JobBusyError(`${outcome.reason} on another instance or process: try again when it ends`);
+    return outcome.result;
   }
 
   /**

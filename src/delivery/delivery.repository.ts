@@ -132,11 +132,37 @@ export class DeliveryRepository {
     );
   }
 
+  /**
+   * Recipient counts of an issue over all its sends: pending recipients of a held batch count as held, so the
+   * figures always add up to the audience.
+   */
+  async issueCounts(issueId: string): Promise<{ sends: number; counts: Record<string, number> }> {
+    const rows: Array<{ status: string; count: number }> = await this.dataSource.query(
+      `SELECT CASE WHEN r.status = $2 AND b.status = $3 THEN 'held' ELSE r.status END AS status, count(*)::int AS count
+         FROM recipients r LEFT JOIN delivery_batches b ON b.id = r.batch_id
+        WHERE r.issue_id = $1
+        GROUP BY 1`,
+      [issueId, RecipientStatus.Pending, BatchStatus.Held],
+    );
+    const [{ sends }] = await this.dataSource.query(`SELECT count(*)::int AS sends FROM sends WHERE issue_id = $1`, [issueId]);
+    return { sends: Number(sends), counts: Object.fromEntries(rows.map((r) => [r.status, Number(r.count)])) };
+  }
+
   recipientsOf(sendId: string): Promise<Recipient[]> {
     return this.dataSource.getRepository(Recipient).find({ where: { sendId }, order: { email: 'ASC' } });
   }
 
   batchesOf(sendId: string): Promise<DeliveryBatch[]> {
     return this.dataSource.getRepository(DeliveryBatch).find({ where: { sendId }, order: { number: 'ASC' } });
+  }
+
+  /** Batches not yet final, by status: the depth of the delivery queue (read by /metrics at scrape time). */
+  async countOpenBatches(): Promise<Array<{ status: BatchStatus; count: number }>> {
+    const open = [BatchStatus.Pending, BatchStatus.Submitting, BatchStatus.Held];
+    const rows: Array<{ status: BatchStatus; count: number }> = await this.dataSource.query(
+      `SELECT status, count(*)::int AS count FROM delivery_batches WHERE status = ANY($1) GROUP BY status`,
+      [open],
+    );
+    return open.map((status) => ({ status, count: rows.find((r) => r.status === status)?.count ?? 0 }));
   }
 }

@@ -14,6 +14,18 @@ import { personalise, renderDigest } from './digest-renderer';
 const IDEMPOTENCY_WINDOW_MS = 24 * 3_600_000;
 const LEASE_MS = 120_000;
 
+/** Where an issue's delivery stands, over all its sends: accepted + failed + suppressed + skipped + held + pending = audience. */
+export interface IssueDeliveryStatus {
+  sends: number;
+  audience: number;
+  accepted: number;
+  failed: number;
+  suppressed: number;
+  skipped: number;
+  held: number;
+  pending: number;
+}
+
 export interface DeliveryRunSummary {
   sendsStarted: number;
   batchesSent: number;
@@ -41,6 +53,13 @@ export class DeliveryService {
    * final (also after a crash between the last batch and the bookkeeping), then submits due batches until the
    * provider asks us to wait.
    */
+  async issueStatus(issueId: string): Promise<IssueDeliveryStatus> {
+    const { sends, counts } = await this.repo.issueCounts(issueId);
+    const figures = { accepted: 0, failed: 0, suppressed: 0, skipped: 0, held: 0, pending: 0 };
+    for (const key of Object.keys(figures) as Array<keyof typeof figures>) figures[key] = counts[key] ?? 0;
+    return { sends, audience: Object.values(figures).reduce((a, b) => a + b, 0), ...figures };
+  }
+
   async run(options: { maxBatches?: number } = {}): Promise<DeliveryRunSummary> {
     const summary: DeliveryRunSummary = { sendsStarted: 0, batchesSent: 0, batchesRetried: 0, batchesFailed: 0, batchesHeld: 0 };
     for (const issue of await this.issues.readyToSend()) {

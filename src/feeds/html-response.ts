@@ -1,17 +1,10 @@
 import { type Response } from 'express';
 import { type SafeHtml } from './pages/html';
 
-/** Sent with every HTML page: no scripts, no external anything, no framing. */
-export const HTML_SECURITY_HEADERS: Readonly<Record<string, string>> = {
-  'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
-  'X-Content-Type-Options': 'nosniff',
-  'Referrer-Policy': 'strict-origin-when-cross-origin',
-};
-
+/** Security headers (CSP and the rest) come from helmet for every answer: see kernel/web/security-headers.ts. */
 export function sendHtml(res: Response, status: number, page: SafeHtml, options: { cache?: 'public' | 'no-store' } = {}): void {
   res
     .status(status)
-    .set(HTML_SECURITY_HEADERS)
     .set('Cache-Control', options.cache === 'public' && status === 200 ? 'public, max-age=60' : 'no-store')
     .type('text/html; charset=utf-8')
     .send(page.toString());

@@ -52,6 +52,11 @@ export class IssueRepository {
     });
   }
 
+  /** Every issue, drafts included, newest first. */
+  list(limit: number): Promise<Issue[]> {
+    return this.dataSource.getRepository(Issue).find({ order: { number: 'DESC' }, take: limit });
+  }
+
   listByStatus(status: IssueStatus): Promise<Issue[]> {
     return this.dataSource.getRepository(Issue).find({ where: { status }, order: { number: 'ASC' } });
   }

@@ -88,6 +88,18 @@ export class IssuesService {
     return this.view(issue);
   }
 
+  /** Every issue, drafts included, newest first (editors and the CLI). */
+  list(limit = 100): Promise<Issue[]> {
+    return this.repo.list(limit);
+  }
+
+  /** An issue of any status by its number, with its stories; fails with IssueNotFoundError. */
+  async getByNumber(number: number): Promise<IssueView> {
+    const issue = await this.repo.getByNumber(number);
+    if (!issue) throw new IssueNotFoundError(`issue #${number} does not exist`);
+    return this.view(issue);
+  }
+
   async getView(issueId: string): Promise<IssueView> {
     const issue = await this.repo.getById(issueId);
     if (!issue) throw new IssueNotFoundError(`issue ${issueId} does not exist`);

@@ -9,6 +9,8 @@ import { NarrativeWriter } from './llm/narrative-writer.port';
 import { AnthropicNarrativeWriter } from './llm/anthropic-narrative-writer.adapter';
 import { OfflineNarrativeWriter } from './llm/offline-narrative-writer.adapter';
 import { JobRunner } from './jobs/job-runner';
+import { meterEmailSender } from './metrics/metered-email-sender';
+import { Metrics } from './metrics/metrics';
 import { SigningKey } from './secrets/signing-key';
 import { EmailTemplates } from './templates/email-templates';
 
@@ -19,12 +21,12 @@ import { EmailTemplates } from './templates/email-templates';
     { provide: Clock, useClass: SystemClock },
     {
       provide: EmailSender,
-      inject: [APP_CONFIG],
-      useFactory: (config: AppConfig): EmailSender => {
+      inject: [APP_CONFIG, Metrics],
+      useFactory: (config: AppConfig, metrics: Metrics): EmailSender => {
         const { resend, outboxDir, ratePerSecond } = config.email;
-        if (resend) return new ResendEmailSender({ apiKey: resend.apiKey, baseUrl: resend.baseUrl, ratePerSecond });
+        if (resend) return meterEmailSender(new ResendEmailSender({ apiKey: resend.apiKey, baseUrl: resend.baseUrl, ratePerSecond }), metrics);
         new Logger('Email').log(`no RESEND_API_KEY: emails are written to ${outboxDir}`);
-        return new OutboxEmailSender(outboxDir);
+        return meterEmailSender(new OutboxEmailSender(outboxDir), metrics);
       },
     },
     {
@@ -38,9 +40,10 @@ import { EmailTemplates } from './templates/email-templates';
       },
     },
     JobRunner,
+    Metrics,
     SigningKey,
     { provide: EmailTemplates, useFactory: () => new EmailTemplates() },
   ],
-  exports: [Clock, EmailSender, NarrativeWriter, JobRunner, SigningKey, EmailTemplates],
+  exports: [Clock, EmailSender, NarrativeWriter, JobRunner, Metrics, SigningKey, EmailTemplates],
 })
 export class KernelModule {}

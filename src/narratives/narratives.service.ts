@@ -4,6 +4,7 @@ import { type AppConfig } from '../kernel/config/config';
 import { Clock } from '../kernel/clock/clock';
 import { type Week } from '../kernel/clock/week';
 import { NarrativeWriter, documentText, type NarrativeBrief } from '../kernel/llm/narrative-writer.port';
+import { Metrics } from '../kernel/metrics/metrics';
 import { SourcesService, type RecordWithBeats } from '../sources/sources.service';
 import { type DiscourseRecord } from '../sources/discourse-record.entity';
 import { type Beat } from './beat.entity';
@@ -51,6 +52,7 @@ export class NarrativesService {
     private readonly writer: NarrativeWriter,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly metrics: Metrics,
   ) {}
 
   registerBeats(beats: BeatDefinition[]): Promise<void> {
@@ -83,6 +85,7 @@ export class NarrativesService {
       for (const storyline of await this.repo.topStorylines(beat.id, week.start, this.config.narratives.perBeat)) {
         const outcome = await this.writeStoryline(beat, storyline);
         summary[outcome]++;
+        this.metrics.narrative(outcome);
       }
       summaries.push(summary);
     }

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG } from '../kernel/config/config.module';
 import { type AppConfig } from '../kernel/config/config';
 import { Clock } from '../kernel/clock/clock';
+import { Metrics } from '../kernel/metrics/metrics';
 import { canonicalUrl } from './canonical-url';
 import { DiscourseRecordRepository, type NewRecord } from './discourse-record.repository';
 import { type DiscourseRecord } from './discourse-record.entity';
@@ -34,6 +35,7 @@ export class SourcesService {
     private readonly records: DiscourseRecordRepository,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly metrics: Metrics,
   ) {}
 
   register(definitions: SourceDefinition[]): Promise<void> {
@@ -67,6 +69,7 @@ export class SourcesService {
         rows.push({ sourceId: source.id, platform: source.platform, externalId: item.externalId, url, canonicalUrl: canonical, title: item.title, author: item.author, text: item.text, publishedAt: item.publishedAt });
       }
       const inserted = await this.records.insertNew(rows);
+      this.metrics.recordsIngested(source.platform, inserted);
       Object.assign(poll, { itemsSeen: feed.items.length + feed.rejected.length, itemsNew: inserted, itemsDuplicate: rows.length - inserted, itemsInvalid: invalid });
       await this.sources.finishPoll(poll, this.clock.now(), { error: null });
       return { source: source.slug, ok: true, seen: poll.itemsSeen, new: inserted, duplicate: poll.itemsDuplicate, invalid };

@@ -7,8 +7,10 @@ import { DomainError } from '../kernel/errors/domain-error';
 export class RateLimitedError extends DomainError {
   readonly code: string = 'rate_limited';
   readonly status: number = 429;
+  override readonly extensions: Record<string, unknown>;
   constructor(message: string, readonly retryAt: Date, readonly retryAfterSeconds: number) {
-    super(message, { retryAt: retryAt.toISOString(), retryAfterSeconds });
+    super(message);
+    this.extensions = { retryAt: retryAt.toISOString(), retryAfterSeconds };
   }
 }
 

@@ -24,14 +24,17 @@ import {
 export class InvalidEmailError extends ValidationError {
   override readonly code: string = 'invalid_email';
   constructor(message: string, readonly rule = 'invalid') {
-    super(message, { field: 'email', rule });
+    super(message, [{ field: 'email', message }], { rule });
   }
 }
 /** A valid address that looks like a typo of a common domain: asked about, never changed silently. */
 export class EmailTypoError extends ValidationError {
   override readonly code: string = 'email_typo_suspected';
+  override readonly extensions: Record<string, unknown>;
   constructor(readonly email: string, readonly suggestion: string) {
-    super(`Did you mean ${suggestion}? If ${email} is right, send it again and confirm it.`, { field: 'email', suggestion });
+    const message = `Did you mean ${suggestion}? If ${email} is right, send it again and confirm it.`;
+    super(message, [{ field: 'email', message }]);
+    this.extensions = { suggestion };
   }
 }
 export class InvalidTokenError extends ValidationError {
@@ -192,7 +195,7 @@ export class SubscribersService {
 
   private cleanName(input: unknown): string | null {
     if (input === undefined || input === null || input === '') return null;
-    if (typeof input !== 'string' || input.length > 200 || /[\p{Cc}\p{Cf}]/u.test(input)) throw new InvalidPreferencesError('A name has at most 200 characters and no control characters.', { field: 'name' });
+    if (typeof input !== 'string' || input.length > 200 || /[\p{Cc}\p{Cf}]/u.test(input)) throw new InvalidPreferencesError('A name has at most 200 characters and no control characters.', [{ field: 'name', message: 'A name has at most 200 characters and no control characters.' }]);
     return input.trim() || null;
   }
 
@@ -200,7 +203,7 @@ export class SubscribersService {
     if (input === undefined || input === null || input === '') return null;
     const list = (Array.isArray(input) ? input : typeof input === 'string' ? input.split(/[;,]/) : [null]).map((b) => (typeof b === 'string' ? b.trim() : b)).filter((b) => b !== '');
     if (list.length > MAX_BEATS || list.some((b) => typeof b !== 'string' || !BEAT.test(b))) {
-      throw new InvalidPreferencesError('Beats are slugs such as "ai-agents": lowercase letters, digits and hyphens.', { field: 'beats' });
+      throw new InvalidPreferencesError('Beats are slugs such as "ai-agents": lowercase letters, digits and hyphens.', [{ field: 'beats', message: 'Beats are slugs such as "ai-agents": lowercase letters, digits and hyphens.' }]);
     }
     return list.length ? [...new Set(list as string[])] : null;
   }
@@ -379,7 +382,7 @@ export class SubscribersService {
    * later sign-up still needs its confirmation. Idempotent; returns the subscriber's id.
    */
   async suppress(input: { email: string; reason: SuppressionReason; detail?: string }): Promise<string> {
-    if (!['bounced', 'complained', 'manual'].includes(input.reason)) throw new ValidationError(`Unknown suppression reason "${String(input.reason)}".`, { field: 'reason' });
+    if (!['bounced', 'complained', 'manual'].includes(input.reason)) throw new ValidationError(`Unknown suppression reason "${String(input.reason)}".`, [{ field: 'reason', message: `Unknown suppression reason "${String(input.reason)}".` }]);
     const email = this.normaliseEmail(input.email);
     const now = this.clock.now();
     const detail = input.detail?.slice(0, 2000) ?? null;
@@ -428,7 +431,7 @@ export class SubscribersService {
     let pausedUntil: Date | null | undefined;
     if (input.pauseWeeks !== undefined && input.pauseWeeks !== '') {
       const weeks = typeof input.pauseWeeks === 'number' ? input.pauseWeeks : /^\d{1,3}$/.test(String(input.pauseWeeks)) ? Number(input.pauseWeeks) : NaN;
-      if (!Number.isInteger(weeks) || weeks < 0 || weeks > MAX_PAUSE_WEEKS) throw new InvalidPreferencesError(`A pause is a whole number of weeks from 0 to ${MAX_PAUSE_WEEKS}.`, { field: 'pauseWeeks' });
+      if (!Number.isInteger(weeks) || weeks < 0 || weeks > MAX_PAUSE_WEEKS) throw new InvalidPreferencesError(`A pause is a whole number of weeks from 0 to ${MAX_PAUSE_WEEKS}.`, [{ field: 'pauseWeeks', message: `A pause is a whole number of weeks from 0 to ${MAX_PAUSE_WEEKS}.` }]);
       pausedUntil = weeks === 0 ? null : new Date(this.clock.now().getTime() + weeks * 7 * 86_400_000);
     }
     await this.dataSource.query(
@@ -567,7 +570,7 @@ export class SubscribersService {
       return `$${params.length}`;
     };
     if (query.status) {
-      if (!ALL_STATUSES.includes(query.status)) throw new ValidationError(`Unknown status "${query.status}".`, { field: 'status' });
+      if (!ALL_STATUSES.includes(query.status)) throw new ValidationError(`Unknown status "${query.status}".`, [{ field: 'status', message: `Unknown status "${query.status}".` }]);
       where.push(`status = ${p(query.status)}`);
     }
     if (query.beat) where.push(`(beat_slugs IS NULL OR ${p(query.beat)} = ANY(beat_slugs))`);
@@ -576,7 +579,7 @@ export class SubscribersService {
     if (query.createdTo) where.push(`created_at < ${p(query.createdTo)}`);
     if (query.cursor) {
       const [at, id] = Buffer.from(query.cursor, 'base64url').toString().split('|');
-      if (!at || !id || Number.isNaN(Date.parse(at))) throw new ValidationError('Invalid cursor.', { field: 'cursor' });
+      if (!at || !id || Number.isNaN(Date.parse(at))) throw new ValidationError('Invalid cursor.', [{ field: 'cursor', message: 'Invalid cursor.' }]);
       where.push(`(created_at, id) < (${p(new Date(at))}, ${p(id)}::uuid)`);
     }
     const rows: SubscriberRow[] = await this.dataSource.query(
@@ -594,11 +597,12 @@ export class SubscribersService {
     return toView(row);
   }
 
-  async countByStatus(): Promise<StatusCounts> {
+  /** How many subscribers are in each status, every status present (0 when none); deleted rows are anonymous. */
+  async countByStatus(): Promise<{ total: number; byStatus: StatusCounts }> {
     const rows: Array<{ status: SubscriberStatus; n: number }> = await this.dataSource.query(`SELECT status, count(*)::int AS n FROM subscribers GROUP BY status`);
-    const counts = Object.fromEntries(ALL_STATUSES.map((s) => [s, 0])) as StatusCounts;
-    for (const r of rows) counts[r.status] = r.n;
-    return counts;
+    const byStatus = Object.fromEntries(ALL_STATUSES.map((s) => [s, 0])) as StatusCounts;
+    for (const r of rows) if (r.status in byStatus) byStatus[r.status] = r.n;
+    return { total: Object.values(byStatus).reduce((a, b) => a + b, 0), byStatus };
   }
 
   /** Subscribers in each status at the end of each of the last `days` days (UTC), from the status events. */

@@ -7,6 +7,7 @@ import { SiteController } from '../../src/feeds/site.controller';
 import { IssuesService, type IssueView } from '../../src/issues/issues.service';
 import { loadConfig } from '../../src/kernel/config/config';
 import { APP_CONFIG } from '../../src/kernel/config/config.module';
+import { applyHttpDefaults } from '../../src/kernel/web/security-headers';
 import { NarrativesService, type NarrativeView } from '../../src/narratives/narratives.service';
 import { buildIssueView, buildNarrativeView } from '../factories/narrative.factory';
 
@@ -57,6 +58,7 @@ describe('site and feeds over HTTP', () => {
       ],
     }).compile();
     app = moduleRef.createNestApplication<NestExpressApplication>({ logger: false });
+    applyHttpDefaults(app);
     await app.listen(0, '127.0.0.1');
     url = `http://127.0.0.1:${(app.getHttpServer().address() as { port: number }).port}`;
   });
@@ -70,8 +72,8 @@ describe('site and feeds over HTTP', () => {
       const res = await fetch(`${url}/`);
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
-      expect(res.headers.get('content-security-policy')).toBe(
-        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+      expect(res.headers.get('content-security-policy')?.split(/;\s*/)).toEqual(
+        "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'".split('; '),
       );
       expect(res.headers.get('x-content-type-options')).toBe('nosniff');
       expect(res.headers.get('referrer-policy')).toBe('strict-origin-when-cross-origin');

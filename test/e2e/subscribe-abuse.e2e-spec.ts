@@ -142,7 +142,7 @@ describe('sign-up under attack', () => {
     expect(problem).toMatchObject({ type: 'about:blank', status: 400, code: 'invalid_email' });
     expect(problem.title).toEqual(expect.any(String));
     expect(problem.detail).toContain(message);
-    expect(problem.errors.email).toContain(message);
+    expect(problem.errors).toEqual([{ field: 'email', message: expect.stringContaining(message) }]);
     expect(await count(`SELECT count(*)::int AS n FROM subscribers`)).toBe(before);
   });
 

@@ -6,6 +6,7 @@ import { Test } from '@nestjs/testing';
 import { AppModule } from '../../src/app.module';
 import { Clock } from '../../src/kernel/clock/clock';
 import { loadConfig, type AppConfig } from '../../src/kernel/config/config';
+import { applyHttpDefaults } from '../../src/kernel/web/security-headers';
 import { createServerDatabase } from './test-database';
 
 export interface TestApp {
@@ -38,7 +39,7 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
   if (options.clock) builder = builder.overrideProvider(Clock).useValue(options.clock);
   const moduleRef = await builder.compile();
   const app = moduleRef.createNestApplication<NestExpressApplication>({ logger: ['error'] });
-  app.disable('x-powered-by');
+  applyHttpDefaults(app);
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
   const url = `http://127.0.0.1:${address.port}`;

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { validateCronExpression } from 'cron';
 import { z } from 'zod';
@@ -85,6 +86,7 @@ export const envSchema = z.object({
   SUBSCRIBE_LINK_TTL_HOURS: int(1, 720).default(72),
   SUBSCRIBE_POW_BITS: int(0, 24).default(0),
   CRON_SUBSCRIBER_MAIL: cron.default('*/10 * * * * *'),
+  LOG_FORMAT: z.enum(['text', 'json'], { error: '"text" (readable lines) or "json" (one JSON object per line)' }).default('text'),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -128,6 +130,15 @@ export interface AppConfig {
     /** Leading zero bits a proof of work must have; 0 turns the check off. */
     powBits: number;
   };
+  log: { format: 'text' | 'json' };
+}
+
+/**
+ * Reads `.env` beside the working directory into the environment, if present (variables already set win).
+ * The server, the CLI and the TypeORM CLI call this once before `loadConfig()`.
+ */
+export function loadEnvironment(file = '.env'): void {
+  if (existsSync(file)) process.loadEnvFile(file);
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
@@ -190,5 +201,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       linkTtlMs: e.SUBSCRIBE_LINK_TTL_HOURS * 3_600_000,
       powBits: e.SUBSCRIBE_POW_BITS,
     },
+    log: { format: e.LOG_FORMAT },
   };
 }

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, Optional } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { Clock } from '../clock/clock';
 import { returningRows } from '../database/returning-rows';
+import { runWithLogContext } from '../logging/log-context';
+import { Metrics } from '../metrics/metrics';
 
 export type JobOutcome<T> = { ran: true; result: T } | { ran: false; reason: string };
 
@@ -21,6 +23,7 @@ export class JobRunner {
   constructor(
     private readonly dataSource: DataSource,
     private readonly clock: Clock,
+    @Optional() private readonly metrics?: Metrics,
   ) {}
 
   async runExclusive<T>(name: string, leaseMs: number, job: () => Promise<T>): Promise<JobOutcome<T>> {
@@ -42,7 +45,10 @@ export class JobRunner {
       ));
       return rows.length === 1;
     });
-    if (!claimed) return { ran: false, reason: `${name} is already running` };
+    if (!claimed) {
+      this.metrics?.jobRun(name, 'skipped');
+      return { ran: false, reason: `${name} is already running` };
+    }
 
     // A long run (a big send, many model calls) keeps renewing its lease, so nobody else starts it meanwhile.
     this.running.set(token, { name, leaseMs });
@@ -50,14 +56,17 @@ export class JobRunner {
     renew.unref();
 
     let error: unknown;
+    const started = process.hrtime.bigint();
     try {
-      return { ran: true, result: await job() };
+      // Every log line written by the job says which job it belongs to.
+      return { ran: true, result: await runWithLogContext({ job: name }, job) };
     } catch (caught) {
       error = caught;
       throw caught;
     } finally {
       clearInterval(renew);
       this.running.delete(token);
+      this.metrics?.jobRun(name, error ? 'failed' : 'ok', Number(process.hrtime.bigint() - started) / 1e9);
       await this.dataSource.query(
         `UPDATE job_locks SET locked_until = $3, last_finished_at = $3, last_error = $4, updated_at = now()
          WHERE name = $1 AND owner = $2`,
