@@ -486,7 +486,7 @@ export class SubscribersService {
         [row.id, email, now, cutoff],
       ));
       if (claimed.length) {
-        await this.queueEmail(m, { subscriberId: row.id, kind: 'change-email', to: email, tokenAt: now, key: `change-email-${row.id}-${now.getTime()}`, now });
+        await this.queueEmail(m, { subscriberId: row.id, kind: 'change-email', to: email, tokenAt: now, key: `change-email-${row.id}-${now.getTime()}-${this.keys.sign('addr', email.toLowerCase()).split('.')[1].slice(0, 16)}`, now });
         await m.query(`INSERT INTO subscriber_consents (subscriber_id, kind, at, source, form_text, ip_hash) VALUES ($1, 'address-change-requested', $2, 'preferences', $3, $4)`, [row.id, now, 'Change address (preferences page)', this.ipHash(ip)]);
       }
     });
