@@ -84,7 +84,6 @@ export const envSchema = z.object({
   SUBSCRIBE_ADDRESS_WINDOW_MINUTES: int(1, 1440).default(60),
   SUBSCRIBE_RESEND_AFTER_MINUTES: int(1, 1440).default(10),
   SUBSCRIBE_LINK_TTL_HOURS: int(1, 720).default(72),
-  SUBSCRIBE_POW_BITS: int(0, 24).default(0),
   CRON_SUBSCRIBER_MAIL: cron.default('*/10 * * * * *'),
   LOG_FORMAT: z.enum(['text', 'json'], { error: '"text" (readable lines) or "json" (one JSON object per line)' }).default('text'),
 });
@@ -127,8 +126,6 @@ export interface AppConfig {
     addressWindowMs: number;
     resendAfterMs: number;
     linkTtlMs: number;
-    /** Leading zero bits a proof of work must have; 0 turns the check off. */
-    powBits: number;
   };
   log: { format: 'text' | 'json' };
 }
@@ -199,7 +196,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       addressWindowMs: e.SUBSCRIBE_ADDRESS_WINDOW_MINUTES * 60_000,
       resendAfterMs: e.SUBSCRIBE_RESEND_AFTER_MINUTES * 60_000,
       linkTtlMs: e.SUBSCRIBE_LINK_TTL_HOURS * 3_600_000,
-      powBits: e.SUBSCRIBE_POW_BITS,
     },
     log: { format: e.LOG_FORMAT },
   };
