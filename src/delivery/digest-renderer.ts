@@ -34,7 +34,7 @@ export async function renderDigest(issue: IssueView, templates: EmailTemplates, 
   });
   const { html, text } = await templates.render('digest', {
     title: `${config.site.title}: ${issue.title}`,
-    preview: issue.intro,
+    preview: issue.preheader ?? issue.intro,
     site: { title: config.site.title, url: base },
     masthead: `Issue ${issue.number}`,
     issueTitle: issue.title,
@@ -49,7 +49,7 @@ export async function renderDigest(issue: IssueView, templates: EmailTemplates, 
     archiveUrl: `${base}/issues`,
   });
   const lead = issue.stories[0]?.headline;
-  return { subject: `${config.site.title} #${issue.number}: ${lead ?? issue.title}`, html, text };
+  return { subject: issue.subject ?? `${config.site.title} #${issue.number}: ${lead ?? issue.title}`, html, text };
 }
 
 /** Substitutes one recipient's links, escaped for their context (HTML attribute vs plain text). */

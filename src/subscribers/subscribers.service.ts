@@ -664,6 +664,14 @@ export class SubscribersService {
     return rows.map((r) => ({ id: r.id, email: r.email, beatSlugs: r.beat_slugs }));
   }
 
+  /**
+   * SQL (no parameters) selecting `id, email, beat_slugs` of every subscriber an issue may be mailed to now (active,
+   * not paused), so delivery can freeze an audience of any size with one INSERT … SELECT.
+   */
+  audienceSql(): string {
+    return `SELECT id, email, beat_slugs FROM subscribers WHERE status = 'active' AND (paused_until IS NULL OR paused_until <= now())`;
+  }
+
   /** Which of these subscribers may still be mailed (checked again just before each batch goes out). */
   activeIds(ids: string[]): Promise<Set<string>> {
     return this.repo.activeIds(ids, this.clock.now());
