@@ -101,7 +101,9 @@ export class SubscriberMailer implements OnApplicationBootstrap {
       return message?.status === 'accepted' ? this.finish(row, 'sent', null) : this.finish(row, 'failed', message?.error ?? 'no result');
     }
     if (outcome.kind === 'failed' || row.attempts >= MAX_ATTEMPTS) return this.finish(row, 'failed', outcome.error);
-    const delay = Math.max(outcome.retryAfterMs, Math.min(3_600_000, 30_000 * 2 ** (row.attempts - 1)));
+    // Rate limits, quota, transient or unknown outcomes: try again later under the same idempotency key.
+    const hinted = 'retryAfterMs' in outcome ? outcome.retryAfterMs : outcome.kind === 'quota' && outcome.resetAt ? outcome.resetAt.getTime() - this.clock.now().getTime() : 0;
+    const delay = Math.max(hinted, Math.min(3_600_000, 30_000 * 2 ** (row.attempts - 1)));
     await this.dataSource.query(`UPDATE subscriber_emails SET status = 'queued', lease_until = NULL, next_attempt_at = $2, last_error = $3 WHERE id = $1`, [row.id, new Date(this.clock.now().getTime() + delay), outcome.error]);
     return 'retried';
   }
