@@ -139,6 +139,13 @@ export const envSchema = z.object({
     .min(0, 'a number of seconds from 0 to 3600 (0 checks on every request)')
     .max(3600, 'a number of seconds from 0 to 3600 (0 checks on every request)')
     .default(2),
+  SUBSCRIBE_CLIENT_LIMIT: int(1, 1_000_000).default(10),
+  SUBSCRIBE_CLIENT_WINDOW_MINUTES: int(1, 1440).default(10),
+  SUBSCRIBE_ADDRESS_LIMIT: int(1, 1_000_000).default(5),
+  SUBSCRIBE_ADDRESS_WINDOW_MINUTES: int(1, 1440).default(60),
+  SUBSCRIBE_RESEND_AFTER_MINUTES: int(1, 1440).default(10),
+  SUBSCRIBE_LINK_TTL_HOURS: int(1, 720).default(72),
+  CRON_SUBSCRIBER_MAIL: cron.default('*/10 * * * * *'),
   LOG_FORMAT: z.enum(['text', 'json'], { error: '"text" (readable lines) or "json" (one JSON object per line)' }).default('text'),
 }).refine((e) => e.DELIVERY_REQUEST_TIMEOUT_SECONDS < e.DELIVERY_LEASE_SECONDS, {
   path: ['DELIVERY_REQUEST_TIMEOUT_SECONDS'],
@@ -205,11 +212,20 @@ export interface AppConfig {
   issues: { storiesPerBeat: number; autoApprove: boolean };
   /** Editors' sign-in: sessions expire after `sessionIdleHours` unused; a client gets `loginMaxPerClient` failed sign-ins per 15 minutes. */
   admin: { sessionIdleHours: number; loginMaxPerClient: number; secureCookies: boolean };
-  schedule: { enabled: boolean; pollSources: string; buildNarratives: string; assembleIssue: string; deliver: string };
+  schedule: { enabled: boolean; pollSources: string; buildNarratives: string; assembleIssue: string; deliver: string; subscriberMail: string };
   /** WebSub: the hub named in every feed and pinged when a feed changes; attempts and backoff of each ping. */
   websub: { hubUrl?: string; maxAttempts: number; retryBaseMs: number };
   /** How often each instance checks the database's change marker for the public page and feed cache (0: every request). */
   publicCache: { checkSeconds: number };
+  /** Sign-up abuse limits (per client network and per address, shared by every instance) and link lifetimes. */
+  subscribers: {
+    clientLimit: number;
+    clientWindowMs: number;
+    addressLimit: number;
+    addressWindowMs: number;
+    resendAfterMs: number;
+    linkTtlMs: number;
+  };
   log: { format: 'text' | 'json' };
 }
 
@@ -303,6 +319,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       buildNarratives: e.CRON_BUILD_NARRATIVES,
       assembleIssue: e.CRON_ASSEMBLE_ISSUE,
       deliver: e.CRON_DELIVER,
+      subscriberMail: e.CRON_SUBSCRIBER_MAIL,
+    },
+    subscribers: {
+      clientLimit: e.SUBSCRIBE_CLIENT_LIMIT,
+      clientWindowMs: e.SUBSCRIBE_CLIENT_WINDOW_MINUTES * 60_000,
+      addressLimit: e.SUBSCRIBE_ADDRESS_LIMIT,
+      addressWindowMs: e.SUBSCRIBE_ADDRESS_WINDOW_MINUTES * 60_000,
+      resendAfterMs: e.SUBSCRIBE_RESEND_AFTER_MINUTES * 60_000,
+      linkTtlMs: e.SUBSCRIBE_LINK_TTL_HOURS * 3_600_000,
     },
     websub: { hubUrl: e.WEBSUB_HUB_URL, maxAttempts: e.WEBSUB_MAX_ATTEMPTS, retryBaseMs: e.WEBSUB_RETRY_BASE_MS },
     publicCache: { checkSeconds: e.PUBLIC_CACHE_CHECK_SECONDS },
