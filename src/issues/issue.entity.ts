@@ -15,8 +15,9 @@ export class Issue {
   @Column('timestamptz') weekEnd: Date;
   @Column('text') title: string;
   @Column('text') intro: string;
-  /** The digest's subject and preheader when an editor set them; null: derived from the lead story. */
+  /** The email's subject line; null means the default (site title, number and lead headline). */
   @Column('text', { nullable: true }) subject: string | null;
+  /** The inbox preview text after the subject; null means the intro's opening. */
   @Column('text', { nullable: true }) preheader: string | null;
   @Column('text') status: IssueStatus;
   @Column('timestamptz', { nullable: true }) approvedAt: Date | null;

@@ -1,10 +1,20 @@
 import { Module } from '@nestjs/common';
+import { APP_CONFIG } from '../kernel/config/config.module';
+import { type AppConfig } from '../kernel/config/config';
 import { DiscourseRecordRepository } from './discourse-record.repository';
+import { FeedParsePool } from './parsing/feed-parse-pool';
+import { SourcePoller } from './source-poller';
 import { SourceRepository } from './source.repository';
 import { SourcesService } from './sources.service';
 
 @Module({
-  providers: [SourcesService, SourceRepository, DiscourseRecordRepository],
+  providers: [
+    SourcesService,
+    SourcePoller,
+    SourceRepository,
+    DiscourseRecordRepository,
+    { provide: FeedParsePool, inject: [APP_CONFIG], useFactory: (config: AppConfig) => new FeedParsePool(config.sources.parse) },
+  ],
   exports: [SourcesService],
 })
 export class SourcesModule {}
