@@ -30,6 +30,12 @@ const HEADLINE_TOOL = {
 
 type Usage = NonNullable<NarrativeDraft['usage']>;
 
+/** A model id the SDK knows by name (its `Model` union without the open-ended `string & {}`). */
+export type KnownModel<M = Anthropic.Model> = M extends string ? (string extends M ? never : M) : never;
+/** The defaults in config, checked at compile time against the SDK's list (a test ties config to these). */
+export const DEFAULT_WRITER_MODEL: KnownModel = 'claude-sonnet-5-5';
+export const DEFAULT_JUDGE_MODEL: KnownModel = 'claude-haiku-4-5';
+
 /** Writes narratives with Claude, citations computed by the API itself (Citations on a custom-content document). */
 export class AnthropicNarrativeWriter extends NarrativeWriter {
   readonly name = 'claude' as const;
