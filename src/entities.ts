@@ -7,9 +7,9 @@ import { SourcePoll } from './sources/source-poll.entity';
 import { Issue, IssueEntry } from './issues/issue.entity';
 import { Subscriber } from './subscribers/subscriber.entity';
 import { DeliveryBatch, DeliveryEvent, Recipient, Send } from './delivery/delivery.entities';
+import { adminEntities } from './admin/admin.entities';
 
-/** Every entity, for the DataSource. */
-// One per line: `.gitattributes` merges this file as a union.
+/** Every entity, for the DataSource. One per line: `.gitattributes` merges this file as a union. */
 export const entities = [
   Source,
   SourceHostBackoff,
@@ -29,4 +29,5 @@ export const entities = [
   DeliveryBatch,
   Recipient,
   DeliveryEvent,
+  ...adminEntities,
 ];

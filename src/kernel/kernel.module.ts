@@ -5,6 +5,7 @@ import { Clock, SystemClock } from './clock/clock';
 import { EmailSender } from './email/email-sender.port';
 import { OutboxEmailSender } from './email/outbox-email-sender.adapter';
 import { ResendEmailSender } from './email/resend-email-sender.adapter';
+import { SmtpEmailSender } from './email/smtp-email-sender.adapter';
 import { NarrativeWriter } from './llm/narrative-writer.port';
 import { AnthropicNarrativeWriter } from './llm/anthropic-narrative-writer.adapter';
 import { OfflineNarrativeWriter } from './llm/offline-narrative-writer.adapter';
@@ -27,8 +28,9 @@ import { EmailTemplates } from './templates/email-templates';
       provide: EmailSender,
       inject: [APP_CONFIG, Metrics],
       useFactory: (config: AppConfig, metrics: Metrics): EmailSender => {
-        const { resend, outboxDir } = config.email;
+        const { resend, outboxDir, smtpUrl } = config.email;
         if (resend) return meterEmailSender(new ResendEmailSender({ apiKey: resend.apiKey, baseUrl: resend.baseUrl }), metrics);
+        if (smtpUrl) return meterEmailSender(new SmtpEmailSender({ url: smtpUrl, messageIdDomain: new URL(config.server.publicUrl).hostname }), metrics);
         new Logger('Email').log(`no RESEND_API_KEY: emails are written to ${outboxDir}`);
         return meterEmailSender(new OutboxEmailSender(outboxDir), metrics);
       },

@@ -37,7 +37,7 @@ export function buildNarrativeView(over: Partial<NarrativeView> = {}, paragraphs
 export function buildIssueView(stories: NarrativeView[], over: Partial<IssueView> = {}): IssueView {
   return {
     id: randomUUID(), number: 1, weekStart: new Date('2026-11-16T00:00:00Z'), weekEnd: new Date('2026-11-23T00:00:00Z'),
-    title: 'The week of 16–22 November 2026', intro: 'This week: stories.', status: IssueStatus.Approved,
+    title: 'The week of 16–22 November 2026', intro: 'This week: stories.', subject: null, preheader: null, status: IssueStatus.Approved,
     approvedAt: new Date(), publishedAt: new Date(), createdAt: new Date(), updatedAt: new Date(), stories, ...over,
   };
 }

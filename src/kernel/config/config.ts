@@ -102,7 +102,10 @@ export const envSchema = z.object({
   NARRATIVE_FIDELITY_THRESHOLD: z.coerce.number({ error: 'a number from 0 to 1' }).min(0, 'a number from 0 to 1').max(1, 'a number from 0 to 1').default(0.7),
   STORYLINE_MIN_RECORDS: int(2, 100).default(3),
   ISSUE_STORIES_PER_BEAT: int(1, 20).default(3),
-  CRON_POLL_SOURCES: cron.default('*/30 * * * *'),
+  ISSUES_AUTO_APPROVE: bool.default(false),
+  ADMIN_SESSION_IDLE_HOURS: int(1, 720).default(12),
+  ADMIN_LOGIN_MAX_PER_CLIENT: int(1, 10000).default(50),
+  CRON_POLL_SOURCES: cron.default('* * * * *'),
   CRON_BUILD_NARRATIVES: cron.default('15 * * * *'),
   CRON_ASSEMBLE_ISSUE: cron.default('0 6 * * 1'),
   CRON_DELIVER: cron.default('*/5 * * * * *'),
@@ -134,6 +137,13 @@ export const envSchema = z.object({
     .min(0, 'a number of seconds from 0 to 3600 (0 checks on every request)')
     .max(3600, 'a number of seconds from 0 to 3600 (0 checks on every request)')
     .default(2),
+  SUBSCRIBE_CLIENT_LIMIT: int(1, 1_000_000).default(10),
+  SUBSCRIBE_CLIENT_WINDOW_MINUTES: int(1, 1440).default(10),
+  SUBSCRIBE_ADDRESS_LIMIT: int(1, 1_000_000).default(5),
+  SUBSCRIBE_ADDRESS_WINDOW_MINUTES: int(1, 1440).default(60),
+  SUBSCRIBE_RESEND_AFTER_MINUTES: int(1, 1440).default(10),
+  SUBSCRIBE_LINK_TTL_HOURS: int(1, 720).default(72),
+  CRON_SUBSCRIBER_MAIL: cron.default('*/10 * * * * *'),
   LOG_FORMAT: z.enum(['text', 'json'], { error: '"text" (readable lines) or "json" (one JSON object per line)' }).default('text'),
 }).refine((e) => e.DELIVERY_REQUEST_TIMEOUT_SECONDS < e.DELIVERY_LEASE_SECONDS, {
   path: ['DELIVERY_REQUEST_TIMEOUT_SECONDS'],
@@ -194,12 +204,23 @@ export interface AppConfig {
     webhookSecret?: string;
   };
   narratives: { perBeat: number; fidelityThreshold: number; storylineMinRecords: number; entailmentJudge: boolean };
-  issues: { storiesPerBeat: number };
-  schedule: { enabled: boolean; pollSources: string; buildNarratives: string; assembleIssue: string; deliver: string };
+  issues: { storiesPerBeat: number; autoApprove: boolean };
+  /** Editors' sign-in: sessions expire after `sessionIdleHours` unused; a client gets `loginMaxPerClient` failed sign-ins per 15 minutes. */
+  admin: { sessionIdleHours: number; loginMaxPerClient: number; secureCookies: boolean };
+  schedule: { enabled: boolean; pollSources: string; buildNarratives: string; assembleIssue: string; deliver: string; subscriberMail: string };
   /** WebSub: the hub named in every feed and pinged when a feed changes; attempts and backoff of each ping. */
   websub: { hubUrl?: string; maxAttempts: number; retryBaseMs: number };
   /** How often each instance checks the database's change marker for the public page and feed cache (0: every request). */
   publicCache: { checkSeconds: number };
+  /** Sign-up abuse limits (per client network and per address, shared by every instance) and link lifetimes. */
+  subscribers: {
+    clientLimit: number;
+    clientWindowMs: number;
+    addressLimit: number;
+    addressWindowMs: number;
+    resendAfterMs: number;
+    linkTtlMs: number;
+  };
   log: { format: 'text' | 'json' };
 }
 
@@ -226,7 +247,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const e = parsed.data;
   const dataDir = resolve(e.DATA_DIR);
   const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
-  return {
+  // Read-only once built: a module cannot change what another one sees; tests build a new config instead.
+  return deepFreeze({
     server: { port: e.PORT, host: e.HOST, publicUrl },
     site: { title: e.SITE_TITLE, description: e.SITE_DESCRIPTION },
     dataDir,
@@ -282,16 +304,35 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       storylineMinRecords: e.STORYLINE_MIN_RECORDS,
       entailmentJudge: e.NARRATIVES_ENTAILMENT_JUDGE,
     },
-    issues: { storiesPerBeat: e.ISSUE_STORIES_PER_BEAT },
+    issues: { storiesPerBeat: e.ISSUE_STORIES_PER_BEAT, autoApprove: e.ISSUES_AUTO_APPROVE },
+    admin: { sessionIdleHours: e.ADMIN_SESSION_IDLE_HOURS, loginMaxPerClient: e.ADMIN_LOGIN_MAX_PER_CLIENT, secureCookies: publicUrl.startsWith('https://') },
     schedule: {
       enabled: e.SCHEDULER_ENABLED,
       pollSources: e.CRON_POLL_SOURCES,
       buildNarratives: e.CRON_BUILD_NARRATIVES,
       assembleIssue: e.CRON_ASSEMBLE_ISSUE,
       deliver: e.CRON_DELIVER,
+      subscriberMail: e.CRON_SUBSCRIBER_MAIL,
+    },
+    subscribers: {
+      clientLimit: e.SUBSCRIBE_CLIENT_LIMIT,
+      clientWindowMs: e.SUBSCRIBE_CLIENT_WINDOW_MINUTES * 60_000,
+      addressLimit: e.SUBSCRIBE_ADDRESS_LIMIT,
+      addressWindowMs: e.SUBSCRIBE_ADDRESS_WINDOW_MINUTES * 60_000,
+      resendAfterMs: e.SUBSCRIBE_RESEND_AFTER_MINUTES * 60_000,
+      linkTtlMs: e.SUBSCRIBE_LINK_TTL_HOURS * 3_600_000,
     },
     websub: { hubUrl: e.WEBSUB_HUB_URL, maxAttempts: e.WEBSUB_MAX_ATTEMPTS, retryBaseMs: e.WEBSUB_RETRY_BASE_MS },
     publicCache: { checkSeconds: e.PUBLIC_CACHE_CHECK_SECONDS },
     log: { format: e.LOG_FORMAT },
-  };
+  });
+}
+
+/** Freezes an object and everything it holds, so any later assignment throws (strict mode) instead of leaking. */
+export function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
 }
