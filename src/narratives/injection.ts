@@ -8,7 +8,7 @@ const INSTRUCTION_PATTERNS: RegExp[] = [
   /\b(?:ignore|disregard|forget|override|bypass)\b[^.\n]{0,40}\b(?:instructions?|prompts?|rules|guidelines|directions|system message)\b/i,
   /\b(?:system prompt|developer message|jailbreak|prompt injection)\b/i,
   /\byou are (?:now )?(?:an? |the )?(?:ai|assistant|language model|chatbot|bot|writer|summari[sz]er|claude|gpt)\b/i,
-  /\b(?:ai|assistants?|claude|gpt|chatgpt|llms?|language models?|bots?|summari[sz]ers?|summar(?:y|ies)|writers?|newsletters?|journalists?|reporters?|broadsheet)\b[^.\n]{0,60}\b(?:must|should|shall|need to|have to|are required to|are instructed to)\b[^.\n]{0,40}\b(?:write|say|state|report|include|mention|describe|call|tell|claim|add|ignore|repeat|link)\b/i,
+  /\b(?:(?:any |all )?ai (?:assistants?|summari[sz]ers?|summar(?:y|ies)|writers?|bots?|reading this)|assistants?|claude|gpt|chatgpt|llms?|language models?|chatbots?|bots? reading this|summari[sz]ers?|newsletter writers?|broadsheet)\b[^.\n]{0,40}\b(?:must|should|shall|need to|have to|are required to|are instructed to)\s+(?:always\s+)?(?:write|say|state|report|mention|describe|call|tell|claim|repeat|include)\b/i,
   /\b(?:when|if) (?:you are |you're )?(?:summari[sz]ing|writing about|reporting on|describing) (?:this|these)\b/i,
   /\b(?:tell|inform|warn) (?:your |the )?readers\b/i,
   /(?:^|\n)\s*(?:system|assistant|user)\s*:/i,

@@ -75,8 +75,6 @@ export const envSchema = z.object({
   ANTHROPIC_MAX_RETRIES: int(0, 10).default(3),
   ANTHROPIC_MAX_TOKENS: int(256, 64000).default(2000),
   ANTHROPIC_CONCURRENCY: int(1, 32).default(4),
-  ANTHROPIC_BATCH: bool.default(false),
-  ANTHROPIC_BATCH_POLL_SECONDS: z.coerce.number({ error: 'a number of seconds' }).positive('a positive number of seconds').max(3600, 'at most 3600 seconds').default(30),
   ANTHROPIC_JUDGE_MODEL: z.string().trim().min(1).default('claude-haiku-4-5'),
   NARRATIVES_ENTAILMENT_JUDGE: bool.default(false),
   RESEND_API_KEY: z
@@ -188,9 +186,6 @@ export interface AppConfig {
     maxRetries: number;
     maxTokens: number;
     concurrency: number;
-    /** Write the scheduled run through Message Batches (half price, asynchronous). */
-    batch: boolean;
-    batchPollSeconds: number;
     judgeModel: string;
   };
   email: {
@@ -287,8 +282,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxRetries: e.ANTHROPIC_MAX_RETRIES,
       maxTokens: e.ANTHROPIC_MAX_TOKENS,
       concurrency: e.ANTHROPIC_CONCURRENCY,
-      batch: e.ANTHROPIC_BATCH,
-      batchPollSeconds: e.ANTHROPIC_BATCH_POLL_SECONDS,
       judgeModel: e.ANTHROPIC_JUDGE_MODEL,
     },
     email: {

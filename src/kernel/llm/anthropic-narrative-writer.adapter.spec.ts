@@ -1,3 +1,5 @@
+import { loadConfig } from '../config/config';
+import { DEFAULT_JUDGE_MODEL, DEFAULT_WRITER_MODEL } from './anthropic-narrative-writer.adapter';
 import { toParagraphs } from './anthropic-narrative-writer.adapter';
 
 const cite = (start: number, end: number, documentIndex = 0) => ({
@@ -30,5 +32,13 @@ describe('toParagraphs', () => {
   it('ignores citations of other documents and non-text blocks', () => {
     const content = [{ type: 'tool_use', id: 't', name: 'x', input: {} }, { type: 'text', text: 'Hello', citations: [cite(0, 1, 1)] }] as never;
     expect(toParagraphs(content, 5)).toEqual([[{ text: 'Hello', sources: [] }]]);
+  });
+});
+
+describe('default models', () => {
+  it('are ids the SDK knows (checked by the type), and config uses them', () => {
+    const config = loadConfig({});
+    expect(config.anthropic.model).toBe(DEFAULT_WRITER_MODEL);
+    expect(config.anthropic.judgeModel).toBe(DEFAULT_JUDGE_MODEL);
   });
 });

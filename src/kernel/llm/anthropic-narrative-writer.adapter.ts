@@ -30,12 +30,18 @@ const HEADLINE_TOOL = {
 
 type Usage = NonNullable<NarrativeDraft['usage']>;
 
+/** A model id the SDK knows by name (its `Model` union without the open-ended `string & {}`). */
+export type KnownModel<M = Anthropic.Model> = M extends string ? (string extends M ? never : M) : never;
+/** The defaults in config, checked at compile time against the SDK's list (a test ties config to these). */
+export const DEFAULT_WRITER_MODEL: KnownModel = 'claude-sonnet-5-5';
+export const DEFAULT_JUDGE_MODEL: KnownModel = 'claude-haiku-4-5';
+
 /** Writes narratives with Claude, citations computed by the API itself (Citations on a custom-content document). */
 export class AnthropicNarrativeWriter extends NarrativeWriter {
   readonly name = 'claude' as const;
   private readonly client: Anthropic;
 
-  constructor(private readonly options: { apiKey: string; baseUrl?: string; model: string; maxRetries: number; maxTokens?: number }) {
+  constructor(private readonly options: { apiKey: string; baseUrl?: string; model: string; maxRetries: number; maxTokens?: number; promptCaching?: boolean }) {
     super();
     this.client = new Anthropic({ apiKey: options.apiKey, baseURL: options.baseUrl, maxRetries: options.maxRetries });
   }
@@ -46,7 +52,7 @@ export class AnthropicNarrativeWriter extends NarrativeWriter {
       this.client.messages.create({
         model: this.options.model,
         max_tokens: this.options.maxTokens ?? 2_000,
-        system: [{ type: 'text', text: NARRATIVE_SYSTEM_PROMPT, cache_control: { type: 'ephemeral' } }],
+        system: [{ type: 'text', text: NARRATIVE_SYSTEM_PROMPT, ...this.cache() }],
         messages: [
           {
             role: 'user',
@@ -84,7 +90,7 @@ export class AnthropicNarrativeWriter extends NarrativeWriter {
       this.client.messages.create({
         model: this.options.model,
         max_tokens: 400,
-        system: [{ type: 'text', text: NARRATIVE_SYSTEM_PROMPT, cache_control: { type: 'ephemeral' } }],
+        system: [{ type: 'text', text: NARRATIVE_SYSTEM_PROMPT, ...this.cache() }],
         tools: [HEADLINE_TOOL],
         tool_choice: { type: 'tool', name: HEADLINE_TOOL.name },
         messages: [
@@ -112,6 +118,11 @@ export class AnthropicNarrativeWriter extends NarrativeWriter {
       model: body.model,
       usage,
     };
+  }
+
+  /** Prompt caching on the stable prefix (the system prompt); off only to measure what it saves. */
+  private cache(): { cache_control?: { type: 'ephemeral' } } {
+    return this.options.promptCaching === false ? {} : { cache_control: { type: 'ephemeral' } };
   }
 
   private async call<T>(fn: () => Promise<T>): Promise<T> {
