@@ -1,7 +1,7 @@
 import { type INestApplicationContext, type LoggerService, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from '../app.module';
-import { ConfigError, loadConfig, loadEnvironment, type AppConfig } from '../kernel/config/config';
+import { ConfigError, loadConfig, loadConfigFromEnvironment, type AppConfig } from '../kernel/config/config';
 import { DomainError } from '../kernel/errors/domain-error';
 import { InvalidArgumentError } from 'commander';
 import { CliError } from './errors';
@@ -72,8 +72,7 @@ export class CommandContext {
 
   private read(overrides: Record<string, string>): AppConfig {
     if (this.options.env) return loadConfig({ ...this.options.env, ...overrides });
-    loadEnvironment();
-    return loadConfig({ ...process.env, ...overrides });
+    return loadConfigFromEnvironment(overrides);
   }
 
   boot(): Promise<INestApplicationContext> {

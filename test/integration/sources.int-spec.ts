@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DataSource } from 'typeorm';
@@ -9,22 +9,45 @@ import { startTestApp, type TestApp } from '../support/test-app';
 
 const FIXTURES = join(__dirname, '..', 'fixtures', 'feeds');
 
-/** File sources polled through the real parsers into the real database. */
+/** An RSS 2.0 feed of `count` items whose URLs no other test uses. */
+function uniqueFeed(name: string, count: number): string {
+  const items = Array.from(
+    { length: count },
+    (_, i) =>
+      `<item><title>${name} ${i}</title><link>https://${name}.example/posts/${i}</link><guid>${name}-${i}</guid><description>Post ${i} of ${name}.</description><pubDate>Wed, 18 Nov 2026 1${i}:00:00 GMT</pubDate></item>`,
+  );
+  return `<?xml version="1.0"?><rss version="2.0"><channel><title>${name}</title><link>https://${name}.example/</link>${items.join('')}</channel></rss>`;
+}
+
+/**
+ * File sources polled through the real parsers into the real database. Each test registers its own sources (its
+ * own slugs and files) and looks only at those, so the tests hold in any order; the import folder is a temporary
+ * copy of the fixtures, so nothing is written into the repository.
+ */
 describe('sources', () => {
   let t: TestApp;
   let sources: SourcesService;
   let db: DataSource;
+  let importDir: string;
 
   beforeAll(async () => {
-    t = await startTestApp({ SOURCES_IMPORT_DIR: FIXTURES });
+    importDir = mkdtempSync(join(tmpdir(), 'broadsheet-import-'));
+    cpSync(FIXTURES, importDir, { recursive: true });
+    t = await startTestApp({ SOURCES_IMPORT_DIR: importDir });
     sources = t.get(SourcesService);
     db = t.get(DataSource);
   });
-  afterAll(() => t?.close());
+  afterAll(async () => {
+    await t?.close();
+    rmSync(importDir, { recursive: true, force: true });
+  });
 
   const source = (slug: string, location: string, platform = Platform.Blog) => ({ slug, name: slug, platform, kind: SourceKind.File, location, beatSlugs: [] });
   const records = (slug: string): Promise<Array<{ title: string; author: string; url: string; canonical_url: string; text: string; published_at: Date }>> =>
-    db.query(`SELECT r.title, r.author, r.url, r.canonical_url, r.text, r.published_at FROM discourse_records r JOIN sources s ON s.id = r.source_id WHERE s.slug = $1 ORDER BY r.published_at DESC`, [slug]);
+    db.query(
+      `SELECT r.title, r.author, r.url, r.canonical_url, r.text, r.published_at FROM discourse_records r JOIN sources s ON s.id = r.source_id WHERE s.slug = $1 ORDER BY r.published_at DESC`,
+      [slug],
+    );
 
   it('imports every real-world shape: RSS 0.91/1.0/2.0, Atom, JSON Feed 1.0/1.1 and the platforms’ own feeds', async () => {
     const shapes: Array<[string, string, Platform, number]> = [
@@ -66,32 +89,39 @@ describe('sources', () => {
   });
 
   it('deduplicates by (source, item id) and by canonical URL across sources', async () => {
-    await sources.register([source('reddit-again', 'reddit.atom.xml', Platform.Reddit)]);
+    writeFileSync(join(importDir, 'dedupe.xml'), uniqueFeed('dedupe', 3));
+    await sources.register([source('dedupe-first', 'dedupe.xml')]);
     const before = await sources.countRecords();
+    expect((await sources.pollAll()).find((s) => s.source === 'dedupe-first')).toMatchObject({ ok: true, seen: 3, new: 3 });
+    await sources.register([source('dedupe-second', 'dedupe.xml')]);
     const summaries = await sources.pollAll();
-    expect(summaries.every((s) => s.new === 0)).toBe(true);
-    expect(summaries.find((s) => s.source === 'reddit-again')).toMatchObject({ ok: true, seen: 3, new: 0, duplicate: 3 });
-    expect(await sources.countRecords()).toBe(before);
+    // The same items again from the same source (by item id), and from another source (by canonical URL).
+    expect(summaries.find((s) => s.source === 'dedupe-first')).toMatchObject({ ok: true, seen: 3, new: 0 });
+    expect(summaries.find((s) => s.source === 'dedupe-second')).toMatchObject({ ok: true, seen: 3, new: 0, duplicate: 3 });
+    expect(await sources.countRecords()).toBe(before + 3);
   });
 
   it('records a clear error for a malformed feed or a page that is not a feed, and carries on with the others', async () => {
-    await sources.register([source('broken', 'malformed-unclosed.xml'), source('html', 'malformed-notafeed.html')]);
+    writeFileSync(join(importDir, 'neighbour.xml'), uniqueFeed('neighbour', 2));
+    await sources.register([source('broken', 'malformed-unclosed.xml'), source('html', 'malformed-notafeed.html'), source('neighbour', 'neighbour.xml')]);
     const summaries = await sources.pollAll();
     expect(summaries.find((s) => s.source === 'broken')).toMatchObject({ ok: false, error: expect.stringMatching(/^not a readable feed: /) });
     expect(summaries.find((s) => s.source === 'html')).toMatchObject({ ok: false, error: 'not a readable feed: not an RSS, Atom, RDF or JSON feed' });
-    expect(summaries.find((s) => s.source === 'rss2')).toMatchObject({ ok: true });
+    expect(summaries.find((s) => s.source === 'neighbour')).toMatchObject({ ok: true, new: 2 });
     const [row] = await db.query(`SELECT last_error, last_error_at IS NOT NULL AS dated FROM sources WHERE slug = 'html'`);
     expect(row).toEqual({ last_error: 'not a readable feed: not an RSS, Atom, RDF or JSON feed', dated: true });
-    const [poll] = await db.query(`SELECT p.status, p.error FROM source_polls p JOIN sources s ON s.id = p.source_id WHERE s.slug = 'broken' ORDER BY p.started_at DESC LIMIT 1`);
+    const [poll] = await db.query(
+      `SELECT p.status, p.error FROM source_polls p JOIN sources s ON s.id = p.source_id WHERE s.slug = 'broken' ORDER BY p.started_at DESC LIMIT 1`,
+    );
     expect(poll.status).toBe('failed');
   });
 
   it('reads files only from inside the import folder', async () => {
     const outside = mkdtempSync(join(tmpdir(), 'broadsheet-outside-'));
     writeFileSync(join(outside, 'secret.xml'), '<rss version="2.0"><channel><title>x</title></channel></rss>');
-    const link = join(FIXTURES, 'zz-link-outside.xml');
+    const link = join(importDir, 'zz-link-outside.xml');
     symlinkSync(join(outside, 'secret.xml'), link);
-    const fifo = join(FIXTURES, 'zz-fifo.xml');
+    const fifo = join(importDir, 'zz-fifo.xml');
     execFileSync('mkfifo', [fifo]);
     try {
       await sources.register([

@@ -232,6 +232,12 @@ export function loadEnvironment(file = '.env'): void {
   if (existsSync(file)) process.loadEnvFile(file);
 }
 
+/** The configuration from `.env` and the process environment (what the server and the CLI read), with `overrides` on top. */
+export function loadConfigFromEnvironment(overrides: Record<string, string> = {}): AppConfig {
+  loadEnvironment();
+  return loadConfig({ ...process.env, ...overrides });
+}
+
 export function loadConfig(env: Record<string, string | undefined> = process.env): AppConfig {
   // Empty strings (e.g. `RESEND_API_KEY=` copied from .env.example) mean "not set".
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
