@@ -47,10 +47,10 @@ export class PipelineService implements OnApplicationBootstrap {
   onApplicationBootstrap(): void {
     if (!this.config.schedule.enabled) return;
     const s = this.config.schedule;
-    scheduleStage({ registry: this.registry, runner: this.runner, name: 'poll-sources', cron: s.pollSources, run: () => this.sources.pollAll() });
+    scheduleStage({ registry: this.registry, runner: this.runner, name: 'poll-sources', cron: s.pollSources, run: () => this.sources.pollDue() });
     scheduleStage({ registry: this.registry, runner: this.runner, name: 'build-narratives', cron: s.buildNarratives, run: () => this.buildRecentWeeks() });
     scheduleStage({ registry: this.registry, runner: this.runner, name: 'assemble-issue', cron: s.assembleIssue, run: () => this.issues.assembleWeekly(previousWeek(weekContaining(this.clock.now()))) });
-    scheduleStage({ registry: this.registry, runner: this.runner, name: 'deliver', cron: s.deliver, run: () => this.delivery.run() });
+    scheduleStage({ registry: this.registry, runner: this.runner, name: 'deliver', cron: s.deliver, run: () => this.delivery.run(), shared: true });
   }
 
   /** This week and last week (late posts still reach last week's storylines before Monday's issue). */

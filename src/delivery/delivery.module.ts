@@ -3,11 +3,16 @@ import { IssuesModule } from '../issues/issues.module';
 import { SubscribersModule } from '../subscribers/subscribers.module';
 import { DeliveryMetrics } from './delivery.metrics';
 import { DeliveryRepository } from './delivery.repository';
+import { DeliveryEngine } from './delivery-engine';
 import { DeliveryService } from './delivery.service';
+import { RateLimiter } from './rate-limiter';
+import { DeliveryWebhooksService } from './delivery-webhooks.service';
+import { ResendWebhooksController } from './resend-webhooks.controller';
 
 @Module({
   imports: [IssuesModule, SubscribersModule],
-  providers: [DeliveryService, DeliveryRepository, DeliveryMetrics],
+  controllers: [ResendWebhooksController],
+  providers: [DeliveryService, DeliveryEngine, DeliveryRepository, RateLimiter, DeliveryMetrics, DeliveryWebhooksService],
   exports: [DeliveryService],
 })
 export class DeliveryModule {}

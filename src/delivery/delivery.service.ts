@@ -1,22 +1,36 @@
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG } from '../kernel/config/config.module';
 import { type AppConfig } from '../kernel/config/config';
 import { Clock } from '../kernel/clock/clock';
-import { EmailSender, type OutgoingEmail } from '../kernel/email/email-sender.port';
+import { EmailSender } from '../kernel/email/email-sender.port';
+import { ConflictError, NotFoundError, ValidationError } from '../kernel/errors/domain-error';
 import { EmailTemplates } from '../kernel/templates/email-templates';
 import { IssuesService } from '../issues/issues.service';
 import { SubscribersService } from '../subscribers/subscribers.service';
-import { BatchStatus, RecipientStatus, SendStatus, type DeliveryBatch, type Send } from './delivery.entities';
-import { DeliveryRepository, type FrozenRecipient } from './delivery.repository';
+import { DeliveryEngine, type DeliveryRunSummary } from './delivery-engine';
+import { RecipientStatus, SendKind, SendStatus, type DeliveryBatch, type Recipient, type Send } from './delivery.entities';
+import { DeliveryRepository } from './delivery.repository';
 import { personalise, renderDigest } from './digest-renderer';
+import { RateLimiter, sleep } from './rate-limiter';
 
-/** Resend keeps idempotency keys for 24 hours; past that a batch of unknown outcome must not be re-sent. */
-const IDEMPOTENCY_WINDOW_MS = 24 * 3_600_000;
-const LEASE_MS = 120_000;
+export type { DeliveryRunSummary } from './delivery-engine';
 
-/** Where an issue's delivery stands, over all its sends: accepted + failed + suppressed + skipped + held + pending = audience. */
+export class SendNotFoundError extends NotFoundError {
+  override readonly code: string = 'send_not_found';
+}
+export class SendStateError extends ConflictError {
+  override readonly code: string = 'send_state';
+}
+
+/**
+ * An issue's delivery figures, counted over all of its sends (test sends excluded), so that
+ * accepted + failed + suppressed + skipped + held + pending = audience.
+ */
 export interface IssueDeliveryStatus {
-  sends: number;
+  issue: number;
+  /** The latest send's status, or the issue's own status when it was never sent. */
+  status: string;
   audience: number;
   accepted: number;
   failed: number;
@@ -24,194 +38,208 @@ export interface IssueDeliveryStatus {
   skipped: number;
   held: number;
   pending: number;
+  /** Recipients released by a cancel before anything was sent to them (not in `audience`). */
+  cancelled: number;
+  sends: Array<{ number: number; status: SendStatus; audience: number; scheduledAt: string | null; startedAt: string | null; finishedAt: string | null; pauseReason: string | null; resumeAt: string | null }>;
+  /** Batches waiting for an editor (`issues release`). */
+  heldBatches: Array<{ id: string; send: number; number: number; recipients: number; lastError: string | null }>;
+  /** Webhook figures: recipients with at least one such event. */
+  events: { delivered: number; bounced: number; complained: number; opened: number; clicked: number; delayed: number; failed: number; suppressed: number };
 }
 
-export interface DeliveryRunSummary {
-  sendsStarted: number;
-  batchesSent: number;
-  batchesRetried: number;
-  batchesFailed: number;
-  batchesHeld: number;
+export interface SendView {
+  id: string;
+  issueId: string;
+  kind: SendKind;
+  number: number;
+  status: SendStatus;
+  audience: number;
+  accepted: number;
+  failed: number;
+  suppressed: number;
+  skipped: number;
+  held: number;
+  scheduledAt: Date | null;
+  pauseReason: string | null;
 }
 
+function view(send: Send): SendView {
+  const { id, issueId, kind, number, status, audience, accepted, failed, suppressed, skipped, held, scheduledAt, pauseReason } = send;
+  return { id, issueId, kind, number, status, audience, accepted, failed, suppressed, skipped, held, scheduledAt, pauseReason };
+}
+
+/** Delivery's use cases for editors, the CLI and the scheduler. The sending itself is DeliveryEngine's. */
 @Injectable()
 export class DeliveryService {
   private readonly logger = new Logger(DeliveryService.name);
 
   constructor(
     private readonly repo: DeliveryRepository,
+    private readonly engine: DeliveryEngine,
     private readonly issues: IssuesService,
     private readonly subscribers: SubscribersService,
     private readonly sender: EmailSender,
+    private readonly limiter: RateLimiter,
     private readonly templates: EmailTemplates,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  /**
-   * Starts a send for every approved issue that has none and closes the books of sends whose recipients are all
-   * final (also after a crash between the last batch and the bookkeeping), then submits due batches until the
-   * provider asks us to wait.
-   */
-  async issueStatus(issueId: string): Promise<IssueDeliveryStatus> {
-    const { sends, counts } = await this.repo.issueCounts(issueId);
-    const figures = { accepted: 0, failed: 0, suppressed: 0, skipped: 0, held: 0, pending: 0 };
-    for (const key of Object.keys(figures) as Array<keyof typeof figures>) figures[key] = counts[key] ?? 0;
-    return { sends, audience: Object.values(figures).reduce((a, b) => a + b, 0), ...figures };
-  }
-
-  async run(options: { maxBatches?: number } = {}): Promise<DeliveryRunSummary> {
-    const summary: DeliveryRunSummary = { sendsStarted: 0, batchesSent: 0, batchesRetried: 0, batchesFailed: 0, batchesHeld: 0 };
-    for (const issue of await this.issues.readyToSend()) {
-      const existing = await this.repo.getSendByIssue(issue.id);
-      if (!existing) {
-        if (await this.startSend(issue.id)) summary.sendsStarted++;
-      } else if (existing.status === SendStatus.Sent) {
-        await this.issues.markSent(issue.id);
-      } else if (existing.status === SendStatus.Sending) {
-        await this.finishIfComplete(existing.id, issue.id);
-      }
-    }
-    for (let i = 0; i < (options.maxBatches ?? 10_000); i++) {
-      const outcome = await this.processNextBatch();
-      if (outcome === 'idle') break;
-      summary[outcome]++;
-      // A rate limit or outage applies to the whole account, not to one batch: wait for the next run.
-      if (outcome === 'batchesRetried') break;
-    }
-    return summary;
+  /** One delivery pass (what the scheduler and `run deliver` call): see DeliveryEngine.run. */
+  run(): Promise<DeliveryRunSummary> {
+    return this.engine.run();
   }
 
   /**
-   * Renders the digest once and freezes the audience: one recipient row per active subscriber, those whose
-   * beat preferences exclude every beat of the issue marked skipped. Returns null if a send already exists.
+   * Queues a send of an approved (or already sent) issue, now or at `at`; the audience is frozen when it starts.
+   * On an issue that was sent before, it goes only to active subscribers who have no copy yet.
    */
+  async send(issueNumber: number, options: { at?: Date } = {}): Promise<SendView> {
+    const issue = await this.issues.getByNumber(issueNumber);
+    if (issue.status !== 'approved' && issue.status !== 'sent') throw new SendStateError(`issue ${issueNumber} is ${issue.status}: approve it first`);
+    if (options.at && Number.isNaN(options.at.getTime())) throw new ValidationError('the time to send is not a valid date');
+    const send = await this.repo.queueSend({ issueId: issue.id, kind: SendKind.Issue, provider: this.sender.name, at: options.at ?? this.clock.now() });
+    if (!send) throw new SendStateError(`issue ${issueNumber} already has a send in progress (see issues status ${issueNumber})`);
+    if (!options.at || options.at <= this.clock.now()) await this.engine.freeze(send.id);
+    return view((await this.repo.getSend(send.id))!);
+  }
+
+  /** Freezes (now) an issue's send that was queued: for callers that start sends themselves (tests, tools). */
   async startSend(issueId: string): Promise<Send | null> {
-    if (await this.repo.getSendByIssue(issueId)) return null;
-    const issue = await this.issues.getView(issueId);
-    const digest = await renderDigest(issue, this.templates, this.config);
-    const issueBeats = new Set(issue.stories.map((s) => s.beat.slug));
-    const recipients: FrozenRecipient[] = [];
-    for (let after: string | null = null; ; ) {
-      const page = await this.subscribers.getActiveAfter(after, 1_000);
-      if (page.length === 0) break;
-      for (const s of page) {
-        const wanted = !s.beatSlugs || s.beatSlugs.some((b) => issueBeats.has(b));
-        recipients.push({ subscriberId: s.id, email: s.email, status: wanted ? RecipientStatus.Pending : RecipientStatus.Skipped });
-      }
-      after = page[page.length - 1].id;
-    }
-    const send = await this.repo.createSend({
-      issueId, provider: this.sender.name, subject: digest.subject, html: digest.html, text: digest.text, recipients,
-      batchSize: Math.min(this.config.email.batchSize, this.sender.maxBatchSize), now: this.clock.now(),
-    });
-    if (send) {
-      this.logger.log(`issue ${issue.number}: send started to ${recipients.length} recipients via ${this.sender.name}`);
-      await this.finishIfComplete(send.id, issueId);
-    }
+    const queued = await this.repo.queueSend({ issueId, kind: SendKind.Issue, provider: this.sender.name, at: this.clock.now() });
+    if (!queued) return null;
+    await this.engine.freeze(queued.id);
+    return this.repo.getSend(queued.id);
+  }
+
+  private async liveSend(issueNumber: number): Promise<Send> {
+    const issue = await this.issues.getByNumber(issueNumber);
+    const send = await this.repo.latestIssueSend(issue.id);
+    if (!send) throw new SendNotFoundError(`issue ${issueNumber} has never been sent`);
     return send;
   }
 
-  /** Submits one due batch. Never throws for provider trouble: it is recorded on the batch. */
-  async processNextBatch(): Promise<'idle' | 'batchesSent' | 'batchesRetried' | 'batchesFailed' | 'batchesHeld'> {
-    const now = this.clock.now();
-    const batch = await this.repo.claimDueBatch(now, LEASE_MS);
-    if (!batch) return 'idle';
-    const send = (await this.repo.getSend(batch.sendId))!;
-    if (batch.firstAttemptAt && now.getTime() - batch.firstAttemptAt.getTime() > IDEMPOTENCY_WINDOW_MS) {
-      await this.repo.holdBatch(batch, 'outcome unknown and past the 24-hour idempotency window: an editor must decide whether to resend');
-      return 'batchesHeld';
+  /** Stops claiming the send's batches (those in flight finish). Never re-sends anything. */
+  async pause(issueNumber: number): Promise<SendView> {
+    const send = await this.liveSend(issueNumber);
+    if (!(await this.repo.setSendStatus(send.id, [SendStatus.Sending, SendStatus.Scheduled], SendStatus.Paused, { pauseReason: 'paused by an editor' }))) {
+      throw new SendStateError(`issue ${issueNumber}'s send is ${send.status}: only a scheduled or sending send can be paused`);
     }
-    const pending = (await this.repo.batchRecipients(batch.id)).filter((r) => r.status === RecipientStatus.Pending);
-    // Whoever unsubscribed since the send started is suppressed, not mailed. Only on a batch's first attempt: a
-    // resend must carry exactly the same payload, or Resend refuses the idempotency key (409) and the outcome of
-    // the first attempt stays unknown.
-    const active = batch.attempts === 1 ? await this.subscribers.activeIds(pending.map((r) => r.subscriberId)) : new Set(pending.map((r) => r.subscriberId));
-    const suppressed = pending.filter((r) => !active.has(r.subscriberId)).map((r) => ({ recipientId: r.id, status: RecipientStatus.Suppressed as const, messageId: null, error: 'unsubscribed before delivery' }));
-    const recipients = pending.filter((r) => active.has(r.subscriberId));
-    const emails: OutgoingEmail[] = recipients.map((r) => {
-      const unsubscribeUrl = this.subscribers.unsubscribeUrl(r.subscriberId);
-      const body = personalise(send, unsubscribeUrl);
-      return {
-        from: this.config.email.from,
-        to: r.email,
-        subject: send.subject,
-        html: body.html,
-        text: body.text,
-        headers: { 'List-Unsubscribe': `<${unsubscribeUrl}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
-        tags: [{ name: 'send', value: send.id }],
-      };
+    return view((await this.repo.getSend(send.id))!);
+  }
+
+  /** Resumes a paused send where it stopped (a quota pause too, if the editor knows the quota was raised). */
+  async resume(issueNumber: number): Promise<SendView> {
+    const send = await this.liveSend(issueNumber);
+    const to = send.startedAt ? SendStatus.Sending : SendStatus.Scheduled;
+    if (!(await this.repo.setSendStatus(send.id, [SendStatus.Paused], to))) throw new SendStateError(`issue ${issueNumber}'s send is ${send.status}, not paused`);
+    await this.engine.finish(send.id);
+    return view((await this.repo.getSend(send.id))!);
+  }
+
+  /** Cancels the live send: recipients nobody has tried are released; nothing is re-sent. */
+  async cancel(issueNumber: number): Promise<SendView & { released: number }> {
+    const send = await this.liveSend(issueNumber);
+    const result = await this.repo.cancel(send.id);
+    if (!result) throw new SendStateError(`issue ${issueNumber}'s send is ${send.status}: nothing to cancel`);
+    return { ...view((await this.repo.getSend(send.id))!), released: result.released };
+  }
+
+  /** Puts the failed recipients of the issue's latest send back in the queue (new batches, new keys). */
+  async retryFailed(issueNumber: number): Promise<{ recipients: number }> {
+    const send = await this.liveSend(issueNumber);
+    if (send.status === SendStatus.Cancelled) throw new SendStateError(`issue ${issueNumber}'s send was cancelled`);
+    const recipients = await this.repo.retryFailed(send, Math.min(this.config.email.batchSize, this.sender.maxBatchSize), this.clock.now());
+    return { recipients };
+  }
+
+  /**
+   * An editor's decision on a held batch: `resend` under a new idempotency key (the provider may deliver twice if
+   * it had the first), `accepted` (they checked: it went out), or `failed`. The reason is recorded.
+   */
+  async releaseHeld(input: { batchId: string; action: 'resend' | 'accepted' | 'failed'; reason: string }): Promise<{ recipients: number }> {
+    if (!['resend', 'accepted', 'failed'].includes(input.action)) throw new ValidationError('action must be resend, accepted or failed');
+    if (!input.reason?.trim()) throw new ValidationError('a reason is required to release a held batch');
+    const result = await this.repo.release(input.batchId, input.action, input.reason.trim().slice(0, 500));
+    if (!result) throw new SendStateError(`batch ${input.batchId} is not held`);
+    await this.engine.finish(result.sendId);
+    this.logger.warn(`held batch ${input.batchId} released (${input.action}): ${input.reason}`);
+    return { recipients: result.recipients };
+  }
+
+  /** Sends the issue's digest to the given addresses at once, marked as a test and kept out of every statistic. */
+  async testSend(issueNumber: number, addresses: string[]): Promise<SendView> {
+    if (addresses.length === 0 || addresses.length > 50) throw new ValidationError('give 1 to 50 addresses for a test send');
+    const emails = addresses.map((a) => this.subscribers.normaliseEmail(a));
+    const issue = await this.issues.getView((await this.issues.getByNumber(issueNumber)).id);
+    const digest = await renderDigest(issue, this.templates, this.config);
+    const link = `${this.config.server.publicUrl}/unsubscribe?test=1`;
+    const body = personalise(digest, link);
+    const subject = `[Test] ${digest.subject}`;
+    const slot = await this.limiter.acquire(this.sender.name);
+    if (slot && slot.waitMs > 0) await sleep(slot.waitMs);
+    await slot?.start();
+    const outcome = await this.sender.sendBatch(
+      emails.map((to) => ({ from: this.config.email.from, to, subject, html: body.html, text: body.text, headers: { 'List-Unsubscribe': `<${link}>`, 'X-Broadsheet-Test': 'true' }, tags: [{ name: 'test', value: 'true' }] })),
+      { idempotencyKey: `broadsheet-test-${issue.id}-${randomUUID()}`, timeoutMs: this.config.email.requestTimeoutMs },
+    );
+    const results = emails.map((email, i) => {
+      if (outcome.kind !== 'accepted') return { email, status: RecipientStatus.Failed, messageId: null, error: outcome.error };
+      const m = outcome.messages[i];
+      return m?.status === 'accepted' ? { email, status: RecipientStatus.Accepted, messageId: m.messageId, error: null } : { email, status: RecipientStatus.Failed, messageId: null, error: m?.error ?? 'no result' };
     });
-    const outcome = emails.length ? await this.sender.sendBatch(emails, { idempotencyKey: batch.idempotencyKey }) : { kind: 'accepted' as const, messages: [] };
-    switch (outcome.kind) {
-      case 'accepted': {
-        const results = recipients.map((r, i) => {
-          const m = outcome.messages[i] ?? { status: 'rejected' as const, error: 'provider returned no result' };
-          return m.status === 'accepted'
-            ? { recipientId: r.id, status: RecipientStatus.Accepted as const, messageId: m.messageId, error: null }
-            : { recipientId: r.id, status: RecipientStatus.Failed as const, messageId: null, error: m.error };
-        });
-        await this.repo.completeBatch(batch, [...suppressed, ...results], BatchStatus.Sent, null);
-        await this.finishIfComplete(send.id, send.issueId);
-        return 'batchesSent';
-      }
-      case 'retry': {
-        if (batch.attempts >= this.config.email.maxAttempts) {
-          const error = `gave up after ${batch.attempts} attempts: ${outcome.error}`;
-          if (outcome.mayHaveSent) {
-            // The provider may have sent it: never mark it failed (or resend it) without an editor.
-            await this.repo.holdBatch(batch, `${error} (the provider may have accepted it: an editor must check before resending)`);
-            return 'batchesHeld';
-          }
-          await this.failBatch(batch, [...suppressed.map((s) => s.recipientId), ...recipients.map((r) => r.id)], error);
-          await this.finishIfComplete(send.id, send.issueId);
-          return 'batchesFailed';
-        }
-        const delay = Math.max(outcome.retryAfterMs, backoffMs(batch.attempts));
-        this.logger.warn(`batch ${batch.number} of send ${send.id}: ${outcome.error}; retrying in ${Math.round(delay / 1000)} s`);
-        await this.repo.rescheduleBatch(batch, new Date(now.getTime() + delay), outcome.error);
-        // Rate limits and outages are the account's: every other pending batch waits for retry-after too.
-        await this.repo.deferPendingBatches(new Date(now.getTime() + outcome.retryAfterMs));
-        return 'batchesRetried';
-      }
-      case 'failed':
-        await this.failBatch(batch, recipients.map((r) => r.id), outcome.error, suppressed);
-        await this.finishIfComplete(send.id, send.issueId);
-        return 'batchesFailed';
-    }
+    const send = await this.repo.recordTestSend({ issueId: issue.id, provider: this.sender.name, subject, html: digest.html, text: digest.text, from: this.config.email.from, results, now: this.clock.now() });
+    return view(send);
   }
 
-  private async failBatch(batch: DeliveryBatch, recipientIds: string[], error: string, suppressed: SuppressedResult[] = []): Promise<void> {
-    this.logger.error(`batch ${batch.number} of send ${batch.sendId} failed: ${error}`);
-    const failed = recipientIds.map((recipientId) => ({ recipientId, status: RecipientStatus.Failed as const, messageId: null, error }));
-    await this.repo.completeBatch(batch, [...suppressed, ...failed], BatchStatus.Failed, error);
+  /** The figures of `issues status N`, summed over the issue's sends (tests excluded). */
+  async issueStatus(issueNumber: number): Promise<IssueDeliveryStatus> {
+    const issue = await this.issues.getByNumber(issueNumber);
+    const [totals, sends, events, heldBatches] = [await this.repo.issueTotals(issue.id), await this.repo.issueSends(issue.id), await this.repo.eventCounts(issue.id), await this.repo.heldBatches(issue.id)];
+    const latest = sends[sends.length - 1];
+    const pending = totals.audience - totals.accepted - totals.failed - totals.suppressed - totals.skipped - totals.held;
+    return {
+      issue: issue.number,
+      status: latest?.status ?? issue.status,
+      audience: totals.audience,
+      accepted: totals.accepted,
+      failed: totals.failed,
+      suppressed: totals.suppressed,
+      skipped: totals.skipped,
+      held: totals.held,
+      pending,
+      cancelled: totals.cancelled,
+      sends: sends.map((s) => ({
+        number: s.number, status: s.status, audience: s.audience, scheduledAt: s.scheduledAt?.toISOString() ?? null, startedAt: s.startedAt?.toISOString() ?? null,
+        finishedAt: s.finishedAt?.toISOString() ?? null, pauseReason: s.pauseReason, resumeAt: s.resumeAt?.toISOString() ?? null,
+      })),
+      heldBatches,
+      events: {
+        delivered: events['email.delivered'] ?? 0, bounced: events['email.bounced'] ?? 0, complained: events['email.complained'] ?? 0,
+        opened: events['email.opened'] ?? 0, clicked: events['email.clicked'] ?? 0, delayed: events['email.delivery_delayed'] ?? 0,
+        failed: events['email.failed'] ?? 0, suppressed: events['email.suppressed'] ?? 0,
+      },
+    };
   }
 
-  private async finishIfComplete(sendId: string, issueId: string): Promise<void> {
-    if (await this.repo.finishIfComplete(sendId, this.clock.now())) {
-      await this.issues.markSent(issueId);
-      const send = await this.repo.getSend(sendId);
-      this.logger.log(`send ${sendId} done: ${send?.accepted} accepted, ${send?.failed} failed, ${send?.skipped} skipped, ${send?.suppressed} suppressed of ${send?.audience}`);
-    }
+  /** Live figures of one send: its counters and recipients made final per minute. */
+  async sendStats(sendId: string): Promise<{ send: SendView; queued: number; perMinute: Array<{ minute: Date; accepted: number; failed: number }> }> {
+    const send = await this.repo.getSend(sendId);
+    if (!send) throw new SendNotFoundError(`send ${sendId} does not exist`);
+    const queued = send.audience - send.accepted - send.failed - send.suppressed - send.skipped - send.held;
+    return { send: view(send), queued, perMinute: await this.repo.perMinute(sendId, 60) };
   }
 
-  getSendForIssue(issueId: string) {
-    return this.repo.getSendByIssue(issueId);
+  /** The issue's latest send (not a test). */
+  getSendForIssue(issueId: string): Promise<Send | null> {
+    return this.repo.latestIssueSend(issueId);
   }
 
-  recipientsOf(sendId: string) {
+  recipientsOf(sendId: string): Promise<Recipient[]> {
     return this.repo.recipientsOf(sendId);
   }
 
-  batchesOf(sendId: string) {
+  batchesOf(sendId: string): Promise<DeliveryBatch[]> {
     return this.repo.batchesOf(sendId);
   }
-}
-
-type SuppressedResult = { recipientId: string; status: RecipientStatus.Suppressed; messageId: null; error: string };
-
-/** Exponential backoff with full jitter: 2 s, 4 s, 8 s … capped at 10 minutes. */
-export function backoffMs(attempt: number, random: () => number = Math.random): number {
-  const ceiling = Math.min(600_000, 2_000 * 2 ** Math.max(0, attempt - 1));
-  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
 }

@@ -1,5 +1,5 @@
 import { personalise, UNSUBSCRIBE_SENTINEL } from './digest-renderer';
-import { backoffMs } from './delivery.service';
+import { backoffMs } from './delivery-engine';
 
 describe('personalise', () => {
   it('puts the recipient link in every place, escaped for HTML attributes and raw in text', () => {

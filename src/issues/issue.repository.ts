@@ -64,12 +64,38 @@ export class IssueRepository {
     return (result.affected ?? 0) > 0;
   }
 
-  listPublic(limit: number): Promise<Issue[]> {
+  listPublic(limit: number, offset = 0): Promise<Issue[]> {
     return this.dataSource.getRepository(Issue).find({
       where: { status: In([IssueStatus.Approved, IssueStatus.Sent]) },
       order: { number: 'DESC' },
       take: limit,
+      skip: offset,
     });
+  }
+
+  /** Public issues that carry a narrative, newest first. */
+  publicContaining(narrativeId: string): Promise<Issue[]> {
+    return this.dataSource
+      .getRepository(Issue)
+      .createQueryBuilder('i')
+      .innerJoin(IssueEntry, 'e', 'e.issue_id = i.id')
+      .where('e.narrative_id = :narrativeId', { narrativeId })
+      .andWhere('i.status IN (:...statuses)', { statuses: [IssueStatus.Approved, IssueStatus.Sent] })
+      .orderBy('i.number', 'DESC')
+      .getMany();
+  }
+
+  countPublic(): Promise<number> {
+    return this.dataSource.getRepository(Issue).countBy({ status: In([IssueStatus.Approved, IssueStatus.Sent]) });
+  }
+
+  /** A cheap fingerprint of issues and their entries: it moves whenever one is written or removed. */
+  async changeMarker(): Promise<string> {
+    const [row] = await this.dataSource.query(
+      `SELECT (SELECT count(*) || '/' || coalesce(max(updated_at)::text, '') FROM issues) AS i,
+              (SELECT count(*) || '/' || coalesce(max(updated_at)::text, '') FROM issue_entries) AS e`,
+    );
+    return `${row.i}|${row.e}`;
   }
 
   /** Every issue, drafts included, newest first. */

@@ -235,14 +235,28 @@ export class IssuesService {
     return (await this.repo.listByStatus(IssueStatus.Approved)).map(issueSummary);
   }
 
-  async listPublic(limit = 100): Promise<IssueSummary[]> {
-    return (await this.repo.listPublic(limit)).map(issueSummary);
+  async listPublic(limit = 100, offset = 0): Promise<IssueSummary[]> {
+    return (await this.repo.listPublic(limit, offset)).map(issueSummary);
+  }
+
+  /** The public issues that carried a story, newest first. */
+  async publicIssuesWithStory(narrativeId: string): Promise<IssueSummary[]> {
+    return (await this.repo.publicContaining(narrativeId)).map(issueSummary);
+  }
+
+  countPublic(): Promise<number> {
+    return this.repo.countPublic();
+  }
+
+  /** An opaque value that changes whenever an issue or its entries change (for caches). */
+  changeMarker(): Promise<string> {
+    return this.repo.changeMarker();
   }
 
   /** The newest public issues, each with its stories. */
-  async listPublicWithStories(limit: number): Promise<IssueView[]> {
+  async listPublicWithStories(limit: number, offset = 0): Promise<IssueView[]> {
     const views: IssueView[] = [];
-    for (const issue of await this.repo.listPublic(limit)) views.push(await this.view(issue));
+    for (const issue of await this.repo.listPublic(limit, offset)) views.push(await this.view(issue));
     return views;
   }
 

@@ -5,9 +5,12 @@ import { Clock, SystemClock } from './clock/clock';
 import { EmailSender } from './email/email-sender.port';
 import { OutboxEmailSender } from './email/outbox-email-sender.adapter';
 import { ResendEmailSender } from './email/resend-email-sender.adapter';
+import { SmtpEmailSender } from './email/smtp-email-sender.adapter';
 import { NarrativeWriter } from './llm/narrative-writer.port';
 import { AnthropicNarrativeWriter } from './llm/anthropic-narrative-writer.adapter';
 import { OfflineNarrativeWriter } from './llm/offline-narrative-writer.adapter';
+import { HttpFetcher } from './http/http-fetcher.port';
+import { SafeHttpFetcher } from './http/safe-http-fetcher.adapter';
 import { JobRunner } from './jobs/job-runner';
 import { meterEmailSender } from './metrics/metered-email-sender';
 import { Metrics } from './metrics/metrics';
@@ -23,8 +26,9 @@ import { EmailTemplates } from './templates/email-templates';
       provide: EmailSender,
       inject: [APP_CONFIG, Metrics],
       useFactory: (config: AppConfig, metrics: Metrics): EmailSender => {
-        const { resend, outboxDir, ratePerSecond } = config.email;
-        if (resend) return meterEmailSender(new ResendEmailSender({ apiKey: resend.apiKey, baseUrl: resend.baseUrl, ratePerSecond }), metrics);
+        const { resend, outboxDir, smtpUrl } = config.email;
+        if (resend) return meterEmailSender(new ResendEmailSender({ apiKey: resend.apiKey, baseUrl: resend.baseUrl }), metrics);
+        if (smtpUrl) return meterEmailSender(new SmtpEmailSender({ url: smtpUrl, messageIdDomain: new URL(config.server.publicUrl).hostname }), metrics);
         new Logger('Email').log(`no RESEND_API_KEY: emails are written to ${outboxDir}`);
         return meterEmailSender(new OutboxEmailSender(outboxDir), metrics);
       },
@@ -39,11 +43,16 @@ import { EmailTemplates } from './templates/email-templates';
         return new OfflineNarrativeWriter();
       },
     },
+    {
+      provide: HttpFetcher,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig): HttpFetcher => new SafeHttpFetcher(config.fetch),
+    },
     JobRunner,
     Metrics,
     SigningKey,
     { provide: EmailTemplates, useFactory: () => new EmailTemplates() },
   ],
-  exports: [Clock, EmailSender, NarrativeWriter, JobRunner, Metrics, SigningKey, EmailTemplates],
+  exports: [Clock, EmailSender, NarrativeWriter, HttpFetcher, JobRunner, Metrics, SigningKey, EmailTemplates],
 })
 export class KernelModule {}

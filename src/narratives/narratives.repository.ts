@@ -97,12 +97,27 @@ export class NarrativesRepository {
     return this.dataSource.getRepository(Narrative).create();
   }
 
-  published(options: { limit: number; beatId?: string }): Promise<Narrative[]> {
+  published(options: { limit: number; beatId?: string; offset?: number }): Promise<Narrative[]> {
     return this.dataSource.getRepository(Narrative).find({
       where: { status: NarrativeStatus.Published, ...(options.beatId ? { beatId: options.beatId } : {}) },
       order: { publishedAt: 'DESC', slug: 'ASC' },
       take: options.limit,
+      skip: options.offset ?? 0,
     });
+  }
+
+  countPublished(beatId?: string): Promise<number> {
+    return this.dataSource.getRepository(Narrative).countBy({ status: NarrativeStatus.Published, ...(beatId ? { beatId } : {}) });
+  }
+
+  /** A cheap fingerprint of everything published: it moves whenever a narrative, citation or beat is written or removed. */
+  async changeMarker(): Promise<string> {
+    const [row] = await this.dataSource.query(
+      `SELECT (SELECT count(*) || '/' || coalesce(max(updated_at)::text, '') FROM narratives) AS n,
+              (SELECT count(*) || '/' || coalesce(max(updated_at)::text, '') FROM narrative_citations) AS c,
+              (SELECT count(*) || '/' || coalesce(max(updated_at)::text, '') FROM beats) AS b`,
+    );
+    return `${row.n}|${row.c}|${row.b}`;
   }
 
   bySlug(slug: string): Promise<Narrative | null> {

@@ -168,11 +168,23 @@ export class NarrativesService {
     return `${base}-${key.replace(/-/g, '').slice(0, 6)}`;
   }
 
-  async latest(limit: number, beatSlug?: string): Promise<NarrativeView[]> {
+  async latest(limit: number, beatSlug?: string, offset = 0): Promise<NarrativeView[]> {
     const beats = await this.repo.listBeats();
     const beat = beatSlug ? beats.find((b) => b.slug === beatSlug) : undefined;
     if (beatSlug && !beat) return [];
-    return this.views(await this.repo.published({ limit, beatId: beat?.id }), beats);
+    return this.views(await this.repo.published({ limit, beatId: beat?.id, offset }), beats);
+  }
+
+  /** How many narratives are published (in one beat, when given); 0 for an unknown beat. */
+  async countPublished(beatSlug?: string): Promise<number> {
+    if (!beatSlug) return this.repo.countPublished();
+    const beat = (await this.repo.listBeats()).find((b) => b.slug === beatSlug);
+    return beat ? this.repo.countPublished(beat.id) : 0;
+  }
+
+  /** An opaque value that changes whenever published narratives, their citations or beats change (for caches). */
+  changeMarker(): Promise<string> {
+    return this.repo.changeMarker();
   }
 
   async getBySlug(slug: string): Promise<NarrativeView | null> {

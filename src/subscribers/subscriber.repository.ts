@@ -45,6 +45,11 @@ export class SubscriberRepository {
     return query.orderBy('s.id', 'ASC').take(limit).getMany();
   }
 
+  /** SQL selecting (id, email, beat_slugs) of every subscriber who may be mailed an issue now. */
+  audienceSql(): string {
+    return `SELECT id, email, beat_slugs FROM subscribers WHERE status = '${SubscriberStatus.Active}'`;
+  }
+
   async activeIds(ids: string[]): Promise<Set<string>> {
     if (ids.length === 0) return new Set();
     const rows = await this.repo.createQueryBuilder('s').select('s.id', 'id').where('s.id IN (:...ids)', { ids }).andWhere('s.status = :status', { status: SubscriberStatus.Active }).getRawMany<{ id: string }>();

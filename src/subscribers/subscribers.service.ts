@@ -140,6 +140,21 @@ export class SubscribersService {
     return subscriber;
   }
 
+  /**
+   * The provider reported a hard bounce or a complaint: the address is not mailed again. Minimal version (delivery,
+   * issue 11): the subscriber is unsubscribed. Returns false when no subscriber has the address.
+   */
+  async suppress(input: { email: string; reason: 'bounced' | 'complained'; detail?: string }): Promise<boolean> {
+    const subscriber = await this.repo.getByEmail(input.email);
+    if (!subscriber) return false;
+    if (subscriber.status !== SubscriberStatus.Unsubscribed) {
+      Object.assign(subscriber, { status: SubscriberStatus.Unsubscribed, unsubscribedAt: this.clock.now() });
+      await this.repo.save(subscriber);
+      this.logger.warn(`subscriber ${subscriber.id} suppressed: ${input.reason}${input.detail ? ` (${input.detail})` : ''}`);
+    }
+    return true;
+  }
+
   /** Seeds already-confirmed subscribers (the demo); existing addresses are left alone. */
   /** How many subscribers are in each status, every status present (0 when none). */
   async countByStatus(): Promise<{ total: number; byStatus: Record<SubscriberStatus, number> }> {
@@ -158,6 +173,14 @@ export class SubscribersService {
 
   getActiveAfter(afterId: string | null, limit: number): Promise<Subscriber[]> {
     return this.repo.getActiveAfter(afterId, limit);
+  }
+
+  /**
+   * SQL (no parameters) selecting `id, email, beat_slugs` of every subscriber an issue may be mailed to now, so
+   * delivery can freeze an audience of any size with one INSERT … SELECT instead of reading it into memory.
+   */
+  audienceSql(): string {
+    return this.repo.audienceSql();
   }
 
   /** Which of these subscribers are still active (checked again just before each batch goes out). */

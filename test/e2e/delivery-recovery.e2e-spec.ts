@@ -54,7 +54,7 @@ describe('delivery recovery', () => {
     expect(send.audience).toBe(150);
     const leaver = (await delivery.recipientsOf(send.id)).find((r) => r.email === 'reader77@example.net')!;
     const subscribers = t.get(SubscribersService);
-    await subscribers.unsubscribe(subscribers.unsubscribeToken(leaver.subscriberId));
+    await subscribers.unsubscribe(subscribers.unsubscribeToken(leaver.subscriberId!));
 
     await delivery.run();
     const done = (await delivery.getSendForIssue(issue1))!;
@@ -87,7 +87,8 @@ describe('delivery recovery', () => {
     const [batch] = await delivery.batchesOf(send.id);
     expect(batch.status).toBe('held');
     expect(batch.lastError).toMatch(/may have accepted it/);
-    expect((await delivery.recipientsOf(send.id)).every((r) => r.status === 'pending')).toBe(true);
+    expect((await delivery.recipientsOf(send.id)).every((r) => r.status === 'held')).toBe(true);
+    expect(await delivery.issueStatus(2)).toMatchObject({ status: 'held', audience: 5, held: 5, pending: 0, failed: 0 });
     clock.advance(60 * 60_000);
     const requests = resend.requests.length;
     await delivery.run();

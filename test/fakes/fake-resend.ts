@@ -1,6 +1,6 @@
 // A local fake of the Resend HTTP API (the parts Broadcast uses), speaking Resend's wire format so that
 // the real `resend` SDK (6.38) runs against it. See test/fakes/README.md for what is and is not covered.
-import { createHmac, randomBytes, randomUUID } from 'node:crypto';
+import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   INVALID_JSON,
@@ -46,7 +46,25 @@ export interface FakeResendOptions {
   ratePerSecond?: number;
   /** Clock in epoch milliseconds, for the rate limiter and timestamps. Default: Date.now. */
   now?: () => number;
+  /**
+   * Emails accepted per UTC day; past it, sends answer 429 `daily_quota_exceeded` (waiting seconds won't help).
+   * Omitted = no quota.
+   */
+  dailyQuota?: number;
+  /**
+   * Keep each email's content (html, text, headers) and each request's body. Default true. Benchmarks turn it off,
+   * so the fake's memory and time stay small next to the client's: then `emails[i]` keeps only id, to,
+   * idempotency key, tags and headers, and `requests[i].body` is undefined.
+   */
+  keepContent?: boolean;
 }
+
+/** What the next matching requests do instead of (or besides) being answered normally. */
+export type FakeResendFault =
+  /** Processed and stored as usual, then the connection is closed before any answer: the client can't know. */
+  | { kind: 'accept-then-drop' }
+  /** Processed as usual, answered after `ms` milliseconds (the idempotency key is in flight meanwhile). */
+  | { kind: 'slow'; ms: number };
 
 export interface FakeResendFailure {
   status: number;
@@ -152,6 +170,14 @@ export interface FakeResend {
   readonly requests: FakeResendRequest[];
   /** The next `count` authenticated requests answer `failure` instead of being processed. */
   failNext(count: number, failure: FakeResendFailure): void;
+  /** The next `count` send requests that get past auth, injected failures and the rate limit meet `fault`. */
+  faultNext(count: number, fault: FakeResendFault): void;
+  /** Each send request meets a fault with these probabilities (0..1), drawn with `random` (default Math.random). */
+  faultRandomly(odds: { status500?: number; status429?: number; acceptThenDrop?: number; slowMs?: number; slow?: number }, random?: () => number): void;
+  /** The most requests that arrived within any `windowMs` (default 1000) at the fake's side: judges a rate limit. */
+  maxInAnyWindow(windowMs?: number): number;
+  /** Arrival times (epoch ms, the fake's clock) of every request counted against the rate limit. */
+  readonly arrivals: number[];
   /** Signs `event` as Resend (Svix) does; `body` is the raw payload to deliver. */
   signWebhook(event: object, opts?: SignWebhookOptions): SignedWebhook;
   /** A realistic webhook payload for an accepted email; `extra` is merged into `data`. */
@@ -341,17 +367,31 @@ export async function startFakeResend(options: FakeResendOptions = {}): Promise<
   const emails: FakeResendEmail[] = [];
   const requests: FakeResendRequest[] = [];
   const failures: FakeResendFailure[] = [];
-  const idempotent = new Map<string, { fingerprint: string; status: number; body: unknown }>();
-  const accepted: number[] = []; // timestamps (ms) of requests counted against the rate limit
+  const keepContent = options.keepContent ?? true;
+  /** Resend keeps idempotency keys for 24 hours. */
+  const IDEMPOTENCY_TTL_MS = 24 * 3_600_000;
+  const idempotent = new Map<string, { fingerprint: string; status: number; body: unknown; at: number }>();
+  const inFlight = new Set<string>();
+  const faults: FakeResendFault[] = [];
+  let randomFaults: { odds: Parameters<FakeResend['faultRandomly']>[0]; random: () => number } | null = null;
+  const quota = { day: '', used: 0 };
+  const accepted: number[] = []; // timestamps (ms) of requests counted against the rate limit (last second)
+  const arrivals: number[] = []; // every such timestamp, kept for judging the limit afterwards
+  let acceptedHead = 0;
 
   function rateState(): { limit: number; remaining: number; resetSeconds: number; limited: boolean } {
     const t = now();
-    while (accepted.length > 0 && (accepted[0] ?? 0) <= t - 1000) accepted.shift();
+    while (acceptedHead < accepted.length && (accepted[acceptedHead] ?? 0) <= t - 1000) acceptedHead++;
+    if (acceptedHead > 1024) {
+      accepted.splice(0, acceptedHead);
+      acceptedHead = 0;
+    }
+    const inWindow = accepted.length - acceptedHead;
     const limit = options.ratePerSecond ?? UNLIMITED_ADVERTISED;
-    const oldest = accepted[0];
+    const oldest = accepted[acceptedHead];
     const resetSeconds = oldest === undefined ? 1 : Math.max(1, Math.ceil((oldest + 1000 - t) / 1000));
-    const limited = options.ratePerSecond !== undefined && accepted.length >= options.ratePerSecond;
-    return { limit, remaining: Math.max(0, limit - accepted.length), resetSeconds, limited };
+    const limited = options.ratePerSecond !== undefined && inWindow >= options.ratePerSecond;
+    return { limit, remaining: Math.max(0, limit - inWindow), resetSeconds, limited };
   }
 
   function rateHeaders(): Record<string, string> {
@@ -377,7 +417,7 @@ export async function startFakeResend(options: FakeResendOptions = {}): Promise<
       method,
       path,
       headers,
-      body: parsed === INVALID_JSON ? raw : parsed,
+      body: keepContent ? (parsed === INVALID_JSON ? raw : parsed) : undefined,
       status: 0,
       responseBody: undefined,
       responseHeaders: {},
@@ -431,6 +471,7 @@ export async function startFakeResend(options: FakeResendOptions = {}): Promise<
       return;
     }
     accepted.push(now());
+    arrivals.push(now());
 
     const pathname = path.split('?')[0] ?? '/';
     const isSend = pathname === '/emails' || pathname === '/emails/batch';
@@ -458,16 +499,22 @@ export async function startFakeResend(options: FakeResendOptions = {}): Promise<
       return;
     }
 
-    // Idempotency (POST /emails and POST /emails/batch).
+    // Idempotency (POST /emails and POST /emails/batch), 24 hours like Resend. The fingerprint is a hash of the
+    // raw body, so the fake's own work stays small for 5 MB batches.
     const key = headers['idempotency-key'];
+    let fingerprint = '';
     if (key !== undefined) {
       if (key.length < 1 || key.length > MAX_IDEMPOTENCY_KEY) {
         answer(400, errorBody(400, 'invalid_idempotency_key'));
         return;
       }
-      const fingerprint = `${pathname} ${stableStringify(parsed)}`;
+      if (inFlight.has(key)) {
+        answer(409, errorBody(409, 'concurrent_idempotent_requests'));
+        return;
+      }
+      fingerprint = createHash('sha256').update(pathname).update('\n').update(raw).digest('base64');
       const seen = idempotent.get(key);
-      if (seen) {
+      if (seen && seen.at > now() - IDEMPOTENCY_TTL_MS) {
         if (seen.fingerprint !== fingerprint) {
           answer(409, errorBody(409, 'invalid_idempotent_request'));
           return;
@@ -477,17 +524,61 @@ export async function startFakeResend(options: FakeResendOptions = {}): Promise<
       }
     }
 
-    const result = pathname === '/emails' ? sendOne(parsed, key ?? null) : sendBatch(parsed, headers, key ?? null);
-    if (key !== undefined && result.status >= 200 && result.status < 300) {
-      idempotent.set(key, { fingerprint: `${pathname} ${stableStringify(parsed)}`, ...result });
+    const count = pathname === '/emails' ? 1 : Array.isArray(parsed) ? parsed.length : 0;
+    if (options.dailyQuota !== undefined) {
+      const day = new Date(now()).toISOString().slice(0, 10);
+      if (quota.day !== day) Object.assign(quota, { day, used: 0 });
+      if (quota.used + count > options.dailyQuota) {
+        answer(429, errorBody(429, 'daily_quota_exceeded'), { 'retry-after': String(Math.ceil((Date.parse(`${day}T00:00:00Z`) + 86_400_000 - now()) / 1000)) });
+        return;
+      }
     }
-    answer(result.status, result.body);
+
+    const fault = faults.shift() ?? drawFault();
+    if (fault?.kind === 'status') {
+      answer(fault.status, errorBody(fault.status, fault.status === 429 ? 'rate_limit_exceeded' : 'internal_server_error'), fault.status === 429 ? { 'retry-after': '1' } : {});
+      return;
+    }
+    if (key !== undefined) inFlight.add(key);
+    try {
+      if (fault?.kind === 'slow') await new Promise((resolve) => setTimeout(resolve, fault.ms));
+      const result = pathname === '/emails' ? sendOne(parsed, key ?? null) : sendBatch(parsed, headers, key ?? null);
+      if (result.status >= 200 && result.status < 300) {
+        quota.used += count;
+        if (key !== undefined) idempotent.set(key, { fingerprint, ...result, at: now() });
+      }
+      if (fault?.kind === 'accept-then-drop') {
+        entry.status = -1;
+        entry.responseBody = 'connection dropped after processing';
+        res.socket?.destroy();
+        return;
+      }
+      answer(result.status, result.body);
+    } finally {
+      if (key !== undefined) inFlight.delete(key);
+    }
+  }
+
+  function drawFault(): FakeResendFault | { kind: 'status'; status: number } | undefined {
+    if (!randomFaults) return undefined;
+    const { odds, random } = randomFaults;
+    const r = random();
+    let edge = odds.status500 ?? 0;
+    if (r < edge) return { kind: 'status', status: 500 };
+    edge += odds.status429 ?? 0;
+    if (r < edge) return { kind: 'status', status: 429 };
+    edge += odds.acceptThenDrop ?? 0;
+    if (r < edge) return { kind: 'accept-then-drop' };
+    edge += odds.slow ?? 0;
+    if (r < edge) return { kind: 'slow', ms: odds.slowMs ?? 2_000 };
+    return undefined;
   }
 
   function store(valid: ValidEmail, key: string | null, endpoint: FakeResendEmail['endpoint'], index: number | null) {
+    const content = keepContent ? valid : { ...valid, html: null, text: null };
     const email: FakeResendEmail = {
       id: randomUUID(),
-      ...valid,
+      ...content,
       idempotencyKey: key,
       endpoint,
       batchIndex: index,
@@ -650,6 +741,21 @@ export async function startFakeResend(options: FakeResendOptions = {}): Promise<
     requests,
     failNext(count: number, failure: FakeResendFailure): void {
       for (let i = 0; i < count; i += 1) failures.push({ ...failure });
+    },
+    faultNext(count: number, fault: FakeResendFault): void {
+      for (let i = 0; i < count; i += 1) faults.push({ ...fault });
+    },
+    faultRandomly(odds, random = Math.random): void {
+      randomFaults = { odds, random };
+    },
+    arrivals,
+    maxInAnyWindow(windowMs = 1000): number {
+      let max = 0;
+      for (let i = 0, j = 0; i < arrivals.length; i++) {
+        while ((arrivals[i] ?? 0) - (arrivals[j] ?? 0) >= windowMs) j++;
+        max = Math.max(max, i - j + 1);
+      }
+      return max;
     },
     signWebhook,
     eventFor,

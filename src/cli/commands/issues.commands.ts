@@ -2,6 +2,7 @@ import { type Command } from 'commander';
 import { DeliveryService, type IssueDeliveryStatus } from '../../delivery/delivery.service';
 import { IssuesService } from '../../issues/issues.service';
 import { type CommandContext, positiveInt } from '../context';
+import { UsageError } from '../errors';
 
 const date = (d: Date | null | undefined) => (d ? new Date(d).toISOString().slice(0, 10) : '—');
 
@@ -64,18 +65,88 @@ export function registerIssuesCommands(program: Command, ctx: CommandContext): v
     .command('status')
     .description("an issue's delivery over all its sends: accepted + failed + suppressed + skipped + held + pending = audience")
     .argument('<number>', 'issue number', positiveInt('the issue number'))
+    .option('--follow', 'show live progress until the send ends (paused, held, sent or cancelled)')
     .action(
-      ctx.action(async (number: number) => {
-        const issue = await (await ctx.get(IssuesService)).getByNumber(number);
-        const delivery = await (await ctx.get(DeliveryService)).issueStatus(issue.id);
-        ctx.output.result({ issue: issue.number, status: issue.status, ...delivery }, (s) => describeStatus(s));
+      ctx.action(async (number: number, options: { follow?: boolean }) => {
+        const delivery = await ctx.get(DeliveryService);
+        let status = await delivery.issueStatus(number);
+        if (options.follow) {
+          const bar = ctx.output.progress(`issue #${number}`, status.audience);
+          while (['scheduled', 'sending'].includes(status.status)) {
+            bar.update(status.audience - status.pending, status.audience);
+            await new Promise((resolve) => setTimeout(resolve, 1_000));
+            status = await delivery.issueStatus(number);
+          }
+          bar.update(status.audience - status.pending, status.audience);
+          bar.done();
+        }
+        ctx.output.result(status, (s) => describeStatus(s));
+      }),
+    );
+
+  issues
+    .command('send')
+    .description('queue a send now or at --at (any running instance, or `run deliver`, does the work); on an issue already sent, only subscribers without a copy get it')
+    .argument('<number>', 'issue number', positiveInt('the issue number'))
+    .option('--at <iso-time>', 'start at this time (ISO 8601, e.g. 2026-12-07T07:00:00Z)', isoTime)
+    .option('--test <addresses>', 'send a test now to these comma-separated addresses instead (marked as a test, not counted)')
+    .action(
+      ctx.action(async (number: number, options: { at?: Date; test?: string }) => {
+        const delivery = await ctx.get(DeliveryService);
+        if (options.test !== undefined) {
+          const send = await delivery.testSend(number, options.test.split(',').map((a) => a.trim()).filter(Boolean));
+          ctx.output.result(send, (s) => `test send of issue #${number}: ${s.accepted} accepted, ${s.failed} failed`);
+          return;
+        }
+        const send = await delivery.send(number, { at: options.at });
+        ctx.output.result(send, (s) => (s.status === 'scheduled' ? `issue #${number} scheduled for ${s.scheduledAt?.toISOString()}` : `issue #${number}: send ${s.number} ${s.status} to ${s.audience} recipients`));
+      }),
+    );
+
+  for (const [name, description] of [
+    ['pause', 'stop claiming the send\'s batches (those in flight finish); nothing is re-sent'],
+    ['resume', 'resume a paused send where it stopped'],
+    ['cancel', 'cancel the send: recipients nobody has tried are released; nothing is re-sent'],
+    ['retry-failed', 'send again to the recipients whose messages failed (new batches, new keys)'],
+  ] as const) {
+    issues
+      .command(name)
+      .description(description)
+      .argument('<number>', 'issue number', positiveInt('the issue number'))
+      .action(
+        ctx.action(async (number: number) => {
+          const delivery = await ctx.get(DeliveryService);
+          const result = name === 'pause' ? await delivery.pause(number) : name === 'resume' ? await delivery.resume(number) : name === 'cancel' ? await delivery.cancel(number) : await delivery.retryFailed(number);
+          ctx.output.result(result, (r) => ('status' in r ? `issue #${number}: send ${r.number} is ${r.status}${'released' in r ? ` (${r.released} recipients released)` : ''}` : `issue #${number}: ${r.recipients} failed recipients queued again`));
+        }),
+      );
+  }
+
+  issues
+    .command('release')
+    .description('decide on a held batch (outcome unknown): resend under a new key, or mark it accepted or failed')
+    .argument('<batch-id>', 'the held batch (see issues status N --json)')
+    .requiredOption('--as <action>', 'resend | accepted | failed')
+    .requiredOption('--reason <text>', 'why (recorded on the batch)')
+    .action(
+      ctx.action(async (batchId: string, options: { as: string; reason: string }) => {
+        if (!['resend', 'accepted', 'failed'].includes(options.as)) throw new UsageError('--as must be resend, accepted or failed');
+        const result = await (await ctx.get(DeliveryService)).releaseHeld({ batchId, action: options.as as 'resend' | 'accepted' | 'failed', reason: options.reason });
+        ctx.output.result(result, (r) => `batch ${batchId}: ${r.recipients} recipients ${options.as === 'resend' ? 'queued again under a new key' : `marked ${options.as}`}`);
       }),
     );
 }
 
-export function describeStatus(s: { issue: number; status: string } & IssueDeliveryStatus): string[] {
+function isoTime(value: string): Date {
+  const at = new Date(value);
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(value) || Number.isNaN(at.getTime())) throw new UsageError(`--at expects an ISO 8601 time such as 2026-12-07T07:00:00Z, not ${JSON.stringify(value)}`);
+  return at;
+}
+
+export function describeStatus(s: IssueDeliveryStatus): string[] {
+  const latest = s.sends[s.sends.length - 1];
   return [
-    `issue #${s.issue}: ${s.status}${s.sends ? `, ${s.sends} send${s.sends === 1 ? '' : 's'}` : ', not sent yet'}`,
+    `issue #${s.issue}: ${s.status}${s.sends.length ? `, ${s.sends.length} send${s.sends.length === 1 ? '' : 's'}` : ', not sent yet'}${latest?.pauseReason && s.status === 'paused' ? ` (${latest.pauseReason})` : ''}`,
     `  audience   ${s.audience}`,
     `  accepted   ${s.accepted}`,
     `  failed     ${s.failed}`,
@@ -83,5 +154,6 @@ export function describeStatus(s: { issue: number; status: string } & IssueDeliv
     `  skipped    ${s.skipped}`,
     `  held       ${s.held}`,
     `  pending    ${s.pending}`,
+    ...s.heldBatches.map((b) => `  held batch ${b.id}: ${b.recipients} recipients, ${b.lastError ?? ''}`),
   ];
 }

@@ -43,7 +43,7 @@ export class OutboxEmailSender extends EmailSender {
       }
       return { kind: 'accepted', messages };
     } catch (error) {
-      return { kind: 'retry', retryAfterMs: 5_000, error: `outbox write failed: ${(error as Error).message}`, mayHaveSent: false };
+      return { kind: 'retry', retryAfterMs: 5_000, error: `outbox write failed: ${(error as Error).message}`, mayHaveSent: true };
     }
   }
 }

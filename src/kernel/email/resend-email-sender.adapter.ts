@@ -1,64 +1,69 @@
-import Bottleneck from 'bottleneck';
 import { Resend } from 'resend';
-import { EmailSender, type BatchOutcome, type OutgoingEmail } from './email-sender.port';
+import { EmailSender, type BatchOutcome, type OutgoingEmail, type SendBatchOptions } from './email-sender.port';
 
-/** Parses Resend's `retry-after` (seconds) or `ratelimit-reset` (seconds) into milliseconds. */
+/**
+ * How long to wait, from Resend's `retry-after` (seconds) and `ratelimit-reset` (seconds until the window resets):
+ * the longer of the two, or `fallbackMs` when neither is given.
+ */
 export function retryDelayMs(headers: Record<string, string> | null, fallbackMs: number): number {
-  const value = headers?.['retry-after'] ?? headers?.['ratelimit-reset'];
-  const seconds = value === undefined ? NaN : Number(value);
-  return Number.isFinite(seconds) && seconds >= 0 ? Math.ceil(seconds * 1000) : fallbackMs;
+  const values = [headers?.['retry-after'], headers?.['ratelimit-reset']]
+    .map((v) => (v === undefined ? NaN : Number(v)))
+    .filter((n) => Number.isFinite(n) && n >= 0);
+  return values.length ? Math.ceil(Math.max(...values) * 1000) : fallbackMs;
+}
+
+/** When a daily (next UTC midnight) or monthly (first of next month, UTC) quota resets. */
+export function quotaResetAt(name: string, now: Date): Date {
+  if (name === 'monthly_quota_exceeded') return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1));
+  return new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1));
 }
 
 /**
  * Resend's batch endpoint: up to 100 messages a request, an `Idempotency-Key` per batch (kept 24 h by Resend),
- * requests spaced to the configured rate (Bottleneck) because the SDK neither throttles nor retries. 429 and
- * 5xx come back as `retry` with the provider's delay; other 4xx fail the batch with the provider's message.
+ * permissive validation so one bad address fails only its own message. The SDK neither throttles nor retries and
+ * never throws on HTTP errors: every answer is mapped to a `BatchOutcome` here (the request rate is kept by the
+ * caller, across instances).
  */
 export class ResendEmailSender extends EmailSender {
   readonly maxBatchSize = 100;
   readonly name = 'resend';
   private readonly client: Resend;
-  private readonly limiter: Bottleneck;
 
-  constructor(options: { apiKey: string; baseUrl?: string; ratePerSecond: number }) {
+  constructor(options: { apiKey: string; baseUrl?: string }) {
     super();
     this.client = new Resend(options.apiKey, options.baseUrl ? { baseUrl: options.baseUrl } : undefined);
-    this.limiter = new Bottleneck({ maxConcurrent: 1, minTime: Math.ceil(1000 / options.ratePerSecond) });
   }
 
-  async sendBatch(emails: OutgoingEmail[], { idempotencyKey }: { idempotencyKey: string }): Promise<BatchOutcome> {
+  async sendBatch(emails: OutgoingEmail[], { idempotencyKey, timeoutMs }: SendBatchOptions): Promise<BatchOutcome> {
     if (emails.length > this.maxBatchSize) {
-      return { kind: 'failed', error: `batch of ${emails.length} exceeds Resend's limit of ${this.maxBatchSize}` };
+      return { kind: 'failed', error: `batch of ${emails.length} exceeds Resend's limit of ${this.maxBatchSize}`, account: false };
     }
-    const payload = emails.map((e) => ({
-      from: e.from,
-      to: [e.to],
-      subject: e.subject,
-      html: e.html,
-      text: e.text,
-      headers: e.headers,
-      tags: e.tags,
-    }));
+    const payload = emails.map((e) => ({ from: e.from, to: [e.to], subject: e.subject, html: e.html, text: e.text, headers: e.headers, tags: e.tags }));
     let response: Awaited<ReturnType<Resend['batch']['send']>>;
     try {
-      response = await this.limiter.schedule(() =>
-        this.client.batch.send(payload, { idempotencyKey, batchValidation: 'permissive' }),
-      );
+      response = await this.client.batch.send(payload, {
+        idempotencyKey,
+        batchValidation: 'permissive',
+        ...(timeoutMs ? { signal: AbortSignal.timeout(timeoutMs) } : {}),
+      } as Parameters<Resend['batch']['send']>[1]);
     } catch (error) {
-      // Network failure: the request may or may not have reached Resend; the idempotency key makes a retry safe.
+      // Aborted by our timeout, or the connection failed: Resend may have acted on it; the key makes a retry safe.
       return { kind: 'retry', retryAfterMs: 2_000, error: `network error: ${(error as Error).message}`, mayHaveSent: true };
     }
     const { data, error, headers } = response;
     if (error) {
       const status = error.statusCode ?? 0;
       const message = `${error.name} (${status || 'no status'}): ${error.message}`;
-      if (status === 429) return { kind: 'retry', retryAfterMs: retryDelayMs(headers, 2_000), error: message, mayHaveSent: false };
-      if (status >= 500 || status === 0) return { kind: 'retry', retryAfterMs: retryDelayMs(headers, 2_000), error: message, mayHaveSent: true };
-      // 409 concurrent_idempotent_requests: the same batch is still being processed; ask again later.
-      if (status === 409 && error.name === 'concurrent_idempotent_requests') {
-        return { kind: 'retry', retryAfterMs: retryDelayMs(headers, 1_000), error: message, mayHaveSent: true };
+      if (error.name === 'daily_quota_exceeded' || error.name === 'monthly_quota_exceeded') {
+        return { kind: 'quota', error: message, resetAt: quotaResetAt(error.name, new Date()) };
       }
-      return { kind: 'failed', error: message };
+      if (status === 429) return { kind: 'rate-limited', retryAfterMs: retryDelayMs(headers, 1_000), error: message };
+      if (status === 409 && error.name === 'invalid_idempotent_request') return { kind: 'unknown', error: message };
+      // The same batch is still being processed: ask again later.
+      if (status === 409) return { kind: 'retry', retryAfterMs: retryDelayMs(headers, 1_000), error: message, mayHaveSent: true };
+      // No status: the SDK met a network error or an unreadable answer.
+      if (status >= 500 || status === 0) return { kind: 'retry', retryAfterMs: retryDelayMs(headers, 2_000), error: message, mayHaveSent: true };
+      return { kind: 'failed', error: message, account: status === 401 || status === 403 };
     }
     const rejected = new Map<number, string>();
     for (const problem of (data as { errors?: Array<{ index: number; message: string }> }).errors ?? []) {

@@ -14,7 +14,7 @@ export function meterEmailSender<T extends EmailSender>(sender: T, metrics: Metr
       metrics.email(sender.name, 'accepted', accepted);
       metrics.email(sender.name, 'rejected', outcome.messages.length - accepted);
     } else {
-      metrics.email(sender.name, outcome.kind === 'retry' ? 'retried' : 'failed', emails.length);
+      metrics.email(sender.name, outcome.kind === 'retry' || outcome.kind === 'rate-limited' || outcome.kind === 'quota' ? 'retried' : 'failed', emails.length);
     }
     return outcome;
   };
