@@ -21,6 +21,8 @@ export function setupApiDocs(app: INestApplication, config: AppConfig): void {
       .addApiKey({ type: 'apiKey', in: 'header', name: 'X-CSRF-Token', description: 'With the session cookie, on every change' }, 'csrf')
       .build(),
   );
+  // The site's pages, feeds and forms are not the API: keep the document to /api/… (editor and public JSON API).
+  document.paths = Object.fromEntries(Object.entries(document.paths).filter(([path]) => path.startsWith('/api/')));
   // The docs page is Swagger UI: its own scripts and styles from this origin (the site-wide policy allows none).
   app.use('/api/docs', (_req: unknown, res: { setHeader(name: string, value: string): void }, next: () => void) => {
     res.setHeader('Content-Security-Policy', "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'");

@@ -2,14 +2,15 @@ import { Inject, Injectable } from '@nestjs/common';
 import { z } from 'zod';
 import { DeliveryService } from '../delivery/delivery.service';
 // A pure function of the delivery module, used until DeliveryService offers a preview of its own.
-import { personalise, renderDigest } from '../delivery/digest-renderer';
+import { renderDigest } from '../delivery/digest-renderer';
 import { APP_CONFIG } from '../kernel/config/config.module';
 import { type AppConfig } from '../kernel/config/config';
-import { EmailSender } from '../kernel/email/email-sender.port';
 import { ValidationError } from '../kernel/errors/domain-error';
 import { EmailTemplates } from '../kernel/templates/email-templates';
 import { IssuesService, type IssueSummary, type IssueView } from '../issues/issues.service';
 import { NarrativesService } from '../narratives/narratives.service';
+import { SourcesService } from '../sources/sources.service';
+import { SubscribersService } from '../subscribers/subscribers.service';
 import { type Actor } from './auth/actor';
 import { Role, roleAtLeast } from './auth/role';
 import { html, when, type SafeHtml } from './web/html';
@@ -35,9 +36,12 @@ export interface SendProgress {
   failed: number;
   suppressed: number;
   skipped: number;
+  held: number;
+  pending: number;
   done: number;
-  startedAt: Date | null;
-  finishedAt: Date | null;
+  scheduledAt: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
 }
 
 /**
@@ -50,8 +54,9 @@ export class WorkspaceService {
     private readonly issues: IssuesService,
     private readonly narratives: NarrativesService,
     private readonly delivery: DeliveryService,
+    private readonly sources: SourcesService,
+    private readonly subscribers: SubscribersService,
     private readonly templates: EmailTemplates,
-    private readonly email: EmailSender,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -62,37 +67,51 @@ export class WorkspaceService {
     return { subject: digest.subject, preheader: issue.preheader ?? issue.intro, html: digest.html, text: digest.text, bytes: Buffer.byteLength(digest.html, 'utf8') };
   }
 
-  /** Sends the rendered issue to up to ten given addresses, marked as a test; subscribers are not involved. */
+  /** Sends the rendered issue, marked as a test, to up to ten given addresses (the delivery module's test send). */
   async sendTest(number: number, addresses: string): Promise<{ to: string[]; accepted: number }> {
     const list = addresses.split(/[\s,;]+/).filter(Boolean);
     const parsed = z.array(z.string().email()).min(1).max(MAX_TEST_RECIPIENTS).safeParse(list);
     if (!parsed.success) throw new ValidationError(`Give 1 to ${MAX_TEST_RECIPIENTS} email addresses, separated by commas or spaces.`, [{ field: 'to', message: `1 to ${MAX_TEST_RECIPIENTS} email addresses` }]);
-    const preview = await this.preview(number);
-    // A test copy's unsubscribe link points at the archive: it must never unsubscribe anyone.
-    const body = personalise(preview, `${this.config.server.publicUrl}/issues`);
-    const outcome = await this.email.sendBatch(
-      parsed.data.map((to) => ({ from: this.config.email.from, to, subject: `[Test] ${preview.subject}`, html: body.html, text: body.text, headers: {} })),
-      { idempotencyKey: `test-${number}-${Date.now()}-${Math.random().toString(36).slice(2)}` },
-    );
-    const accepted = outcome.kind === 'accepted' ? outcome.messages.filter((m) => m.status === 'accepted').length : 0;
-    if (accepted === 0) throw new ValidationError(`The test was not sent: ${outcome.kind === 'accepted' ? 'every address was refused' : outcome.error}`, []);
-    return { to: parsed.data, accepted };
+    const send = await this.delivery.testSend(number, parsed.data);
+    if (send.accepted === 0) throw new ValidationError('The test was not sent: the provider refused every address.', []);
+    return { to: parsed.data, accepted: send.accepted };
   }
 
-  /** Approves (if still a draft) and freezes the audience now; the delivery job sends the batches. */
-  async sendNow(number: number): Promise<SendProgress> {
+  /**
+   * Approves (if still a draft) and queues the send now or at `at`: the audience is frozen when it starts and the
+   * delivery job sends the batches.
+   */
+  async send(number: number, at?: Date): Promise<SendProgress> {
     const issue = await this.issues.getByNumber(number);
     if (issue.status === 'draft') await this.issues.approve(issue.id);
-    if (!(await this.delivery.getSendForIssue(issue.id))) await this.delivery.startSend(issue.id);
+    await this.delivery.send(number, { at });
     return this.progress(number);
   }
 
+  async pause(number: number): Promise<SendProgress> {
+    await this.delivery.pause(number);
+    return this.progress(number);
+  }
+
+  async resume(number: number): Promise<SendProgress> {
+    await this.delivery.resume(number);
+    return this.progress(number);
+  }
+
+  async cancel(number: number): Promise<SendProgress> {
+    await this.delivery.cancel(number);
+    return this.progress(number);
+  }
+
+  /** The figures of `issues status N`; `not_started` before any send. */
   async progress(number: number): Promise<SendProgress> {
-    const issue = await this.issues.getByNumber(number);
-    const send = await this.delivery.getSendForIssue(issue.id);
-    if (!send) return { issue: number, status: 'not_started', audience: 0, accepted: 0, failed: 0, suppressed: 0, skipped: 0, done: 0, startedAt: null, finishedAt: null };
-    const done = send.accepted + send.failed + send.suppressed + send.skipped;
-    return { issue: number, status: send.status, audience: send.audience, accepted: send.accepted, failed: send.failed, suppressed: send.suppressed, skipped: send.skipped, done, startedAt: send.startedAt, finishedAt: send.finishedAt };
+    const s = await this.delivery.issueStatus(number);
+    const latest = s.sends[s.sends.length - 1];
+    if (!latest) return { issue: number, status: 'not_started', audience: 0, accepted: 0, failed: 0, suppressed: 0, skipped: 0, held: 0, pending: 0, done: 0, scheduledAt: null, startedAt: null, finishedAt: null };
+    return {
+      issue: number, status: latest.status, audience: s.audience, accepted: s.accepted, failed: s.failed, suppressed: s.suppressed, skipped: s.skipped, held: s.held, pending: s.pending,
+      done: s.accepted + s.failed + s.suppressed + s.skipped, scheduledAt: latest.scheduledAt, startedAt: latest.startedAt, finishedAt: latest.finishedAt,
+    };
   }
 
   async dashboard(): Promise<{ issues: IssueSummary[]; storyCount: number; sources: SafeHtml; sends: SafeHtml; subscribers: SafeHtml }> {
@@ -102,12 +121,15 @@ export class WorkspaceService {
       const send = await this.delivery.getSendForIssue(issue.id);
       if (send) sends.push(html`<li>#${issue.number}: ${send.status}, ${send.accepted} accepted, ${send.failed} failed, ${send.suppressed} suppressed, ${send.skipped} skipped of ${send.audience} <span class="muted">${when(send.startedAt)}</span></li>`);
     }
+    const sources = await this.sources.list();
+    const failing = sources.filter((src) => src.lastError);
+    const counts = await this.subscribers.countByStatus();
     return {
       issues,
       storyCount: await this.narratives.count(),
-      sources: html`<p class="muted">Source health appears here once the sources module offers a list.</p>`,
+      sources: html`<p>${sources.length} sources: ${sources.filter((src) => src.status === 'active').length} active, ${failing.length} with errors.</p>${failing.length ? html`<ul>${failing.slice(0, 5).map((src) => html`<li><strong>${src.name}</strong>: ${src.lastError}</li>`)}</ul>` : ''}<p><a href="/admin/sources">All sources</a></p>`,
       sends: sends.length ? html`<ul>${sends}</ul>` : html`<p>No sends yet.</p>`,
-      subscribers: html`<p class="muted">The subscriber chart appears here once the subscribers module offers counts over time.</p>`,
+      subscribers: html`<p>${counts.byStatus.active ?? 0} active · ${counts.byStatus.pending ?? 0} pending · ${counts.byStatus.unsubscribed ?? 0} unsubscribed (${counts.total} in all).</p><p class="muted">A chart over time needs counts by date from the subscribers module, which it does not offer yet.</p>`,
     };
   }
 
@@ -117,15 +139,19 @@ export class WorkspaceService {
     const testForm = editor
       ? html`<form method="post" action="/admin/issues/${issue.number}/test">${csrfField(actor)}<label for="test-to">Send a test to (up to ${MAX_TEST_RECIPIENTS} addresses)</label><input id="test-to" name="to" type="text" inputmode="email" autocomplete="email" required><p><button type="submit" class="secondary">Send test</button></p></form>`
       : '';
-    const sendForm =
-      editor && p.status === 'not_started'
-        ? html`<form method="post" action="/admin/issues/${issue.number}/send">${csrfField(actor)}<p>${issue.status === 'draft' ? 'Sending approves the issue first. ' : ''}The audience is frozen when you press the button; the delivery job sends the batches.</p><button type="submit">Send to subscribers now</button></form>
-<p class="muted">Scheduling a send for later needs the delivery module's scheduler, which has not landed yet.</p>`
-        : '';
+    const form = (action: string, label: string, cls = 'secondary') => html`<form method="post" action="/admin/issues/${issue.number}/${action}" class="inline">${csrfField(actor)}<button type="submit" class="${cls}">${label}</button></form>`;
+    const live = ['scheduled', 'sending', 'paused'].includes(p.status);
+    const sendForm = !editor
+      ? ''
+      : live
+        ? html`<p class="row">${p.status === 'paused' ? form('resume', 'Resume') : form('pause', 'Pause')}${form('cancel', 'Cancel the send', 'danger')}</p>`
+        : html`<form method="post" action="/admin/issues/${issue.number}/send">${csrfField(actor)}<p>${issue.status === 'draft' ? 'Sending approves the issue first. ' : ''}${p.status === 'sent' ? 'Sending again reaches only subscribers who have no copy yet. ' : ''}The audience is frozen when the send starts; the delivery job sends the batches.</p>
+<label for="send-at">Send at (UTC; empty: now)</label><input id="send-at" name="at" type="datetime-local" step="1">
+<p class="row"><button type="submit" name="when" value="now">Send to subscribers now</button><button type="submit" name="when" value="at" class="secondary">Schedule</button></p></form>`;
     const progress = html`<div id="progress" data-issue="${issue.number}" data-status="${p.status}" aria-live="polite">
-${p.status === 'not_started' ? html`<p>Not sent yet.</p>` : html`<p>Send <strong data-field="status">${p.status}</strong>: <span data-field="done">${p.done}</span> of <span data-field="audience">${p.audience}</span> recipients final.</p>
+${p.status === 'not_started' ? html`<p>Not sent yet.</p>` : html`${p.scheduledAt && p.status === 'scheduled' ? html`<p>Scheduled for ${p.scheduledAt.replace('T', ' ').slice(0, 19)} UTC.</p>` : ''}<p>Send <strong data-field="status">${p.status}</strong>: <span data-field="done">${p.done}</span> of <span data-field="audience">${p.audience}</span> recipients final.</p>
 <progress max="${Math.max(1, p.audience)}" value="${p.done}" aria-label="Recipients final"></progress>
-<p><span data-field="accepted">${p.accepted}</span> accepted · <span data-field="failed">${p.failed}</span> failed · <span data-field="suppressed">${p.suppressed}</span> suppressed · <span data-field="skipped">${p.skipped}</span> skipped</p>`}</div>`;
+<p><span data-field="accepted">${p.accepted}</span> accepted · <span data-field="failed">${p.failed}</span> failed · <span data-field="suppressed">${p.suppressed}</span> suppressed · <span data-field="skipped">${p.skipped}</span> skipped · <span data-field="held">${p.held}</span> held · <span data-field="pending">${p.pending}</span> pending</p>`}</div>`;
     return html`${testForm}${sendForm}${progress}`;
   }
 
@@ -148,10 +174,14 @@ ${stories.map((s) => html`<tr><td><a href="/stories/${s.slug}">${s.headline}</a>
   }
 
   async sourcesPanel(): Promise<SafeHtml> {
-    return html`<p class="muted">The sources module does not offer a list yet.</p>`;
+    const list = await this.sources.list();
+    return html`<div class="table-wrap"><table><thead><tr><th scope="col">Source</th><th scope="col">Kind</th><th scope="col">Status</th><th scope="col">Records</th><th scope="col">Last polled</th><th scope="col">Last error</th></tr></thead><tbody>
+${list.map((src) => html`<tr><td><strong>${src.name}</strong><br><span class="mono">${src.target}</span></td><td>${src.kind}</td><td>${src.status}</td><td>${src.records}</td><td>${src.lastPolledAt ?? '—'}</td><td>${src.lastError ?? ''}</td></tr>`)}
+</tbody></table></div><p class="muted">Add, test, pause and remove sources with <code>broadsheet sources …</code>; the workspace forms for them are not built yet.</p>`;
   }
 
   async subscribersPanel(): Promise<SafeHtml> {
-    return html`<p class="muted">The subscribers module does not offer search or counts yet.</p>`;
+    const counts = await this.subscribers.countByStatus();
+    return html`<p>${counts.byStatus.active ?? 0} active · ${counts.byStatus.pending ?? 0} pending confirmation · ${counts.byStatus.unsubscribed ?? 0} unsubscribed (${counts.total} in all).</p><p class="muted">Search, import and export: use <code>broadsheet subscribers …</code>; the workspace forms are not built yet.</p>`;
   }
 }

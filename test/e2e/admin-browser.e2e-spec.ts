@@ -140,12 +140,26 @@ describe('the issue editor in a browser', () => {
     expect(tests[0].mail.text).toContain('Edited by a person.');
   });
 
+  it('schedules a send for later, and cancels it', async () => {
+    await page.fill('#send-at', '2099-01-05T06:00:00');
+    await page.getByRole('button', { name: 'Schedule' }).scrollIntoViewIfNeeded();
+    await page.getByRole('button', { name: 'Schedule' }).click();
+    await page.waitForSelector('.notice:has-text("Send scheduled.")');
+    expect(await page.getAttribute('#progress', 'data-status')).toBe('scheduled');
+    expect(await page.textContent('#send-h + *, section[aria-labelledby=send-h]')).toContain('Scheduled for 2099-01-05 06:00:00 UTC');
+    await shot('09-scheduled');
+    await page.getByRole('button', { name: 'Cancel the send' }).click();
+    await page.waitForSelector('.notice:has-text("Send cancelled")');
+    expect(await page.getAttribute('#progress', 'data-status')).toBe('cancelled');
+  });
+
   it('sends to subscribers and shows progress live to the end', async () => {
+    await page.getByRole('button', { name: 'Send to subscribers now' }).scrollIntoViewIfNeeded();
     await page.getByRole('button', { name: 'Send to subscribers now' }).click();
     await page.waitForSelector('.notice:has-text("Send queued")');
     await page.waitForSelector('#progress[data-status="sending"]');
     expect(await page.textContent('#progress')).toContain('sending');
-    await shot('09-sending');
+    await shot('10-sending');
     // What the scheduled delivery job does every minute.
     await t.get(DeliveryService).run();
     await page.waitForSelector('#progress[data-status="sent"]', { timeout: 30_000 });
@@ -153,7 +167,7 @@ describe('the issue editor in a browser', () => {
     expect(audience).toBe(5);
     expect(Number(await page.textContent('#progress [data-field="accepted"]'))).toBe(5);
     expect(await page.getAttribute('#progress progress', 'value')).toBe('5');
-    await shot('10-sent');
+    await shot('11-sent');
     const digests = (await readOutbox(t.config.email.outboxDir)).filter((m) => m.mail.subject === 'Open models, new rules & a health check');
     expect(digests).toHaveLength(5);
   });
@@ -163,8 +177,8 @@ describe('the issue editor in a browser', () => {
     await page.goto(`${t.url}/admin/issues/1`);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     expect(overflow).toBeLessThanOrEqual(0);
-    await shot('11-phone-editor');
+    await shot('12-phone-editor');
     await page.goto(`${t.url}/admin`);
-    await shot('12-phone-dashboard');
+    await shot('13-phone-dashboard');
   });
 });

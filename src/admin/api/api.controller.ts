@@ -26,6 +26,7 @@ const copySchema = z
 const orderSchema = z.object({ narrativeIds: z.array(uuid).max(200) }).strict();
 const includeSchema = z.object({ narrativeId: uuid, position: z.number().int().min(0).optional() }).strict();
 const testSchema = z.object({ to: z.array(z.string().email()).min(1).max(10) }).strict();
+const sendSchema = z.object({ at: z.string().datetime({ offset: true }).optional() }).strict();
 const tokenSchema = z.object({ name: z.string().trim().min(1).max(100), role: z.enum(ROLES) }).strict();
 const userSchema = z.object({ email: z.string().email(), role: z.enum(ROLES), password: z.string().min(12).max(256).optional() }).strict();
 
@@ -143,10 +144,39 @@ export class ApiController {
 
   @Post('issues/:number/send')
   @HttpCode(202)
-  @ApiOperation({ summary: 'Approve (if a draft) and start the send now: the audience is frozen, the delivery job sends the batches' })
-  async send(@CurrentActor() actor: Actor, @Param('number', ParseIntPipe) number: number) {
-    const progress = await this.workspace.sendNow(number);
-    await this.audit.record(auditSourceOf(actor), 'issue.send', `issue:${number}`, { audience: progress.audience });
+  @ApiOperation({ summary: 'Approve (if a draft) and queue the send, now or at `at` (ISO time): the audience is frozen when it starts' })
+  @ApiBody({ schema: openApiSchema(sendSchema), required: false })
+  async send(@CurrentActor() actor: Actor, @Param('number', ParseIntPipe) number: number, @Body(new ZodValidationPipe(sendSchema)) body: z.infer<typeof sendSchema>) {
+    const at = body.at ? new Date(body.at) : undefined;
+    const progress = await this.workspace.send(number, at);
+    await this.audit.record(auditSourceOf(actor), at ? 'issue.schedule' : 'issue.send', `issue:${number}`, { at: at?.toISOString() ?? null });
+    return progress;
+  }
+
+  @Post('issues/:number/pause')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Pause the issue’s live send (batches in flight finish; nothing is re-sent)' })
+  async pause(@CurrentActor() actor: Actor, @Param('number', ParseIntPipe) number: number) {
+    const progress = await this.workspace.pause(number);
+    await this.audit.record(auditSourceOf(actor), 'issue.pause', `issue:${number}`);
+    return progress;
+  }
+
+  @Post('issues/:number/resume')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Resume a paused send where it stopped' })
+  async resume(@CurrentActor() actor: Actor, @Param('number', ParseIntPipe) number: number) {
+    const progress = await this.workspace.resume(number);
+    await this.audit.record(auditSourceOf(actor), 'issue.resume', `issue:${number}`);
+    return progress;
+  }
+
+  @Post('issues/:number/cancel')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Cancel the live send: recipients not yet tried are released' })
+  async cancel(@CurrentActor() actor: Actor, @Param('number', ParseIntPipe) number: number) {
+    const progress = await this.workspace.cancel(number);
+    await this.audit.record(auditSourceOf(actor), 'issue.cancel', `issue:${number}`);
     return progress;
   }
 

@@ -33,6 +33,9 @@ const NOTICES: Record<string, string> = {
   'test-sent': 'Test sent.',
   queued: 'Send queued: progress appears below.',
   scheduled: 'Send scheduled.',
+  paused: 'Send paused: no new batches go out until you resume.',
+  resumed: 'Send resumed.',
+  cancelled: 'Send cancelled: nobody who has not been sent a copy will get one.',
 };
 
 /** The editors' workspace: server-rendered pages, each a thin layer over one service call. */
@@ -144,11 +147,39 @@ export class WorkspaceController {
     this.back(res, number, 'test-sent', '#send-h');
   }
 
+  /** Send now, or schedule: `at` is a datetime-local value read as UTC. */
   @Post('issues/:number/send')
-  async sendNow(@CurrentActor() actor: Actor, @Param('number', ParseIntPipe) number: number, @Res() res: Response): Promise<void> {
-    const progress = await this.workspace.sendNow(number);
-    await this.audit.record(auditSourceOf(actor), 'issue.send', `issue:${number}`, { audience: progress.audience });
-    this.back(res, number, 'queued', '#send-h');
+  async send(@CurrentActor() actor: Actor, @Param('number', ParseIntPipe) number: number, @Body() body: Form, @Res() res: Response): Promise<void> {
+    let at: Date | undefined;
+    if (body?.when === 'at') {
+      const value = str(body?.at);
+      at = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/.test(value) ? new Date(`${value}Z`) : new Date(NaN);
+      if (Number.isNaN(at.getTime())) throw new ValidationError('Choose the date and time to send (UTC).', [{ field: 'at', message: 'a date and time' }]);
+    }
+    const progress = await this.workspace.send(number, at);
+    await this.audit.record(auditSourceOf(actor), at ? 'issue.schedule' : 'issue.send', `issue:${number}`, { at: at?.toISOString() ?? null, status: progress.status });
+    this.back(res, number, at ? 'scheduled' : 'queued', '#send-h');
+  }
+
+  @Post('issues/:number/pause')
+  async pause(@CurrentActor() actor: Actor, @Param('number', ParseIntPipe) number: number, @Res() res: Response): Promise<void> {
+    await this.workspace.pause(number);
+    await this.audit.record(auditSourceOf(actor), 'issue.pause', `issue:${number}`);
+    this.back(res, number, 'paused', '#send-h');
+  }
+
+  @Post('issues/:number/resume')
+  async resume(@CurrentActor() actor: Actor, @Param('number', ParseIntPipe) number: number, @Res() res: Response): Promise<void> {
+    await this.workspace.resume(number);
+    await this.audit.record(auditSourceOf(actor), 'issue.resume', `issue:${number}`);
+    this.back(res, number, 'resumed', '#send-h');
+  }
+
+  @Post('issues/:number/cancel')
+  async cancel(@CurrentActor() actor: Actor, @Param('number', ParseIntPipe) number: number, @Res() res: Response): Promise<void> {
+    await this.workspace.cancel(number);
+    await this.audit.record(auditSourceOf(actor), 'issue.cancel', `issue:${number}`);
+    this.back(res, number, 'cancelled', '#send-h');
   }
 
   /** The email on its own, for the preview frames: its own policy (no scripts), framable by our pages only. */
