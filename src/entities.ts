@@ -1,5 +1,5 @@
 import { Beat } from './narratives/beat.entity';
-import { Narrative, NarrativeCitation, NarrativeVersion } from './narratives/narrative.entity';
+import { Narrative, NarrativeCitation, NarrativeRun, NarrativeVersion } from './narratives/narrative.entity';
 import { Storyline, StorylineRecord } from './narratives/storyline.entity';
 import { DiscourseRecord } from './sources/discourse-record.entity';
 import { Source, SourceHostBackoff } from './sources/source.entity';
@@ -7,9 +7,9 @@ import { SourcePoll } from './sources/source-poll.entity';
 import { Issue, IssueEntry } from './issues/issue.entity';
 import { Subscriber } from './subscribers/subscriber.entity';
 import { DeliveryBatch, DeliveryEvent, Recipient, Send } from './delivery/delivery.entities';
+import { adminEntities } from './admin/admin.entities';
 
-/** Every entity, for the DataSource. */
-// One per line: `.gitattributes` merges this file as a union.
+/** Every entity, for the DataSource. One per line: `.gitattributes` merges this file as a union. */
 export const entities = [
   Source,
   SourceHostBackoff,
@@ -21,6 +21,7 @@ export const entities = [
   Narrative,
   NarrativeVersion,
   NarrativeCitation,
+  NarrativeRun,
   Issue,
   IssueEntry,
   Subscriber,
@@ -28,4 +29,5 @@ export const entities = [
   DeliveryBatch,
   Recipient,
   DeliveryEvent,
+  ...adminEntities,
 ];

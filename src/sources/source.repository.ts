@@ -77,6 +77,17 @@ export class SourceRepository {
     return this.sources.find({ order: { slug: 'ASC' } });
   }
 
+  async countByStatus(): Promise<Array<{ status: string; count: number }>> {
+    const rows: Array<{ status: string; n: string }> = await this.sources.query(
+      `SELECT CASE WHEN NOT enabled THEN 'paused' WHEN consecutive_failures > 0 THEN 'failing' ELSE 'active' END AS status, count(*) AS n FROM sources GROUP BY 1`,
+    );
+    return ['active', 'failing', 'paused'].map((status) => ({ status, count: Number(rows.find((r) => r.status === status)?.n ?? 0) }));
+  }
+
+  failing(): Promise<Source[]> {
+    return this.sources.createQueryBuilder('s').where('s.consecutive_failures > 0').orderBy('s.slug').limit(500).getMany();
+  }
+
   getMany(ids: string[]): Promise<Source[]> {
     return ids.length ? this.sources.find({ where: { id: In(ids) }, order: { slug: 'ASC' } }) : Promise.resolve([]);
   }

@@ -5,12 +5,14 @@ import { DiscourseRecordRepository } from './discourse-record.repository';
 import { FeedParsePool } from './parsing/feed-parse-pool';
 import { SourcePoller } from './source-poller';
 import { SourceRepository } from './source.repository';
+import { SourcesMetrics } from './sources.metrics';
 import { SourcesService } from './sources.service';
 
 @Module({
   providers: [
     SourcesService,
     SourcePoller,
+    SourcesMetrics,
     SourceRepository,
     DiscourseRecordRepository,
     { provide: FeedParsePool, inject: [APP_CONFIG], useFactory: (config: AppConfig) => new FeedParsePool(config.sources.parse) },

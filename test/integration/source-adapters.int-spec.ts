@@ -213,4 +213,12 @@ describe('source adapters and polling', () => {
     expect(exported).toContain(`xmlUrl="${fake.url}/tags/coralreefs.rss"`);
     await expect(sources.importOpml('<html/>')).rejects.toThrow(/not an OPML document/);
   });
+
+  it('counts sources by health and new records on /metrics', async () => {
+    const text = await (await fetch(`${t.url}/metrics`)).text();
+    const paused = (await sources.list()).filter((v) => v.status === 'paused').length;
+    expect(paused).toBeGreaterThan(0);
+    expect(text).toContain(`broadsheet_sources{status="paused"} ${paused}`);
+    expect(text).toMatch(/broadsheet_records_ingested_total\{platform="hackernews"\} [1-9]/);
+  });
 });

@@ -6,6 +6,8 @@ import { registerRunCommands } from './run.commands';
 import { registerServerCommands } from './server.commands';
 import { registerSourcesCommands } from './sources.commands';
 import { registerSubscribersCommands } from './subscribers.commands';
+import { registerTokensCommands } from './tokens.commands';
+import { registerUsersCommands } from './users.commands';
 
 /** Every command group of `broadsheet`, one file per area. */
 export function registerCommands(program: Command, ctx: CommandContext): void {
@@ -15,4 +17,6 @@ export function registerCommands(program: Command, ctx: CommandContext): void {
   registerBeatsCommands(program, ctx);
   registerSubscribersCommands(program, ctx);
   registerSourcesCommands(program, ctx);
+  registerUsersCommands(program, ctx);
+  registerTokensCommands(program, ctx);
 }

@@ -73,6 +73,12 @@ export const envSchema = z.object({
   ANTHROPIC_BASE_URL: httpUrl.optional(),
   ANTHROPIC_MODEL: z.string().trim().min(1).default('claude-sonnet-5-5'),
   ANTHROPIC_MAX_RETRIES: int(0, 10).default(3),
+  ANTHROPIC_MAX_TOKENS: int(256, 64000).default(2000),
+  ANTHROPIC_CONCURRENCY: int(1, 32).default(4),
+  ANTHROPIC_BATCH: bool.default(false),
+  ANTHROPIC_BATCH_POLL_SECONDS: z.coerce.number({ error: 'a number of seconds' }).positive('a positive number of seconds').max(3600, 'at most 3600 seconds').default(30),
+  ANTHROPIC_JUDGE_MODEL: z.string().trim().min(1).default('claude-haiku-4-5'),
+  NARRATIVES_ENTAILMENT_JUDGE: bool.default(false),
   RESEND_API_KEY: z
     .string()
     .trim()
@@ -98,7 +104,10 @@ export const envSchema = z.object({
   NARRATIVE_FIDELITY_THRESHOLD: z.coerce.number({ error: 'a number from 0 to 1' }).min(0, 'a number from 0 to 1').max(1, 'a number from 0 to 1').default(0.7),
   STORYLINE_MIN_RECORDS: int(2, 100).default(3),
   ISSUE_STORIES_PER_BEAT: int(1, 20).default(3),
-  CRON_POLL_SOURCES: cron.default('*/30 * * * *'),
+  ISSUES_AUTO_APPROVE: bool.default(false),
+  ADMIN_SESSION_IDLE_HOURS: int(1, 720).default(12),
+  ADMIN_LOGIN_MAX_PER_CLIENT: int(1, 10000).default(50),
+  CRON_POLL_SOURCES: cron.default('* * * * *'),
   CRON_BUILD_NARRATIVES: cron.default('15 * * * *'),
   CRON_ASSEMBLE_ISSUE: cron.default('0 6 * * 1'),
   CRON_DELIVER: cron.default('*/5 * * * * *'),
@@ -122,6 +131,14 @@ export const envSchema = z.object({
   REDDIT_BASE_URL: httpUrl.default('https://www.reddit.com'),
   HACKERNEWS_ALGOLIA_URL: httpUrl.default('https://hn.algolia.com'),
   BLUESKY_APPVIEW_URL: httpUrl.default('https://public.api.bsky.app'),
+  WEBSUB_HUB_URL: httpUrl.optional(),
+  WEBSUB_MAX_ATTEMPTS: int(1, 20).default(5),
+  WEBSUB_RETRY_BASE_MS: int(1, 600000).default(2000),
+  PUBLIC_CACHE_CHECK_SECONDS: z.coerce
+    .number({ error: 'a number of seconds from 0 to 3600 (0 checks on every request)' })
+    .min(0, 'a number of seconds from 0 to 3600 (0 checks on every request)')
+    .max(3600, 'a number of seconds from 0 to 3600 (0 checks on every request)')
+    .default(2),
   LOG_FORMAT: z.enum(['text', 'json'], { error: '"text" (readable lines) or "json" (one JSON object per line)' }).default('text'),
 }).refine((e) => e.DELIVERY_REQUEST_TIMEOUT_SECONDS < e.DELIVERY_LEASE_SECONDS, {
   path: ['DELIVERY_REQUEST_TIMEOUT_SECONDS'],
@@ -157,7 +174,18 @@ export interface AppConfig {
   fetch: { allowlist: string[]; maxBytes: number; timeoutMs: number; maxRedirects: number; userAgent: string };
   demo: boolean;
   secretKey?: string;
-  anthropic: { apiKey?: string; baseUrl?: string; model: string; maxRetries: number };
+  anthropic: {
+    apiKey?: string;
+    baseUrl?: string;
+    model: string;
+    maxRetries: number;
+    maxTokens: number;
+    concurrency: number;
+    /** Write the scheduled run through Message Batches (half price, asynchronous). */
+    batch: boolean;
+    batchPollSeconds: number;
+    judgeModel: string;
+  };
   email: {
     from: string;
     outboxDir: string;
@@ -173,9 +201,15 @@ export interface AppConfig {
     sendOnApprove: boolean;
     webhookSecret?: string;
   };
-  narratives: { perBeat: number; fidelityThreshold: number; storylineMinRecords: number };
-  issues: { storiesPerBeat: number };
+  narratives: { perBeat: number; fidelityThreshold: number; storylineMinRecords: number; entailmentJudge: boolean };
+  issues: { storiesPerBeat: number; autoApprove: boolean };
+  /** Editors' sign-in: sessions expire after `sessionIdleHours` unused; a client gets `loginMaxPerClient` failed sign-ins per 15 minutes. */
+  admin: { sessionIdleHours: number; loginMaxPerClient: number; secureCookies: boolean };
   schedule: { enabled: boolean; pollSources: string; buildNarratives: string; assembleIssue: string; deliver: string };
+  /** WebSub: the hub named in every feed and pinged when a feed changes; attempts and backoff of each ping. */
+  websub: { hubUrl?: string; maxAttempts: number; retryBaseMs: number };
+  /** How often each instance checks the database's change marker for the public page and feed cache (0: every request). */
+  publicCache: { checkSeconds: number };
   log: { format: 'text' | 'json' };
 }
 
@@ -202,7 +236,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const e = parsed.data;
   const dataDir = resolve(e.DATA_DIR);
   const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
-  return {
+  // Read-only once built: a module cannot change what another one sees; tests build a new config instead.
+  return deepFreeze({
     server: { port: e.PORT, host: e.HOST, publicUrl },
     site: { title: e.SITE_TITLE, description: e.SITE_DESCRIPTION },
     dataDir,
@@ -234,6 +269,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       baseUrl: e.ANTHROPIC_BASE_URL,
       model: e.ANTHROPIC_MODEL,
       maxRetries: e.ANTHROPIC_MAX_RETRIES,
+      maxTokens: e.ANTHROPIC_MAX_TOKENS,
+      concurrency: e.ANTHROPIC_CONCURRENCY,
+      batch: e.ANTHROPIC_BATCH,
+      batchPollSeconds: e.ANTHROPIC_BATCH_POLL_SECONDS,
+      judgeModel: e.ANTHROPIC_JUDGE_MODEL,
     },
     email: {
       from: e.EMAIL_FROM,
@@ -253,8 +293,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       perBeat: e.NARRATIVES_PER_BEAT,
       fidelityThreshold: e.NARRATIVE_FIDELITY_THRESHOLD,
       storylineMinRecords: e.STORYLINE_MIN_RECORDS,
+      entailmentJudge: e.NARRATIVES_ENTAILMENT_JUDGE,
     },
-    issues: { storiesPerBeat: e.ISSUE_STORIES_PER_BEAT },
+    issues: { storiesPerBeat: e.ISSUE_STORIES_PER_BEAT, autoApprove: e.ISSUES_AUTO_APPROVE },
+    admin: { sessionIdleHours: e.ADMIN_SESSION_IDLE_HOURS, loginMaxPerClient: e.ADMIN_LOGIN_MAX_PER_CLIENT, secureCookies: publicUrl.startsWith('https://') },
     schedule: {
       enabled: e.SCHEDULER_ENABLED,
       pollSources: e.CRON_POLL_SOURCES,
@@ -262,6 +304,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       assembleIssue: e.CRON_ASSEMBLE_ISSUE,
       deliver: e.CRON_DELIVER,
     },
+    websub: { hubUrl: e.WEBSUB_HUB_URL, maxAttempts: e.WEBSUB_MAX_ATTEMPTS, retryBaseMs: e.WEBSUB_RETRY_BASE_MS },
+    publicCache: { checkSeconds: e.PUBLIC_CACHE_CHECK_SECONDS },
     log: { format: e.LOG_FORMAT },
-  };
+  });
+}
+
+/** Freezes an object and everything it holds, so any later assignment throws (strict mode) instead of leaking. */
+export function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
 }

@@ -39,12 +39,27 @@ describe('feed parsing defects', () => {
   });
 
   it('caps the items taken from one document, newest first, and counts the rest', () => {
-    const items = Array.from({ length: 3000 }, (_, n) => item(n, `<pubDate>${new Date(Date.UTC(2026, 0, 1) + n * 60_000).toUTCString()}</pubDate>`)).join('');
+    // Newest first, as feeds list them.
+    const items = Array.from({ length: 3000 }, (_, i) => 2999 - i).map((n) => item(n, `<pubDate>${new Date(Date.UTC(2026, 0, 1) + n * 60_000).toUTCString()}</pubDate>`)).join('');
     const feed = parseFeedDocument(rss(items), { fetchedAt, maxItems: 100 });
     expect(feed.items).toHaveLength(100);
     expect(feed.items.map((i) => i.title)).toContain('item 2999');
     expect(feed.items.map((i) => i.title)).not.toContain('item 0');
     expect(feed).toMatchObject({ overCap: 2900 });
+  });
+
+  it('reads only a bounded piece of a huge RSS, RDF or Atom document, which stays well-formed', () => {
+    const atom = `<feed xmlns="http://www.w3.org/2005/Atom"><title>a</title><id>urn:a</id>${Array.from({ length: 1000 }, (_, n) => `<entry><id>urn:e${n}</id><title>e${n}</title><link href="https://x.example/e${n}"/></entry>`).join('')}</feed>`;
+    expect(parseFeedDocument(atom, { fetchedAt, maxItems: 10 })).toMatchObject({ overCap: 990, items: expect.arrayContaining([expect.objectContaining({ title: 'e0' })]) });
+    const rdf = `<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" xmlns="http://purl.org/rss/1.0/"><channel rdf:about="https://x.example/"><title>r</title><link>https://x.example/</link></channel>${Array.from({ length: 1000 }, (_, n) => `<item rdf:about="https://x.example/r${n}"><title>r${n}</title><link>https://x.example/r${n}</link></item>`).join('')}</rdf:RDF>`;
+    expect(parseFeedDocument(rdf, { fetchedAt, maxItems: 10 }).items).toHaveLength(10);
+    // An "</item>" inside CDATA that confuses the cut: the whole document is read instead, nothing is lost.
+    const tricky = rss(Array.from({ length: 300 }, (_, n) => item(n, n === 50 ? '<description><![CDATA[a </item> b]]></description>' : '')).join(''));
+    expect(parseFeedDocument(tricky, { fetchedAt, maxItems: 10 }).items).toHaveLength(10);
+  });
+
+  it('refuses a document with more attributes than any feed needs, saying so', () => {
+    expect(() => parseFeedDocument(rss(item(1, '<category a="1" b="2" c="3" d="4">c</category>'.repeat(60_000))), { fetchedAt })).toThrow('the document has more than 200000 attributes, far more than a feed needs');
   });
 
   it.each(['0', '12', '2026-02-30', '-2026-01-01', '-000001-01-01T00:00:00Z', 'Sat, 31 Feb 2026 10:00:00 GMT'])('dates an item with the bogus date %p when first seen', (date) => {

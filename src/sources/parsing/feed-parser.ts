@@ -139,10 +139,47 @@ function unprefixRssRoot(xml: string): string {
   return xml.replace(new RegExp(`<(/?)${prefix}:`, 'g'), '<$1');
 }
 
-function parseDocument(body: string): ReturnType<typeof parseFeed> {
+/** More attributes than any feed needs: parsing them would cost far more memory than the document's size. */
+const MAX_ATTRIBUTES = 200_000;
+
+/**
+ * Bounded pieces: a document with far more items than one poll takes is cut after the first `limit` items and
+ * closed again, so a 286,000-item file costs what a 2,000-item one does. Feeds list their newest items first.
+ * Returns the document unchanged when it is within the limit or its root is not recognised.
+ */
+export function boundItems(xml: string, limit: number): { xml: string; skipped: number } {
+  const close = /<\/(?:[\w.-]+:)?(?:item|entry)\s*>/g;
+  let count = 0;
+  let cut = -1;
+  for (let m = close.exec(xml); m; m = close.exec(xml)) {
+    if (++count === limit) {
+      cut = m.index + m[0].length;
+      break;
+    }
+  }
+  if (cut < 0) return { xml, skipped: 0 };
+  let skipped = 0;
+  while (close.exec(xml)) skipped++;
+  if (skipped === 0) return { xml, skipped: 0 };
+  const root = /<((?:[\w.-]+:)?)(rss|RDF|feed)\b/.exec(xml.slice(0, 16_384));
+  if (!root) return { xml, skipped: 0 };
+  const [, prefix, name] = root;
+  const tail = name === 'rss' ? `</channel></${prefix}rss>` : `</${prefix}${name}>`;
+  return { xml: xml.slice(0, cut) + tail, skipped };
+}
+
+function countAttributes(xml: string): number {
+  let n = 0;
+  const attr = /\s[\w:.-]+\s*=\s*["']/g;
+  while (attr.exec(xml) && n <= MAX_ATTRIBUTES) n++;
+  return n;
+}
+
+function parseDocument(body: string, maxItems: number): ReturnType<typeof parseFeed> & { skipped: number } {
   const trimmed = cleanText(body.replace(/^\uFEFF/, '')).trim();
   if (!trimmed) throw new FeedParseError('the document is empty');
   let input: string | object = trimmed;
+  let skipped = 0;
   if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
     try {
       input = JSON.parse(trimmed) as object;
@@ -150,10 +187,18 @@ function parseDocument(body: string): ReturnType<typeof parseFeed> {
       throw new FeedParseError(`not valid JSON: ${(error as Error).message}`);
     }
   } else {
-    input = unprefixRssRoot(trimmed);
+    const bounded = boundItems(unprefixRssRoot(trimmed), Math.max(2 * maxItems, 100));
+    if (countAttributes(bounded.xml) > MAX_ATTRIBUTES) throw new FeedParseError(`the document has more than ${MAX_ATTRIBUTES} attributes, far more than a feed needs`);
+    try {
+      return { ...parseFeed(bounded.xml), skipped: bounded.skipped };
+    } catch {
+      // The cut landed somewhere odd (an "</item>" inside CDATA?): read the whole document instead.
+      input = bounded.skipped ? unprefixRssRoot(trimmed) : bounded.xml;
+      skipped = 0;
+    }
   }
   try {
-    return parseFeed(input);
+    return { ...parseFeed(input), skipped };
   } catch (error) {
     if (error instanceof RangeError) throw new FeedParseError('the document is nested too deeply to read');
     const name = (error as Error).name;
@@ -183,7 +228,7 @@ function rssDrafts(feed: Record<string, any>): Array<Draft & { base?: string }> 
  * reason and never fails the others.
  */
 export function parseFeedDocument(body: string, options: ParseOptions = {}): ParsedFeed {
-  const result = parseDocument(body);
+  const result = parseDocument(body, options.maxItems ?? DEFAULT_MAX_ITEMS);
   const feed = result.feed as Record<string, any>;
   const title = plain(feed.title);
   // xml:base nests: the document's URL, then the feed's base, then the item's.
@@ -230,7 +275,8 @@ export function parseFeedDocument(body: string, options: ParseOptions = {}): Par
     default:
       throw new FeedParseError('unsupported feed format');
   }
-  return normalise({ format: result.format as ParsedFeed['format'], title, drafts, feedBase, options });
+  const parsed = normalise({ format: result.format as ParsedFeed['format'], title, drafts, feedBase, options });
+  return { ...parsed, overCap: parsed.overCap + result.skipped };
 }
 
 function normalise(input: { format: ParsedFeed['format']; title: string; drafts: Array<Draft & { base?: string }>; feedBase?: string; options: ParseOptions }): ParsedFeed {
