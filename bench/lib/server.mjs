@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -58,7 +58,7 @@ export function report(name, figures, { print = true } = {}) {
   if (print) console.table(figures);
   const file = join(root, 'bench', 'results', `${name}.json`);
   mkdirSync(dirname(file), { recursive: true });
-  const out = { bench: name, date: new Date().toISOString(), node: process.version, cpus: cpus().length, ...figures };
+  const out = { bench: name, date: new Date().toISOString(), node: process.version, cpus: cpus().length, loadAverage1m: loadavg()[0], ...figures };
   writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
   console.log(`wrote ${file}`);
 }
