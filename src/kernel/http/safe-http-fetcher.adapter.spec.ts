@@ -86,7 +86,7 @@ describe('SafeHttpFetcher', () => {
 
   it('refuses a host whose DNS answers a private address, and never connects', async () => {
     const fetcher = make({ resolver: dns({ 'evil.test': ['93.184.216.34', '127.0.0.1'] }) });
-    await expect(fetcher.fetch({ url: `http://evil.test:${port}/secret` })).rejects.toThrow(new FetchRefusedError('evil.test resolves to 127.0.0.1 is a loopback address'));
+    await expect(fetcher.fetch({ url: `http://evil.test:${port}/secret` })).rejects.toThrow(new FetchRefusedError('evil.test resolves to a refused address: 127.0.0.1 is a loopback address'));
     expect(hits).toEqual([]);
   });
 
