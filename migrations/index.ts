@@ -1,6 +1,8 @@
 import { CreateSchema1764200000000 } from './1764200000000-CreateSchema';
+import { AddNarrativeGroundingAndCosts1764320000000 } from './1764320000000-AddNarrativeGroundingAndCosts';
 import { RebuildDelivery1764300000000 } from './1764300000000-RebuildDelivery';
 import { AddSourcePolling1764310000000 } from './1764310000000-AddSourcePolling';
+import { AddSubscriberLifecycle1764330000000 } from './1764330000000-AddSubscriberLifecycle';
 import { CreateAdminAccounts1764350000000 } from './1764350000000-CreateAdminAccounts';
 
 /**
@@ -11,5 +13,7 @@ export const migrations = [
   CreateSchema1764200000000,
   RebuildDelivery1764300000000,
   AddSourcePolling1764310000000,
+  AddSubscriberLifecycle1764330000000,
   CreateAdminAccounts1764350000000,
+  AddNarrativeGroundingAndCosts1764320000000,
 ];

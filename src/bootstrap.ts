@@ -8,6 +8,7 @@ import { setupApiDocs } from './admin/openapi';
 import { PipelineService } from './admin/pipeline.service';
 import { AppModule } from './app.module';
 import { AppLogger } from './kernel/logging/app-logger';
+import { BootLock } from './kernel/database/boot-lock';
 import { type AppConfig } from './kernel/config/config';
 import { applyHttpDefaults } from './kernel/web/security-headers';
 
@@ -29,6 +30,12 @@ export async function createApp(config: AppConfig, options: { logger?: false | A
 /** On an empty database with DEMO on: load the bundled demo week and run the whole pipeline once. */
 export async function runDemoIfEmpty(app: INestApplication, config: AppConfig): Promise<boolean> {
   if (!config.demo) return false;
+  // Instances booting together on one empty database: one seeds and runs the pipeline, the others wait and
+  // then find the database no longer empty.
+  return app.get(BootLock).run('demo', () => seedDemo(app, config));
+}
+
+async function seedDemo(app: INestApplication, config: AppConfig): Promise<boolean> {
   const seeder = app.select(AdminModule).get(DemoSeeder);
   if (!(await seeder.isEmpty())) return false;
   const logger = new Logger('Demo');

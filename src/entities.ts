@@ -1,5 +1,5 @@
 import { Beat } from './narratives/beat.entity';
-import { Narrative, NarrativeCitation, NarrativeVersion } from './narratives/narrative.entity';
+import { Narrative, NarrativeCitation, NarrativeRun, NarrativeVersion } from './narratives/narrative.entity';
 import { Storyline, StorylineRecord } from './narratives/storyline.entity';
 import { DiscourseRecord } from './sources/discourse-record.entity';
 import { Source, SourceHostBackoff } from './sources/source.entity';
@@ -21,6 +21,7 @@ export const entities = [
   Narrative,
   NarrativeVersion,
   NarrativeCitation,
+  NarrativeRun,
   Issue,
   IssueEntry,
   Subscriber,

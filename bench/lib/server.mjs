@@ -54,8 +54,8 @@ export async function waitForHealth(url, proc, timeoutMs = 300_000) {
 }
 
 /** Prints a table and writes bench/results/<name>.json with the machine's CPU count and Node version. */
-export function report(name, figures) {
-  console.table(figures);
+export function report(name, figures, { print = true } = {}) {
+  if (print) console.table(figures);
   const file = join(root, 'bench', 'results', `${name}.json`);
   mkdirSync(dirname(file), { recursive: true });
   const out = { bench: name, date: new Date().toISOString(), node: process.version, cpus: cpus().length, ...figures };

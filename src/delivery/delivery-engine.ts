@@ -166,6 +166,7 @@ export class DeliveryEngine implements BeforeApplicationShutdown {
         text: body.text,
         headers: { 'List-Unsubscribe': `<${m.unsubscribeUrl}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
         tags: [{ name: 'send', value: content.id }],
+        messageKey: `broadsheet.${content.issueId}.${m.subscriberId}`,
       };
     });
   }

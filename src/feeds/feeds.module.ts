@@ -7,6 +7,7 @@ import { PublicCache } from './public-cache';
 import { PublicFastPath } from './public-fast-path';
 import { PublicSite } from './public-site';
 import { PublicSiteMiddleware } from './public-site.middleware';
+import { SubscriptionApiController } from './subscription-api.controller';
 import { SubscriptionController } from './subscription.controller';
 import { WebSubPublisher } from './websub.publisher';
 
@@ -17,7 +18,7 @@ import { WebSubPublisher } from './websub.publisher';
  */
 @Module({
   imports: [NarrativesModule, IssuesModule, SubscribersModule],
-  controllers: [SubscriptionController],
+  controllers: [SubscriptionController, SubscriptionApiController],
   providers: [FeedsService, PublicCache, PublicSite, PublicSiteMiddleware, PublicFastPath, WebSubPublisher],
   exports: [PublicCache],
 })

@@ -15,9 +15,9 @@ export class Issue {
   @Column('timestamptz') weekEnd: Date;
   @Column('text') title: string;
   @Column('text') intro: string;
-  /** The email's subject line; null means the default (site title, number and lead headline). */
+  /** The digest's subject when an editor set it; null: derived from the lead story. */
   @Column('text', { nullable: true }) subject: string | null;
-  /** The inbox preview text after the subject; null means the intro's opening. */
+  /** The inbox preview text after the subject when an editor set it; null: derived from the lead story. */
   @Column('text', { nullable: true }) preheader: string | null;
   @Column('text') status: IssueStatus;
   @Column('timestamptz', { nullable: true }) approvedAt: Date | null;

@@ -252,6 +252,11 @@ export class SourcesService {
     return records.map((r) => Object.assign(r, { beatSlugs: beatsBySource.get(r.sourceId) ?? [] }));
   }
 
+  /** Source id → the source's display name (for naming outlets in narratives). */
+  async sourceNames(): Promise<Map<string, string>> {
+    return new Map((await this.sources.listAll()).map((s) => [s.id, s.name]));
+  }
+
   getRecords(ids: string[]): Promise<DiscourseRecord[]> {
     return this.records.getByIds(ids);
   }

@@ -1,9 +1,12 @@
 import { Module } from '@nestjs/common';
+import { RateLimiter } from './rate-limiter';
+import { SubscriberMailer } from './subscriber-mailer';
 import { SubscriberRepository } from './subscriber.repository';
+import { SubscriberTransfer } from './subscriber-transfer';
 import { SubscribersService } from './subscribers.service';
 
 @Module({
-  providers: [SubscribersService, SubscriberRepository],
-  exports: [SubscribersService],
+  providers: [SubscribersService, SubscriberRepository, RateLimiter, SubscriberMailer, SubscriberTransfer],
+  exports: [SubscribersService, SubscriberMailer, SubscriberTransfer],
 })
 export class SubscribersModule {}

@@ -8,18 +8,11 @@ import { PublicSite } from '../../src/feeds/public-site';
 import { PublicSiteMiddleware } from '../../src/feeds/public-site.middleware';
 import { WebSubPublisher } from '../../src/feeds/websub.publisher';
 import { FeedsService } from '../../src/feeds/feeds.service';
-import { SubscriptionController } from '../../src/feeds/subscription.controller';
 import { IssuesService, type IssueView } from '../../src/issues/issues.service';
 import { loadConfig } from '../../src/kernel/config/config';
 import { APP_CONFIG } from '../../src/kernel/config/config.module';
 import { applyHttpDefaults } from '../../src/kernel/web/security-headers';
 import { NarrativesService, type NarrativeView } from '../../src/narratives/narratives.service';
-import {
-  ConfirmationEmailError,
-  InvalidEmailError,
-  InvalidTokenError,
-  SubscribersService,
-} from '../../src/subscribers/subscribers.service';
 import { buildIssueView, buildNarrativeView } from '../factories/narrative.factory';
 
 /**
@@ -32,7 +25,7 @@ describe('site and feeds over HTTP', () => {
   let url: string;
   let stories: NarrativeView[];
   let issue: IssueView;
-  const calls = { unsubscribe: [] as string[], subscribe: [] as unknown[], issueNumbers: [] as number[] };
+  const calls = { issueNumbers: [] as number[] };
 
   beforeAll(async () => {
     stories = [
@@ -61,32 +54,10 @@ describe('site and feeds over HTTP', () => {
         return n === 1 ? issue : null;
       },
     };
-    const subscribers: Partial<SubscribersService> = {
-      subscribe: async (input) => {
-        calls.subscribe.push(input);
-        if (input.email === 'down@example.com') throw new ConfirmationEmailError('We could not send the confirmation email just now.');
-        if (typeof input.email !== 'string' || !input.email.includes('@')) throw new InvalidEmailError('Please enter a valid email address, like name@example.com.');
-        return 'confirmation-sent';
-      },
-      confirm: async (token: string) => {
-        if (token !== 'good-confirm') throw new InvalidTokenError('This confirmation link is invalid or has been replaced by a newer one.');
-        return {} as never;
-      },
-      checkUnsubscribeToken: async (token: string) => {
-        if (token !== 'good-unsub') throw new InvalidTokenError('This unsubscribe link is invalid.');
-        return {} as never;
-      },
-      unsubscribe: async (token: string) => {
-        if (token !== 'good-unsub') throw new InvalidTokenError('This unsubscribe link is invalid.');
-        calls.unsubscribe.push(token);
-        return {} as never;
-      },
-    };
     const config = loadConfig({ PUBLIC_URL: 'https://news.test', SITE_TITLE: 'Broadsheet', PUBLIC_CACHE_CHECK_SECONDS: '0' });
 
     // FeedsModule's controllers, providers and hot-path middleware, with the services behind them replaced.
     @Module({
-      controllers: [SubscriptionController],
       providers: [
         FeedsService,
         PublicCache,
@@ -95,7 +66,6 @@ describe('site and feeds over HTTP', () => {
         WebSubPublisher,
         { provide: NarrativesService, useValue: narratives },
         { provide: IssuesService, useValue: issues },
-        { provide: SubscribersService, useValue: subscribers },
         { provide: APP_CONFIG, useValue: config },
       ],
     })
@@ -113,12 +83,6 @@ describe('site and feeds over HTTP', () => {
 
   afterAll(async () => {
     await app?.close();
-  });
-
-  const form = (body: Record<string, string>) => ({
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams(body).toString(),
   });
 
   describe('pages', () => {
@@ -224,86 +188,6 @@ describe('site and feeds over HTTP', () => {
       const parsed = parseFeed(await res.text());
       if (parsed.format !== 'rss') throw new Error('not rss');
       expect(parsed.feed.title).toBe(`Broadsheet: ${stories[0].beat.name}`);
-    });
-  });
-
-  describe('subscribing', () => {
-    it('shows "Check your inbox" after a valid address', async () => {
-      const res = await fetch(`${url}/subscribe`, form({ email: 'reader@example.com' }));
-      expect(res.status).toBe(200);
-      expect(await res.text()).toContain('<h1>Check your inbox</h1>');
-      expect(calls.subscribe.at(-1)).toMatchObject({ email: 'reader@example.com', source: 'web-form' });
-    });
-
-    it('answers 400 with the message and the typed value, escaped, for an invalid address', async () => {
-      const res = await fetch(`${url}/subscribe`, form({ email: '"><script>alert(1)</script>' }));
-      expect(res.status).toBe(400);
-      const body = await res.text();
-      expect(body).toContain('Please enter a valid email address, like name@example.com.');
-      expect(body).toContain('value="&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;"');
-      expect(body).not.toContain('<script>');
-    });
-
-    it('answers 400 when the form has no email field', async () => {
-      expect((await fetch(`${url}/subscribe`, form({}))).status).toBe(400);
-    });
-
-    it('answers 503 when the confirmation email cannot be sent', async () => {
-      const res = await fetch(`${url}/subscribe`, form({ email: 'down@example.com' }));
-      expect(res.status).toBe(503);
-      expect(await res.text()).toContain('value="down@example.com"');
-    });
-
-    it('confirms with a good token and answers 400 to a bad or missing one', async () => {
-      const ok = await fetch(`${url}/subscribe/confirm?token=good-confirm`);
-      expect(ok.status).toBe(200);
-      expect(await ok.text()).toContain("<h1>You're subscribed</h1>");
-      expect((await fetch(`${url}/subscribe/confirm?token=bad`)).status).toBe(400);
-      expect((await fetch(`${url}/subscribe/confirm`)).status).toBe(400);
-    });
-  });
-
-  describe('unsubscribing', () => {
-    beforeEach(() => {
-      calls.unsubscribe.length = 0;
-    });
-
-    it('GET shows a button and does not unsubscribe', async () => {
-      const res = await fetch(`${url}/unsubscribe?token=good-unsub`);
-      expect(res.status).toBe(200);
-      const body = await res.text();
-      expect(body).toContain('<form method="post" action="/unsubscribe">');
-      expect(body).toContain('<input type="hidden" name="token" value="good-unsub">');
-      expect(calls.unsubscribe).toEqual([]);
-    });
-
-    it('GET with a bad token is a 400 page', async () => {
-      expect((await fetch(`${url}/unsubscribe?token=bad`)).status).toBe(400);
-    });
-
-    it('RFC 8058 one-click POST unsubscribes at once', async () => {
-      const res = await fetch(`${url}/unsubscribe?token=good-unsub`, form({ 'List-Unsubscribe': 'One-Click' }));
-      expect(res.status).toBe(200);
-      expect(await res.text()).toContain('<h1>You have been unsubscribed</h1>');
-      expect(calls.unsubscribe).toEqual(['good-unsub']);
-    });
-
-    it('a one-click POST sent as multipart/form-data works too', async () => {
-      const body = new FormData();
-      body.set('List-Unsubscribe', 'One-Click');
-      expect((await fetch(`${url}/unsubscribe?token=good-unsub`, { method: 'POST', body })).status).toBe(200);
-      expect(calls.unsubscribe).toEqual(['good-unsub']);
-    });
-
-    it("our page's button (token as a form field) unsubscribes", async () => {
-      expect((await fetch(`${url}/unsubscribe`, form({ token: 'good-unsub' }))).status).toBe(200);
-      expect(calls.unsubscribe).toEqual(['good-unsub']);
-    });
-
-    it('POST with a bad or missing token is a 400 page', async () => {
-      expect((await fetch(`${url}/unsubscribe?token=bad`, form({ 'List-Unsubscribe': 'One-Click' }))).status).toBe(400);
-      expect((await fetch(`${url}/unsubscribe`, form({ 'List-Unsubscribe': 'One-Click' }))).status).toBe(400);
-      expect(calls.unsubscribe).toEqual([]);
     });
   });
 });

@@ -3,7 +3,6 @@ import { ApiBearerAuth, ApiBody, ApiCookieAuth, ApiOperation, ApiSecurity, ApiTa
 import { z } from 'zod';
 import { IssuesService } from '../../issues/issues.service';
 import { NarrativesService } from '../../narratives/narratives.service';
-import { DeliveryService } from '../../delivery/delivery.service';
 import { AuditService } from '../audit/audit.service';
 import { AccountsService } from '../auth/accounts.service';
 import { auditSourceOf, type Actor } from '../auth/actor';
@@ -11,6 +10,7 @@ import { AdminArea, CurrentActor, Requires } from '../auth/auth.decorators';
 import { ForbiddenError } from '../auth/auth-errors';
 import { Role, ROLES, roleAtLeast } from '../auth/role';
 import { TokensService } from '../auth/tokens.service';
+import { GMAIL_CLIP_BYTES, WorkspaceService } from '../workspace.service';
 import { editorJson, issueJson, issueViewJson, storyJson } from './api-views';
 import { openApiSchema, ZodValidationPipe } from './zod-validation.pipe';
 
@@ -25,6 +25,7 @@ const copySchema = z
   .strict();
 const orderSchema = z.object({ narrativeIds: z.array(uuid).max(200) }).strict();
 const includeSchema = z.object({ narrativeId: uuid, position: z.number().int().min(0).optional() }).strict();
+const testSchema = z.object({ to: z.array(z.string().email()).min(1).max(10) }).strict();
 const tokenSchema = z.object({ name: z.string().trim().min(1).max(100), role: z.enum(ROLES) }).strict();
 const userSchema = z.object({ email: z.string().email(), role: z.enum(ROLES), password: z.string().min(12).max(256).optional() }).strict();
 
@@ -42,10 +43,10 @@ export class ApiController {
   constructor(
     private readonly issues: IssuesService,
     private readonly narratives: NarrativesService,
-    private readonly delivery: DeliveryService,
     private readonly accounts: AccountsService,
     private readonly tokens: TokensService,
     private readonly audit: AuditService,
+    private readonly workspace: WorkspaceService,
   ) {}
 
   @Get('me')
@@ -118,12 +119,35 @@ export class ApiController {
   }
 
   @Get('issues/:number/delivery')
-  @ApiOperation({ summary: 'The issue’s send, if any: status and recipient counts' })
-  async deliveryStatus(@Param('number', ParseIntPipe) number: number) {
-    const issue = await this.issues.getByNumber(number);
-    const send = await this.delivery.getSendForIssue(issue.id);
-    if (!send) return { issue: number, status: 'not_started' };
-    return { issue: number, status: send.status, audience: send.audience, accepted: send.accepted, failed: send.failed, suppressed: send.suppressed, skipped: send.skipped, startedAt: send.startedAt, finishedAt: send.finishedAt };
+  @ApiOperation({ summary: 'The issue’s send: status and recipient counts (`not_started` before a send)' })
+  deliveryStatus(@Param('number', ParseIntPipe) number: number) {
+    return this.workspace.progress(number);
+  }
+
+  @Get('issues/:number/preview')
+  @ApiOperation({ summary: 'The issue’s email as subscribers would get it: subject, preheader, HTML, text and HTML size in bytes (Gmail clips over 102 kB)' })
+  async preview(@Param('number', ParseIntPipe) number: number) {
+    const p = await this.workspace.preview(number);
+    return { ...p, gmailClipBytes: GMAIL_CLIP_BYTES, clipped: p.bytes > GMAIL_CLIP_BYTES };
+  }
+
+  @Post('issues/:number/test-send')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Send the issue’s email, marked as a test, to up to ten addresses' })
+  @ApiBody({ schema: openApiSchema(testSchema) })
+  async testSend(@CurrentActor() actor: Actor, @Param('number', ParseIntPipe) number: number, @Body(new ZodValidationPipe(testSchema)) body: z.infer<typeof testSchema>) {
+    const sent = await this.workspace.sendTest(number, body.to.join(','));
+    await this.audit.record(auditSourceOf(actor), 'issue.test_send', `issue:${number}`, { to: sent.to });
+    return sent;
+  }
+
+  @Post('issues/:number/send')
+  @HttpCode(202)
+  @ApiOperation({ summary: 'Approve (if a draft) and start the send now: the audience is frozen, the delivery job sends the batches' })
+  async send(@CurrentActor() actor: Actor, @Param('number', ParseIntPipe) number: number) {
+    const progress = await this.workspace.sendNow(number);
+    await this.audit.record(auditSourceOf(actor), 'issue.send', `issue:${number}`, { audience: progress.audience });
+    return progress;
   }
 
   @Get('stories')

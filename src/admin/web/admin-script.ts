@@ -5,6 +5,29 @@
  */
 export const ADMIN_SCRIPT = String.raw`(function () {
   'use strict';
+  // Live progress of a send: poll the API until the send is no longer going.
+  var box = document.getElementById('progress');
+  if (!box || box.getAttribute('data-status') !== 'sending') return;
+  var n = box.getAttribute('data-issue');
+  function tick() {
+    fetch('/api/v1/issues/' + n + '/delivery', { credentials: 'same-origin', headers: { 'Accept': 'application/json' } })
+      .then(function (res) { return res.ok ? res.json() : null; })
+      .then(function (p) {
+        if (!p) return setTimeout(tick, 3000);
+        ['status', 'done', 'audience', 'accepted', 'failed', 'suppressed', 'skipped'].forEach(function (k) {
+          var el = box.querySelector('[data-field="' + k + '"]');
+          if (el) el.textContent = String(p[k]);
+        });
+        var bar = box.querySelector('progress');
+        if (bar) { bar.max = Math.max(1, p.audience); bar.value = p.done; }
+        box.setAttribute('data-status', p.status);
+        if (p.status === 'sending') setTimeout(tick, 1000);
+      }, function () { setTimeout(tick, 3000); });
+  }
+  setTimeout(tick, 1000);
+})();
+(function () {
+  'use strict';
   var list = document.getElementById('entries');
   var meta = document.querySelector('meta[name="csrf-token"]');
   if (!list || !meta || !list.querySelector('[draggable="true"]')) return;

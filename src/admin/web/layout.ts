@@ -38,7 +38,7 @@ button.secondary,.button.secondary{background:#fff;color:var(--accent)}button.da
 ol.entries{list-style:none;padding:0;margin:0}ol.entries li{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center;background:#fff;border:1px solid var(--line);border-radius:6px;padding:.6rem;margin:0 0 .5rem}
 ol.entries li[draggable=true]{cursor:grab}ol.entries li.dragging{opacity:.5}ol.entries li .title{flex:1 1 16rem}
 .handle{font-size:1.2rem;padding:0 .3rem;border:1px dashed #8c8577;border-radius:4px;background:#fff;color:var(--ink);min-height:44px;min-width:44px}
-.previews{display:flex;flex-wrap:wrap;gap:1rem}.previews iframe{border:1px solid var(--line);background:#fff;height:640px}
+.previews{display:flex;flex-wrap:wrap;gap:1rem}.previews iframe{border:1px solid var(--line);background:#fff;height:640px;max-width:100%}.previews figure{margin:0;max-width:100%}form.inline{display:inline}
 progress{width:100%;height:1.4rem}
 .sr-only{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 @media (max-width:40rem){header.top .who{margin-left:0}main{padding:.6rem}}

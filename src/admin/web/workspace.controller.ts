@@ -137,6 +137,45 @@ export class WorkspaceController {
     this.back(res, number, 'saved');
   }
 
+  @Post('issues/:number/test')
+  async sendTest(@CurrentActor() actor: Actor, @Param('number', ParseIntPipe) number: number, @Body() body: Form, @Res() res: Response): Promise<void> {
+    const sent = await this.workspace.sendTest(number, str(body?.to));
+    await this.audit.record(auditSourceOf(actor), 'issue.test_send', `issue:${number}`, { to: sent.to });
+    this.back(res, number, 'test-sent', '#send-h');
+  }
+
+  @Post('issues/:number/send')
+  async sendNow(@CurrentActor() actor: Actor, @Param('number', ParseIntPipe) number: number, @Res() res: Response): Promise<void> {
+    const progress = await this.workspace.sendNow(number);
+    await this.audit.record(auditSourceOf(actor), 'issue.send', `issue:${number}`, { audience: progress.audience });
+    this.back(res, number, 'queued', '#send-h');
+  }
+
+  /** The email on its own, for the preview frames: its own policy (no scripts), framable by our pages only. */
+  @Get('issues/:number/preview/email')
+  async previewEmail(@Param('number', ParseIntPipe) number: number, @Res() res: Response): Promise<void> {
+    const preview = await this.workspace.preview(number);
+    res
+      .status(200)
+      .set({ 'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data: https:; frame-ancestors 'self'; base-uri 'none'; form-action 'none'", 'X-Frame-Options': 'SAMEORIGIN', 'Cache-Control': 'no-store' })
+      .type('text/html; charset=utf-8')
+      .send(preview.html);
+  }
+
+  /** The issue as a web page, before it is public. */
+  @Get('issues/:number/preview/web')
+  async previewWeb(@CurrentActor() actor: Actor, @Param('number', ParseIntPipe) number: number, @Res() res: Response): Promise<void> {
+    const issue = await this.issues.getByNumber(number);
+    this.page(res, actor, {
+      title: `Web preview: ${issue.title}`,
+      current: '/admin/issues',
+      body: html`<article class="card"><p class="muted">Issue ${issue.number} · ${issue.status}${issue.status === 'draft' ? ' — not public yet' : ''}</p>
+${issue.intro ? html`<p><em>${issue.intro}</em></p>` : ''}
+${issue.stories.map((s) => html`<section><p class="muted">${s.beat.name}</p><h2>${s.headline}</h2><p><strong>${s.dek}</strong></p>${s.paragraphs.map((para) => html`<p>${para.map((seg) => html`${seg.text}${seg.cites.map((c) => html`<sup>[${c}]</sup>`)}`)}</p>`)}<p class="muted">${s.disclosure}</p></section>`)}
+</article><p><a href="/admin/issues/${issue.number}">Back to the editor</a></p>`,
+    });
+  }
+
   @Get('stories')
   async stories(@CurrentActor() actor: Actor, @Res() res: Response): Promise<void> {
     this.page(res, actor, { title: 'Stories', current: '/admin/stories', body: await this.workspace.storiesPanel() });

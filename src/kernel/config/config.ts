@@ -73,6 +73,12 @@ export const envSchema = z.object({
   ANTHROPIC_BASE_URL: httpUrl.optional(),
   ANTHROPIC_MODEL: z.string().trim().min(1).default('claude-sonnet-5-5'),
   ANTHROPIC_MAX_RETRIES: int(0, 10).default(3),
+  ANTHROPIC_MAX_TOKENS: int(256, 64000).default(2000),
+  ANTHROPIC_CONCURRENCY: int(1, 32).default(4),
+  ANTHROPIC_BATCH: bool.default(false),
+  ANTHROPIC_BATCH_POLL_SECONDS: z.coerce.number({ error: 'a number of seconds' }).positive('a positive number of seconds').max(3600, 'at most 3600 seconds').default(30),
+  ANTHROPIC_JUDGE_MODEL: z.string().trim().min(1).default('claude-haiku-4-5'),
+  NARRATIVES_ENTAILMENT_JUDGE: bool.default(false),
   RESEND_API_KEY: z
     .string()
     .trim()
@@ -133,6 +139,13 @@ export const envSchema = z.object({
     .min(0, 'a number of seconds from 0 to 3600 (0 checks on every request)')
     .max(3600, 'a number of seconds from 0 to 3600 (0 checks on every request)')
     .default(2),
+  SUBSCRIBE_CLIENT_LIMIT: int(1, 1_000_000).default(10),
+  SUBSCRIBE_CLIENT_WINDOW_MINUTES: int(1, 1440).default(10),
+  SUBSCRIBE_ADDRESS_LIMIT: int(1, 1_000_000).default(5),
+  SUBSCRIBE_ADDRESS_WINDOW_MINUTES: int(1, 1440).default(60),
+  SUBSCRIBE_RESEND_AFTER_MINUTES: int(1, 1440).default(10),
+  SUBSCRIBE_LINK_TTL_HOURS: int(1, 720).default(72),
+  CRON_SUBSCRIBER_MAIL: cron.default('*/10 * * * * *'),
   LOG_FORMAT: z.enum(['text', 'json'], { error: '"text" (readable lines) or "json" (one JSON object per line)' }).default('text'),
 }).refine((e) => e.DELIVERY_REQUEST_TIMEOUT_SECONDS < e.DELIVERY_LEASE_SECONDS, {
   path: ['DELIVERY_REQUEST_TIMEOUT_SECONDS'],
@@ -168,7 +181,18 @@ export interface AppConfig {
   fetch: { allowlist: string[]; maxBytes: number; timeoutMs: number; maxRedirects: number; userAgent: string };
   demo: boolean;
   secretKey?: string;
-  anthropic: { apiKey?: string; baseUrl?: string; model: string; maxRetries: number };
+  anthropic: {
+    apiKey?: string;
+    baseUrl?: string;
+    model: string;
+    maxRetries: number;
+    maxTokens: number;
+    concurrency: number;
+    /** Write the scheduled run through Message Batches (half price, asynchronous). */
+    batch: boolean;
+    batchPollSeconds: number;
+    judgeModel: string;
+  };
   email: {
     from: string;
     outboxDir: string;
@@ -184,15 +208,24 @@ export interface AppConfig {
     sendOnApprove: boolean;
     webhookSecret?: string;
   };
-  narratives: { perBeat: number; fidelityThreshold: number; storylineMinRecords: number };
+  narratives: { perBeat: number; fidelityThreshold: number; storylineMinRecords: number; entailmentJudge: boolean };
   issues: { storiesPerBeat: number; autoApprove: boolean };
   /** Editors' sign-in: sessions expire after `sessionIdleHours` unused; a client gets `loginMaxPerClient` failed sign-ins per 15 minutes. */
   admin: { sessionIdleHours: number; loginMaxPerClient: number; secureCookies: boolean };
-  schedule: { enabled: boolean; pollSources: string; buildNarratives: string; assembleIssue: string; deliver: string };
+  schedule: { enabled: boolean; pollSources: string; buildNarratives: string; assembleIssue: string; deliver: string; subscriberMail: string };
   /** WebSub: the hub named in every feed and pinged when a feed changes; attempts and backoff of each ping. */
   websub: { hubUrl?: string; maxAttempts: number; retryBaseMs: number };
   /** How often each instance checks the database's change marker for the public page and feed cache (0: every request). */
   publicCache: { checkSeconds: number };
+  /** Sign-up abuse limits (per client network and per address, shared by every instance) and link lifetimes. */
+  subscribers: {
+    clientLimit: number;
+    clientWindowMs: number;
+    addressLimit: number;
+    addressWindowMs: number;
+    resendAfterMs: number;
+    linkTtlMs: number;
+  };
   log: { format: 'text' | 'json' };
 }
 
@@ -219,7 +252,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const e = parsed.data;
   const dataDir = resolve(e.DATA_DIR);
   const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
-  return {
+  // Read-only once built: a module cannot change what another one sees; tests build a new config instead.
+  return deepFreeze({
     server: { port: e.PORT, host: e.HOST, publicUrl },
     site: { title: e.SITE_TITLE, description: e.SITE_DESCRIPTION },
     dataDir,
@@ -251,6 +285,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       baseUrl: e.ANTHROPIC_BASE_URL,
       model: e.ANTHROPIC_MODEL,
       maxRetries: e.ANTHROPIC_MAX_RETRIES,
+      maxTokens: e.ANTHROPIC_MAX_TOKENS,
+      concurrency: e.ANTHROPIC_CONCURRENCY,
+      batch: e.ANTHROPIC_BATCH,
+      batchPollSeconds: e.ANTHROPIC_BATCH_POLL_SECONDS,
+      judgeModel: e.ANTHROPIC_JUDGE_MODEL,
     },
     email: {
       from: e.EMAIL_FROM,
@@ -270,6 +309,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       perBeat: e.NARRATIVES_PER_BEAT,
       fidelityThreshold: e.NARRATIVE_FIDELITY_THRESHOLD,
       storylineMinRecords: e.STORYLINE_MIN_RECORDS,
+      entailmentJudge: e.NARRATIVES_ENTAILMENT_JUDGE,
     },
     issues: { storiesPerBeat: e.ISSUE_STORIES_PER_BEAT, autoApprove: e.ISSUES_AUTO_APPROVE },
     admin: { sessionIdleHours: e.ADMIN_SESSION_IDLE_HOURS, loginMaxPerClient: e.ADMIN_LOGIN_MAX_PER_CLIENT, secureCookies: publicUrl.startsWith('https://') },
@@ -279,9 +319,27 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       buildNarratives: e.CRON_BUILD_NARRATIVES,
       assembleIssue: e.CRON_ASSEMBLE_ISSUE,
       deliver: e.CRON_DELIVER,
+      subscriberMail: e.CRON_SUBSCRIBER_MAIL,
+    },
+    subscribers: {
+      clientLimit: e.SUBSCRIBE_CLIENT_LIMIT,
+      clientWindowMs: e.SUBSCRIBE_CLIENT_WINDOW_MINUTES * 60_000,
+      addressLimit: e.SUBSCRIBE_ADDRESS_LIMIT,
+      addressWindowMs: e.SUBSCRIBE_ADDRESS_WINDOW_MINUTES * 60_000,
+      resendAfterMs: e.SUBSCRIBE_RESEND_AFTER_MINUTES * 60_000,
+      linkTtlMs: e.SUBSCRIBE_LINK_TTL_HOURS * 3_600_000,
     },
     websub: { hubUrl: e.WEBSUB_HUB_URL, maxAttempts: e.WEBSUB_MAX_ATTEMPTS, retryBaseMs: e.WEBSUB_RETRY_BASE_MS },
     publicCache: { checkSeconds: e.PUBLIC_CACHE_CHECK_SECONDS },
     log: { format: e.LOG_FORMAT },
-  };
+  });
+}
+
+/** Freezes an object and everything it holds, so any later assignment throws (strict mode) instead of leaking. */
+export function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
 }

@@ -7,6 +7,11 @@ export interface OutgoingEmail {
   text: string;
   headers: Record<string, string>;
   tags?: Array<{ name: string; value: string }>;
+  /**
+   * A stable id for this message (delivery derives it from issue and subscriber). Providers that take one (SMTP's
+   * Message-ID) use it, so a retried message keeps its identity and receivers can drop the duplicate.
+   */
+  messageKey?: string;
 }
 
 /** What happened to one message of a batch. */

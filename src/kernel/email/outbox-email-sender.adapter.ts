@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import MailComposer from 'nodemailer/lib/mail-composer';
@@ -36,9 +37,11 @@ export class OutboxEmailSender extends EmailSender {
           .compile()
           .build();
         const file = join(this.dir, `${messageId}.eml`);
-        // Write then rename, so a reader never sees half a message.
-        await writeFile(`${file}.tmp`, raw);
-        await rename(`${file}.tmp`, file);
+        // Write then rename, so a reader never sees half a message. Each write has its own temp file: two writers
+        // of the same message at once must not rename each other's file away (that was a 503 under load).
+        const tmp = `${file}.${randomUUID()}.tmp`;
+        await writeFile(tmp, raw);
+        await rename(tmp, file);
         messages.push({ status: 'accepted' as const, messageId });
       }
       return { kind: 'accepted', messages };

@@ -1,0 +1,151 @@
+// npm run bench:send — an issue to 100,000 subscribers through the fake Resend on the PostgreSQL server, start to
+// every recipient final, with the raw rate of the same batches posted to the same fake without a database in the
+// same run; then 1,000,000 once (capped by BENCH_SEND_MAX); then a 10 requests/s limit with three instances,
+// judged at the fake's side. Writes bench/results/send.json.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { Resend } from 'resend';
+import { addSubscribers, cli, createDatabase, healthy, instanceEnv, memoryOf, query, ROOT, seedDemo, sendProgress, startFakeChild, startInstance, waitFor } from './send-lib';
+import { personalise } from '../src/delivery/digest-renderer';
+
+interface Run {
+  label: string;
+  recipients: number;
+  instances: number;
+  limitRequestsPerSecond: number | null;
+  seconds: number;
+  emailsPerSecond: number;
+  rawEmailsPerSecond: number | null;
+  ratioToRaw: number | null;
+  achievedRequestsPerSecond: number | null;
+  rateRatio: number | null;
+  maxRequestsInAnyWindow: number;
+  rateLimited429: number;
+  peakRssBytes: number;
+  idleRssBytes: number;
+  rssGrowthBytes: number;
+  duplicates: number;
+  neverSent: number;
+}
+
+const CONCURRENCY = Number(process.env.BENCH_SEND_CONCURRENCY ?? 4);
+
+async function runSend(input: { label: string; recipients: number; instances: number; rate: number | null; raw: boolean }): Promise<Run> {
+  const db = await createDatabase();
+  const fake = await startFakeChild(input.rate ? { ratePerSecond: input.rate } : {});
+  const children: ReturnType<typeof startInstance>[] = [];
+  try {
+    const base = (port: number) => instanceEnv({ databaseUrl: db.url, fake, rate: input.rate ?? 0, port, extra: { DELIVERY_CONCURRENCY: String(CONCURRENCY) } });
+    await seedDemo(base(3950));
+    await addSubscribers(db.url, input.recipients);
+    for (let i = 0; i < input.instances; i++) children.push(startInstance(base(3951 + i)));
+    for (let i = 0; i < input.instances; i++) await waitFor(`instance ${i}`, () => healthy(3951 + i), 120_000, 300);
+    // Idle: booted, scheduler ticking, nothing to send.
+    await new Promise((r) => setTimeout(r, 3_000));
+    const idle = children.map((c) => memoryOf(c.pid!).rss);
+
+    const t0 = performance.now();
+    const queued = await cli(base(3999), ['issues', 'send', '1', '--json']);
+    if (queued.code !== 0) throw new Error(`issues send failed: ${queued.stderr}`);
+    let peak = children.map((c) => memoryOf(c.pid!).hwm);
+    await waitFor('every recipient final', async () => {
+      peak = children.map((c) => memoryOf(c.pid!).hwm);
+      const p = await sendProgress(db.url);
+      return p.status === 'sent' || p.status === 'held';
+    }, 3 * 3_600_000, 250);
+    // From the send being queued to the last recipient made final, by the database's own clock (the CLI's boot
+    // before it queues is not delivery time).
+    const [span] = await query<{ seconds: number }>(db.url, `SELECT extract(epoch FROM (SELECT max(updated_at) FROM recipients) - (SELECT min(created_at) FROM sends WHERE kind = 'issue'))::float AS seconds`);
+    const seconds = Number(span!.seconds) || (performance.now() - t0) / 1000;
+    const progress = await sendProgress(db.url);
+    const stats = await fake.stats();
+    const audience = progress.audience;
+
+    let raw: number | null = null;
+    if (input.raw) raw = await rawRate(db.url, fake, Math.ceil(audience / 100));
+    const spanSeconds = (stats.lastArrival - stats.firstArrival) / 1000;
+    const okRequests = stats.byStatus['200'] ?? 0;
+    const achieved = input.rate && spanSeconds > 0 ? (okRequests - 1) / spanSeconds : null;
+    return {
+      label: input.label,
+      recipients: audience,
+      instances: input.instances,
+      limitRequestsPerSecond: input.rate,
+      seconds,
+      emailsPerSecond: audience / seconds,
+      rawEmailsPerSecond: raw,
+      ratioToRaw: raw ? audience / seconds / raw : null,
+      achievedRequestsPerSecond: achieved,
+      rateRatio: achieved && input.rate ? achieved / input.rate : null,
+      maxRequestsInAnyWindow: stats.maxInAnyWindow,
+      rateLimited429: stats.byStatus['429'] ?? 0,
+      peakRssBytes: Math.max(...peak),
+      idleRssBytes: Math.max(...idle),
+      rssGrowthBytes: Math.max(...peak.map((p, i) => p - idle[i]!)),
+      duplicates: stats.duplicates,
+      neverSent: audience - stats.addresses,
+    };
+  } finally {
+    for (const c of children) c.kill('SIGTERM');
+    await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))));
+    fake.close();
+    await db.drop();
+  }
+}
+
+/**
+ * The limit of this machine: the same number of batches of the same digest, personalised the same way, posted with
+ * the same SDK and concurrency to the same fake, with no database at all.
+ */
+async function rawRate(databaseUrl: string, fake: Awaited<ReturnType<typeof startFakeChild>>, batches: number): Promise<number> {
+  const [send] = await query<{ subject: string; html: string; text: string; from_address: string }>(databaseUrl, `SELECT subject, html, text, from_address FROM sends WHERE kind = 'issue' LIMIT 1`);
+  const client = new Resend(fake.apiKey, { baseUrl: fake.url });
+  let next = 0;
+  const t0 = performance.now();
+  const worker = async () => {
+    for (let b = next++; b < batches; b = next++) {
+      const emails = Array.from({ length: 100 }, (_, i) => {
+        const link = `https://news.example.com/unsubscribe?token=${(b * 100 + i).toString(36).padStart(22, 'x')}.${'s'.repeat(43)}`;
+        const body = personalise(send!, link);
+        return { from: send!.from_address, to: [`raw${b}-${i}@example.net`], subject: send!.subject, html: body.html, text: body.text, headers: { 'List-Unsubscribe': `<${link}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' } };
+      });
+      // A keep-alive socket the fake closed meanwhile fails once: the same key makes the second try safe.
+      let { error } = await client.batch.send(emails, { idempotencyKey: `raw-${b}`, batchValidation: 'permissive' });
+      if (error) ({ error } = await client.batch.send(emails, { idempotencyKey: `raw-${b}`, batchValidation: 'permissive' }));
+      if (error) throw new Error(`raw post failed: ${error.name} ${error.message}`);
+    }
+  };
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  return (batches * 100) / ((performance.now() - t0) / 1000);
+}
+
+async function main(): Promise<void> {
+  const max = Number(process.env.BENCH_SEND_MAX ?? 1_000_000);
+  const runs: Run[] = [];
+  const plan = [
+    { label: '100k unthrottled', recipients: Math.min(100_000, max), instances: 1, rate: null, raw: true },
+    ...(max > 100_000 ? [{ label: `${max} once`, recipients: max, instances: 1, rate: null, raw: false }] : []),
+    { label: '10 req/s x 100, three instances', recipients: Math.min(Number(process.env.BENCH_SEND_LIMITED ?? 30_000), max), instances: 3, rate: 10, raw: false },
+  ];
+  for (const p of plan) {
+    process.stderr.write(`bench:send: ${p.label} (${p.recipients} recipients)…\n`);
+    const run = await runSend(p);
+    runs.push(run);
+    process.stderr.write(`${JSON.stringify(run)}\n`);
+  }
+  const table = runs.map((r) => ({
+    run: r.label, recipients: r.recipients, instances: r.instances, limit: r.limitRequestsPerSecond ?? '—', seconds: r.seconds.toFixed(1),
+    'emails/s': r.emailsPerSecond.toFixed(0), 'raw emails/s': r.rawEmailsPerSecond?.toFixed(0) ?? '—', 'ratio to raw': r.ratioToRaw?.toFixed(2) ?? '—',
+    'rate/limit': r.rateRatio?.toFixed(3) ?? '—', 'max in 1 s': r.maxRequestsInAnyWindow, '429s': r.rateLimited429,
+    'peak RSS MB': (r.peakRssBytes / 2 ** 20).toFixed(0), 'growth MB': (r.rssGrowthBytes / 2 ** 20).toFixed(0), duplicates: r.duplicates, 'never sent': r.neverSent,
+  }));
+  console.table(table);
+  mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
+  writeFileSync(join(ROOT, 'bench', 'results', 'send.json'), `${JSON.stringify({ benchmark: 'send', at: new Date().toISOString(), cpus: cpus().length, node: process.version, concurrency: CONCURRENCY, runs }, null, 2)}\n`);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

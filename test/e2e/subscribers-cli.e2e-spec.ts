@@ -1,0 +1,109 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { DataSource } from 'typeorm';
+import { cliWorkspace } from '../support/run-cli';
+
+type Workspace = Awaited<ReturnType<typeof cliWorkspace>>;
+
+/** `broadsheet subscribers import | export | count` on a real database. */
+describe('broadsheet subscribers', () => {
+  let cli: Workspace;
+  let dir: string;
+
+  beforeAll(async () => {
+    cli = await cliWorkspace({ DEMO: 'false' });
+    dir = mkdtempSync(join(tmpdir(), 'subscribers-cli-'));
+  });
+  afterAll(async () => {
+    await cli?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const query = async <T>(sql: string): Promise<T[]> => {
+    const ctx = cli.context();
+    try {
+      return await (await ctx.get(DataSource)).query(sql);
+    } finally {
+      await ctx.close();
+    }
+  };
+
+  it('imports a CSV as pending (confirmations queued), reporting every bad or duplicate row with its line', async () => {
+    const file = join(dir, 'list.csv');
+    writeFileSync(
+      file,
+      [
+        '\ufeffEmail,Name,Beats',
+        'ada@example.com,Ada Lovelace,ai-agents;open-source',
+        '"grace@example.com","Hopper, Grace",',
+        'not-an-address,Nobody,',
+        'ADA@example.com,Ada again,',
+        `${'x'.repeat(200)}@example.com,Long,`,
+        'bad.beats@example.com,Beats,Not A Slug',
+        'zoe@bücher.example,Zoë,',
+        '',
+      ].join('\r\n'),
+    );
+    const run = await cli.run('subscribers', 'import', file, '--json');
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const report = join(dir, 'list.csv.report.csv');
+    expect(run.json()).toEqual({ rows: 7, imported: 3, duplicates: 1, invalid: 3, status: 'pending', report });
+    const lines = parse(readFileSync(report), { columns: true }) as Array<{ line: string; email: string; error: string }>;
+    expect(lines.map((l) => [l.line, l.error.split(/[:.]/)[0]])).toEqual([
+      ['4', 'An email address needs an @, like name@example'],
+      ['6', 'The part before the @ is 200 characters long; the limit is 64'],
+      ['7', 'Beats are slugs such as "ai-agents"'],
+      ['5', 'duplicate'],
+    ]);
+    const rows = await query<{ email: string; name: string; status: string; beat_slugs: string[] | null }>(`SELECT email, name, status, beat_slugs FROM subscribers ORDER BY email`);
+    expect(rows).toEqual([
+      { email: 'ada@example.com', name: 'Ada Lovelace', status: 'pending', beat_slugs: ['ai-agents', 'open-source'] },
+      { email: 'grace@example.com', name: 'Hopper, Grace', status: 'pending', beat_slugs: null },
+      { email: 'zoe@xn--bcher-kva.example', name: 'Zoë', status: 'pending', beat_slugs: null },
+    ]);
+    expect(await query(`SELECT kind, status FROM subscriber_emails`)).toEqual(Array(3).fill({ kind: 'confirm', status: 'queued' }));
+  });
+
+  it('imports with --consent attested as active, never duplicating what exists', async () => {
+    const file = join(dir, 'attested.csv');
+    writeFileSync(file, 'email\nada@example.com\nnew.one@example.com\nnew.two@example.com\n');
+    const run = await cli.run('subscribers', 'import', file, '--consent', 'attested', '--report', join(dir, 'r.csv'), '--json');
+    expect(run.json()).toMatchObject({ rows: 3, imported: 2, duplicates: 1, invalid: 0, status: 'active' });
+    expect(await query(`SELECT email, status FROM subscribers WHERE email LIKE 'new.%' OR email LIKE 'ada%' ORDER BY email`)).toEqual([
+      { email: 'ada@example.com', status: 'pending' },
+      { email: 'new.one@example.com', status: 'active' },
+      { email: 'new.two@example.com', status: 'active' },
+    ]);
+    const count = await cli.run('subscribers', 'count', '--json');
+    expect(count.json()).toMatchObject({ total: 5, byStatus: { active: 2, pending: 3 } });
+  });
+
+  it('exports every subscriber as CSV that reads back the same', async () => {
+    const out = join(dir, 'export.csv');
+    const run = await cli.run('subscribers', 'export', '--output', out, '--json');
+    expect(run.json()).toEqual({ rows: 5, output: out });
+    const rows = parse(readFileSync(out), { columns: true }) as Array<Record<string, string>>;
+    expect(rows.map((r) => r.email).sort()).toEqual(['ada@example.com', 'grace@example.com', 'new.one@example.com', 'new.two@example.com', 'zoe@xn--bcher-kva.example']);
+    expect(rows.find((r) => r.email === 'grace@example.com')).toMatchObject({ name: 'Hopper, Grace', status: 'pending', beats: '' });
+    expect(rows.find((r) => r.email === 'ada@example.com')!.beats).toBe('ai-agents;open-source');
+    const stdout = await cli.run('subscribers', 'export', '--status', 'active');
+    expect(stdout.code).toBe(0);
+    expect((parse(stdout.stdout, { columns: true }) as unknown[]).length).toBe(2);
+  });
+
+  it('fails with a reason on a missing file or a file without an email column, and exit 2 on bad usage', async () => {
+    const missing = await cli.run('subscribers', 'import', join(dir, 'nope.csv'));
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('no such file');
+    const headerless = join(dir, 'headerless.csv');
+    writeFileSync(headerless, 'address,name\nx@example.com,X\n');
+    const noEmail = await cli.run('subscribers', 'import', headerless);
+    expect(noEmail.code).toBe(1);
+    expect(noEmail.stderr).toContain('no "email" column');
+    expect((await cli.run('subscribers', 'import', headerless, '--consent', 'maybe')).code).toBe(2);
+    expect((await cli.run('subscribers', 'export', '--json')).code).toBe(2);
+  });
+});
