@@ -74,7 +74,7 @@ export class SafeHttpFetcher extends HttpFetcher {
     for (const { address } of addresses) {
       const refusal = addressRefusal(address, this.allowlist);
       // One private answer refuses the host: a name that mixes public and internal answers is not to be trusted.
-      if (refusal) throw new RefusedAddress(`${host} resolves to ${refusal}`);
+      if (refusal) throw new RefusedAddress(`${host} resolves to a refused address: ${refusal}`);
     }
     return addresses;
   }

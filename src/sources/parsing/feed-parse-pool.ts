@@ -18,6 +18,9 @@ export interface FeedParsePoolOptions {
  */
 export class FeedParsePool {
   private readonly pool: Piscina;
+  /** Tasks waiting for a thread: the time limit starts when a task starts, not while it waits its turn. */
+  private readonly waiting: Array<() => void> = [];
+  private running = 0;
 
   constructor(private readonly options: FeedParsePoolOptions) {
     const built = join(__dirname, 'feed-parse.worker.js');
@@ -32,6 +35,9 @@ export class FeedParsePool {
 
   async parse(bytes: Buffer, task: Omit<ParseTask, 'bytes' | 'fetchedAt' | 'format'> & { fetchedAt: Date; format?: ParseTask['format'] }): Promise<ParsedFeed> {
     let outcome: ParseOutcome;
+    // A finishing task hands its slot straight to the next waiting one.
+    if (this.running >= this.options.threads) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.running++;
     try {
       outcome = (await this.pool.run(
         { ...task, format: task.format ?? 'feed', bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), fetchedAt: task.fetchedAt.getTime() } satisfies ParseTask,
@@ -44,6 +50,10 @@ export class FeedParsePool {
       }
       if (e.name === 'AbortError' || e.name === 'TimeoutError') throw new FeedParseError(`parsing took longer than ${Math.round(this.options.timeoutMs / 1000)} s`);
       throw new FeedParseError(`the parser stopped: ${e.message}`);
+    } finally {
+      const next = this.waiting.shift();
+      if (next) next();
+      else this.running--;
     }
     if (!outcome.ok) throw new FeedParseError(outcome.error);
     return outcome.feed;
