@@ -1,5 +1,17 @@
 import { CreateSchema1764200000000 } from './1764200000000-CreateSchema';
+import { AddNarrativeGroundingAndCosts1764320000000 } from './1764320000000-AddNarrativeGroundingAndCosts';
 import { RebuildDelivery1764300000000 } from './1764300000000-RebuildDelivery';
+import { AddSourcePolling1764310000000 } from './1764310000000-AddSourcePolling';
+import { CreateAdminAccounts1764350000000 } from './1764350000000-CreateAdminAccounts';
 
-/** The one chain of migrations, in order, for both the embedded database and a PostgreSQL server. */
-export const migrations = [CreateSchema1764200000000, RebuildDelivery1764300000000];
+/**
+ * The one chain of migrations for both the embedded database and a PostgreSQL server, sorted by timestamp
+ * (TypeORM orders them by it). One per line: `.gitattributes` merges this file as a union.
+ */
+export const migrations = [
+  CreateSchema1764200000000,
+  RebuildDelivery1764300000000,
+  AddSourcePolling1764310000000,
+  CreateAdminAccounts1764350000000,
+  AddNarrativeGroundingAndCosts1764320000000,
+];

@@ -2,10 +2,13 @@ import { type INestApplication, Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { type NestExpressApplication } from '@nestjs/platform-express';
 import { AdminModule } from './admin/admin.module';
+import { DemoOwner } from './admin/demo-owner';
 import { DemoSeeder } from './admin/demo-seeder';
+import { setupApiDocs } from './admin/openapi';
 import { PipelineService } from './admin/pipeline.service';
 import { AppModule } from './app.module';
 import { AppLogger } from './kernel/logging/app-logger';
+import { BootLock } from './kernel/database/boot-lock';
 import { type AppConfig } from './kernel/config/config';
 import { applyHttpDefaults } from './kernel/web/security-headers';
 
@@ -20,12 +23,19 @@ export async function createApp(config: AppConfig, options: { logger?: false | A
   applyHttpDefaults(app);
   app.set('trust proxy', 'loopback');
   app.enableShutdownHooks();
+  setupApiDocs(app, config);
   return app;
 }
 
 /** On an empty database with DEMO on: load the bundled demo week and run the whole pipeline once. */
 export async function runDemoIfEmpty(app: INestApplication, config: AppConfig): Promise<boolean> {
   if (!config.demo) return false;
+  // Instances booting together on one empty database: one seeds and runs the pipeline, the others wait and
+  // then find the database no longer empty.
+  return app.get(BootLock).run('demo', () => seedDemo(app, config));
+}
+
+async function seedDemo(app: INestApplication, config: AppConfig): Promise<boolean> {
   const seeder = app.select(AdminModule).get(DemoSeeder);
   if (!(await seeder.isEmpty())) return false;
   const logger = new Logger('Demo');
@@ -42,6 +52,13 @@ export async function runDemoIfEmpty(app: INestApplication, config: AppConfig): 
   return true;
 }
 
+/** How editors sign in, for the startup banner; on the demo this first creates the owner account. */
+export async function editorSignInLines(app: INestApplication): Promise<string[]> {
+  const owner = app.select(AdminModule).get(DemoOwner);
+  await owner.ensure();
+  return owner.signInLines();
+}
+
 /**
  * `broadsheet serve` (what `npm start` runs): boots, migrates, loads the demo on an empty database, listens, and
  * prints where everything is. Resolves once the server is listening; the process lives until a signal.
@@ -51,11 +68,11 @@ export async function serve(config: AppConfig): Promise<NestExpressApplication> 
   await app.init();
   await runDemoIfEmpty(app, config);
   await app.listen(config.server.port, config.server.host);
-  console.log(startupBanner(config).join('\n'));
+  console.log(startupBanner(config, await editorSignInLines(app)).join('\n'));
   return app;
 }
 
-export function startupBanner(config: AppConfig): string[] {
+export function startupBanner(config: AppConfig, signIn: string[] = []): string[] {
   const base = config.server.publicUrl;
   return [
     '',
@@ -64,6 +81,7 @@ export function startupBanner(config: AppConfig): string[] {
     `  weekly issues    ${base}/issues`,
     `  feeds            ${base}/feed.xml  ${base}/atom.xml  ${base}/feed.json`,
     `  health           ${base}/health`,
+    ...signIn,
     `  database         ${config.database.url ? 'PostgreSQL server (DATABASE_URL)' : `embedded PostgreSQL in ${config.database.embeddedDir}`}`,
     config.email.resend ? '  email            Resend' : `  email outbox     ${config.email.outboxDir} (one .eml file per message)`,
     `  narratives       ${config.anthropic.apiKey ? `Claude (${config.anthropic.model})` : 'offline drafts (set ANTHROPIC_API_KEY to write with Claude)'}`,

@@ -1,16 +1,40 @@
 import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
 import { DeliveryModule } from '../delivery/delivery.module';
 import { IssuesModule } from '../issues/issues.module';
 import { NarrativesModule } from '../narratives/narratives.module';
 import { SourcesModule } from '../sources/sources.module';
 import { SubscribersModule } from '../subscribers/subscribers.module';
+import { AdminRepository } from './admin.repository';
+import { AuditService } from './audit/audit.service';
+import { AccountsService } from './auth/accounts.service';
+import { AdminAuthGuard } from './auth/admin-auth.guard';
+import { TokensService } from './auth/tokens.service';
+import { DemoOwner } from './demo-owner';
 import { DemoSeeder } from './demo-seeder';
 import { PipelineService } from './pipeline.service';
+import { ApiController } from './api/api.controller';
+import { AdminPageFilter } from './web/admin-page.filter';
+import { AuthController } from './web/auth.controller';
+import { WorkspaceController } from './web/workspace.controller';
+import { WorkspaceService } from './workspace.service';
 
-/** Thin for now: the pipeline's schedules and one-shot run, and the demo seeder. */
+/** Editors: accounts, sessions, API tokens, the audit log, the /admin workspace and the /api/v1 API; the pipeline's schedules. */
 @Module({
   imports: [SourcesModule, NarrativesModule, IssuesModule, SubscribersModule, DeliveryModule],
-  providers: [PipelineService, DemoSeeder],
-  exports: [PipelineService, DemoSeeder],
+  controllers: [AuthController, WorkspaceController, ApiController],
+  providers: [
+    PipelineService,
+    DemoSeeder,
+    DemoOwner,
+    AdminRepository,
+    AuditService,
+    AccountsService,
+    TokensService,
+    WorkspaceService,
+    AdminPageFilter,
+    { provide: APP_GUARD, useClass: AdminAuthGuard },
+  ],
+  exports: [PipelineService, DemoSeeder, DemoOwner, AccountsService, TokensService, AuditService],
 })
 export class AdminModule {}

@@ -47,9 +47,9 @@ export class PipelineService implements OnApplicationBootstrap {
   onApplicationBootstrap(): void {
     if (!this.config.schedule.enabled) return;
     const s = this.config.schedule;
-    scheduleStage({ registry: this.registry, runner: this.runner, name: 'poll-sources', cron: s.pollSources, run: () => this.sources.pollAll() });
+    scheduleStage({ registry: this.registry, runner: this.runner, name: 'poll-sources', cron: s.pollSources, run: () => this.sources.pollDue() });
     scheduleStage({ registry: this.registry, runner: this.runner, name: 'build-narratives', cron: s.buildNarratives, run: () => this.buildRecentWeeks() });
-    scheduleStage({ registry: this.registry, runner: this.runner, name: 'assemble-issue', cron: s.assembleIssue, run: () => this.issues.assemble(previousWeek(weekContaining(this.clock.now()))) });
+    scheduleStage({ registry: this.registry, runner: this.runner, name: 'assemble-issue', cron: s.assembleIssue, run: () => this.issues.assembleWeekly(previousWeek(weekContaining(this.clock.now()))) });
     scheduleStage({ registry: this.registry, runner: this.runner, name: 'deliver', cron: s.deliver, run: () => this.delivery.run(), shared: true });
   }
 
@@ -87,7 +87,7 @@ export class PipelineService implements OnApplicationBootstrap {
 
   /**
    * Runs every stage once for the week of the newest record (the bundled demo week on a fresh install):
-   * poll, cluster and write, assemble the issue, approve it if asked, deliver it.
+   * poll, cluster and write, assemble the issue, approve it if asked (or ISSUES_AUTO_APPROVE is on), deliver it.
    */
   async runOnce(options: { approve: boolean }): Promise<{ week: Week | null; issueNumber: number | null }> {
     const outcome = await this.runner.runExclusive('pipeline-once', 30 * 60_000, async () => {
@@ -100,7 +100,8 @@ export class PipelineService implements OnApplicationBootstrap {
       this.logger.log(`narratives: ${built.map((b) => `${b.beat} ${b.written} written/${b.held} held/${b.failed} failed of ${b.storylines} storylines`).join('; ')}`);
       const issue = await this.issues.assemble(week);
       if (!issue) return { week, issueNumber: null };
-      if (options.approve) await this.issues.approve(issue.id);
+      // Nothing goes out without a person, unless the caller (the demo's first run) or ISSUES_AUTO_APPROVE says so.
+      if (options.approve || this.config.issues.autoApprove) await this.issues.approve(issue.id);
       const delivered = await this.delivery.run();
       this.logger.log(`delivery: ${delivered.sendsStarted} sends started, ${delivered.batchesSent} batches sent, ${delivered.batchesFailed} failed`);
       return { week, issueNumber: issue.number };

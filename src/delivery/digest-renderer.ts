@@ -2,54 +2,127 @@ import escapeHtml from 'escape-html';
 import { type IssueView } from '../issues/issues.service';
 import { type AppConfig } from '../kernel/config/config';
 import { type EmailTemplates } from '../kernel/templates/email-templates';
-import { DISCLOSURE } from '../narratives/narratives.service';
+import { conversationSummary } from './digest-summary';
 
 /** A URL-shaped placeholder: it survives MJML untouched and is replaced per recipient. */
 export const UNSUBSCRIBE_SENTINEL = 'https://broadsheet.invalid/unsubscribe-link';
 
-/** Paragraphs of each story shown in the email; the rest is one click away (keeps the digest far below Gmail's 102 kB clip). */
-const PARAGRAPHS_PER_STORY = 2;
-
 export interface RenderedDigest {
   subject: string;
+  /** The inbox preview line (also the hidden preheader of the HTML part). */
+  preheader: string;
   html: string;
   text: string;
 }
 
+const PLATFORM_NAMES: Record<string, string> = { reddit: 'Reddit', hackernews: 'Hacker News', bluesky: 'Bluesky', mastodon: 'Mastodon', news: 'News', blog: 'Blog' };
+
+function platformName(platform: string): string {
+  return PLATFORM_NAMES[platform] ?? platform;
+}
+
+function clip(text: string, max: number): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  if (flat.length <= max) return flat;
+  const cut = flat.slice(0, max);
+  return `${cut.slice(0, Math.max(cut.lastIndexOf(' '), max * 0.6)).replace(/[\s.,;:!?-]+$/, '')}…`;
+}
+
+/** Only absolute http(s) links from records ever become hrefs. */
+function httpUrl(value: string): string | null {
+  try {
+    const url = new URL(value.trim());
+    return url.protocol === 'http:' || url.protocol === 'https:' ? url.toString() : null;
+  } catch {
+    return null;
+  }
+}
+
+type Issue = IssueView & { subject?: string | null; preheader?: string | null };
+
+/**
+ * The subject: the editor's when set, else the lead story's headline with the site and issue number after a dash
+ * (one colon at most, the headline's own). Stored subjects are trimmed and never empty.
+ */
+export function digestSubject(issue: Issue, siteTitle: string): string {
+  const stored = issue.subject?.trim();
+  if (stored) return stored;
+  const lead = issue.stories[0]?.headline.trim();
+  return lead ? `${lead} — ${siteTitle} No. ${issue.number}` : `${siteTitle} No. ${issue.number} — ${issue.title}`;
+}
+
+/** The preheader: the editor's when set, else the lead's dek and the next headlines, about 140 characters. */
+export function digestPreheader(issue: Issue): string {
+  const stored = issue.preheader?.trim();
+  if (stored) return stored;
+  const [lead, ...rest] = issue.stories;
+  if (!lead) return clip(issue.intro, 140);
+  const also = rest.slice(0, 2).map((s) => s.headline.trim());
+  return clip(`${lead.dek.trim()}${also.length ? ` Also: ${also.join('; ')}.` : ''}`, 150);
+}
+
+/** Says truthfully which stories which writer wrote. */
+export function writerFooter(issue: IssueView): string {
+  const offline = issue.stories.filter((s) => s.writer === 'offline');
+  const claude = issue.stories.filter((s) => s.writer !== 'offline');
+  const quote = (list: typeof offline) => list.map((s) => `“${s.headline.trim()}”`).join(', ');
+  const parts: string[] = [];
+  if (claude.length === issue.stories.length && claude.length > 0) parts.push(`Every story in this issue was written by Claude, a language model, from public posts.`);
+  else if (offline.length === issue.stories.length && offline.length > 0)
+    parts.push(`Every story in this issue is an offline draft: composed from public posts by Broadsheet, quoting them directly, without a language model.`);
+  else if (issue.stories.length > 0)
+    parts.push(`Written by Claude, a language model, from public posts: ${quote(claude)}. Offline drafts composed from the posts without a language model: ${quote(offline)}.`);
+  parts.push('Every claim links to the posts behind it; stories may contain inaccuracies.');
+  return parts.join(' ');
+}
+
 /** Renders an issue's digest once, with the unsubscribe sentinel in place of every per-recipient link. */
-export async function renderDigest(issue: IssueView, templates: EmailTemplates, config: AppConfig): Promise<RenderedDigest> {
+export async function renderDigest(issue: Issue, templates: EmailTemplates, config: AppConfig): Promise<RenderedDigest> {
   const base = config.server.publicUrl;
-  const stories = issue.stories.map((story) => {
+  const stories = issue.stories.map((story, index) => {
     const url = `${base}/stories/${encodeURIComponent(story.slug)}`;
+    const summary = conversationSummary(story).map((sentence) => ({
+      text: sentence.text,
+      sources: sentence.sources
+        .map((s) => ({ label: `${platformName(s.platform)}${s.author.trim() ? ` · ${clip(s.author, 40)}` : ''}`, url: httpUrl(s.url) }))
+        .filter((s): s is { label: string; url: string } => s.url !== null),
+    }));
     return {
+      anchor: `story-${index + 1}`,
       beat: story.beat.name,
       headline: story.headline,
       dek: story.dek,
       url,
+      summary,
       citationCount: story.citations.length,
-      paragraphs: story.paragraphs.slice(0, PARAGRAPHS_PER_STORY).map((segments) =>
-        segments.map((s) => ({ text: s.text, cites: s.cites.map((n) => ({ n, href: `${url}#cite-${n}` })) })),
-      ),
+      sources: summary.flatMap((s) => s.sources).filter((s, i, list) => list.findIndex((o) => o.url === s.url) === i),
     };
   });
+  const beats: Array<{ beat: string; stories: typeof stories }> = [];
+  for (const story of stories) {
+    const group = beats.find((b) => b.beat === story.beat);
+    if (group) group.stories.push(story);
+    else beats.push({ beat: story.beat, stories: [story] });
+  }
+  const subject = digestSubject(issue, config.site.title);
+  const preheader = digestPreheader(issue);
   const { html, text } = await templates.render('digest', {
-    title: `${config.site.title}: ${issue.title}`,
-    preview: issue.intro,
+    title: subject,
+    preview: preheader,
     site: { title: config.site.title, url: base },
-    masthead: `Issue ${issue.number}`,
+    masthead: `No. ${issue.number} · ${issue.title}`,
     issueTitle: issue.title,
+    issueNumber: issue.number,
     issueUrl: `${base}/issues/${issue.number}`,
     intro: issue.intro,
+    contents: beats,
     stories,
-    disclosure: issue.stories.some((s) => s.writer === 'offline')
-      ? 'Stories marked as offline drafts were composed from public posts without a language model; the others were generated using Claude. All are based on public discourse and may contain inaccuracies.'
-      : DISCLOSURE,
+    disclosure: writerFooter(issue),
     footer: `You receive this because you subscribed to ${config.site.title}.`,
     unsubscribeUrl: UNSUBSCRIBE_SENTINEL,
     archiveUrl: `${base}/issues`,
   });
-  const lead = issue.stories[0]?.headline;
-  return { subject: `${config.site.title} #${issue.number}: ${lead ?? issue.title}`, html, text };
+  return { subject, preheader, html, text };
 }
 
 /** Substitutes one recipient's links, escaped for their context (HTML attribute vs plain text). */

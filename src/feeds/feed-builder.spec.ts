@@ -1,15 +1,26 @@
 import { parseFeed } from 'feedsmith';
-import { buildIssuesFeed, buildStoriesFeed, cdata, escapeHtmlText, FEED_CONTENT_TYPES, stripXmlInvalid, type StoriesChannel } from './feed-builder';
+import { buildFeed, FEED_CONTENT_TYPES, issueEntry, storyEntry, type FeedChannel, type FeedFormat } from './feed-builder';
 import { type IssueWithStories, type SiteInfo, type StoryView } from './pages/views';
+import { escapeXml, stripXmlInvalid } from './xml';
 
 const site: SiteInfo = { title: 'Broadsheet', description: 'Cited stories about online discourse.', publicUrl: 'https://news.test' };
-const channel: StoriesChannel = {
+const channel: FeedChannel = {
   title: 'Broadsheet',
   description: 'Cited stories about online discourse.',
-  homePath: '/',
-  feedPaths: { rss: '/feed.xml', atom: '/atom.xml', json: '/feed.json' },
+  homeUrl: 'https://news.test/',
+  feedUrls: { rss: 'https://news.test/feed.xml', atom: 'https://news.test/atom.xml', json: 'https://news.test/feed.json' },
+  categoryScheme: 'https://news.test/beats/',
+  authors: [{ name: 'Broadsheet', url: 'https://news.test/' }],
+  language: 'en',
+  page: 1,
+  pages: 1,
+  emptyUpdated: new Date('2026-11-01T10:00:00Z'),
 };
 const HEADLINE = 'Devs & "agents" <weekly>';
+
+function buildStoriesFeed(format: FeedFormat, _site: SiteInfo, ch: FeedChannel, stories: StoryView[]) {
+  return buildFeed(format, ch, stories.map((s) => storyEntry(site, s)));
+}
 
 let sequence = 0;
 function story(overrides: Partial<StoryView> = {}): StoryView {
@@ -49,29 +60,6 @@ function foreignEntitiesOutsideCdata(xml: string): string[] {
   return (outside.match(/&[A-Za-z][A-Za-z0-9]*;/g) ?? []).filter((e) => !['&amp;', '&lt;', '&gt;', '&quot;', '&apos;'].includes(e));
 }
 
-describe('cdata', () => {
-  it('leaves text without "]]>" alone', () => {
-    expect(cdata('a ]] > b')).toBe('a ]] > b');
-  });
-
-  it('pre-splits every "]]>" after the first, which feed 6 splits itself', () => {
-    expect(cdata('a]]>b]]>c')).toBe('a]]>b]]]]><![CDATA[>c');
-  });
-});
-
-describe('escapeHtmlText', () => {
-  it('escapes what HTML text needs and leaves quotes readable', () => {
-    expect(escapeHtmlText(`Readers' "vibes" & <b>`)).toBe(`Readers' "vibes" &amp; &lt;b&gt;`);
-    expect(escapeHtmlText('&amp;')).toBe('&amp;amp;');
-  });
-});
-
-describe('stripXmlInvalid', () => {
-  it('removes characters XML 1.0 forbids and keeps tabs, newlines and astral characters', () => {
-    expect(stripXmlInvalid('a\u0000b\u0007c\u001Fd\uFFFEe\uD800f\tg\nh 🦊')).toBe('abcdef\tg\nh 🦊');
-  });
-});
-
 describe('RSS 2.0 stories feed', () => {
   const s = story();
   const doc = buildStoriesFeed('rss', site, channel, [s]);
@@ -82,8 +70,8 @@ describe('RSS 2.0 stories feed', () => {
     expect(doc.lastModified).toEqual(s.updatedAt);
   });
 
-  it('writes the headline as plain text in CDATA, which parses back exactly', () => {
-    expect(doc.body).toContain(`<title><![CDATA[${HEADLINE}]]></title>`);
+  it('writes the headline as escaped plain text, which parses back exactly', () => {
+    expect(doc.body).toContain(`<title>Devs &amp; &quot;agents&quot; &lt;weekly&gt;</title>`);
     const parsed = parseFeed(doc.body);
     expect(parsed.format).toBe('rss');
     if (parsed.format !== 'rss') throw new Error('not rss');
@@ -92,13 +80,15 @@ describe('RSS 2.0 stories feed', () => {
     expect(item.link).toBe(`https://news.test/stories/${s.slug}`);
     expect(item.guid).toEqual({ value: `https://news.test/stories/${s.slug}`, isPermaLink: true });
     expect(decodeHtml(item.description!)).toBe(s.dek);
-    expect(item.categories).toEqual([{ name: 'AI & agents' }]);
+    expect(item.categories).toEqual([{ name: 'AI & agents', domain: 'https://news.test/beats/' }]);
   });
 
-  it('credits the item with dc:creator, never a bare-name <author>', () => {
+  it('credits each item with dc:creator naming its writer, never a bare-name <author>', () => {
     expect(doc.body).toContain('xmlns:dc="http://purl.org/dc/elements/1.1/"');
-    expect(doc.body).toContain('<dc:creator><![CDATA[Broadsheet]]></dc:creator>');
+    expect(doc.body).toMatch(/<item>[\s\S]*<dc:creator>Broadsheet \(written with Claude\)<\/dc:creator>[\s\S]*<\/item>/);
     expect(doc.body).not.toMatch(/<author>/);
+    const offline = buildStoriesFeed('rss', site, channel, [story({ writer: 'offline' })]);
+    expect(offline.body).toContain('<dc:creator>Broadsheet (offline draft, no language model)</dc:creator>');
   });
 
   it('carries the full story as escaped HTML: markers to the story page, sources, disclosure', () => {
@@ -106,7 +96,7 @@ describe('RSS 2.0 stories feed', () => {
     if (parsed.format !== 'rss') throw new Error('not rss');
     const content = parsed.feed.items![0].content!.encoded!;
     const url = `https://news.test/stories/${s.slug}`;
-    expect(content).toContain(`were &quot;brittle&quot;<sup class="cite"><a href="${url}#cite-1">[1]</a></sup>`);
+    expect(content).toContain(`were "brittle"<sup class="cite"><a href="${url}#cite-1">[1]</a></sup>`);
     expect(content).toContain('agents &lt;script&gt;alert(1)&lt;/script&gt;');
     expect(content).not.toContain('<script');
     expect(content).toContain('<li id="cite-1" value="1">');
@@ -122,7 +112,7 @@ describe('RSS 2.0 stories feed', () => {
   });
 
   it('keeps the channel metadata: self link, language, lastBuildDate from the newest item', () => {
-    expect(doc.body).toContain('<atom:link href="https://news.test/feed.xml" rel="self" type="application/rss+xml"/>');
+    expect(doc.body).toContain('<atom:link rel="self" type="application/rss+xml" href="https://news.test/feed.xml"/>');
     expect(doc.body).toContain('<language>en</language>');
     expect(doc.body).toContain('<lastBuildDate>Mon, 16 Nov 2026 09:00:00 GMT</lastBuildDate>');
   });
@@ -137,21 +127,22 @@ describe('Atom 1.0 stories feed', () => {
   });
 
   it('writes the headline as a type="text" title, which parses back exactly', () => {
-    expect(doc.body).toContain('<title type="text">Devs &amp; "agents" &lt;weekly&gt;</title>');
-    expect(doc.body).not.toContain('broadsheet-atom-title');
+    expect(doc.body).toContain('<title type="text">Devs &amp; &quot;agents&quot; &lt;weekly&gt;</title>');
     const parsed = parseFeed(doc.body);
     expect(parsed.format).toBe('atom');
     if (parsed.format !== 'atom') throw new Error('not atom');
     const entry = parsed.feed.entries![0];
     expect(entry.title).toEqual({ value: HEADLINE, type: 'text' });
-    expect(decodeHtml(entry.summary!.value!)).toBe(s.dek);
+    expect(entry.summary).toEqual({ value: s.dek, type: 'text' });
     expect(entry.id).toBe(`https://news.test/stories/${s.slug}`);
     expect(entry.published).toBe('2026-11-16T08:00:00.000Z');
     expect(entry.updated).toBe('2026-11-16T09:00:00.000Z');
-    expect(entry.categories).toEqual([{ term: 'ai-agents', label: 'AI & agents' }]);
+    expect(entry.categories).toEqual([{ term: 'ai-agents', label: 'AI & agents', scheme: 'https://news.test/beats/' }]);
+    expect(entry.authors).toEqual([{ name: 'Broadsheet (written with Claude)', uri: 'https://news.test/' }]);
   });
 
-  it('names the author once on the feed, which every entry inherits', () => {
+  it('names the site as the feed author and declares the language', () => {
+    expect(doc.body).toMatch(/<feed xmlns="http:\/\/www.w3.org\/2005\/Atom" xml:lang="en">/);
     const parsed = parseFeed(doc.body);
     if (parsed.format !== 'atom') throw new Error('not atom');
     expect(parsed.feed.authors).toEqual([{ name: 'Broadsheet', uri: 'https://news.test/' }]);
@@ -162,9 +153,12 @@ describe('Atom 1.0 stories feed', () => {
     expect(foreignEntitiesOutsideCdata(doc.body)).toEqual([]);
   });
 
-  it('leaves a beat name with "<" out of the category label instead of writing invalid XML', () => {
+  it('escapes a beat name with "<" in the category label instead of writing invalid XML', () => {
     const odd = buildStoriesFeed('atom', site, channel, [story({ beat: { slug: 'cpp', name: 'C++ <templates>', description: '' } })]);
-    expect(odd.body).toContain('<category term="cpp"/>');
+    expect(odd.body).toContain('<category term="cpp" label="C++ &lt;templates&gt;" scheme="https://news.test/beats/"/>');
+    const parsed = parseFeed(odd.body);
+    if (parsed.format !== 'atom') throw new Error('not atom');
+    expect(parsed.feed.entries![0].categories![0].label).toBe('C++ <templates>');
   });
 });
 
@@ -229,7 +223,7 @@ describe('feed bodies and dates', () => {
     for (const format of ['rss', 'atom', 'json'] as const) {
       expect(buildStoriesFeed(format, site, channel, stories).body).toBe(buildStoriesFeed(format, site, channel, stories).body);
       const empty = buildStoriesFeed(format, site, channel, []);
-      expect(empty.lastModified).toBeNull();
+      expect(empty.lastModified).toEqual(channel.emptyUpdated);
       expect(empty.body).toBe(buildStoriesFeed(format, site, channel, []).body);
     }
   });
@@ -253,7 +247,7 @@ describe('issues feed', () => {
     updatedAt: new Date('2026-11-23T06:00:00Z'),
     stories: [s],
   };
-  const doc = buildIssuesFeed(site, [issue]);
+  const doc = buildFeed('rss', { ...channel, homeUrl: 'https://news.test/issues', feedUrls: { rss: 'https://news.test/issues/feed.xml', atom: 'https://news.test/issues/atom.xml', json: 'https://news.test/issues/feed.json' } }, [issueEntry(site, issue)]);
 
   it('is RSS with one item per issue linking to its web version', () => {
     expect(doc.contentType).toBe('application/rss+xml; charset=utf-8');
@@ -264,16 +258,95 @@ describe('issues feed', () => {
     expect(item.title).toBe('No. 7: The week of 16–22 November 2026 & <more>');
     expect(item.link).toBe('https://news.test/issues/7');
     expect(parsed.feed.link).toBe('https://news.test/issues');
-    expect(doc.body).toContain('<atom:link href="https://news.test/issues/feed.xml" rel="self" type="application/rss+xml"/>');
+    expect(doc.body).toContain('<atom:link rel="self" type="application/rss+xml" href="https://news.test/issues/feed.xml"/>');
   });
 
   it('carries the stories with markers pointing at each story page', () => {
     const parsed = parseFeed(doc.body);
     if (parsed.format !== 'rss') throw new Error('not rss');
     const content = parsed.feed.items![0].content!.encoded!;
-    expect(content).toContain('<p>This week: agents &amp; &quot;vibes&quot;.</p>');
-    expect(content).toContain(`<a href="https://news.test/stories/${s.slug}">Devs &amp; &quot;agents&quot; &lt;weekly&gt;</a>`);
+    expect(content).toContain('<p>This week: agents &amp; "vibes".</p>');
+    expect(content).toContain(`<a href="https://news.test/stories/${s.slug}">Devs &amp; "agents" &lt;weekly&gt;</a>`);
     expect(content).toContain(`<a href="https://news.test/stories/${s.slug}#cite-1">[1]</a>`);
     expect(foreignEntitiesOutsideCdata(doc.body)).toEqual([]);
+  });
+});
+
+describe('defects found by readers', () => {
+  it('an empty site still has the JSON Feed items array, and no XML feed says 1970', () => {
+    const json = JSON.parse(buildStoriesFeed('json', site, channel, []).body);
+    expect(json.items).toEqual([]);
+    for (const format of ['rss', 'atom'] as const) {
+      const body = buildStoriesFeed(format, site, channel, []).body;
+      expect(body).not.toContain('1970');
+      expect(parseFeed(body).format).toBe(format);
+    }
+    expect(buildStoriesFeed('atom', site, channel, []).body).toContain('<updated>2026-11-01T10:00:00.000Z</updated>');
+  });
+
+  it('names an author on every JSON Feed item and Atom entry, not only on the feed', () => {
+    const json = JSON.parse(buildStoriesFeed('json', site, channel, [story(), story({ writer: 'offline' })]).body);
+    expect(json.items.map((i: { authors: unknown }) => i.authors)).toEqual([
+      [{ name: 'Broadsheet (written with Claude)', url: 'https://news.test/' }],
+      [{ name: 'Broadsheet (offline draft, no language model)', url: 'https://news.test/' }],
+    ]);
+    expect(json.items.every((i: { language: string }) => i.language === 'en')).toBe(true);
+    const atom = buildStoriesFeed('atom', site, channel, [story()]).body;
+    expect(atom).toMatch(/<entry>[\s\S]*<author>\n<name>Broadsheet \(written with Claude\)<\/name>/);
+  });
+
+  it('pages the full history with RFC 5005 links (first, last, previous, next) in every format', () => {
+    const middle = { ...channel, page: 2, pages: 3 };
+    const rss = buildStoriesFeed('rss', site, middle, [story()]).body;
+    expect(rss).toContain('<atom:link rel="self" type="application/rss+xml" href="https://news.test/feed.xml?page=2"/>');
+    expect(rss).toContain('<atom:link rel="first" type="application/rss+xml" href="https://news.test/feed.xml"/>');
+    expect(rss).toContain('<atom:link rel="last" type="application/rss+xml" href="https://news.test/feed.xml?page=3"/>');
+    expect(rss).toContain('<atom:link rel="previous" type="application/rss+xml" href="https://news.test/feed.xml"/>');
+    expect(rss).toContain('<atom:link rel="next" type="application/rss+xml" href="https://news.test/feed.xml?page=3"/>');
+    const atom = buildStoriesFeed('atom', site, middle, [story()]).body;
+    expect(atom).toContain('<link rel="next" type="application/atom+xml" href="https://news.test/atom.xml?page=3"/>');
+    expect(atom).toContain('<id>https://news.test/atom.xml</id>');
+    const json = JSON.parse(buildStoriesFeed('json', site, middle, [story()]).body);
+    expect(json.next_url).toBe('https://news.test/feed.json?page=3');
+    const last = JSON.parse(buildStoriesFeed('json', site, { ...channel, page: 3, pages: 3 }, [story()]).body);
+    expect(last.next_url).toBeUndefined();
+    expect(buildStoriesFeed('rss', site, channel, [story()]).body).not.toContain('rel="next"');
+  });
+
+  it('names the WebSub hub in every format when one is configured', () => {
+    const withHub = { ...channel, hub: 'https://hub.test/' };
+    expect(buildStoriesFeed('rss', site, withHub, []).body).toContain('<atom:link rel="hub" href="https://hub.test/"/>');
+    expect(buildStoriesFeed('atom', site, withHub, []).body).toContain('<link rel="hub" href="https://hub.test/"/>');
+    expect(JSON.parse(buildStoriesFeed('json', site, withHub, []).body).hubs).toEqual([{ type: 'WebSub', url: 'https://hub.test/' }]);
+    expect(buildStoriesFeed('atom', site, channel, []).body).not.toContain('rel="hub"');
+  });
+
+  it('round-trips hostile text (&, <, quotes, ]]>, control characters, emoji, right-to-left) in all three formats', () => {
+    const headline = `Tom & Jerry's "<b>" ]]> \u0001 🦊 مرحبا ‏עברית`;
+    const expected = `Tom & Jerry's "<b>" ]]>  🦊 مرحبا ‏עברית`;
+    const s = story({ headline, dek: headline });
+    for (const format of ['rss', 'atom', 'json'] as const) {
+      const body = buildStoriesFeed(format, site, channel, [s]).body;
+      expect(body).not.toContain('\u0001');
+      const parsed = parseFeed(body);
+      const title =
+        parsed.format === 'rss' ? parsed.feed.items![0].title : parsed.format === 'atom' ? parsed.feed.entries![0].title!.value : parsed.format === 'json' ? parsed.feed.items![0].title : null;
+      expect(title).toBe(expected);
+    }
+  });
+
+  it('never carries markup from the text: script tags arrive as text, not as elements', () => {
+    const s = story({ paragraphs: [[{ text: '<script>alert(1)</script><img src=x onerror=alert(1)>', cites: [] }]] });
+    for (const format of ['rss', 'atom', 'json'] as const) {
+      const body = buildStoriesFeed(format, site, channel, [s]).body;
+      expect(body).not.toMatch(/<script|<img/i);
+    }
+  });
+});
+
+describe('xml escaping', () => {
+  it('escapes text and attributes, keeps a literal &amp; as text, and drops XML-invalid characters', () => {
+    expect(escapeXml('a & b < c > d " e &amp;')).toBe('a &amp; b &lt; c &gt; d &quot; e &amp;amp;');
+    expect(stripXmlInvalid('a\u0000b\u0007c\u001Fd\uFFFEe\uD800f\tg\nh 🦊')).toBe('abcdef\tg\nh 🦊');
   });
 });

@@ -1,11 +1,12 @@
 import escapeHtml from 'escape-html';
-import { Feed, type Item } from 'feed';
-import { generateJsonFeed } from 'feedsmith';
+import { sanitizeContent } from './sanitize';
 import { issueStories } from './pages/site-pages';
 import { storyBody } from './pages/story-html';
 import { absoluteLinks, type IssueWithStories, type SiteInfo, type StoryView } from './pages/views';
+import { element, emptyElement, escapeXml, stripXmlInvalid, textElement } from './xml';
 
 export type FeedFormat = 'rss' | 'atom' | 'json';
+export const FEED_FORMATS: readonly FeedFormat[] = ['rss', 'atom', 'json'];
 
 export const FEED_CONTENT_TYPES: Record<FeedFormat, string> = {
   rss: 'application/rss+xml; charset=utf-8',
@@ -13,196 +14,232 @@ export const FEED_CONTENT_TYPES: Record<FeedFormat, string> = {
   json: 'application/feed+json; charset=utf-8',
 };
 
+/** The file name of each format under a feed's folder: `/feed.xml`, `/atom.xml`, `/feed.json`. */
+export const FEED_FILES: Record<FeedFormat, string> = { rss: 'feed.xml', atom: 'atom.xml', json: 'feed.json' };
+
 export interface FeedDocument {
   format: FeedFormat;
   contentType: string;
   body: string;
-  /** The newest item's update time; null for an empty feed. */
+  /** The newest item's update time (or the channel's fallback date for an empty feed). */
   lastModified: Date | null;
 }
 
-/** What one stories feed is about: the whole site or one beat. Paths are relative to the public URL. */
-export interface StoriesChannel {
+export interface FeedAuthor {
+  name: string;
+  url?: string;
+}
+
+/** One entry of any feed, whatever the format. */
+export interface FeedEntry {
+  /** Never changes once published: the entry's permanent URL. */
+  id: string;
+  url: string;
+  /** Plain text. */
+  title: string;
+  /** Plain text. */
+  summary: string;
+  /** Sanitized HTML. */
+  contentHtml: string;
+  published: Date;
+  updated: Date;
+  authors: FeedAuthor[];
+  categories: Array<{ term: string; label: string }>;
+}
+
+/** What one feed is about; URLs are absolute. */
+export interface FeedChannel {
   title: string;
   description: string;
-  /** The HTML page this feed mirrors, e.g. `/` or `/beats/ai`. */
-  homePath: string;
-  feedPaths: Partial<Record<FeedFormat, string>>;
+  /** The HTML page this feed mirrors. */
+  homeUrl: string;
+  /** Page 1 of this feed in each format. */
+  feedUrls: Record<FeedFormat, string>;
+  /** Where beat categories live (`<publicUrl>/beats/`). */
+  categoryScheme: string;
+  authors: FeedAuthor[];
+  language: string;
+  /** A WebSub hub, when configured. */
+  hub?: string;
+  /** RFC 5005 paging: this page and how many there are (at least 1). */
+  page: number;
+  pages: number;
+  /** The date an empty feed reports (the site's last change); entries' newest update wins otherwise. */
+  emptyUpdated: Date;
 }
 
-/*
- * What feed 6.0.0 actually writes (read from its source, checked by the specs below and by feedparser/newsboat):
- * - Atom entry titles, summaries and contents are `type="html"` in CDATA. Titles are swapped for `type="text"`
- *   ones afterwards (see withTextAtomTitles), since feedparser returns html titles still escaped.
- * - RSS item titles are CDATA too; RSS titles are plain text to feedparser and newsboat, so the headline goes in
- *   as it is. RSS descriptions and content:encoded are HTML by convention.
- * - Its CDATA writer splits only the FIRST "]]>"; `cdata()` pre-splits every later one (see there).
- * - `_text` values collapse a literal "&amp;" to "&" before escaping: only our own config strings (site title,
- *   beat names) reach text nodes; untrusted text only ever goes into CDATA.
- * - Attribute values get only `"` (and, via feed, `&`) escaped: a `<` would make the XML invalid, so a beat name
- *   with `<` is left out of the Atom category label (the term is the slug).
- * - Item `author` becomes RSS `<author>` with a bare name (validators want an email there): we write
- *   `dc:creator` instead, and put the author on the Atom feed, which every entry inherits.
- * - `json1()` writes JSON Feed 1.0: JSON Feed 1.1 is generated with feedsmith instead.
- */
-
-const CDATA_END = ']]>';
-
-/**
- * Escapes text for an HTML or XML text node: `&`, `<` and `>` only. Quotes need no escaping outside attributes, and
- * leaving them alone keeps an Atom title like `Readers' "vibes"` readable to software that skips HTML decoding.
- */
-export function escapeHtmlText(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
-/**
- * Makes text safe for feed 6's CDATA writer, which replaces only the first "]]>" with
- * "]]]]><![CDATA[>". We split every later occurrence ourselves and leave the first to feed.
- */
-export function cdata(text: string): string {
-  const first = text.indexOf(CDATA_END);
-  if (first < 0) return text;
-  const cut = first + CDATA_END.length;
-  return text.slice(0, cut) + text.slice(cut).replaceAll(CDATA_END, ']]]]><![CDATA[>');
-}
-
-/** Characters XML 1.0 forbids anywhere (C0 controls except tab/LF/CR, lone surrogates, U+FFFE/U+FFFF). */
-const XML_INVALID = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/gu;
-
-export function stripXmlInvalid(xml: string): string {
-  return xml.replace(XML_INVALID, '');
+/** The URL of one page of a feed: page 1 is the subscription URL itself. */
+export function feedPageUrl(feedUrl: string, page: number): string {
+  return page <= 1 ? feedUrl : `${feedUrl}?page=${page}`;
 }
 
 function newest(dates: Date[]): Date | null {
   return dates.reduce<Date | null>((max, d) => (!max || d > max ? d : max), null);
 }
 
-/** Fixed, so an empty feed's body (and so its ETag) does not change on every request. */
-const EPOCH = new Date(0);
-
-function newFeed(site: SiteInfo, channel: StoriesChannel, updated: Date | null): Feed {
-  const abs = (path?: string) => (path ? site.publicUrl + path : undefined);
-  return new Feed({
-    id: abs(channel.feedPaths.atom ?? channel.feedPaths.rss),
-    title: channel.title,
-    description: channel.description,
-    link: site.publicUrl + channel.homePath,
-    language: 'en',
-    updated: updated ?? EPOCH,
-    generator: 'Broadsheet',
-    feedLinks: { rss: abs(channel.feedPaths.rss), atom: abs(channel.feedPaths.atom) },
-    author: { name: site.title, link: `${site.publicUrl}/` },
-  });
+/** RFC 5005 §3 paging links (first, last, previous, next) for one format. */
+function pagingLinks(channel: FeedChannel, format: FeedFormat): Array<{ rel: string; href: string }> {
+  if (channel.pages <= 1) return [];
+  const url = (n: number) => feedPageUrl(channel.feedUrls[format], n);
+  const links = [
+    { rel: 'first', href: url(1) },
+    { rel: 'last', href: url(channel.pages) },
+  ];
+  if (channel.page > 1) links.push({ rel: 'previous', href: url(channel.page - 1) });
+  if (channel.page < channel.pages) links.push({ rel: 'next', href: url(channel.page + 1) });
+  return links;
 }
 
-function creator(site: SiteInfo): Item['extensions'] {
-  return [{ name: 'dc:creator', objects: { _cdata: cdata(site.title) } }];
-}
-
-/**
- * feed 6 writes every Atom entry title as `type="html"`, which feedparser hands to programs still HTML-escaped
- * (`&amp;`). Headlines are plain text, so each entry title is written as a placeholder and then swapped for a
- * `type="text"` title: every reader gets `Devs & "agents" <weekly>` back exactly.
- */
-function atomTitlePlaceholder(index: number): string {
-  return `broadsheet-atom-title-${index}`;
-}
-
-function withTextAtomTitles(xml: string, headlines: readonly string[]): string {
-  return headlines.reduce(
-    (out, headline, index) => out.replace(`<title type="html"><![CDATA[${atomTitlePlaceholder(index)}]]></title>`, () => `<title type="text">${escapeHtmlText(headline)}</title>`),
-    xml,
-  );
-}
-
-function storyItem(site: SiteInfo, story: StoryView, format: 'rss' | 'atom', index: number): Item {
-  const links = absoluteLinks(site.publicUrl);
-  const url = links.story(story.slug);
-  const content = storyBody(story, { citeHref: (n) => `${url}#cite-${n}` }).toString();
-  const beatName = story.beat.name;
-  return {
-    // No id/guid: feed then writes the link as an RSS permalink guid and as the Atom id.
-    title: format === 'atom' ? atomTitlePlaceholder(index) : cdata(story.headline),
-    link: url,
-    date: story.updatedAt,
-    published: story.publishedAt ?? story.updatedAt,
-    description: cdata(escapeHtml(story.dek)),
-    content: cdata(content),
-    category:
-      format === 'atom'
-        ? [{ term: story.beat.slug, ...(beatName.includes('<') ? {} : { name: beatName }) }]
-        : [{ name: beatName }],
-    extensions: format === 'rss' ? creator(site) : undefined,
-  };
-}
-
-export function buildStoriesFeed(format: FeedFormat, site: SiteInfo, channel: StoriesChannel, stories: readonly StoryView[]): FeedDocument {
-  const lastModified = newest(stories.map((s) => s.updatedAt));
-  if (format === 'json') {
-    return { format, contentType: FEED_CONTENT_TYPES.json, body: storiesJsonFeed(site, channel, stories), lastModified };
-  }
-  const feed = newFeed(site, channel, lastModified);
-  stories.forEach((story, index) => feed.addItem(storyItem(site, story, format, index)));
-  const body = stripXmlInvalid(format === 'rss' ? feed.rss2() : withTextAtomTitles(feed.atom1(), stories.map((s) => s.headline)));
+export function buildFeed(format: FeedFormat, channel: FeedChannel, entries: readonly FeedEntry[]): FeedDocument {
+  const lastModified = newest(entries.map((e) => e.updated)) ?? channel.emptyUpdated;
+  const body = format === 'rss' ? rss(channel, entries, lastModified) : format === 'atom' ? atom(channel, entries, lastModified) : jsonFeed(channel, entries);
   return { format, contentType: FEED_CONTENT_TYPES[format], body, lastModified };
 }
 
-function storiesJsonFeed(site: SiteInfo, channel: StoriesChannel, stories: readonly StoryView[]): string {
-  const links = absoluteLinks(site.publicUrl);
-  const document = generateJsonFeed({
-    title: channel.title,
-    home_page_url: site.publicUrl + channel.homePath,
-    feed_url: channel.feedPaths.json ? site.publicUrl + channel.feedPaths.json : undefined,
-    description: channel.description,
-    language: 'en',
-    authors: [{ name: site.title, url: `${site.publicUrl}/` }],
-    items: stories.map((story) => {
-      const url = links.story(story.slug);
-      return {
-        id: url,
-        url,
-        // JSON Feed titles and summaries are plain text; JSON.stringify does all the escaping.
-        title: story.headline,
-        summary: story.dek,
-        content_html: storyBody(story, { citeHref: (n) => `${url}#cite-${n}` }).toString(),
-        date_published: story.publishedAt ?? story.updatedAt,
-        date_modified: story.updatedAt,
-        tags: [story.beat.name],
-        language: 'en',
-      };
-    }),
-  });
+function rss(channel: FeedChannel, entries: readonly FeedEntry[], updated: Date): string {
+  const self = feedPageUrl(channel.feedUrls.rss, channel.page);
+  const items = entries.map((entry) =>
+    element('item', [
+      textElement('title', entry.title),
+      textElement('link', entry.url),
+      textElement('guid', entry.id, { isPermaLink: 'true' }),
+      textElement('pubDate', entry.published.toUTCString()),
+      // RSS descriptions are HTML by convention: the plain-text summary is HTML-escaped, then XML-escaped.
+      textElement('description', escapeHtml(entry.summary)),
+      textElement('content:encoded', entry.contentHtml),
+      ...entry.authors.map((a) => textElement('dc:creator', a.name)),
+      ...entry.categories.map((c) => textElement('category', c.label, { domain: channel.categoryScheme })),
+    ]),
+  );
+  const channelXml = element('channel', [
+    textElement('title', channel.title),
+    textElement('link', channel.homeUrl),
+    textElement('description', channel.description),
+    textElement('language', channel.language),
+    textElement('lastBuildDate', updated.toUTCString()),
+    textElement('generator', 'Broadsheet'),
+    textElement('docs', 'https://www.rssboard.org/rss-specification'),
+    ...channel.authors.map((a) => textElement('dc:creator', a.name)),
+    emptyElement('atom:link', { rel: 'self', type: 'application/rss+xml', href: self }),
+    channel.hub && emptyElement('atom:link', { rel: 'hub', href: channel.hub }),
+    ...pagingLinks(channel, 'rss').map((l) => emptyElement('atom:link', { rel: l.rel, type: 'application/rss+xml', href: l.href })),
+    ...items,
+  ]);
+  return `<?xml version="1.0" encoding="utf-8"?>\n${element('rss', [channelXml], {
+    version: '2.0',
+    'xmlns:atom': 'http://www.w3.org/2005/Atom',
+    'xmlns:content': 'http://purl.org/rss/1.0/modules/content/',
+    'xmlns:dc': 'http://purl.org/dc/elements/1.1/',
+  })}\n`;
+}
+
+function atomAuthor(author: FeedAuthor): string {
+  return element('author', [textElement('name', author.name), author.url && textElement('uri', author.url)]);
+}
+
+function atom(channel: FeedChannel, entries: readonly FeedEntry[], updated: Date): string {
+  const self = feedPageUrl(channel.feedUrls.atom, channel.page);
+  const entriesXml = entries.map((entry) =>
+    element('entry', [
+      textElement('id', entry.id),
+      // Titles and summaries are plain text: type="text" makes every reader show them exactly.
+      textElement('title', entry.title, { type: 'text' }),
+      emptyElement('link', { rel: 'alternate', type: 'text/html', href: entry.url }),
+      textElement('published', entry.published.toISOString()),
+      textElement('updated', entry.updated.toISOString()),
+      ...entry.authors.map(atomAuthor),
+      ...entry.categories.map((c) => emptyElement('category', { term: c.term, label: c.label, scheme: channel.categoryScheme })),
+      textElement('summary', entry.summary, { type: 'text' }),
+      textElement('content', entry.contentHtml, { type: 'html' }),
+    ]),
+  );
+  return `<?xml version="1.0" encoding="utf-8"?>\n${element(
+    'feed',
+    [
+      textElement('id', channel.feedUrls.atom),
+      textElement('title', channel.title, { type: 'text' }),
+      textElement('subtitle', channel.description, { type: 'text' }),
+      textElement('updated', updated.toISOString()),
+      emptyElement('link', { rel: 'alternate', type: 'text/html', href: channel.homeUrl }),
+      emptyElement('link', { rel: 'self', type: 'application/atom+xml', href: self }),
+      channel.hub && emptyElement('link', { rel: 'hub', href: channel.hub }),
+      ...pagingLinks(channel, 'atom').map((l) => emptyElement('link', { rel: l.rel, type: 'application/atom+xml', href: l.href })),
+      ...channel.authors.map(atomAuthor),
+      textElement('generator', 'Broadsheet'),
+      ...entriesXml,
+    ],
+    { xmlns: 'http://www.w3.org/2005/Atom', 'xml:lang': channel.language },
+  )}\n`;
+}
+
+/** JSON Feed 1.1 (https://www.jsonfeed.org/version/1.1/): `authors` and `language` on the feed and every item. */
+function jsonFeed(channel: FeedChannel, entries: readonly FeedEntry[]): string {
+  const clean = (text: string) => stripXmlInvalid(text);
+  const authors = (list: FeedAuthor[]) => list.map((a) => ({ name: clean(a.name), ...(a.url ? { url: a.url } : {}) }));
+  const next = channel.page < channel.pages ? feedPageUrl(channel.feedUrls.json, channel.page + 1) : undefined;
+  const document = {
+    version: 'https://jsonfeed.org/version/1.1',
+    title: clean(channel.title),
+    home_page_url: channel.homeUrl,
+    feed_url: feedPageUrl(channel.feedUrls.json, channel.page),
+    ...(next ? { next_url: next } : {}),
+    description: clean(channel.description),
+    language: channel.language,
+    authors: authors(channel.authors),
+    ...(channel.hub ? { hubs: [{ type: 'WebSub', url: channel.hub }] } : {}),
+    items: entries.map((entry) => ({
+      id: entry.id,
+      url: entry.url,
+      title: clean(entry.title),
+      summary: clean(entry.summary),
+      content_html: entry.contentHtml,
+      date_published: entry.published.toISOString(),
+      date_modified: entry.updated.toISOString(),
+      authors: authors(entry.authors),
+      tags: entry.categories.map((c) => clean(c.label)),
+      language: channel.language,
+    })),
+  };
   return `${JSON.stringify(document, null, 2)}\n`;
 }
 
-/** RSS of the weekly issues: each item is the web version of the issue. */
-export function buildIssuesFeed(site: SiteInfo, issues: readonly IssueWithStories[]): FeedDocument {
+/** Who wrote a story, truthfully: the language model, or the offline composer. */
+export function writerCredit(site: SiteInfo, writer: string): string {
+  return writer === 'offline' ? `${site.title} (offline draft, no language model)` : `${site.title} (written with Claude)`;
+}
+
+export function storyEntry(site: SiteInfo, story: StoryView): FeedEntry {
+  const url = absoluteLinks(site.publicUrl).story(story.slug);
+  return {
+    id: url,
+    url,
+    title: story.headline,
+    summary: story.dek,
+    contentHtml: sanitizeContent(storyBody(story, { citeHref: (n) => `${url}#cite-${n}` }).toString()),
+    published: story.publishedAt ?? story.updatedAt,
+    updated: story.updatedAt,
+    authors: [{ name: writerCredit(site, story.writer), url: `${site.publicUrl}/` }],
+    categories: [{ term: story.beat.slug, label: story.beat.name }],
+  };
+}
+
+export function issueUpdated(issue: IssueWithStories): Date {
+  return newest([issue.updatedAt, ...issue.stories.map((s) => s.updatedAt)])!;
+}
+
+export function issueEntry(site: SiteInfo, issue: IssueWithStories): FeedEntry {
   const links = absoluteLinks(site.publicUrl);
-  const updatedOf = (issue: IssueWithStories) => newest([issue.updatedAt, ...issue.stories.map((s) => s.updatedAt)])!;
-  const lastModified = newest(issues.map(updatedOf));
-  const feed = newFeed(
-    site,
-    {
-      title: `${site.title}: weekly issues`,
-      description: `Every weekly issue of ${site.title}. ${site.description}`,
-      homePath: '/issues',
-      feedPaths: { rss: '/issues/feed.xml' },
-    },
-    lastModified,
-  );
-  for (const issue of issues) {
-    const url = links.issue(issue.number);
-    const content = `<p>${escapeHtml(issue.intro)}</p>\n${issueStories(issue, links).toString()}`;
-    feed.addItem({
-      title: cdata(`No. ${issue.number}: ${issue.title}`),
-      link: url,
-      date: updatedOf(issue),
-      published: issue.publishedAt ?? issue.updatedAt,
-      description: cdata(escapeHtml(issue.intro)),
-      content: cdata(content),
-      extensions: creator(site),
-    });
-  }
-  return { format: 'rss', contentType: FEED_CONTENT_TYPES.rss, body: stripXmlInvalid(feed.rss2()), lastModified };
+  const url = links.issue(issue.number);
+  const beats = new Map(issue.stories.map((s) => [s.beat.slug, s.beat.name]));
+  return {
+    id: url,
+    url,
+    title: `No. ${issue.number}: ${issue.title}`,
+    summary: issue.intro,
+    contentHtml: sanitizeContent(`<p>${escapeHtml(issue.intro)}</p>\n${issueStories(issue, links).toString()}`),
+    published: issue.publishedAt ?? issue.updatedAt,
+    updated: issueUpdated(issue),
+    authors: [{ name: site.title, url: `${site.publicUrl}/` }],
+    categories: [...beats].map(([term, label]) => ({ term, label })),
+  };
 }

@@ -1,16 +1,28 @@
-import { Module } from '@nestjs/common';
+import { type MiddlewareConsumer, Module, type NestModule, RequestMethod } from '@nestjs/common';
 import { IssuesModule } from '../issues/issues.module';
 import { NarrativesModule } from '../narratives/narratives.module';
 import { SubscribersModule } from '../subscribers/subscribers.module';
-import { FeedsController } from './feeds.controller';
 import { FeedsService } from './feeds.service';
-import { SiteController } from './site.controller';
+import { PublicCache } from './public-cache';
+import { PublicFastPath } from './public-fast-path';
+import { PublicSite } from './public-site';
+import { PublicSiteMiddleware } from './public-site.middleware';
 import { SubscriptionController } from './subscription.controller';
+import { WebSubPublisher } from './websub.publisher';
 
-/** The public website and its feeds. FeedsController comes first: `/issues/feed.xml` must win over `/issues/:number`. */
+/**
+ * The public website and its feeds. Every public GET (pages, feeds, robots.txt, sitemap.xml, favicon) is answered by
+ * PublicSiteMiddleware from PublicCache before Nest's router, and a cache hit even before express (PublicFastPath);
+ * SubscriptionController keeps the form routes.
+ */
 @Module({
   imports: [NarrativesModule, IssuesModule, SubscribersModule],
-  controllers: [FeedsController, SiteController, SubscriptionController],
-  providers: [FeedsService],
+  controllers: [SubscriptionController],
+  providers: [FeedsService, PublicCache, PublicSite, PublicSiteMiddleware, PublicFastPath, WebSubPublisher],
+  exports: [PublicCache],
 })
-export class FeedsModule {}
+export class FeedsModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer.apply(PublicSiteMiddleware).forRoutes({ path: '{*path}', method: RequestMethod.GET }, { path: '{*path}', method: RequestMethod.HEAD });
+  }
+}

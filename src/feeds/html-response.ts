@@ -9,3 +9,14 @@ export function sendHtml(res: Response, status: number, page: SafeHtml, options:
     .type('text/html; charset=utf-8')
     .send(page.toString());
 }
+
+/** The same page on a bare Node response (the public hot path runs before express's helpers). */
+export function sendHtmlRaw(res: import('node:http').ServerResponse, status: number, page: SafeHtml, headOnly = false): void {
+  const body = Buffer.from(page.toString(), 'utf8');
+  res.writeHead(status, {
+    'Cache-Control': 'no-store',
+    'Content-Type': 'text/html; charset=utf-8',
+    'Content-Length': String(body.length),
+  });
+  res.end(headOnly ? undefined : body);
+}

@@ -15,6 +15,10 @@ export class Issue {
   @Column('timestamptz') weekEnd: Date;
   @Column('text') title: string;
   @Column('text') intro: string;
+  /** The digest's subject when an editor set it; null: derived from the lead story. */
+  @Column('text', { nullable: true }) subject: string | null;
+  /** The inbox preview text after the subject when an editor set it; null: derived from the lead story. */
+  @Column('text', { nullable: true }) preheader: string | null;
   @Column('text') status: IssueStatus;
   @Column('timestamptz', { nullable: true }) approvedAt: Date | null;
   @Column('timestamptz', { nullable: true }) publishedAt: Date | null;

@@ -25,7 +25,7 @@ export class IssueRepository {
       await m.query(`SELECT pg_advisory_xact_lock(hashtext('broadsheet:issue-number'))`);
       const [{ next }] = await m.query(`SELECT coalesce(max(number), 0) + 1 AS next FROM issues`);
       const issue = await m.getRepository(Issue).save(
-        m.getRepository(Issue).create({ number: Number(next), weekStart: input.weekStart, weekEnd: input.weekEnd, title: input.title, intro: input.intro, status: IssueStatus.Draft, approvedAt: null, publishedAt: null }),
+        m.getRepository(Issue).create({ number: Number(next), weekStart: input.weekStart, weekEnd: input.weekEnd, title: input.title, intro: input.intro, subject: null, preheader: null, status: IssueStatus.Draft, approvedAt: null, publishedAt: null }),
       );
       await m.getRepository(IssueEntry).insert(input.narrativeIds.map((narrativeId, position) => ({ issueId: issue.id, narrativeId, position })));
       return issue;
@@ -44,12 +44,58 @@ export class IssueRepository {
     return (result.affected ?? 0) > 0;
   }
 
-  listPublic(limit: number): Promise<Issue[]> {
+  /**
+   * Replaces the issue's entries with `narrativeIds` in that order, only while the issue has status `onlyIf`
+   * (checked under a row lock, so a send that starts meanwhile never sees a half-written list).
+   */
+  setEntries(issueId: string, narrativeIds: string[], onlyIf: IssueStatus): Promise<boolean> {
+    return this.dataSource.transaction(async (m) => {
+      const rows: Array<{ status: string }> = await m.query(`SELECT status FROM issues WHERE id = $1 FOR UPDATE`, [issueId]);
+      if (rows[0]?.status !== onlyIf) return false;
+      await m.getRepository(IssueEntry).delete({ issueId });
+      if (narrativeIds.length) await m.getRepository(IssueEntry).insert(narrativeIds.map((narrativeId, position) => ({ issueId, narrativeId, position })));
+      await m.getRepository(Issue).update({ id: issueId }, { updatedAt: new Date() });
+      return true;
+    });
+  }
+
+  async updateCopy(issueId: string, changes: Partial<Pick<Issue, 'title' | 'intro' | 'subject' | 'preheader'>>, onlyIf: IssueStatus): Promise<boolean> {
+    const result = await this.dataSource.getRepository(Issue).update({ id: issueId, status: onlyIf }, changes);
+    return (result.affected ?? 0) > 0;
+  }
+
+  listPublic(limit: number, offset = 0): Promise<Issue[]> {
     return this.dataSource.getRepository(Issue).find({
       where: { status: In([IssueStatus.Approved, IssueStatus.Sent]) },
       order: { number: 'DESC' },
       take: limit,
+      skip: offset,
     });
+  }
+
+  /** Public issues that carry a narrative, newest first. */
+  publicContaining(narrativeId: string): Promise<Issue[]> {
+    return this.dataSource
+      .getRepository(Issue)
+      .createQueryBuilder('i')
+      .innerJoin(IssueEntry, 'e', 'e.issue_id = i.id')
+      .where('e.narrative_id = :narrativeId', { narrativeId })
+      .andWhere('i.status IN (:...statuses)', { statuses: [IssueStatus.Approved, IssueStatus.Sent] })
+      .orderBy('i.number', 'DESC')
+      .getMany();
+  }
+
+  countPublic(): Promise<number> {
+    return this.dataSource.getRepository(Issue).countBy({ status: In([IssueStatus.Approved, IssueStatus.Sent]) });
+  }
+
+  /** A cheap fingerprint of issues and their entries: it moves whenever one is written or removed. */
+  async changeMarker(): Promise<string> {
+    const [row] = await this.dataSource.query(
+      `SELECT (SELECT count(*) || '/' || coalesce(max(updated_at)::text, '') FROM issues) AS i,
+              (SELECT count(*) || '/' || coalesce(max(updated_at)::text, '') FROM issue_entries) AS e`,
+    );
+    return `${row.i}|${row.e}`;
   }
 
   /** Every issue, drafts included, newest first. */

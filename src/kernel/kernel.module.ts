@@ -9,6 +9,10 @@ import { SmtpEmailSender } from './email/smtp-email-sender.adapter';
 import { NarrativeWriter } from './llm/narrative-writer.port';
 import { AnthropicNarrativeWriter } from './llm/anthropic-narrative-writer.adapter';
 import { OfflineNarrativeWriter } from './llm/offline-narrative-writer.adapter';
+import { ClaimJudge, DisabledClaimJudge } from './llm/claim-judge.port';
+import { AnthropicClaimJudge } from './llm/anthropic-claim-judge.adapter';
+import { HttpFetcher } from './http/http-fetcher.port';
+import { SafeHttpFetcher } from './http/safe-http-fetcher.adapter';
 import { JobRunner } from './jobs/job-runner';
 import { meterEmailSender } from './metrics/metered-email-sender';
 import { Metrics } from './metrics/metrics';
@@ -35,17 +39,30 @@ import { EmailTemplates } from './templates/email-templates';
       provide: NarrativeWriter,
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig): NarrativeWriter => {
-        const { apiKey, baseUrl, model, maxRetries } = config.anthropic;
-        if (apiKey) return new AnthropicNarrativeWriter({ apiKey, baseUrl, model, maxRetries });
+        const { apiKey, baseUrl, model, maxRetries, maxTokens } = config.anthropic;
+        if (apiKey) return new AnthropicNarrativeWriter({ apiKey, baseUrl, model, maxRetries, maxTokens });
         new Logger('Narratives').log('no ANTHROPIC_API_KEY: narratives are offline drafts composed from the records');
         return new OfflineNarrativeWriter();
       },
+    },
+    {
+      provide: ClaimJudge,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig): ClaimJudge => {
+        const { apiKey, baseUrl, judgeModel, maxRetries } = config.anthropic;
+        return apiKey && config.narratives.entailmentJudge ? new AnthropicClaimJudge({ apiKey, baseUrl, model: judgeModel, maxRetries }) : new DisabledClaimJudge();
+      },
+    },
+    {
+      provide: HttpFetcher,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig): HttpFetcher => new SafeHttpFetcher(config.fetch),
     },
     JobRunner,
     Metrics,
     SigningKey,
     { provide: EmailTemplates, useFactory: () => new EmailTemplates() },
   ],
-  exports: [Clock, EmailSender, NarrativeWriter, JobRunner, Metrics, SigningKey, EmailTemplates],
+  exports: [Clock, EmailSender, NarrativeWriter, ClaimJudge, HttpFetcher, JobRunner, Metrics, SigningKey, EmailTemplates],
 })
 export class KernelModule {}

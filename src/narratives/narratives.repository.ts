@@ -2,7 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, In, type EntityManager } from 'typeorm';
 import { Beat } from './beat.entity';
 import { Storyline, StorylineRecord } from './storyline.entity';
-import { Narrative, NarrativeCitation, NarrativeStatus, NarrativeVersion } from './narrative.entity';
+import { Narrative, NarrativeCitation, NarrativeRun, NarrativeStatus, NarrativeVersion } from './narrative.entity';
+import { type TokenUsage } from '../kernel/llm/pricing';
 import { type Cluster } from './storyline-clusterer';
 
 export type BeatDefinition = Pick<Beat, 'slug' | 'name' | 'description' | 'keywords'>;
@@ -24,7 +25,7 @@ export class NarrativesRepository {
    * Replaces the storylines of one beat and week with a fresh clustering, in one transaction. A storyline keeps
    * its row (and so its narrative) when its key survives; vanished storylines go unless a narrative holds them.
    */
-  async replaceStorylines(beatId: string, window: { start: Date; end: Date }, clusters: Cluster[]): Promise<Storyline[]> {
+  async replaceStorylines(beatId: string, window: { start: Date; end: Date }, clusters: Array<Cluster & { flaggedRecords?: Storyline['flaggedRecords']; previousStorylineId?: string | null }>): Promise<Storyline[]> {
     return this.dataSource.transaction(async (m) => {
       const repo = m.getRepository(Storyline);
       const existing = await repo.findBy({ beatId, windowStart: window.start });
@@ -39,7 +40,16 @@ export class NarrativesRepository {
       const saved: Storyline[] = [];
       for (const cluster of clusters) {
         const storyline = byKey.get(cluster.key) ?? repo.create({ beatId, windowStart: window.start, windowEnd: window.end, key: cluster.key, lastWriteError: null, lastWriteErrorAt: null });
-        Object.assign(storyline, { label: cluster.label, recordCount: cluster.recordIds.length, platformCount: cluster.platformCount, score: cluster.score, membershipHash: cluster.membershipHash });
+        Object.assign(storyline, {
+          label: cluster.label,
+          recordCount: cluster.recordIds.length,
+          platformCount: cluster.platformCount,
+          score: cluster.score,
+          membershipHash: cluster.membershipHash,
+          signals: cluster.signals ?? null,
+          flaggedRecords: cluster.flaggedRecords ?? [],
+          previousStorylineId: cluster.previousStorylineId ?? null,
+        });
         const row = await repo.save(storyline);
         await m.getRepository(StorylineRecord).delete({ storylineId: row.id });
         await m.getRepository(StorylineRecord).insert(cluster.recordIds.map((recordId) => ({ storylineId: row.id, recordId })));
@@ -81,12 +91,34 @@ export class NarrativesRepository {
     return this.dataSource.getRepository(Narrative).existsBy({ slug });
   }
 
-  /** Saves a narrative, its new version and its citations atomically. */
-  saveNarrative(input: { narrative: Narrative; usage: Record<string, number> | null; citations: Map<number, string> }): Promise<Narrative> {
+  /** Saves a narrative, its new version and its citations atomically: never half-saved. */
+  saveNarrative(input: {
+    narrative: Narrative;
+    usage: TokenUsage | null;
+    citations: Map<number, string>;
+    costUsd: number | null;
+    runId: string | null;
+    editor: string | null;
+  }): Promise<Narrative> {
     return this.dataSource.transaction(async (m: EntityManager) => {
       const narrative = await m.getRepository(Narrative).save(input.narrative);
-      const { headline, dek, paragraphs, writer, model, fidelity, version } = narrative;
-      await m.getRepository(NarrativeVersion).insert({ narrativeId: narrative.id, version, headline, dek, paragraphs, writer, model, fidelity, usage: input.usage });
+      const { headline, dek, paragraphs, writer, model, fidelity, version, fidelityReport, status } = narrative;
+      await m.getRepository(NarrativeVersion).insert({
+        narrativeId: narrative.id,
+        version,
+        headline,
+        dek,
+        paragraphs,
+        writer,
+        model,
+        fidelity,
+        usage: input.usage ? { ...input.usage } : null,
+        fidelityReport,
+        status,
+        editor: input.editor,
+        costUsd: input.costUsd,
+        runId: input.runId,
+      });
       await m.getRepository(NarrativeCitation).delete({ narrativeId: narrative.id });
       await m.getRepository(NarrativeCitation).insert([...input.citations].map(([number, recordId]) => ({ narrativeId: narrative.id, number, recordId })));
       return narrative;
@@ -97,12 +129,27 @@ export class NarrativesRepository {
     return this.dataSource.getRepository(Narrative).create();
   }
 
-  published(options: { limit: number; beatId?: string }): Promise<Narrative[]> {
+  published(options: { limit: number; beatId?: string; offset?: number }): Promise<Narrative[]> {
     return this.dataSource.getRepository(Narrative).find({
       where: { status: NarrativeStatus.Published, ...(options.beatId ? { beatId: options.beatId } : {}) },
       order: { publishedAt: 'DESC', slug: 'ASC' },
       take: options.limit,
+      skip: options.offset ?? 0,
     });
+  }
+
+  countPublished(beatId?: string): Promise<number> {
+    return this.dataSource.getRepository(Narrative).countBy({ status: NarrativeStatus.Published, ...(beatId ? { beatId } : {}) });
+  }
+
+  /** A cheap fingerprint of everything published: it moves whenever a narrative, citation or beat is written or removed. */
+  async changeMarker(): Promise<string> {
+    const [row] = await this.dataSource.query(
+      `SELECT (SELECT count(*) || '/' || coalesce(max(updated_at)::text, '') FROM narratives) AS n,
+              (SELECT count(*) || '/' || coalesce(max(updated_at)::text, '') FROM narrative_citations) AS c,
+              (SELECT count(*) || '/' || coalesce(max(updated_at)::text, '') FROM beats) AS b`,
+    );
+    return `${row.n}|${row.c}|${row.b}`;
   }
 
   bySlug(slug: string): Promise<Narrative | null> {
@@ -136,5 +183,99 @@ export class NarrativesRepository {
 
   count(): Promise<number> {
     return this.dataSource.getRepository(Narrative).count();
+  }
+
+  narrativeById(id: string): Promise<Narrative | null> {
+    return /^[0-9a-f-]{36}$/i.test(id) ? this.dataSource.getRepository(Narrative).findOneBy({ id }) : Promise.resolve(null);
+  }
+
+  storylineById(id: string): Promise<Storyline | null> {
+    return this.dataSource.getRepository(Storyline).findOneBy({ id });
+  }
+
+  held(limit: number): Promise<Narrative[]> {
+    return this.dataSource.getRepository(Narrative).find({ where: { status: NarrativeStatus.Held }, order: { updatedAt: 'DESC' }, take: limit });
+  }
+
+  versions(narrativeId: string): Promise<NarrativeVersion[]> {
+    if (!/^[0-9a-f-]{36}$/i.test(narrativeId)) return Promise.resolve([]);
+    return this.dataSource.getRepository(NarrativeVersion).find({ where: { narrativeId }, order: { version: 'ASC' } });
+  }
+
+  /** Storylines of the beat's previous week (for continuation links). */
+  async previousWeekStorylines(beatId: string, windowStart: Date): Promise<Storyline[]> {
+    const rows: Array<{ window_start: Date }> = await this.dataSource.query(
+      `SELECT max(window_start) AS window_start FROM storylines WHERE beat_id = $1 AND window_start < $2`,
+      [beatId, windowStart],
+    );
+    const previous = rows[0]?.window_start;
+    return previous ? this.dataSource.getRepository(Storyline).findBy({ beatId, windowStart: new Date(previous) }) : [];
+  }
+
+  /** For each storyline id, the published narrative of the storyline it continues. */
+  async continuations(storylineIds: string[]): Promise<Map<string, { slug: string; headline: string }>> {
+    if (!storylineIds.length) return new Map();
+    const rows: Array<{ id: string; slug: string; headline: string }> = await this.dataSource.query(
+      `SELECT s.id, n.slug, n.headline FROM storylines s JOIN narratives n ON n.storyline_id = s.previous_storyline_id
+       WHERE s.id = ANY($1::uuid[]) AND n.status = $2`,
+      [storylineIds, NarrativeStatus.Published],
+    );
+    return new Map(rows.map((r) => [r.id, { slug: r.slug, headline: r.headline }]));
+  }
+
+  startRun(input: { startedAt: Date; weekStart: Date | null; writer: string; model: string | null; batch: boolean }): Promise<NarrativeRun> {
+    return this.dataSource.getRepository(NarrativeRun).save(this.dataSource.getRepository(NarrativeRun).create(input));
+  }
+
+  async finishRun(id: string, input: { finishedAt: Date; written: number; failed: number; usage: TokenUsage; costUsd: number; batch?: boolean }): Promise<void> {
+    await this.dataSource.getRepository(NarrativeRun).update(
+      { id },
+      { finishedAt: input.finishedAt, written: input.written, failed: input.failed, ...input.usage, costUsd: input.costUsd, ...(input.batch === undefined ? {} : { batch: input.batch }) },
+    );
+  }
+
+  /** Token and cost totals per narrative, per week and per run (from the versions that were written). */
+  async costs(options: { weekStart?: Date; runs?: number }) {
+    const tokens = (alias: string) => `
+      coalesce(sum((${alias}.usage->>'inputTokens')::bigint), 0) AS input_tokens,
+      coalesce(sum((${alias}.usage->>'outputTokens')::bigint), 0) AS output_tokens,
+      coalesce(sum((${alias}.usage->>'cacheReadTokens')::bigint), 0) AS cache_read_tokens,
+      coalesce(sum((${alias}.usage->>'cacheWriteTokens')::bigint), 0) AS cache_write_tokens,
+      coalesce(sum(${alias}.cost_usd), 0) AS cost_usd, count(DISTINCT ${alias}.narrative_id) AS narratives`;
+    const totals = (r: Record<string, unknown>) => ({
+      inputTokens: Number(r.input_tokens ?? 0),
+      outputTokens: Number(r.output_tokens ?? 0),
+      cacheReadTokens: Number(r.cache_read_tokens ?? 0),
+      cacheWriteTokens: Number(r.cache_write_tokens ?? 0),
+      costUsd: Number(r.cost_usd ?? 0),
+      narratives: Number(r.narratives ?? 0),
+    });
+    const weekFilter = options.weekStart ? `AND s.window_start = $1` : '';
+    const params = options.weekStart ? [options.weekStart] : [];
+    const join = `FROM narrative_versions v JOIN narratives n ON n.id = v.narrative_id JOIN storylines s ON s.id = n.storyline_id WHERE v.usage IS NOT NULL ${weekFilter}`;
+    const [total] = await this.dataSource.query(`SELECT ${tokens('v')} ${join}`, params);
+    const byWeek = await this.dataSource.query(`SELECT s.window_start, ${tokens('v')} ${join} GROUP BY s.window_start ORDER BY s.window_start DESC`, params);
+    const narratives = await this.dataSource.query(`SELECT n.id, n.slug, n.headline, ${tokens('v')} ${join} GROUP BY n.id, n.slug, n.headline ORDER BY cost_usd DESC, n.slug LIMIT 200`, params);
+    const runs = await this.dataSource.getRepository(NarrativeRun).find({ where: options.weekStart ? { weekStart: options.weekStart } : {}, order: { startedAt: 'DESC' }, take: options.runs ?? 20 });
+    return {
+      total: totals(total ?? {}),
+      byWeek: byWeek.map((r: Record<string, unknown>) => ({ weekStart: new Date(r.window_start as string), ...totals(r) })),
+      narratives: narratives.map((r: Record<string, unknown>) => ({ id: String(r.id), slug: String(r.slug), headline: String(r.headline), ...totals(r) })),
+      runs: runs.map((r) => ({
+        id: r.id,
+        startedAt: r.startedAt,
+        finishedAt: r.finishedAt,
+        weekStart: r.weekStart,
+        model: r.model,
+        batch: r.batch,
+        failed: r.failed,
+        narratives: r.written,
+        inputTokens: r.inputTokens,
+        outputTokens: r.outputTokens,
+        cacheReadTokens: r.cacheReadTokens,
+        cacheWriteTokens: r.cacheWriteTokens,
+        costUsd: r.costUsd,
+      })),
+    };
   }
 }

@@ -1,4 +1,4 @@
-import { assignBeat, carryKeys, clusterRecords, storylineScore } from './storyline-clusterer';
+import { assignBeat, carryKeys, clusterRecords, entitiesOf, linkToPrevious, storylineScore } from './storyline-clusterer';
 
 const at = (h: number) => new Date(Date.UTC(2026, 10, 16, h));
 const records = [
@@ -21,7 +21,8 @@ describe('clusterRecords', () => {
     ]);
     expect(clusters[0].key).toBe('a1');
     expect(clusters[0].platformCount).toBe(4);
-    expect(clusters[0].score).toBe(storylineScore(4, 4));
+    expect(clusters[0].score).toBe(storylineScore(4, 4, { authors: clusters[0].signals!.authors, velocity: clusters[0].signals!.velocity, engagement: 0 }));
+    expect(clusters[0].signals).toEqual(expect.objectContaining({ volume: 4, platforms: 4, entities: expect.arrayContaining(['larchmont-70b']) }));
     expect(clusters[0].label).toMatch(/larchmont-70b|quillfeather/);
   });
 
@@ -65,5 +66,46 @@ describe('carryKeys', () => {
     const out = carryKeys([cluster('k', ['n1', 'n2']), cluster('m', ['o1', 'o2'])], [{ key: 'k', recordIds: ['o1', 'o2'] }]);
     expect(new Set(out.map((c) => c.key)).size).toBe(2);
     expect(out[1].key).toBe('k');
+  });
+});
+
+describe('ranking signals', () => {
+  it('ranks many independent voices above one prolific author, and a burst above a trickle', () => {
+    expect(storylineScore(6, 2, { authors: 6 })).toBeGreaterThan(storylineScore(6, 2, { authors: 1 }));
+    expect(storylineScore(6, 2, { authors: 6, velocity: 4 })).toBeGreaterThan(storylineScore(6, 2, { authors: 6, velocity: 1 }));
+    expect(storylineScore(6, 2, { authors: 6, engagement: 500 })).toBeGreaterThan(storylineScore(6, 2, { authors: 6, engagement: 0 }));
+  });
+
+  it('counts distinct authors and the busiest day against the beat baseline', () => {
+    const day = (d: number, h = 9) => new Date(Date.UTC(2026, 10, d, h));
+    const burst = ['x1', 'x2', 'x3', 'x4'].map((id, i) => ({ id, platform: i % 2 ? 'reddit' : 'bluesky', author: 'same', publishedAt: day(18, 9 + i), text: 'Harwick CivicAssist chatbot benefits errors council vote' }));
+    const spread = ['y1', 'y2', 'y3', 'y4'].map((id, i) => ({ id, platform: i % 2 ? 'reddit' : 'bluesky', author: `a${i}`, publishedAt: day(16 + i), text: 'Lumenloom settlement authors opt-out claims portal guild' }));
+    const clusters = clusterRecords([...burst, ...spread], { minRecords: 2, window: { start: day(16, 0), end: day(23, 0) } });
+    const byKey = new Map(clusters.map((c) => [c.key, c.signals!]));
+    expect(byKey.get('x1')).toEqual(expect.objectContaining({ authors: 1, volume: 4 }));
+    expect(byKey.get('y1')).toEqual(expect.objectContaining({ authors: 4, volume: 4 }));
+    expect(byKey.get('x1')!.velocity).toBeGreaterThan(byKey.get('y1')!.velocity);
+  });
+
+  it('finds entities: multi-word names and model names', () => {
+    expect(entitiesOf('Quillfeather Labs shipped Larchmont-70B; St. Aldric Health paused it.')).toEqual(expect.arrayContaining(['quillfeather labs', 'larchmont-70b']));
+  });
+});
+
+describe('linkToPrevious', () => {
+  const signals = (entities: string[], keyPhrases: string[]) => ({ volume: 5, velocity: 1, platforms: 2, authors: 5, engagement: 0, entities, keyPhrases });
+  it('links a storyline to last week’s storyline about the same things, one to one', () => {
+    const previous = [
+      { id: 'old-bill', label: 'bill, calder, reading', signals: signals(['calder assembly', 'bill 114'], ['second reading']) },
+      { id: 'old-scribe', label: 'scribe, aldric', signals: signals(['st. aldric', 'scribewell'], ['ambient scribe']) },
+    ];
+    const links = linkToPrevious(
+      [
+        { label: 'bill, calder, third', signals: signals(['calder assembly', 'bill 114'], ['third reading']) },
+        { label: 'keyboards', signals: signals(['mechanical keyboards'], ['key switches']) },
+      ],
+      previous,
+    );
+    expect(links).toEqual(['old-bill', null]);
   });
 });

@@ -1,3 +1,4 @@
+import { type StorylineSignals } from './storyline-clusterer';
 import { Column, CreateDateColumn, Entity, PrimaryColumn, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 
 /** A cluster of records on one beat in one week, ranked by volume and cross-platform spread. */
@@ -15,6 +16,12 @@ export class Storyline {
   @Column('float8') score: number;
   /** Hash of the member record ids: a narrative is rewritten only when this changes. */
   @Column('text') membershipHash: string;
+  /** Records that try to instruct the writer (prompt injection), for editors. */
+  @Column('jsonb', { default: () => "'[]'::jsonb" }) flaggedRecords: Array<{ recordId: string; excerpt: string }>;
+  /** The ranking signals behind `score`. */
+  @Column('jsonb', { nullable: true }) signals: StorylineSignals | null;
+  /** Last week's storyline this one continues, if any. */
+  @Column('uuid', { nullable: true }) previousStorylineId: string | null;
   @Column('text', { nullable: true }) lastWriteError: string | null;
   @Column('timestamptz', { nullable: true }) lastWriteErrorAt: Date | null;
   @CreateDateColumn({ type: 'timestamptz' }) createdAt: Date;

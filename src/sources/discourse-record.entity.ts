@@ -14,6 +14,12 @@ export class DiscourseRecord {
   @Column('text') author: string;
   @Column('text') text: string;
   @Column('timestamptz') publishedAt: Date;
+  /** Score, comments, likes, reposts… as the platform counts them, refreshed on every poll that sees the item. */
+  @Column('jsonb', { default: () => "'{}'" }) engagement?: Record<string, number>;
+  /** The item as the platform sent it (cleaned, capped at 32 KB). */
+  @Column('jsonb', { nullable: true }) raw?: unknown;
+  /** Hash of the normalised text, to spot the same text under another URL; null for short texts. */
+  @Column('text', { nullable: true }) textFingerprint?: string | null;
   @CreateDateColumn({ type: 'timestamptz' }) createdAt: Date;
   @UpdateDateColumn({ type: 'timestamptz' }) updatedAt: Date;
 }

@@ -1,26 +1,72 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, type Repository } from 'typeorm';
-import { Source } from './source.entity';
+import { DataSource, In, type Repository } from 'typeorm';
+import { Source, SourceHostBackoff } from './source.entity';
 import { PollStatus, SourcePoll } from './source-poll.entity';
 
-export type SourceDefinition = Pick<Source, 'slug' | 'name' | 'platform' | 'kind' | 'location' | 'beatSlugs'>;
+export type SourceDefinition = Pick<Source, 'slug' | 'name' | 'platform' | 'kind' | 'location' | 'beatSlugs'> & { intervalSeconds?: number };
+
+export interface PollRecord {
+  status: PollStatus;
+  itemsSeen: number;
+  itemsNew: number;
+  itemsUpdated: number;
+  itemsDuplicate: number;
+  itemsInvalid: number;
+  itemsOverCap: number;
+  httpStatus: number | null;
+  responseMs: number | null;
+  notModified: boolean;
+  rejected: Array<{ index: number; reason: string }>;
+  error: string | null;
+}
 
 @Injectable()
 export class SourceRepository {
   private readonly sources: Repository<Source>;
   private readonly polls: Repository<SourcePoll>;
+  private readonly backoffs: Repository<SourceHostBackoff>;
 
-  constructor(dataSource: DataSource) {
+  constructor(private readonly dataSource: DataSource) {
     this.sources = dataSource.getRepository(Source);
     this.polls = dataSource.getRepository(SourcePoll);
+    this.backoffs = dataSource.getRepository(SourceHostBackoff);
   }
 
+  /** Demo and manifest sources: created or updated by slug. */
   async upsert(definitions: SourceDefinition[]): Promise<void> {
     if (definitions.length === 0) return;
     await this.sources.upsert(
       definitions.map((d) => ({ ...d, enabled: true })),
       { conflictPaths: ['slug'], skipUpdateIfNoValuesChanged: true },
     );
+  }
+
+  async create(definition: SourceDefinition & { intervalSeconds: number }, now: Date): Promise<Source> {
+    return this.sources.save(this.sources.create({ ...definition, enabled: true, nextPollAt: now, consecutiveFailures: 0 }));
+  }
+
+  async update(id: string, changes: Partial<Source>): Promise<void> {
+    await this.sources.update({ id }, changes);
+  }
+
+  async remove(id: string): Promise<void> {
+    await this.sources.delete({ id });
+  }
+
+  getById(id: string): Promise<Source | null> {
+    return this.sources.findOneBy({ id });
+  }
+
+  getBySlug(slug: string): Promise<Source | null> {
+    return this.sources.findOneBy({ slug });
+  }
+
+  findByKindAndTarget(kind: string, location: string): Promise<Source | null> {
+    return this.sources.findOneBy({ kind: kind as Source['kind'], location });
+  }
+
+  slugsStartingWith(prefix: string): Promise<Source[]> {
+    return this.sources.createQueryBuilder('s').where('s.slug LIKE :p', { p: `${prefix.replace(/[%_\\]/g, '\\$&')}%` }).getMany();
   }
 
   listEnabled(): Promise<Source[]> {
@@ -31,24 +77,65 @@ export class SourceRepository {
     return this.sources.find({ order: { slug: 'ASC' } });
   }
 
-  getBySlug(slug: string): Promise<Source | null> {
-    return this.sources.findOneBy({ slug });
-  }
-
-  async startPoll(sourceId: string, at: Date): Promise<SourcePoll> {
-    return this.polls.save(
-      this.polls.create({ sourceId, startedAt: at, status: PollStatus.Running, itemsSeen: 0, itemsNew: 0, itemsDuplicate: 0, itemsInvalid: 0, error: null, finishedAt: null }),
+  async countByStatus(): Promise<Array<{ status: string; count: number }>> {
+    const rows: Array<{ status: string; n: string }> = await this.sources.query(
+      `SELECT CASE WHEN NOT enabled THEN 'paused' WHEN consecutive_failures > 0 THEN 'failing' ELSE 'active' END AS status, count(*) AS n FROM sources GROUP BY 1`,
     );
+    return ['active', 'failing', 'paused'].map((status) => ({ status, count: Number(rows.find((r) => r.status === status)?.n ?? 0) }));
   }
 
-  async finishPoll(poll: SourcePoll, at: Date, result: { error: string | null }): Promise<void> {
-    poll.finishedAt = at;
-    poll.status = result.error ? PollStatus.Failed : PollStatus.Succeeded;
-    poll.error = result.error;
-    await this.polls.save(poll);
-    await this.sources.update(
-      { id: poll.sourceId },
-      result.error ? { lastPolledAt: at, lastError: result.error, lastErrorAt: at } : { lastPolledAt: at, lastError: null },
+  failing(): Promise<Source[]> {
+    return this.sources.createQueryBuilder('s').where('s.consecutive_failures > 0').orderBy('s.slug').limit(500).getMany();
+  }
+
+  getMany(ids: string[]): Promise<Source[]> {
+    return ids.length ? this.sources.find({ where: { id: In(ids) }, order: { slug: 'ASC' } }) : Promise.resolve([]);
+  }
+
+  /**
+   * Claims up to `limit` enabled sources that are due, for `leaseSeconds`: `FOR UPDATE SKIP LOCKED` so that
+   * instances polling at the same moment take different sources, and a lease so a crashed poller's sources
+   * come back once it expires.
+   */
+  async claimDue(input: { now: Date; limit: number; leaseSeconds: number; onlyIds?: string[] }): Promise<Source[]> {
+    return this.dataSource.transaction(async (m) => {
+      const params: unknown[] = [input.now, input.limit];
+      let extra = `AND next_poll_at <= $1`;
+      if (input.onlyIds) {
+        params.push(input.onlyIds);
+        extra = `AND id = ANY($3::uuid[])`;
+      }
+      const rows: Array<{ id: string }> = await m.query(
+        `SELECT id FROM sources WHERE enabled ${extra} AND (lease_until IS NULL OR lease_until < $1)
+         ORDER BY next_poll_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
+        params,
+      );
+      if (rows.length === 0) return [];
+      const ids = rows.map((r) => r.id);
+      await m.query(`UPDATE sources SET lease_until = $1 WHERE id = ANY($2::uuid[])`, [new Date(input.now.getTime() + input.leaseSeconds * 1000), ids]);
+      return m.getRepository(Source).find({ where: { id: In(ids) }, order: { nextPollAt: 'ASC' } });
+    });
+  }
+
+  async savePoll(sourceId: string, startedAt: Date, finishedAt: Date, record: PollRecord): Promise<void> {
+    await this.polls.insert({ sourceId, startedAt, finishedAt, ...record });
+  }
+
+  recentPolls(sourceId: string, limit: number): Promise<SourcePoll[]> {
+    return this.polls.find({ where: { sourceId }, order: { startedAt: 'DESC' }, take: limit });
+  }
+
+  async hostBackoff(host: string, now: Date): Promise<SourceHostBackoff | null> {
+    const row = await this.backoffs.findOneBy({ host });
+    return row && row.until > now ? row : null;
+  }
+
+  /** Extends (never shortens) a host's backoff. */
+  async backOffHost(host: string, until: Date, reason: string): Promise<void> {
+    await this.dataSource.query(
+      `INSERT INTO source_host_backoffs (host, until, reason) VALUES ($1, $2, $3)
+       ON CONFLICT (host) DO UPDATE SET until = GREATEST(source_host_backoffs.until, EXCLUDED.until), reason = EXCLUDED.reason, updated_at = now()`,
+      [host, until, reason],
     );
   }
 }

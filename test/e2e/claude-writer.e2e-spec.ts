@@ -16,7 +16,7 @@ describe('the Claude writer', () => {
 
   beforeAll(async () => {
     claude = await startFakeAnthropic();
-    t = await startTestApp({ ANTHROPIC_API_KEY: claude.apiKey, ANTHROPIC_BASE_URL: claude.url, ANTHROPIC_MAX_RETRIES: '1', NARRATIVES_PER_BEAT: '2' });
+    t = await startTestApp({ ANTHROPIC_API_KEY: claude.apiKey, ANTHROPIC_BASE_URL: claude.url, ANTHROPIC_MAX_RETRIES: '1', NARRATIVES_PER_BEAT: '2', ANTHROPIC_CONCURRENCY: '1' });
     db = t.get(DataSource);
     await t.get(DemoSeeder).seed();
     await t.get(SourcesService).pollAll();
@@ -61,8 +61,9 @@ describe('the Claude writer', () => {
       const cited = n.paragraphs.flat().filter((s) => s.cites.length);
       expect(cited.length).toBeGreaterThan(0);
       for (const segment of cited) {
-        const records: Array<{ platform: string; author: string; title: string; text: string; published_at: Date }> = await db.query(
-          `SELECT r.platform, r.author, r.title, r.text, r.published_at FROM narrative_citations c JOIN discourse_records r ON r.id = c.record_id
+        const records: Array<{ platform: string; author: string; title: string; text: string; published_at: Date; outlet: string }> = await db.query(
+          `SELECT r.platform, r.author, r.title, r.text, r.published_at, CASE WHEN r.platform IN ('news', 'blog') THEN s.name END AS outlet
+           FROM narrative_citations c JOIN discourse_records r ON r.id = c.record_id JOIN sources s ON s.id = r.source_id
            WHERE c.narrative_id = $1 AND c.number = ANY($2)`,
           [n.id, segment.cites],
         );

@@ -17,6 +17,9 @@ async function withDraftedIssue(): Promise<Workspace> {
   return workspace;
 }
 
+// Each command boots the whole application, as it does for a user: a flow of six commands needs more than the default minute.
+jest.setTimeout(180_000);
+
 describe('the broadsheet command', () => {
   it('approves a drafted issue and delivers it, with --json figures that add up', async () => {
     const cli = await withDraftedIssue();

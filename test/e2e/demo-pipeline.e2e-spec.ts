@@ -16,7 +16,7 @@ describe('the demo week, end to end', () => {
     t = await startTestApp();
     db = t.get(DataSource);
     expect(await runDemoIfEmpty(t.app, t.config)).toBe(true);
-  });
+  }, 180_000);
 
   afterAll(async () => {
     await t?.close();

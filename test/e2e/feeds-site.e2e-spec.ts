@@ -1,9 +1,13 @@
 import { type NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
 import { parseFeed } from 'feedsmith';
-import { FeedsController } from '../../src/feeds/feeds.controller';
+import { type MiddlewareConsumer, Module } from '@nestjs/common';
+import { FeedsModule } from '../../src/feeds/feeds.module';
+import { PublicCache } from '../../src/feeds/public-cache';
+import { PublicSite } from '../../src/feeds/public-site';
+import { PublicSiteMiddleware } from '../../src/feeds/public-site.middleware';
+import { WebSubPublisher } from '../../src/feeds/websub.publisher';
 import { FeedsService } from '../../src/feeds/feeds.service';
-import { SiteController } from '../../src/feeds/site.controller';
 import { SubscriptionController } from '../../src/feeds/subscription.controller';
 import { IssuesService, type IssueView } from '../../src/issues/issues.service';
 import { loadConfig } from '../../src/kernel/config/config';
@@ -40,13 +44,18 @@ describe('site and feeds over HTTP', () => {
     for (const s of stories) s.beat = beat;
 
     const narratives: Partial<NarrativesService> = {
-      latest: async (_limit: number, beatSlug?: string) => (beatSlug && beatSlug !== beat.slug ? [] : stories),
+      latest: async (_limit: number, beatSlug?: string, offset = 0) => (beatSlug && beatSlug !== beat.slug ? [] : stories.slice(offset)),
+      countPublished: async (beatSlug?: string) => (beatSlug && beatSlug !== beat.slug ? 0 : stories.length),
+      changeMarker: async () => 'stories-v1',
       getBySlug: async (slug: string) => stories.find((s) => s.slug === slug) ?? null,
       listBeats: async () => [beat],
     };
     const issues: Partial<IssuesService> = {
       listPublic: async () => [issue],
       listPublicWithStories: async () => [issue],
+      countPublic: async () => 1,
+      changeMarker: async () => 'issues-v1',
+      publicIssuesWithStory: async () => [issue],
       getPublicByNumber: async (n: number) => {
         calls.issueNumbers.push(n);
         return n === 1 ? issue : null;
@@ -73,19 +82,29 @@ describe('site and feeds over HTTP', () => {
         return {} as never;
       },
     };
-    const config = loadConfig({ PUBLIC_URL: 'https://news.test', SITE_TITLE: 'Broadsheet' });
+    const config = loadConfig({ PUBLIC_URL: 'https://news.test', SITE_TITLE: 'Broadsheet', PUBLIC_CACHE_CHECK_SECONDS: '0' });
 
-    const moduleRef = await Test.createTestingModule({
-      // The same order as FeedsModule: `/issues/feed.xml` before `/issues/:number`.
-      controllers: [FeedsController, SiteController, SubscriptionController],
+    // FeedsModule's controllers, providers and hot-path middleware, with the services behind them replaced.
+    @Module({
+      controllers: [SubscriptionController],
       providers: [
         FeedsService,
+        PublicCache,
+        PublicSite,
+        PublicSiteMiddleware,
+        WebSubPublisher,
         { provide: NarrativesService, useValue: narratives },
         { provide: IssuesService, useValue: issues },
         { provide: SubscribersService, useValue: subscribers },
         { provide: APP_CONFIG, useValue: config },
       ],
-    }).compile();
+    })
+    class StandInFeedsModule {
+      configure(consumer: MiddlewareConsumer): void {
+        new FeedsModule().configure(consumer);
+      }
+    }
+    const moduleRef = await Test.createTestingModule({ imports: [StandInFeedsModule] }).compile();
     app = moduleRef.createNestApplication<NestExpressApplication>({ logger: false });
     applyHttpDefaults(app);
     await app.listen(0, '127.0.0.1');
@@ -163,7 +182,7 @@ describe('site and feeds over HTTP', () => {
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toBe(type);
       expect(res.headers.get('etag')).toMatch(/^"[\w-]+"$/);
-      expect(res.headers.get('cache-control')).toBe('public, max-age=300');
+      expect(res.headers.get('cache-control')).toBe('public, max-age=300, stale-while-revalidate=3600, stale-if-error=86400');
       expect(res.headers.get('last-modified')).toBeTruthy();
       expect(parseFeed(await res.text()).format).toBe(format);
     });
@@ -188,7 +207,7 @@ describe('site and feeds over HTTP', () => {
       const again = await fetch(`${url}/atom.xml`, { headers: { 'if-none-match': etag } });
       expect(again.status).toBe(304);
       expect(again.headers.get('etag')).toBe(etag);
-      expect(again.headers.get('cache-control')).toBe('public, max-age=300');
+      expect(again.headers.get('cache-control')).toBe('public, max-age=300, stale-while-revalidate=3600, stale-if-error=86400');
       expect(await again.text()).toBe('');
       expect((await fetch(`${url}/atom.xml`, { headers: { 'if-none-match': '"stale"' } })).status).toBe(200);
     });

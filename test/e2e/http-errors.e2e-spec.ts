@@ -38,7 +38,13 @@ describe('errors and security headers over HTTP', () => {
       expect(response.status).toBe(404);
       expect(response.headers.get('content-type')).toMatch(/^application\/problem\+json/);
       expectSecurityHeaders(response);
-      await expect(response.json()).resolves.toEqual({ type: 'about:blank', title: 'Not Found', status: 404, detail: 'There is nothing at this address.', code: 'not_found' });
+      await expect(response.json()).resolves.toEqual({
+        type: 'about:blank',
+        title: 'Not Found',
+        status: 404,
+        detail: 'There is nothing at this address.',
+        code: 'not_found',
+      });
     }
   });
 

@@ -14,9 +14,9 @@ export function buildNarrativeView(over: Partial<NarrativeView> = {}, paragraphs
   const citations = Array.from({ length: paragraphs * 2 }, (_, i) => ({
     number: i + 1,
     record: {
-      id: randomUUID(), sourceId: randomUUID(), platform: Platform.Reddit, externalId: `t3_${n}_${i}`, url: `https://www.reddit.com/r/LocalModels/comments/${n}${i}/`,
-      canonicalUrl: `https://reddit.com/r/LocalModels/comments/${n}${i}`, title: `Post ${i}`, author: `/u/reader${i}`, text: `Record ${i} text.`,
-      publishedAt: new Date('2026-11-17T10:00:00Z'), createdAt: new Date(), updatedAt: new Date(),
+      id: randomUUID(), platform: Platform.Reddit as string, url: `https://www.reddit.com/r/LocalModels/comments/${n}${i}/`,
+      title: `Post ${i}`, author: `/u/reader${i}`, outlet: null, text: `Record ${i} text.`,
+      publishedAt: new Date('2026-11-17T10:00:00Z'),
     },
   }));
   return {
@@ -26,10 +26,10 @@ export function buildNarrativeView(over: Partial<NarrativeView> = {}, paragraphs
       { text: `Paragraph ${p + 1} opens with a sentence that describes what people on Reddit and Hacker News said about the licence, at some length, as a real narrative would`, cites: [p * 2 + 1] },
       { text: `, and a second clause that adds what a critic on Bluesky wrote about clause 7 and its revenue threshold.`, cites: [p * 2 + 2] },
     ]),
-    writer: 'claude', model: 'claude-sonnet-5-5', fidelity: 0.95, fidelityReport: { checks: 10, failed: [] }, version: 1, membershipHash: 'x',
+    writer: 'claude', model: 'claude-sonnet-5-5', fidelity: 0.95, fidelityReport: { checks: 10, failed: [] }, version: 1,
     publishedAt: new Date('2026-11-18T12:00:00Z'), createdAt: new Date(), updatedAt: new Date('2026-11-18T12:00:00Z'),
-    beat: { id: randomUUID(), slug: 'open-source-ai', name: 'Open-source AI', description: 'Open models.', keywords: [], createdAt: new Date(), updatedAt: new Date() },
-    citations, disclosure: DISCLOSURE,
+    beat: { id: randomUUID(), slug: 'open-source-ai', name: 'Open-source AI', description: 'Open models.', keywords: [], updatedAt: new Date() },
+    citations, disclosure: DISCLOSURE, continues: null,
     ...over,
   };
 }
@@ -37,7 +37,7 @@ export function buildNarrativeView(over: Partial<NarrativeView> = {}, paragraphs
 export function buildIssueView(stories: NarrativeView[], over: Partial<IssueView> = {}): IssueView {
   return {
     id: randomUUID(), number: 1, weekStart: new Date('2026-11-16T00:00:00Z'), weekEnd: new Date('2026-11-23T00:00:00Z'),
-    title: 'The week of 16–22 November 2026', intro: 'This week: stories.', status: IssueStatus.Approved,
+    title: 'The week of 16–22 November 2026', intro: 'This week: stories.', subject: null, preheader: null, status: IssueStatus.Approved,
     approvedAt: new Date(), publishedAt: new Date(), createdAt: new Date(), updatedAt: new Date(), stories, ...over,
   };
 }

@@ -1,4 +1,5 @@
 import { renderDigest, UNSUBSCRIBE_SENTINEL } from '../../src/delivery/digest-renderer';
+import { conversationSummary } from '../../src/delivery/digest-summary';
 import { loadConfig } from '../../src/kernel/config/config';
 import { EmailTemplates } from '../../src/kernel/templates/email-templates';
 import { buildIssueView, buildNarrativeView } from '../factories/narrative.factory';
@@ -16,8 +17,7 @@ describe('digest template', () => {
     expect(digest.text).toContain(`Unsubscribe: ${UNSUBSCRIBE_SENTINEL}`);
     expect(digest.text).toContain(issue.stories[8].headline);
     expect(digest.html).toContain('https://news.example.com/stories/');
-    expect(digest.html).toContain('#cite-1');
-    expect(digest.subject).toBe(`Broadsheet #1: ${issue.stories[0].headline}`);
+    expect(digest.subject).toBe(`${issue.stories[0].headline} — Broadsheet No. 1`);
   });
 
   it('escapes untrusted text from stories', async () => {
@@ -29,6 +29,71 @@ describe('digest template', () => {
     expect(digest.text).toContain('Devs & "agents" <script>alert(1)</script>');
   });
 
+  it('opens with a contents list by beat linking into the email, and shows each story as headline, dek, conversation summary and a link', async () => {
+    const issue = buildIssueView([buildNarrativeView({}, 6), buildNarrativeView({ beat: { ...buildNarrativeView().beat, name: 'Privacy' } }, 6)]);
+    const digest = await renderDigest(issue, templates, config);
+    const contents = digest.html.indexOf('In this issue');
+    expect(contents).toBeGreaterThan(0);
+    expect(digest.html.indexOf('href="#story-1"')).toBeGreaterThan(contents);
+    expect(digest.html).toContain('id="story-2"');
+    expect(digest.html.indexOf('Privacy')).toBeLessThan(digest.html.indexOf('id="story-1"'));
+    expect(digest.html).toContain(`href="https://news.example.com/stories/${issue.stories[0].slug}"`);
+    expect(digest.text).toMatch(/IN THIS ISSUE\nOpen-source AI\n  - Story \d+/);
+  });
+
+  it('summarises what the communities said (Reddit, Hacker News, Bluesky, Mastodon), not the news quotes of the first paragraphs', async () => {
+    const base = buildNarrativeView({}, 2);
+    const record = (n: number, platform: string, author: string) => ({ number: n, record: { ...base.citations[0].record, platform: platform as never, author, url: `https://example.com/${platform}/${n}`, title: `${platform} post` } });
+    const story = buildNarrativeView({
+      paragraphs: [
+        [{ text: 'The Verge reported the licence change on Monday.', cites: [1] }],
+        [{ text: 'Wired quoted the company saying the terms were unchanged.', cites: [2] }],
+        [{ text: 'On Reddit, developers called the new clause a rug pull.', cites: [3] }],
+        [{ text: 'Hacker News commenters disagreed, arguing the threshold only hits large firms.', cites: [4] }, { text: ' On Bluesky, a lawyer said clause 7 was unenforceable.', cites: [5] }],
+      ],
+      citations: [record(1, 'news', 'The Verge'), record(2, 'news', 'Wired'), record(3, 'reddit', 'u/dev'), record(4, 'hackernews', 'pg'), record(5, 'bluesky', 'lawyer.bsky.social')],
+    });
+    const digest = await renderDigest(buildIssueView([story]), templates, config);
+    expect(digest.html).toContain('On Reddit, developers called the new clause a rug pull.');
+    expect(digest.html).toContain('Hacker News commenters disagreed');
+    expect(digest.html).toContain('a lawyer said clause 7 was unenforceable.');
+    expect(digest.html).not.toContain('The Verge reported');
+    expect(digest.html).toContain('href="https://example.com/reddit/3"');
+    expect(digest.text).toContain('  - Reddit · u/dev: https://example.com/reddit/3');
+    expect(digest.text).not.toMatch(/\[\d+\]/);
+  });
+
+  it('takes the subject from the lead story with no double colon, a real preheader, and the editor’s when set', async () => {
+    const lead = buildNarrativeView({ headline: 'Leaked review: the model fails its own benchmark', dek: 'Researchers dispute the numbers.' });
+    const issue = buildIssueView([lead, buildNarrativeView({ headline: 'Second story' })]);
+    const digest = await renderDigest(issue, templates, config);
+    expect(digest.subject).toBe('Leaked review: the model fails its own benchmark — Broadsheet No. 1');
+    expect(digest.subject.split(':').length).toBe(2);
+    expect(digest.preheader).toBe('Researchers dispute the numbers. Also: Second story.');
+    expect(digest.html).toContain('Researchers dispute the numbers. Also: Second story.');
+    const edited = await renderDigest({ ...issue, subject: 'Our pick this week', preheader: 'Three arguments worth your time' }, templates, config);
+    expect(edited.subject).toBe('Our pick this week');
+    expect(edited.preheader).toBe('Three arguments worth your time');
+  });
+
+  it('says truthfully which writer wrote which stories', async () => {
+    const claudeOnly = await renderDigest(buildIssueView([buildNarrativeView(), buildNarrativeView()]), templates, config);
+    expect(claudeOnly.text).toContain('Every story in this issue was written by Claude');
+    const offlineOnly = await renderDigest(buildIssueView([buildNarrativeView({ writer: 'offline' })]), templates, config);
+    expect(offlineOnly.text).toContain('Every story in this issue is an offline draft');
+    expect(offlineOnly.text).not.toContain('generated using Claude');
+    expect(offlineOnly.text).not.toContain('written by Claude');
+    const mixed = await renderDigest(buildIssueView([buildNarrativeView({ headline: 'A' }), buildNarrativeView({ headline: 'B', writer: 'offline' })]), templates, config);
+    expect(mixed.text).toContain('Written by Claude, a language model, from public posts: “A”. Offline drafts composed from the posts without a language model: “B”.');
+  });
+
+  it('stays under 102 kB at twelve long stories and is dark-mode aware', async () => {
+    const digest = await renderDigest(buildIssueView(Array.from({ length: 12 }, () => buildNarrativeView({}, 8))), templates, config);
+    expect(Buffer.byteLength(digest.html)).toBeLessThan(102_000);
+    expect(digest.html).toContain('<meta name="color-scheme" content="light dark">');
+    expect(digest.html).toContain('@media (prefers-color-scheme: dark)');
+  });
+
   it('renders the confirmation email', async () => {
     const out = await templates.render('confirm', {
       title: 'Confirm', preview: 'Confirm', site: { title: 'Broadsheet', url: 'https://news.example.com' }, masthead: 'Confirm',
@@ -37,5 +102,16 @@ describe('digest template', () => {
     // Handlebars escapes `=` in attributes as &#x3D;, which every HTML parser decodes back.
     expect(out.html).toContain('href="https://news.example.com/subscribe/confirm?token&#x3D;abc"');
     expect(out.text).toContain('Confirm your subscription: https://news.example.com/subscribe/confirm?token=abc');
+  });
+});
+
+describe('conversation summary sentences', () => {
+  it('does not cut a sentence after "Dr." or an initial', () => {
+    const base = buildNarrativeView({}, 1);
+    const story = {
+      paragraphs: [[{ text: 'On blogs, Dr. Ama Whitlock and J. Doe wrote that the hospital had described the numbers as de-identified.', cites: [1] }]],
+      citations: [{ number: 1, record: { ...base.citations[0].record, platform: 'blog' } }],
+    };
+    expect(conversationSummary(story).map((s) => s.text)).toEqual(['On blogs, Dr. Ama Whitlock and J. Doe wrote that the hospital had described the numbers as de-identified.']);
   });
 });

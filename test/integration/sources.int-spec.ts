@@ -77,11 +77,11 @@ describe('sources', () => {
   it('records a clear error for a malformed feed or a page that is not a feed, and carries on with the others', async () => {
     await sources.register([source('broken', 'malformed-unclosed.xml'), source('html', 'malformed-notafeed.html')]);
     const summaries = await sources.pollAll();
-    expect(summaries.find((s) => s.source === 'broken')).toMatchObject({ ok: false, error: expect.stringMatching(/FeedParseError/) });
-    expect(summaries.find((s) => s.source === 'html')).toMatchObject({ ok: false, error: 'FeedParseError: not an RSS, Atom, RDF or JSON feed' });
+    expect(summaries.find((s) => s.source === 'broken')).toMatchObject({ ok: false, error: expect.stringMatching(/^not a readable feed: /) });
+    expect(summaries.find((s) => s.source === 'html')).toMatchObject({ ok: false, error: 'not a readable feed: not an RSS, Atom, RDF or JSON feed' });
     expect(summaries.find((s) => s.source === 'rss2')).toMatchObject({ ok: true });
     const [row] = await db.query(`SELECT last_error, last_error_at IS NOT NULL AS dated FROM sources WHERE slug = 'html'`);
-    expect(row).toEqual({ last_error: 'FeedParseError: not an RSS, Atom, RDF or JSON feed', dated: true });
+    expect(row).toEqual({ last_error: 'not a readable feed: not an RSS, Atom, RDF or JSON feed', dated: true });
     const [poll] = await db.query(`SELECT p.status, p.error FROM source_polls p JOIN sources s ON s.id = p.source_id WHERE s.slug = 'broken' ORDER BY p.started_at DESC LIMIT 1`);
     expect(poll.status).toBe('failed');
   });

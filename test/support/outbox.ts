@@ -13,7 +13,7 @@ export interface OutboxMessage {
 
 /** Every .eml in the outbox, parsed by mailparser as a mail client would. */
 export async function readOutbox(dir: string): Promise<OutboxMessage[]> {
-  let files: string[] = [];
+  let files: string[];
   try {
     files = readdirSync(dir).filter((f) => f.endsWith('.eml')).sort();
   } catch {

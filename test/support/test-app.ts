@@ -1,8 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
+import { setupApiDocs } from '../../src/admin/openapi';
 import { AppModule } from '../../src/app.module';
 import { Clock } from '../../src/kernel/clock/clock';
 import { loadConfig, type AppConfig } from '../../src/kernel/config/config';
@@ -19,42 +21,62 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+/** An HTTP server listening on a free port of 127.0.0.1, with no handler yet. */
+async function listenOnFreePort(): Promise<{ server: Server; port: number }> {
+  const server = createServer();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', resolve);
+  });
+  return { server, port: (server.address() as { port: number }).port };
+}
+
 /**
  * Boots the real application on a real database (embedded PGlite in a temp folder, or a fresh database on
- * the DATABASE_URL server), schedules off, listening on a random port. `env` overrides configuration.
+ * the DATABASE_URL server), schedules off, on a free port. `env` overrides configuration.
+ *
+ * The port is taken first, so the configuration (read-only, like in production) already names the server's own
+ * URL as PUBLIC_URL for the links in emails and feeds: nothing is changed after boot.
  */
 export async function startTestApp(env: Record<string, string> = {}, options: { clock?: Clock } = {}): Promise<TestApp> {
   const dataDir = mkdtempSync(join(tmpdir(), 'broadsheet-test-'));
+  const { server: http, port } = await listenOnFreePort();
+  const url = `http://127.0.0.1:${port}`;
   const server = await createServerDatabase();
-  const config = loadConfig({
-    DATA_DIR: dataDir,
-    SCHEDULER_ENABLED: 'false',
-    PORT: '0',
-    HOST: '127.0.0.1',
-    SOURCES_IMPORT_DIR: join(__dirname, '..', '..', 'demo'),
-    ...(server ? { DATABASE_URL: server.url } : {}),
-    ...env,
-  });
-  let builder = Test.createTestingModule({ imports: [AppModule.forRoot(config)] });
-  if (options.clock) builder = builder.overrideProvider(Clock).useValue(options.clock);
-  const moduleRef = await builder.compile();
-  const app = moduleRef.createNestApplication<NestExpressApplication>({ logger: ['error'], rawBody: true });
-  applyHttpDefaults(app);
-  await app.listen(0, '127.0.0.1');
-  const address = app.getHttpServer().address() as { port: number };
-  const url = `http://127.0.0.1:${address.port}`;
-  // Links in emails and feeds must point at this server.
-  if (!env.PUBLIC_URL) config.server.publicUrl = url;
-  return {
-    app,
-    config,
-    url,
-    dataDir,
-    get: (token) => app.get(token as never, { strict: false }),
-    close: async () => {
-      await app.close();
-      await server?.drop();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
+  let app: NestExpressApplication | undefined;
+  const close = async (): Promise<void> => {
+    await app?.close();
+    await new Promise<void>((resolve) => http.close(() => resolve()));
+    await server?.drop();
+    rmSync(dataDir, { recursive: true, force: true });
   };
+  try {
+    const config = loadConfig({
+      DATA_DIR: dataDir,
+      SCHEDULER_ENABLED: 'false',
+      PUBLIC_CACHE_CHECK_SECONDS: '0',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      PUBLIC_URL: url,
+      SOURCES_IMPORT_DIR: join(__dirname, '..', '..', 'demo'),
+      ...(server ? { DATABASE_URL: server.url } : {}),
+      ...env,
+    });
+    let builder = Test.createTestingModule({ imports: [AppModule.forRoot(config)] });
+    if (options.clock) builder = builder.overrideProvider(Clock).useValue(options.clock);
+    const moduleRef = await builder.compile();
+    app = moduleRef.createNestApplication<NestExpressApplication>({ logger: ['error'], rawBody: true });
+    applyHttpDefaults(app);
+    setupApiDocs(app, config);
+    await app.init();
+    // Nest's own HTTP server never listens: the server that holds the port hands it every request, so whatever
+    // listens there (express, and the public fast path in front of it) answers as in production.
+    const nest = app.getHttpServer();
+    http.on('request', (req, res) => nest.emit('request', req, res));
+    const booted = app;
+    return { app: booted, config, url, dataDir, get: (token) => booted.get(token as never, { strict: false }), close };
+  } catch (error) {
+    await close().catch(() => undefined);
+    throw error;
+  }
 }

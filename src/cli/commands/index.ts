@@ -4,7 +4,10 @@ import { registerBeatsCommands } from './beats.commands';
 import { registerIssuesCommands } from './issues.commands';
 import { registerRunCommands } from './run.commands';
 import { registerServerCommands } from './server.commands';
+import { registerSourcesCommands } from './sources.commands';
 import { registerSubscribersCommands } from './subscribers.commands';
+import { registerTokensCommands } from './tokens.commands';
+import { registerUsersCommands } from './users.commands';
 
 /** Every command group of `broadsheet`, one file per area. */
 export function registerCommands(program: Command, ctx: CommandContext): void {
@@ -13,4 +16,7 @@ export function registerCommands(program: Command, ctx: CommandContext): void {
   registerIssuesCommands(program, ctx);
   registerBeatsCommands(program, ctx);
   registerSubscribersCommands(program, ctx);
+  registerSourcesCommands(program, ctx);
+  registerUsersCommands(program, ctx);
+  registerTokensCommands(program, ctx);
 }

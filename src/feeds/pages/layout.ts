@@ -16,7 +16,7 @@ a:hover{text-decoration-thickness:2px}
 .masthead .tagline{margin:.35rem 0 .6rem;color:var(--muted);font-style:italic;font-size:1rem}
 .sans,.masthead nav,.meta,.src-meta,button,label,footer{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
 .masthead nav{font-size:.78rem;letter-spacing:.1em;text-transform:uppercase}
-.masthead nav a{color:var(--ink);text-decoration:none;margin:0 .6rem}
+.masthead nav a{color:var(--ink);text-decoration:none;margin:0 .6rem;display:inline-block;padding:.35rem 0}
 .masthead nav a:hover{color:var(--accent)}
 h1,h2,h3{line-height:1.2;font-weight:700;letter-spacing:-.005em}
 h1{font-size:2.15rem;margin:.3rem 0 .6rem}
@@ -62,6 +62,23 @@ button:hover{background:var(--accent)}
 .feeds{font-size:.9rem}
 footer{margin-top:3rem;padding-top:1rem;border-top:3px double var(--ink);font-size:.8rem;color:var(--muted);text-align:center}
 footer a{color:var(--muted)}
+.visually-hidden{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+.lead{padding-bottom:1.4rem;border-bottom:3px double var(--ink);margin-bottom:1.5rem}
+.lead h2{font-size:2rem;margin:.3rem 0 .5rem}
+.lead h2 a{color:var(--ink);text-decoration:none}
+.lead .excerpt{margin:.6rem 0 0}
+.section-head{display:flex;justify-content:space-between;align-items:baseline;border-bottom:1px solid var(--ink);margin:2.2rem 0 .9rem}
+.section-head h2{margin:0 0 .25rem;font-size:1rem;text-transform:uppercase;letter-spacing:.12em;font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
+.section-head h2 a{color:var(--ink);text-decoration:none}
+.section-head a.more{font-size:.8rem;font-family:system-ui,sans-serif}
+.pager{display:flex;justify-content:space-between;gap:1rem;margin:1.5rem 0;font-family:system-ui,sans-serif;font-size:.9rem}
+.story-nav{display:grid;grid-template-columns:1fr 1fr;gap:1rem;margin:2rem 0;font-size:.95rem}
+.story-nav .next{text-align:right}
+.story-nav span{display:block;font-family:system-ui,sans-serif;font-size:.72rem;text-transform:uppercase;letter-spacing:.08em;color:var(--muted)}
+.compact{list-style:none;padding:0;margin:0}
+.compact li{padding:.5rem 0;border-bottom:1px solid var(--rule)}
+.compact a{color:var(--ink);text-decoration:none;font-weight:700}
+.compact a:hover{color:var(--accent)}
 @media (max-width:32rem){body{font-size:1.05rem}.masthead .name{font-size:2rem}h1{font-size:1.75rem}.masthead nav a{margin:0 .35rem}}
 @media print{.masthead nav,.panel,footer{display:none}body{background:#fff}}
 `);
@@ -90,6 +107,10 @@ export interface PageOptions {
   alternates?: Alternate[];
   /** Pages reached with a token: keep them out of search engines. */
   noindex?: boolean;
+  /** Open Graph type: `article` for stories and issues. */
+  ogType?: 'website' | 'article';
+  /** For articles: when it was published. */
+  published?: Date | null;
   body: SafeHtml;
 }
 
@@ -97,14 +118,28 @@ export interface PageOptions {
 export function layout(site: SiteInfo, page: PageOptions): SafeHtml {
   const title = page.title ? `${page.title} — ${site.title}` : site.title;
   const alternates = page.alternates ?? siteAlternates(site);
+  const description = page.description ?? site.description;
+  const url = site.publicUrl + (page.canonicalPath ?? '/');
   return html`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title}</title>
-<meta name="description" content="${page.description ?? site.description}">
+<meta name="description" content="${description}">
 <meta name="color-scheme" content="light">
+<link rel="icon" href="/favicon.svg" type="image/svg+xml">
+<link rel="icon" href="/favicon.ico" sizes="16x16">
+<meta property="og:site_name" content="${site.title}">
+<meta property="og:type" content="${page.ogType ?? 'website'}">
+<meta property="og:title" content="${page.title ?? site.title}">
+<meta property="og:description" content="${description}">
+<meta property="og:url" content="${url}">
+<meta property="og:locale" content="en_GB">
+${page.published && html`<meta property="article:published_time" content="${page.published.toISOString()}">
+`}<meta name="twitter:card" content="summary">
+<meta name="twitter:title" content="${page.title ?? site.title}">
+<meta name="twitter:description" content="${description}">
 ${page.noindex && html`<meta name="robots" content="noindex">\n`}${page.canonicalPath && html`<link rel="canonical" href="${site.publicUrl + page.canonicalPath}">\n`}${alternates.map(
     (a) => html`<link rel="alternate" type="${a.type}" title="${a.title}" href="${a.href}">\n`,
   )}<style>${STYLE}</style>
@@ -114,7 +149,7 @@ ${page.noindex && html`<meta name="robots" content="noindex">\n`}${page.canonica
 <header class="masthead">
 <a class="name" href="/">${site.title}</a>
 <p class="tagline">${site.description}</p>
-<nav aria-label="Site"><a href="/">Latest</a><a href="/issues">Issues</a><a href="/subscribe">Subscribe</a><a href="/#feeds">Feeds</a></nav>
+<nav aria-label="Site"><a href="/">Latest</a>${(site.beats ?? []).map((b) => html`<a href="/beats/${encodeURIComponent(b.slug)}">${b.name}</a>`)}<a href="/issues">Issues</a><a href="/subscribe">Subscribe</a><a href="/#feeds">Feeds</a></nav>
 </header>
 <main>
 ${page.body}

@@ -1,5 +1,5 @@
 import { weekLabel } from '../../kernel/clock/week';
-import { html, type SafeHtml } from './html';
+import { html, raw, type SafeHtml } from './html';
 import { layout, siteAlternates, type Alternate } from './layout';
 import { dateTag, excerpt, storyBody, storyParagraphs, disclosureLine } from './story-html';
 import { relativeLinks, type BeatSummary, type IssueSummary, type IssueWithStories, type Links, type SiteInfo, type StoryView } from './views';
@@ -14,13 +14,14 @@ function storyMeta(story: StoryView, l: Links): SafeHtml {
   return html`<p class="meta"><a href="${l.beat(story.beat.slug)}">${story.beat.name}</a> · ${dateTag(story.publishedAt)}${writerBadge(story)}</p>`;
 }
 
-function storyList(stories: readonly StoryView[]): SafeHtml {
+function storyList(stories: readonly StoryView[], heading: 'h2' | 'h3' = 'h2'): SafeHtml {
   if (stories.length === 0) return html`<p class="notice">No stories have been published yet. Check back soon.</p>`;
+  const h = heading === 'h2' ? { open: raw('<h2>'), close: raw('</h2>') } : { open: raw('<h3>'), close: raw('</h3>') };
   return html`<ul class="story-list">
 ${stories.map(
   (story) => html`<li>
 ${storyMeta(story, links)}
-<h2><a href="${links.story(story.slug)}">${story.headline}</a></h2>
+${h.open}<a href="${links.story(story.slug)}">${story.headline}</a>${h.close}
 <p class="dek">${story.dek}</p>
 </li>
 `,
@@ -50,42 +51,122 @@ ${beats.length > 0 && html`<p>By beat: ${beats.map((beat, i) => html`${i > 0 && 
 </section>`;
 }
 
-export function homePage(site: SiteInfo, input: { stories: readonly StoryView[]; beats: readonly BeatSummary[] }): SafeHtml {
+export interface Paging {
+  page: number;
+  pages: number;
+}
+
+/** "Newer" / "Older" links between pages of a list; nothing when there is one page. */
+function pager(path: string, paging: Paging | undefined): SafeHtml {
+  if (!paging || paging.pages <= 1) return html``;
+  const href = (n: number) => (n === 1 ? path : `${path}?page=${n}`);
+  return html`<nav class="pager" aria-label="Pages">${paging.page > 1 ? html`<a href="${href(paging.page - 1)}" rel="prev">← Newer</a>` : html`<span></span>`}<span>Page ${paging.page} of ${paging.pages}</span>${
+    paging.page < paging.pages ? html`<a href="${href(paging.page + 1)}" rel="next">Older →</a>` : html`<span></span>`
+  }</nav>`;
+}
+
+/** The first paragraph of a story as plain text, for the lead. */
+function leadExcerpt(story: StoryView, max = 320): string {
+  return excerpt(story.paragraphs.map((p) => p.map((s) => s.text).join('')).join(' '), max);
+}
+
+export function homePage(site: SiteInfo, input: { stories: readonly StoryView[]; beats: readonly BeatSummary[]; latestIssue?: IssueSummary | null }): SafeHtml {
+  const [lead, ...rest] = input.stories;
+  const sections = input.beats
+    .map((beat) => ({ beat, stories: rest.filter((s) => s.beat.slug === beat.slug).slice(0, 4) }))
+    .filter((section) => section.stories.length > 0);
+  const issue = input.latestIssue;
   return layout(site, {
     canonicalPath: '/',
-    body: html`<h1 class="meta">Latest stories</h1>
-${storyList(input.stories)}
+    body: html`<h1 class="visually-hidden">${site.title}: latest stories</h1>
+${
+  lead
+    ? html`<article class="lead">
+${storyMeta(lead, links)}
+<h2><a href="${links.story(lead.slug)}">${lead.headline}</a></h2>
+<p class="dek">${lead.dek}</p>
+<p class="excerpt">${leadExcerpt(lead)} <a href="${links.story(lead.slug)}">Read the story</a></p>
+</article>`
+    : html`<p class="notice">No stories have been published yet. Check back soon.</p>`
+}
+${sections.map(
+  ({ beat, stories }) => html`<section aria-labelledby="beat-${beat.slug}">
+<div class="section-head"><h2 id="beat-${beat.slug}"><a href="${links.beat(beat.slug)}">${beat.name}</a></h2><a class="more" href="${links.beat(beat.slug)}">All ${beat.name} stories</a></div>
+${storyList(stories, 'h3')}
+</section>
+`,
+)}${
+      issue &&
+      html`<section class="panel" aria-labelledby="latest-issue">
+<h2 id="latest-issue">The latest issue</h2>
+<p class="meta">No. ${issue.number} · ${issueWeek(issue)}</p>
+<p><a href="${links.issue(issue.number)}"><strong>${issue.title}</strong></a></p>
+<p>${excerpt(issue.intro, 220)}</p>
+<p class="sans"><a href="/issues">Every past issue</a></p>
+</section>`
+    }
 ${subscribePanel(site)}
 ${feedsPanel(site, input.beats)}`,
   });
 }
 
-export function storyPage(site: SiteInfo, story: StoryView): SafeHtml {
+export interface StoryExtras {
+  related?: readonly StoryView[];
+  more?: readonly StoryView[];
+  issues?: readonly IssueSummary[];
+  previous?: StoryView | null;
+  next?: StoryView | null;
+}
+
+function compactList(stories: readonly StoryView[]): SafeHtml {
+  return html`<ul class="compact">${stories.map((s) => html`<li><a href="${links.story(s.slug)}">${s.headline}</a><br><span class="meta">${s.beat.name} · ${dateTag(s.publishedAt)}</span></li>`)}</ul>`;
+}
+
+export function storyPage(site: SiteInfo, story: StoryView, extras: StoryExtras = {}): SafeHtml {
+  const issues = extras.issues ?? [];
   return layout(site, {
     title: story.headline,
     description: story.dek,
     canonicalPath: links.story(story.slug),
+    ogType: 'article',
+    published: story.publishedAt,
+    alternates: [
+      { type: 'application/rss+xml', title: `${site.title}: ${story.beat.name} (RSS)`, href: `${site.publicUrl}${links.beat(story.beat.slug)}/feed.xml` },
+      ...siteAlternates(site),
+    ],
     body: html`<article>
 ${storyMeta(story, links)}
 <h1>${story.headline}</h1>
 <p class="dek">${story.dek}</p>
 ${storyBody(story)}
+${issues.length > 0 && html`<p class="sans">In ${issues.map((i, n) => html`${n > 0 && ', '}<a href="${links.issue(i.number)}">issue No. ${i.number}</a>`)}.</p>`}
 </article>
+${(extras.previous || extras.next) && html`<nav class="story-nav" aria-label="More in ${story.beat.name}">${extras.previous ? html`<a class="prev" href="${links.story(extras.previous.slug)}" rel="prev"><span>Previous in ${story.beat.name}</span>${extras.previous.headline}</a>` : html`<span></span>`}${
+      extras.next ? html`<a class="next" href="${links.story(extras.next.slug)}" rel="next"><span>Next in ${story.beat.name}</span>${extras.next.headline}</a>` : html`<span></span>`
+    }</nav>`}
+${(extras.related ?? []).length > 0 && html`<section aria-labelledby="related"><div class="section-head"><h2 id="related">More on ${story.beat.name}</h2><a class="more" href="${links.beat(story.beat.slug)}">All</a></div>${compactList(extras.related!)}</section>`}
+${(extras.more ?? []).length > 0 && html`<section aria-labelledby="more-stories"><div class="section-head"><h2 id="more-stories">Elsewhere this week</h2><a class="more" href="/">Front page</a></div>${compactList(extras.more!)}</section>`}
 ${subscribePanel(site)}`,
   });
 }
 
-export function beatPage(site: SiteInfo, beat: BeatSummary, stories: readonly StoryView[]): SafeHtml {
+export function beatPage(site: SiteInfo, beat: BeatSummary, stories: readonly StoryView[], paging?: Paging): SafeHtml {
   const feed: Alternate = { type: 'application/rss+xml', title: `${site.title}: ${beat.name} (RSS)`, href: `${site.publicUrl}${links.beat(beat.slug)}/feed.xml` };
   return layout(site, {
     title: beat.name,
     description: beat.description,
     canonicalPath: links.beat(beat.slug),
-    alternates: [feed, ...siteAlternates(site)],
-    body: html`<p class="meta">Beat · <a href="${links.beat(beat.slug)}/feed.xml">RSS feed</a></p>
+    alternates: [
+      feed,
+      { type: 'application/atom+xml', title: `${site.title}: ${beat.name} (Atom)`, href: `${site.publicUrl}${links.beat(beat.slug)}/atom.xml` },
+      { type: 'application/feed+json', title: `${site.title}: ${beat.name} (JSON Feed)`, href: `${site.publicUrl}${links.beat(beat.slug)}/feed.json` },
+      ...siteAlternates(site),
+    ],
+    body: html`<p class="meta">Beat · <a href="${links.beat(beat.slug)}/feed.xml">RSS</a> · <a href="${links.beat(beat.slug)}/atom.xml">Atom</a> · <a href="${links.beat(beat.slug)}/feed.json">JSON Feed</a></p>
 <h1>${beat.name}</h1>
 <p class="dek">${beat.description}</p>
 ${storyList(stories)}
+${pager(links.beat(beat.slug), paging)}
 ${subscribePanel(site)}`,
   });
 }
@@ -94,7 +175,7 @@ function issueWeek(issue: IssueSummary): string {
   return weekLabel({ start: issue.weekStart, end: issue.weekEnd });
 }
 
-export function issuesPage(site: SiteInfo, issues: readonly IssueSummary[]): SafeHtml {
+export function issuesPage(site: SiteInfo, issues: readonly IssueSummary[], paging?: Paging): SafeHtml {
   return layout(site, {
     title: 'Issues',
     description: `Every weekly issue of ${site.title}.`,
@@ -114,6 +195,7 @@ ${issues.map(
 `,
 )}</ul>`
 }
+${pager('/issues', paging)}
 ${subscribePanel(site)}`,
   });
 }

@@ -9,6 +9,8 @@ export interface SiteInfo {
   description: string;
   /** Absolute base of every link in feeds, without a trailing slash. */
   publicUrl: string;
+  /** The beats, for the navigation (pages only). */
+  beats?: BeatSummary[];
 }
 
 /** What pages and feeds say about the site, from config (read per call: tests repoint publicUrl after boot). */

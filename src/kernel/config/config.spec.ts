@@ -32,3 +32,22 @@ describe('loadConfig', () => {
     expect(loadConfig({ PUBLIC_URL: 'https://news.example.com/' }).server.publicUrl).toBe('https://news.example.com');
   });
 });
+
+describe('the config object', () => {
+  it('is read-only all the way down: assignments throw instead of changing what other modules see', () => {
+    const config = loadConfig({});
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(() => {
+      (config.server as { publicUrl: string }).publicUrl = 'http://evil.example';
+    }).toThrow(TypeError);
+    expect(() => {
+      (config.email as { outboxDir: string }).outboxDir = '/tmp/elsewhere';
+    }).toThrow(TypeError);
+    expect(config.server.publicUrl).toBe('http://localhost:3000');
+  });
+
+  it('is a new object per call, so tests build their own instead of changing a shared one', () => {
+    expect(loadConfig({ PORT: '4000' }).server.publicUrl).toBe('http://localhost:4000');
+    expect(loadConfig({}).server.publicUrl).toBe('http://localhost:3000');
+  });
+});

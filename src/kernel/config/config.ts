@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { validateCronExpression } from 'cron';
@@ -33,6 +34,24 @@ const int = (min: number, max: number) =>
     .min(min, `a whole number from ${min} to ${max}`)
     .max(max, `a whole number from ${min} to ${max}`);
 
+/** "90s", "30m", "2h", "1d" → seconds; between one minute and a week. */
+export function parseDuration(value: string): number | null {
+  const m = /^(\d+)\s*(s|m|h|d)$/i.exec(value.trim());
+  if (!m) return null;
+  const seconds = Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[m[2].toLowerCase() as 's' | 'm' | 'h' | 'd'];
+  return seconds >= 60 && seconds <= 7 * 86400 ? seconds : null;
+}
+const duration = z.string().trim().refine((v) => parseDuration(v) !== null, 'a duration from 1m to 7d such as "30m", "2h" or "1d"');
+
+/** A FETCH_ALLOWLIST entry: a host name, an IPv4/IPv6 address, or a CIDR range. */
+function isAllowlistEntry(entry: string): boolean {
+  if (entry.includes('/')) {
+    const [ip, bits] = entry.split('/');
+    return isIP(ip) !== 0 && /^\d{1,3}$/.test(bits) && Number(bits) <= (isIP(ip) === 4 ? 32 : 128);
+  }
+  return isIP(entry) !== 0 || /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i.test(entry);
+}
+
 export const envSchema = z.object({
   PORT: int(0, 65535).default(3000),
   HOST: z.string().trim().min(1).default('0.0.0.0'),
@@ -54,6 +73,12 @@ export const envSchema = z.object({
   ANTHROPIC_BASE_URL: httpUrl.optional(),
   ANTHROPIC_MODEL: z.string().trim().min(1).default('claude-sonnet-5-5'),
   ANTHROPIC_MAX_RETRIES: int(0, 10).default(3),
+  ANTHROPIC_MAX_TOKENS: int(256, 64000).default(2000),
+  ANTHROPIC_CONCURRENCY: int(1, 32).default(4),
+  ANTHROPIC_BATCH: bool.default(false),
+  ANTHROPIC_BATCH_POLL_SECONDS: z.coerce.number({ error: 'a number of seconds' }).positive('a positive number of seconds').max(3600, 'at most 3600 seconds').default(30),
+  ANTHROPIC_JUDGE_MODEL: z.string().trim().min(1).default('claude-haiku-4-5'),
+  NARRATIVES_ENTAILMENT_JUDGE: bool.default(false),
   RESEND_API_KEY: z
     .string()
     .trim()
@@ -79,11 +104,41 @@ export const envSchema = z.object({
   NARRATIVE_FIDELITY_THRESHOLD: z.coerce.number({ error: 'a number from 0 to 1' }).min(0, 'a number from 0 to 1').max(1, 'a number from 0 to 1').default(0.7),
   STORYLINE_MIN_RECORDS: int(2, 100).default(3),
   ISSUE_STORIES_PER_BEAT: int(1, 20).default(3),
-  CRON_POLL_SOURCES: cron.default('*/30 * * * *'),
+  ISSUES_AUTO_APPROVE: bool.default(false),
+  ADMIN_SESSION_IDLE_HOURS: int(1, 720).default(12),
+  ADMIN_LOGIN_MAX_PER_CLIENT: int(1, 10000).default(50),
+  CRON_POLL_SOURCES: cron.default('* * * * *'),
   CRON_BUILD_NARRATIVES: cron.default('15 * * * *'),
   CRON_ASSEMBLE_ISSUE: cron.default('0 6 * * 1'),
   CRON_DELIVER: cron.default('*/5 * * * * *'),
   SCHEDULER_ENABLED: bool.default(true),
+  SOURCES_MAX_ITEMS_PER_POLL: int(1, 100_000).default(500),
+  SOURCES_POLL_CONCURRENCY: int(1, 64).default(4),
+  SOURCES_DEFAULT_INTERVAL: duration.default('30m'),
+  SOURCES_MAX_FAILURES: int(1, 1000).default(10),
+  SOURCES_PARSE_THREADS: int(1, 16).default(1),
+  SOURCES_PARSE_MEMORY_MB: int(32, 8192).default(512),
+  SOURCES_PARSE_TIMEOUT_SECONDS: int(1, 3600).default(60),
+  FETCH_ALLOWLIST: z
+    .string()
+    .trim()
+    .default('')
+    .refine((v) => v.split(',').map((e) => e.trim()).filter(Boolean).every(isAllowlistEntry), 'comma-separated host names, IP addresses or CIDR ranges (e.g. "127.0.0.1,10.0.0.0/8,feeds.internal")'),
+  FETCH_MAX_BYTES: int(1024, 1024 * 1024 * 1024).default(20 * 1024 * 1024),
+  FETCH_TIMEOUT_SECONDS: int(1, 600).default(30),
+  FETCH_MAX_REDIRECTS: int(0, 20).default(5),
+  FETCH_USER_AGENT: z.string().trim().min(1).max(300).optional(),
+  REDDIT_BASE_URL: httpUrl.default('https://www.reddit.com'),
+  HACKERNEWS_ALGOLIA_URL: httpUrl.default('https://hn.algolia.com'),
+  BLUESKY_APPVIEW_URL: httpUrl.default('https://public.api.bsky.app'),
+  WEBSUB_HUB_URL: httpUrl.optional(),
+  WEBSUB_MAX_ATTEMPTS: int(1, 20).default(5),
+  WEBSUB_RETRY_BASE_MS: int(1, 600000).default(2000),
+  PUBLIC_CACHE_CHECK_SECONDS: z.coerce
+    .number({ error: 'a number of seconds from 0 to 3600 (0 checks on every request)' })
+    .min(0, 'a number of seconds from 0 to 3600 (0 checks on every request)')
+    .max(3600, 'a number of seconds from 0 to 3600 (0 checks on every request)')
+    .default(2),
   LOG_FORMAT: z.enum(['text', 'json'], { error: '"text" (readable lines) or "json" (one JSON object per line)' }).default('text'),
 }).refine((e) => e.DELIVERY_REQUEST_TIMEOUT_SECONDS < e.DELIVERY_LEASE_SECONDS, {
   path: ['DELIVERY_REQUEST_TIMEOUT_SECONDS'],
@@ -105,10 +160,32 @@ export interface AppConfig {
   site: { title: string; description: string };
   dataDir: string;
   database: { url?: string; poolSize: number; embeddedDir: string };
-  sources: { importDir: string };
+  sources: {
+    importDir: string;
+    maxItemsPerPoll: number;
+    pollConcurrency: number;
+    /** Seconds between polls of a source added without `--every`. */
+    defaultIntervalSeconds: number;
+    /** Consecutive failed polls after which a source is paused with its reason. */
+    maxFailures: number;
+    parse: { threads: number; memoryMb: number; timeoutMs: number };
+    platforms: { redditBaseUrl: string; hackernewsAlgoliaUrl: string; blueskyAppviewUrl: string };
+  };
+  fetch: { allowlist: string[]; maxBytes: number; timeoutMs: number; maxRedirects: number; userAgent: string };
   demo: boolean;
   secretKey?: string;
-  anthropic: { apiKey?: string; baseUrl?: string; model: string; maxRetries: number };
+  anthropic: {
+    apiKey?: string;
+    baseUrl?: string;
+    model: string;
+    maxRetries: number;
+    maxTokens: number;
+    concurrency: number;
+    /** Write the scheduled run through Message Batches (half price, asynchronous). */
+    batch: boolean;
+    batchPollSeconds: number;
+    judgeModel: string;
+  };
   email: {
     from: string;
     outboxDir: string;
@@ -124,9 +201,15 @@ export interface AppConfig {
     sendOnApprove: boolean;
     webhookSecret?: string;
   };
-  narratives: { perBeat: number; fidelityThreshold: number; storylineMinRecords: number };
-  issues: { storiesPerBeat: number };
+  narratives: { perBeat: number; fidelityThreshold: number; storylineMinRecords: number; entailmentJudge: boolean };
+  issues: { storiesPerBeat: number; autoApprove: boolean };
+  /** Editors' sign-in: sessions expire after `sessionIdleHours` unused; a client gets `loginMaxPerClient` failed sign-ins per 15 minutes. */
+  admin: { sessionIdleHours: number; loginMaxPerClient: number; secureCookies: boolean };
   schedule: { enabled: boolean; pollSources: string; buildNarratives: string; assembleIssue: string; deliver: string };
+  /** WebSub: the hub named in every feed and pinged when a feed changes; attempts and backoff of each ping. */
+  websub: { hubUrl?: string; maxAttempts: number; retryBaseMs: number };
+  /** How often each instance checks the database's change marker for the public page and feed cache (0: every request). */
+  publicCache: { checkSeconds: number };
   log: { format: 'text' | 'json' };
 }
 
@@ -153,12 +236,32 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const e = parsed.data;
   const dataDir = resolve(e.DATA_DIR);
   const publicUrl = (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/+$/, '');
-  return {
+  // Read-only once built: a module cannot change what another one sees; tests build a new config instead.
+  return deepFreeze({
     server: { port: e.PORT, host: e.HOST, publicUrl },
     site: { title: e.SITE_TITLE, description: e.SITE_DESCRIPTION },
     dataDir,
     database: { url: e.DATABASE_URL, poolSize: e.DATABASE_POOL_SIZE, embeddedDir: resolve(dataDir, 'pglite') },
-    sources: { importDir: resolve(e.SOURCES_IMPORT_DIR) },
+    sources: {
+      importDir: resolve(e.SOURCES_IMPORT_DIR),
+      maxItemsPerPoll: e.SOURCES_MAX_ITEMS_PER_POLL,
+      pollConcurrency: e.SOURCES_POLL_CONCURRENCY,
+      defaultIntervalSeconds: parseDuration(e.SOURCES_DEFAULT_INTERVAL) as number,
+      maxFailures: e.SOURCES_MAX_FAILURES,
+      parse: { threads: e.SOURCES_PARSE_THREADS, memoryMb: e.SOURCES_PARSE_MEMORY_MB, timeoutMs: e.SOURCES_PARSE_TIMEOUT_SECONDS * 1000 },
+      platforms: {
+        redditBaseUrl: e.REDDIT_BASE_URL.replace(/\/+$/, ''),
+        hackernewsAlgoliaUrl: e.HACKERNEWS_ALGOLIA_URL.replace(/\/+$/, ''),
+        blueskyAppviewUrl: e.BLUESKY_APPVIEW_URL.replace(/\/+$/, ''),
+      },
+    },
+    fetch: {
+      allowlist: e.FETCH_ALLOWLIST.split(',').map((v) => v.trim().toLowerCase()).filter(Boolean),
+      maxBytes: e.FETCH_MAX_BYTES,
+      timeoutMs: e.FETCH_TIMEOUT_SECONDS * 1000,
+      maxRedirects: e.FETCH_MAX_REDIRECTS,
+      userAgent: e.FETCH_USER_AGENT ?? `Broadsheet/0.1 (+${publicUrl}; feed and discourse reader)`,
+    },
     demo: e.DEMO,
     secretKey: e.SECRET_KEY,
     anthropic: {
@@ -166,6 +269,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       baseUrl: e.ANTHROPIC_BASE_URL,
       model: e.ANTHROPIC_MODEL,
       maxRetries: e.ANTHROPIC_MAX_RETRIES,
+      maxTokens: e.ANTHROPIC_MAX_TOKENS,
+      concurrency: e.ANTHROPIC_CONCURRENCY,
+      batch: e.ANTHROPIC_BATCH,
+      batchPollSeconds: e.ANTHROPIC_BATCH_POLL_SECONDS,
+      judgeModel: e.ANTHROPIC_JUDGE_MODEL,
     },
     email: {
       from: e.EMAIL_FROM,
@@ -185,8 +293,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       perBeat: e.NARRATIVES_PER_BEAT,
       fidelityThreshold: e.NARRATIVE_FIDELITY_THRESHOLD,
       storylineMinRecords: e.STORYLINE_MIN_RECORDS,
+      entailmentJudge: e.NARRATIVES_ENTAILMENT_JUDGE,
     },
-    issues: { storiesPerBeat: e.ISSUE_STORIES_PER_BEAT },
+    issues: { storiesPerBeat: e.ISSUE_STORIES_PER_BEAT, autoApprove: e.ISSUES_AUTO_APPROVE },
+    admin: { sessionIdleHours: e.ADMIN_SESSION_IDLE_HOURS, loginMaxPerClient: e.ADMIN_LOGIN_MAX_PER_CLIENT, secureCookies: publicUrl.startsWith('https://') },
     schedule: {
       enabled: e.SCHEDULER_ENABLED,
       pollSources: e.CRON_POLL_SOURCES,
@@ -194,6 +304,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       assembleIssue: e.CRON_ASSEMBLE_ISSUE,
       deliver: e.CRON_DELIVER,
     },
+    websub: { hubUrl: e.WEBSUB_HUB_URL, maxAttempts: e.WEBSUB_MAX_ATTEMPTS, retryBaseMs: e.WEBSUB_RETRY_BASE_MS },
+    publicCache: { checkSeconds: e.PUBLIC_CACHE_CHECK_SECONDS },
     log: { format: e.LOG_FORMAT },
-  };
+  });
+}
+
+/** Freezes an object and everything it holds, so any later assignment throws (strict mode) instead of leaking. */
+export function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
 }

@@ -2,6 +2,7 @@ import { Global, Logger, Module, type DynamicModule, type OnApplicationShutdown 
 import { DataSource, type MixedList, type EntitySchema } from 'typeorm';
 import { APP_CONFIG } from '../config/config.module';
 import { type AppConfig } from '../config/config';
+import { BootLock, withBootLock } from './boot-lock';
 import { EmbeddedPostgres } from './embedded-postgres';
 import { SnakeNamingStrategy } from './snake-naming.strategy';
 
@@ -10,8 +11,11 @@ export interface DatabaseModuleOptions {
   migrations: MixedList<Function | string>;
 }
 
-/** Builds the TypeORM DataSource options shared by the app, the migrate command and the tests. */
-export function dataSourceOptions(url: string, poolSize: number, options: DatabaseModuleOptions) {
+/**
+ * Builds the TypeORM DataSource options shared by the app, the migrate command and the tests. `extra` goes to
+ * the `pg` pool (for the embedded database: its in-process stream and no idle timeout).
+ */
+export function dataSourceOptions(url: string, poolSize: number, options: DatabaseModuleOptions, extra: Record<string, unknown> = {}) {
   return {
     type: 'postgres' as const,
     url,
@@ -23,7 +27,7 @@ export function dataSourceOptions(url: string, poolSize: number, options: Databa
     installExtensions: false,
     namingStrategy: new SnakeNamingStrategy(),
     poolSize,
-    extra: { max: poolSize, application_name: 'broadsheet' },
+    extra: { max: poolSize, application_name: 'broadsheet', ...extra },
   };
 }
 
@@ -39,11 +43,18 @@ export async function openDatabase(
     embedded = await EmbeddedPostgres.start(embeddedDir);
     url = embedded.url;
   }
-  // PGlite has a single session: exactly one pooled connection (STACK.md).
-  const dataSource = new DataSource(dataSourceOptions(url, embedded ? 1 : config.database.poolSize, options));
+  // PGlite has a single session: exactly one pooled connection (STACK.md), kept open however long it idles
+  // (idleTimeoutMillis 0: pg's default closes an idle client after 10 s), over an in-process stream.
+  const dataSource = new DataSource(
+    embedded
+      ? dataSourceOptions(url, 1, options, { ...embedded.connectionOptions, idleTimeoutMillis: 0 })
+      : dataSourceOptions(url, config.database.poolSize, options),
+  );
   try {
     await dataSource.initialize();
-    await dataSource.runMigrations({ transaction: 'each' });
+    // Two instances booting on one empty server must not both run the chain: one runs it, the other waits
+    // for it and finds nothing left to run.
+    await withBootLock(config.database.url, 'migrations', () => dataSource.runMigrations({ transaction: 'each' }), new Logger('Database'));
   } catch (error) {
     if (dataSource.isInitialized) await dataSource.destroy();
     await embedded?.stop();
@@ -85,8 +96,9 @@ export class DatabaseModule {
           inject: [DatabaseLifecycle],
           useFactory: (lifecycle: DatabaseLifecycle) => lifecycle.dataSource,
         },
+        BootLock,
       ],
-      exports: [DataSource],
+      exports: [DataSource, BootLock],
     };
   }
 }

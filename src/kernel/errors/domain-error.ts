@@ -9,7 +9,10 @@ export abstract class DomainError extends Error {
   readonly type: string = 'about:blank';
   /** Extra members of the problem document (RFC 9457 extensions), e.g. which dependency failed. Never secrets. */
   readonly extensions?: Record<string, unknown>;
-  constructor(message: string, readonly details?: Record<string, unknown>) {
+  constructor(
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
     super(message);
     this.name = new.target.name;
   }
@@ -30,7 +33,11 @@ export class NotFoundError extends DomainError {
 export class ValidationError extends DomainError {
   readonly code: string = 'validation_failed';
   readonly status: number = 400;
-  constructor(message: string, readonly errors: readonly FieldError[] = [], details?: Record<string, unknown>) {
+  constructor(
+    message: string,
+    readonly errors: readonly FieldError[] = [],
+    details?: Record<string, unknown>,
+  ) {
     super(message, details);
   }
 }

@@ -71,9 +71,17 @@ describe('ProblemDetailsFilter', () => {
 
   afterAll(() => app.close());
 
-  async function problem(path: string, init: RequestInit = {}): Promise<{ status: number; type: string | null; csp: string | null; body: Record<string, unknown> }> {
+  async function problem(
+    path: string,
+    init: RequestInit = {},
+  ): Promise<{ status: number; type: string | null; csp: string | null; body: Record<string, unknown> }> {
     const response = await fetch(url + path, init);
-    return { status: response.status, type: response.headers.get('content-type'), csp: response.headers.get('content-security-policy'), body: (await response.json()) as Record<string, unknown> };
+    return {
+      status: response.status,
+      type: response.headers.get('content-type'),
+      csp: response.headers.get('content-security-policy'),
+      body: (await response.json()) as Record<string, unknown>,
+    };
   }
 
   const json = (body: string): RequestInit => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body });
@@ -97,17 +105,27 @@ describe('ProblemDetailsFilter', () => {
   });
 
   it('maps domain errors to their status and stable code', async () => {
-    await expect(problem('/api/v1/missing')).resolves.toMatchObject({ status: 404, body: { status: 404, title: 'Not Found', code: 'not_found', detail: 'No subscriber 42.' } });
+    await expect(problem('/api/v1/missing')).resolves.toMatchObject({
+      status: 404,
+      body: { status: 404, title: 'Not Found', code: 'not_found', detail: 'No subscriber 42.' },
+    });
     await expect(problem('/api/v1/conflict')).resolves.toMatchObject({ status: 409, body: { code: 'conflict', detail: 'That slug is taken.' } });
   });
 
   it("maps Nest's own HttpExceptions", async () => {
-    await expect(problem('/api/v1/secret')).resolves.toMatchObject({ status: 401, body: { title: 'Unauthorized', code: 'unauthorized', detail: 'Sign in first.' } });
+    await expect(problem('/api/v1/secret')).resolves.toMatchObject({
+      status: 401,
+      body: { title: 'Unauthorized', code: 'unauthorized', detail: 'Sign in first.' },
+    });
   });
 
   it('answers body-parser failures: malformed JSON is a 400, a huge body a 413', async () => {
     const malformed = await problem('/api/v1/signups', json('{"email": '));
-    expect(malformed).toMatchObject({ status: 400, type: expect.stringMatching(/^application\/problem\+json/), body: { code: 'malformed_body', title: 'Bad Request' } });
+    expect(malformed).toMatchObject({
+      status: 400,
+      type: expect.stringMatching(/^application\/problem\+json/),
+      body: { code: 'malformed_body', title: 'Bad Request' },
+    });
     const huge = await problem('/api/v1/signups', json(JSON.stringify({ email: 'x'.repeat(200_000) })));
     expect(huge).toMatchObject({ status: 413, body: { code: 'payload_too_large', status: 413 } });
     // The security headers are set before the body is parsed, so these answers carry them too.
@@ -133,7 +151,10 @@ describe('ProblemDetailsFilter', () => {
     expect(page.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
     await expect(page.text()).resolves.toContain('The Test Gazette');
 
-    await expect(problem('/no/such/page', { headers: { accept: '*/*' } })).resolves.toMatchObject({ status: 404, type: expect.stringMatching(/problem\+json/) });
+    await expect(problem('/no/such/page', { headers: { accept: '*/*' } })).resolves.toMatchObject({
+      status: 404,
+      type: expect.stringMatching(/problem\+json/),
+    });
     const brokenPage = await fetch(`${url}/page/broken`, { headers: { accept: 'text/html' } });
     expect(brokenPage.status).toBe(500);
     await expect(brokenPage.text()).resolves.toContain('<p>500</p>');

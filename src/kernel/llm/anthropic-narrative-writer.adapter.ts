@@ -21,7 +21,7 @@ const HEADLINE_TOOL = {
   input_schema: {
     type: 'object' as const,
     properties: {
-      headline: { type: 'string', description: 'A factual headline of at most 90 characters, no clickbait.' },
+      headline: { type: 'string', description: 'A factual headline in sentence case, at most 90 characters, leading with the latest development; no clickbait.' },
       dek: { type: 'string', description: 'One sentence, at most 160 characters, saying what the conversation is about.' },
     },
     required: ['headline', 'dek'],
@@ -35,7 +35,7 @@ export class AnthropicNarrativeWriter extends NarrativeWriter {
   readonly name = 'claude' as const;
   private readonly client: Anthropic;
 
-  constructor(private readonly options: { apiKey: string; baseUrl?: string; model: string; maxRetries: number }) {
+  constructor(private readonly options: { apiKey: string; baseUrl?: string; model: string; maxRetries: number; maxTokens?: number }) {
     super();
     this.client = new Anthropic({ apiKey: options.apiKey, baseURL: options.baseUrl, maxRetries: options.maxRetries });
   }
@@ -45,7 +45,7 @@ export class AnthropicNarrativeWriter extends NarrativeWriter {
     const body = await this.call(() =>
       this.client.messages.create({
         model: this.options.model,
-        max_tokens: 2_000,
+        max_tokens: this.options.maxTokens ?? 2_000,
         system: [{ type: 'text', text: NARRATIVE_SYSTEM_PROMPT, cache_control: { type: 'ephemeral' } }],
         messages: [
           {
@@ -66,7 +66,9 @@ export class AnthropicNarrativeWriter extends NarrativeWriter {
               },
               {
                 type: 'text',
-                text: 'Write a narrative of four to eight short paragraphs about this conversation, separated by blank lines, citing the posts that support each claim.',
+                text: `Write a narrative of four to eight short paragraphs about this conversation, separated by blank lines, citing the posts that support each claim.${
+                  brief.previous ? ` This storyline continues one Broadsheet covered last week ("${brief.previous.headline.replace(/"/g, "'")}"): say in one plain sentence that the conversation continues from last week, without quoting that headline.` : ''
+                }`,
               },
             ],
           },

@@ -2,6 +2,8 @@
 export interface WriterDocument {
   platform: string;
   author: string;
+  /** The publication (a news or blog source's name), when known. */
+  outlet?: string | null;
   title: string;
   text: string;
   url: string;
@@ -13,7 +15,8 @@ export interface WriterDocument {
  * and date, then title and text.
  */
 export function documentText(doc: WriterDocument): string {
-  return `[${doc.platform} · ${doc.author || 'anonymous'} · ${doc.publishedAt.toISOString().slice(0, 10)}] ${doc.title ? `${doc.title} — ` : ''}${doc.text}`;
+  const who = [doc.outlet, doc.author || 'anonymous'].filter(Boolean).join(' · ');
+  return `[${doc.platform} · ${who} · ${doc.publishedAt.toISOString().slice(0, 10)}] ${doc.title ? `${doc.title} — ` : ''}${doc.text}`;
 }
 
 export interface NarrativeBrief {
@@ -21,6 +24,8 @@ export interface NarrativeBrief {
   /** A few words naming the storyline (its top terms). */
   topic: string;
   documents: WriterDocument[];
+  /** Last week's published story this storyline continues: the narrative should say so. */
+  previous?: { headline: string; dek: string } | null;
 }
 
 /** A run of text and the documents (indices into `brief.documents`) that support it. */
@@ -37,6 +42,8 @@ export interface NarrativeDraft {
   writer: 'claude' | 'offline';
   model: string | null;
   usage: { inputTokens: number; outputTokens: number; cacheReadTokens: number; cacheWriteTokens: number } | null;
+  /** Written through Message Batches (billed at half price). */
+  batch?: boolean;
 }
 
 export class WriterError extends Error {

@@ -1,3 +1,4 @@
+import { cleanPostText } from './post-text';
 import { NarrativeWriter, type DraftSegment, type NarrativeBrief, type NarrativeDraft, type WriterDocument } from './narrative-writer.port';
 
 const PLATFORM_NAMES: Record<string, string> = {
@@ -5,9 +6,11 @@ const PLATFORM_NAMES: Record<string, string> = {
   hackernews: 'Hacker News',
   bluesky: 'Bluesky',
   mastodon: 'Mastodon',
-  news: 'the news sites',
-  blog: 'blogs',
+  news: 'a news site',
+  blog: 'a blog',
 };
+
+export { cleanPostText } from './post-text';
 
 const WEEKDAY = new Intl.DateTimeFormat('en-GB', { weekday: 'long', timeZone: 'UTC' });
 
@@ -17,26 +20,94 @@ export function platformName(platform: string): string {
 
 const ABBREVIATIONS = new Set(['st', 'dr', 'mr', 'mrs', 'ms', 'prof', 'sen', 'rep', 'gov', 'gen', 'jr', 'sr', 'inc', 'ltd', 'co', 'corp', 'vs', 'etc', 'e.g', 'i.e', 'no', 'vol', 'fig', 'approx', 'u.s', 'u.k']);
 
-/** First sentence of a text (not fooled by "St." or "Dr."), cut at a word boundary. */
-export function firstSentence(text: string, max = 220): string {
-  const clean = text.replace(/\s+/g, ' ').trim();
-  let end = clean.length;
-  for (const match of clean.matchAll(/[.!?](?=\s|$)/g)) {
-    const index = match.index;
-    if (index < 20) continue;
-    const word = /([A-Za-z.]+)$/.exec(clean.slice(0, index))?.[1].toLowerCase() ?? '';
-    if (match[0] === '.' && (ABBREVIATIONS.has(word) || /^[a-z]$/.test(word))) continue;
-    end = index + 1;
-    break;
-  }
-  let sentence = clean.slice(0, end);
-  if (sentence.length > max) sentence = `${sentence.slice(0, max).replace(/\s+\S*$/, '')}…`;
-  return sentence;
+/** Sentences of a text (not fooled by "St." or "Dr." or "4.2%"). */
+export function sentencesOf(text: string): string[] {
+  // A line break ends a sentence too: list items and paragraphs never run into each other.
+  return text.split(/\n+/).flatMap(sentencesOfLine);
 }
 
+function sentencesOfLine(text: string): string[] {
+  const clean = text.replace(/\s+/g, ' ').trim();
+  const out: string[] = [];
+  let from = 0;
+  for (const match of clean.matchAll(/[.!?]+["”’)]?(?=\s|$)/g)) {
+    const index = match.index;
+    const word = /([A-Za-z.]+)$/.exec(clean.slice(from, index))?.[1].toLowerCase() ?? '';
+    if (match[0].startsWith('.') && (ABBREVIATIONS.has(word) || /^[a-z]$/.test(word))) continue;
+    const sentence = clean.slice(from, index + match[0].length).trim();
+    if (sentence) out.push(sentence);
+    from = index + match[0].length;
+  }
+  const rest = clean.slice(from).trim();
+  if (rest) out.push(rest);
+  return out;
+}
+
+/** First sentence of a text, cut at a word boundary. */
+export function firstSentence(text: string, max = 220): string {
+  const [first = ''] = sentencesOf(text);
+  return first.length > max ? `${first.slice(0, max).replace(/\s+\S*$/, '')}…` : first;
+}
+
+const REVERSAL = /^(?:but|however|yet|still|no[,.]|not\b|it isn['’]t|it is not|that['’]s not|that is not|actually|except|unless|although|though|wrong|nope)/i;
+const LEANS_BACK = /^(?:it|this|that|they|he|she|these|those|which|so|and|also|then)\b/i;
+
 /**
- * Composes a clearly labelled draft from the records themselves, with no model: who said what, where and
- * when, in their own words (quoted verbatim, so every quote is grounded). Used when no ANTHROPIC_API_KEY is set.
+ * The sentence (or two) of a post that best carries its point, as a complete thought: never cut before a reversal
+ * ("People keep saying X." is followed by "It isn't."), never a fragment that leans on a sentence left out.
+ */
+export function keyQuote(text: string, topic: Set<string>, max = 200): string | null {
+  const sentences = sentencesOf(cleanPostText(text)).filter((s) => s.trim());
+  if (!sentences.length) return null;
+  let best = -1;
+  let bestScore = -Infinity;
+  sentences.forEach((s, i) => {
+    if (s.length < 12 || s.endsWith(':')) return;
+    const words = s.toLowerCase().match(/[\p{L}\p{N}-]+/gu) ?? [];
+    const onTopic = words.filter((w) => topic.has(w)).length;
+    let score = onTopic * 2 + Math.min(words.length, 30) / 10 - (s.endsWith('?') ? 2 : 0) - (s.length > max ? 3 : 0) - i * 0.3;
+    if (/\d/.test(s)) score += 0.5;
+    if (score > bestScore) [best, bestScore] = [i, score];
+  });
+  if (best < 0) return null;
+  let start = best;
+  let end = best;
+  // A reversal or a pronoun opener needs the sentence before it; a short reversal after it belongs to it.
+  if (start > 0 && (REVERSAL.test(sentences[start]) || LEANS_BACK.test(sentences[start]))) start--;
+  while (end + 1 < sentences.length && (REVERSAL.test(sentences[end + 1]) || sentences[end + 1].length < 40) && sentences.slice(start, end + 2).join(' ').length <= max + 60) end++;
+  let quote = sentences.slice(start, end + 1).join(' ');
+  if (quote.length > max + 60) {
+    // Too long as a whole: fall back to the single best sentence, if it stands alone.
+    quote = sentences[best];
+    if (quote.length > max + 60 || REVERSAL.test(quote) || LEANS_BACK.test(quote)) return null;
+  }
+  return quote;
+}
+
+type Stance = 'critical' | 'supportive' | 'practical';
+const CRITICAL = /\b(?:not|isn['’]t|aren['’]t|doesn['’]t|don['’]t|won['’]t|can['’]t|never|no one|nobody|ban|bans|banned|worse|worst|wrong|bad|risk|risky|concern|concerned|worried|worry|problem|problems|fail|fails|failed|misses|missed|error|errors|unsafe|dangerous|against|oppose|opposed|criticis|critici[sz]e|should have|shouldn['’]t|without consent|unacceptable|misleading|flawed|broken|scam|overreach|loophole|weak)\b/i;
+const SUPPORTIVE = /\b(?:great|good|useful|works|worked|impressive|saved|saves|better|welcome|finally|love|praise|excellent|helpful|win|progress|right call|smart|glad|happy|support|supports|fair)\b/i;
+
+function stanceOf(quote: string): Stance {
+  const critical = (quote.match(new RegExp(CRITICAL, 'gi')) ?? []).length;
+  const supportive = (quote.match(new RegExp(SUPPORTIVE, 'gi')) ?? []).length;
+  if (critical > supportive) return 'critical';
+  if (supportive > critical) return 'supportive';
+  return 'practical';
+}
+
+const GROUP_OPENERS: Record<Stance, string[]> = {
+  critical: ['The sharpest reactions were critical.', 'Not everyone was persuaded.'],
+  supportive: ['Others welcomed it.', 'There was support, too.'],
+  practical: ['Much of the discussion was practical.', 'Others focused on the details.'],
+};
+
+/**
+ * Composes an extractive narrative from the records themselves, with no model: the latest reported development
+ * leads (headline and dek from the news), earlier developments follow in order, then the main positions in the
+ * conversation, each with the voices that hold it, quoted verbatim as complete thoughts and attributed to author,
+ * outlet and platform. Every quote is a verbatim piece of the record it cites. The draft is labelled as offline once,
+ * by the narratives module's disclosure line, not in the text.
  */
 export class OfflineNarrativeWriter extends NarrativeWriter {
   readonly name = 'offline' as const;
@@ -44,67 +115,126 @@ export class OfflineNarrativeWriter extends NarrativeWriter {
   async write(brief: NarrativeBrief): Promise<NarrativeDraft> {
     const docs = brief.documents.map((doc, index) => ({ doc, index }));
     if (docs.length === 0) throw new Error('cannot write a narrative from no documents');
-    const byTime = [...docs].sort((a, b) => a.doc.publishedAt.getTime() - b.doc.publishedAt.getTime());
-    // The lead is the earliest record with a real headline (news or a link post) if any.
-    // The lead is the earliest reported article if any, else the earliest link post, else the earliest post.
-    const lead =
-      byTime.find(({ doc }) => doc.title && (doc.platform === 'news' || doc.platform === 'blog')) ??
-      byTime.find(({ doc }) => doc.title && (doc.platform === 'hackernews' || doc.platform === 'reddit')) ??
-      byTime[0];
-    const platforms = [...new Set(docs.map(({ doc }) => doc.platform))];
+    const topic = topicWords(brief);
+    const newestFirst = [...docs].sort((a, b) => b.doc.publishedAt.getTime() - a.doc.publishedAt.getTime() || a.index - b.index);
+    // News leads (the latest reported development); a blog only when there is no news; then a titled link post.
+    const news = newestFirst.filter(({ doc }) => doc.title && doc.platform === 'news');
+    const blogs = newestFirst.filter(({ doc }) => doc.title && doc.platform === 'blog');
+    const reports = news.length ? news : blogs;
+    const titled = newestFirst.filter(({ doc }) => doc.title && (doc.platform === 'hackernews' || doc.platform === 'reddit'));
+    const lead = reports[0] ?? titled[0] ?? newestFirst[0];
 
     const paragraphs: DraftSegment[][] = [];
-    const opening =
-      lead === byTime[0]
-        ? `The conversation started on ${platformName(lead.doc.platform)} on ${WEEKDAY.format(lead.doc.publishedAt)}, when ${attribution(lead.doc)} posted “${headlineOf(lead.doc)}”.`
-        : `On ${WEEKDAY.format(lead.doc.publishedAt)}, ${attribution(lead.doc)} posted “${headlineOf(lead.doc)}” on ${platformName(lead.doc.platform)}.`;
-    paragraphs.push([
-      { text: opening, sources: [lead.index] },
-      { text: ` ${lead.doc.text ? `It opened: “${firstSentence(lead.doc.text)}”` : ''}`.trimEnd(), sources: lead.doc.text ? [lead.index] : [] },
-    ].filter((s) => s.text));
+    const leadText = cleanPostText(lead.doc.text);
+    const leadSentences = sentencesOf(leadText).filter((s) => s.length >= 20 && !s.endsWith('?') && !s.endsWith(':'));
+    const headline = clip(cleanPostText(lead.doc.title) || leadSentences[0] || firstSentence(leadText, 90), 140);
+    // The dek says what the conversation is about: the lead report's own summary sentence.
+    const dekSentence = leadSentences.find((s) => s.length <= 200 && !s.endsWith('?')) ?? null;
+    const dek = dekSentence ?? `${lead.doc.title ? 'Readers react to' : 'A conversation about'} ${brief.topic.split(/,\s*/).slice(0, 3).join(', ')}.`;
 
-    // One paragraph per platform, quoting up to two voices from each, earliest first.
-    for (const platform of platforms) {
-      const voices = byTime.filter(({ doc, index }) => doc.platform === platform && index !== lead.index && doc.text).slice(0, 2);
-      if (voices.length === 0) continue;
-      const segments: DraftSegment[] = [{ text: `On ${platformName(platform)}, `, sources: [] }];
-      voices.forEach(({ doc, index }, i) => {
-        const lead = i === 0 ? `${attribution(doc)} wrote: ` : ` ${attribution(doc)} added: `;
-        segments.push({ text: `${lead}“${firstSentence(doc.text)}”`, sources: [index] });
+    // 1. The latest development, attributed.
+    const detail = leadSentences.find((s) => s !== dekSentence && s.length <= 300);
+    const who = sourceName(lead.doc);
+    const when = WEEKDAY.format(lead.doc.publishedAt);
+    const opening: DraftSegment[] = [];
+    // One quote from the lead: its next sentence (the dek already carries its first), or its title.
+    const said = detail ?? (dekSentence ? null : cleanPostText(lead.doc.title)) ?? dekSentence ?? '';
+    if (lead.doc.platform === 'news' || lead.doc.platform === 'blog') {
+      opening.push({ text: said ? `${who} reported on ${when}: “${clip(said, 300)}”` : `${who} reported on ${when}.`, sources: [lead.index] });
+    } else {
+      opening.push({ text: `On ${when}, ${who} posted on ${platformName(lead.doc.platform)}: “${clip(said || cleanPostText(lead.doc.title) || firstSentence(leadText), 300)}”`, sources: [lead.index] });
+    }
+    paragraphs.push(opening);
+    if (brief.previous) paragraphs[0].push({ text: ' The conversation picks up from last week’s coverage.', sources: [] });
+
+    // 2. How it got here: earlier reports, oldest first.
+    const earlier = reports.slice(1, 4).reverse();
+    if (earlier.length) {
+      const segments: DraftSegment[] = [{ text: 'It was the latest turn in a week of developments. ', sources: [] }];
+      earlier.forEach(({ doc, index }, i) => {
+        const opener = i === 0 ? `On ${WEEKDAY.format(doc.publishedAt)}, ${sourceName(doc)} had reported` : ` On ${WEEKDAY.format(doc.publishedAt)}, ${sourceName(doc)} reported`;
+        segments.push({ text: `${opener} “${clip(cleanPostText(doc.title), 200)}”.`, sources: [index] });
       });
       paragraphs.push(segments);
-      if (paragraphs.length >= 7) break;
     }
 
-    const first = byTime[0].doc.publishedAt;
-    const last = byTime[byTime.length - 1].doc.publishedAt;
-    paragraphs.push([
-      {
-        text: `Between ${WEEKDAY.format(first)} and ${WEEKDAY.format(last)} the conversation drew posts from ${listOf(platforms.map(platformName))}. This is an offline draft assembled from the posts themselves, without a language model; an editor should review it before it is relied on.`,
-        sources: [],
-      },
-    ]);
+    // 3. The positions in the conversation, and who holds them.
+    // Reports tell what happened (above); the positions come from the people discussing it, and from opinion blogs.
+    const voices = docs
+      .filter(({ doc, index }) => index !== lead.index && doc.platform !== 'news' && !earlier.some((e) => e.index === index))
+      .map(({ doc, index }) => ({ doc, index, quote: keyQuote(doc.text, topic) }))
+      .filter((v): v is { doc: WriterDocument; index: number; quote: string } => Boolean(v.quote))
+      .sort((a, b) => a.doc.publishedAt.getTime() - b.doc.publishedAt.getTime() || a.index - b.index);
+    const groups = new Map<Stance, typeof voices>();
+    for (const voice of voices) {
+      const stance = stanceOf(voice.quote);
+      groups.set(stance, [...(groups.get(stance) ?? []), voice]);
+    }
+    const order = [...groups.entries()].sort((a, b) => b[1].length - a[1].length || (a[0] < b[0] ? -1 : 1));
+    let lastAuthor = lead.doc.author;
+    const quotedAuthors = new Set<string>();
+    for (const [stance, members] of order) {
+      if (paragraphs.length >= 7) break;
+      const chosen: typeof voices = [];
+      for (const voice of members) {
+        const author = voice.doc.author || `anon-${voice.index}`;
+        if (quotedAuthors.has(author) || author === lastAuthor) continue;
+        // Prefer voices from different platforms within a position.
+        if (chosen.length >= 3) break;
+        if (chosen.some((c) => c.doc.platform === voice.doc.platform) && members.some((m) => !chosen.includes(m) && m !== voice && !chosen.some((c) => c.doc.platform === m.doc.platform) && !quotedAuthors.has(m.doc.author))) continue;
+        chosen.push(voice);
+        quotedAuthors.add(author);
+        lastAuthor = author;
+      }
+      if (!chosen.length) continue;
+      const openers = GROUP_OPENERS[stance];
+      const segments: DraftSegment[] = [{ text: `${openers[paragraphs.length % openers.length]} `, sources: [] }];
+      chosen.forEach(({ doc, index, quote }, i) => {
+        const where = doc.platform === 'blog' && doc.outlet ? `the blog ${doc.outlet}` : platformName(doc.platform);
+        const name = attribution(doc);
+        const text =
+          i === 0
+            ? `“${quote}” wrote ${name} on ${where}.`
+            : i === 1
+              ? ` ${capitalise(name)}, on ${where}, put it this way: “${quote}”`
+              : ` On ${where}, ${name} wrote: “${quote}”`;
+        segments.push({ text, sources: [index] });
+      });
+      paragraphs.push(segments);
+    }
 
-    return {
-      headline: headlineOf(lead.doc),
-      dek: `An offline draft from ${docs.length} posts on ${listOf(platforms.map(platformName))}.`,
-      paragraphs,
-      writer: 'offline',
-      model: null,
-      usage: null,
-    };
+    return { headline, dek, paragraphs, writer: 'offline', model: null, usage: null };
   }
 }
 
-function listOf(items: string[]): string {
-  return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items[items.length - 1]}`;
+function topicWords(brief: NarrativeBrief): Set<string> {
+  const counts = new Map<string, number>();
+  for (const doc of brief.documents) {
+    for (const word of new Set(`${doc.title} ${doc.text}`.toLowerCase().match(/[\p{L}\p{N}-]{4,}/gu) ?? [])) counts.set(word, (counts.get(word) ?? 0) + 1);
+  }
+  const floor = Math.max(2, Math.ceil(brief.documents.length * 0.15));
+  const common = new Set(['that', 'this', 'with', 'from', 'have', 'they', 'their', 'there', 'what', 'about', 'which', 'would', 'will', 'were', 'been', 'just', 'like', 'more', 'than', 'when', 'your', 'into', 'also', 'only', 'some', 'does', 'dont', 'it’s']);
+  return new Set([...counts].filter(([w, n]) => n >= floor && !common.has(w)).map(([w]) => w).concat(brief.topic.toLowerCase().split(/[,\s]+/)));
+}
+
+function sourceName(doc: WriterDocument): string {
+  if (doc.platform === 'news' || doc.platform === 'blog') {
+    const outlet = doc.outlet?.trim();
+    if (outlet && doc.author) return `${doc.author} of ${outlet}`;
+    if (outlet) return outlet;
+  }
+  return attribution(doc);
 }
 
 function attribution(doc: WriterDocument): string {
   return doc.author ? doc.author : 'an anonymous poster';
 }
 
-function headlineOf(doc: WriterDocument): string {
-  const title = (doc.title || firstSentence(doc.text, 90)).replace(/\s+/g, ' ').trim();
-  return title.length > 140 ? `${title.slice(0, 137).replace(/\s+\S*$/, '')}…` : title;
+function capitalise(s: string): string {
+  return s.startsWith('an anonymous') ? `A${s.slice(1)}` : s;
+}
+
+function clip(text: string, max: number): string {
+  const t = text.replace(/\s+/g, ' ').trim();
+  return t.length > max ? `${t.slice(0, max - 1).replace(/\s+\S*$/, '')}…` : t;
 }

@@ -54,7 +54,7 @@ export class Metrics {
   });
   private readonly emails = new Counter({
     name: 'broadsheet_emails_total',
-    help: "Emails handed to the email provider, by its answer: accepted, rejected (that address), failed (the whole batch), retried (asked to wait).",
+    help: 'Emails handed to the email provider, by its answer: accepted, rejected (that address), failed (the whole batch), retried (asked to wait).',
     labelNames: ['provider', 'outcome'] as const,
     registers: [this.registry],
   });

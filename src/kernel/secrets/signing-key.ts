@@ -3,6 +3,7 @@ import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG } from '../config/config.module';
 import { type AppConfig } from '../config/config';
+import { BootLock } from '../database/boot-lock';
 
 /**
  * The HMAC key behind every signed token (unsubscribe, confirmation). SECRET_KEY wins; otherwise a random key
@@ -15,6 +16,7 @@ export class SigningKey implements OnModuleInit {
   constructor(
     private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly bootLock: BootLock,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -22,11 +24,16 @@ export class SigningKey implements OnModuleInit {
       this.key = Buffer.from(this.config.secretKey, 'utf8');
       return;
     }
-    await this.dataSource.query(
-      `INSERT INTO settings (key, value) VALUES ('signing_key', $1) ON CONFLICT (key) DO NOTHING`,
-      [randomBytes(32).toString('base64url')],
-    );
-    const [row] = await this.dataSource.query(`SELECT value FROM settings WHERE key = 'signing_key'`);
+    // Idempotent (the first key written wins, ON CONFLICT keeps it) and done under the boot lock, so instances
+    // booting together on one database generate one key and all read that one.
+    const row = await this.bootLock.run('signingKey', async () => {
+      await this.dataSource.query(
+        `INSERT INTO settings (key, value) VALUES ('signing_key', $1) ON CONFLICT (key) DO NOTHING`,
+        [randomBytes(32).toString('base64url')],
+      );
+      const [found] = await this.dataSource.query(`SELECT value FROM settings WHERE key = 'signing_key'`);
+      return found as { value: string };
+    });
     this.key = Buffer.from(row.value, 'utf8');
   }
 

@@ -1,0 +1,170 @@
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { listenOnLoopback, type ListeningServer } from '../test/fakes/fake-http';
+import { startTestApp } from '../test/support/test-app';
+import { FeedParsePool } from '../src/sources/parsing/feed-parse-pool';
+import { SourcesService } from '../src/sources/sources.service';
+import { bigFeed, hostileFiles, prepareCorpus } from './ingest-support';
+
+/**
+ * `npm run bench:ingest`: the public parser test-suite corpus and crafted hostile files through the parser;
+ * records/s through fetch (local server) → parse → dedupe → upsert on PGlite and on PostgreSQL, next to the
+ * parse-only rate of the same documents; p99 page latency while a 20 MB feed is ingested.
+ */
+const results: Record<string, unknown> = { cpus: cpus().length, node: process.version, startedAt: new Date().toISOString(), loadAverageAtStart: loadavg() };
+const work = mkdtempSync(join(tmpdir(), 'broadsheet-bench-ingest-'));
+const served: Buffer[] = [];
+const fetchedAt = new Date();
+const pool = new FeedParsePool({ threads: 1, memoryMb: 512, timeoutMs: 20_000 });
+const table = (rows: Array<Record<string, unknown>>) => console.log(rows.map((r) => Object.values(r).map(String).join(' | ')).join('\n'));
+
+afterAll(async () => {
+  await pool.close();
+  rmSync(work, { recursive: true, force: true });
+  mkdirSync(join(__dirname, 'results'), { recursive: true });
+  writeFileSync(join(__dirname, 'results', 'ingest.json'), `${JSON.stringify(results, null, 2)}\n`);
+});
+
+it('corpus: public feed-parser test suites', async () => {
+  const { files, sources } = prepareCorpus(work);
+  const reasons = new Map<string, number>();
+  let parsed = 0;
+  let items = 0;
+  let crashes = 0;
+  let hangs = 0;
+  const t0 = performance.now();
+  for (const file of files) {
+    const bytes = readFileSync(file);
+    try {
+      const feed = await pool.parse(bytes, { fetchedAt, maxItems: 500 });
+      parsed++;
+      items += feed.items.length;
+      if (feed.items.length > 0) served.push(bytes);
+    } catch (error) {
+      const message = (error as Error).message;
+      if (/took longer than/.test(message)) hangs++;
+      else if (/the parser stopped/.test(message)) crashes++;
+      const bucket = message.replace(/"[^"]*"/g, '"…"').replace(/\d+/g, 'N').slice(0, 90);
+      reasons.set(bucket, (reasons.get(bucket) ?? 0) + 1);
+    }
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const rejected = files.length - parsed;
+  results.corpus = {
+    repositories: sources, files: files.length, parsed, rejected, crashes, hangs, items, seconds: Number(seconds.toFixed(2)),
+    peakRssBytes: process.resourceUsage().maxRSS * 1024, rejectedReasons: Object.fromEntries([...reasons.entries()].sort((a, b) => b[1] - a[1])),
+  };
+  console.log(`corpus: ${files.length} files, ${parsed} parsed, ${rejected} rejected with a reason, ${crashes} crashes, ${hangs} hangs, ${items} items, ${seconds.toFixed(1)} s`);
+  table([...reasons.entries()].sort((a, b) => b[1] - a[1]).slice(0, 15).map(([reason, n]) => ({ n, reason })));
+  expect(crashes + hangs).toBe(0);
+});
+
+it('hostile files', async () => {
+  const rows: Array<Record<string, unknown>> = [];
+  for (const [name, bytes] of hostileFiles()) {
+    const t0 = performance.now();
+    let outcome: string;
+    try {
+      const feed = await pool.parse(bytes, { fetchedAt, maxItems: 500 });
+      const sample = feed.items[0];
+      outcome = `${feed.items.length} items, ${feed.rejectedCount} rejected${feed.overCap ? `, ${feed.overCap} over the per-poll cap` : ''}${sample ? `; first: ${JSON.stringify({ title: sample.title.slice(0, 40), url: sample.url, dated: sample.dated, text: sample.text.slice(0, 30) })}` : ''}${feed.rejected[0] ? `; rejected: ${feed.rejected[0].reason}` : ''}`;
+    } catch (error) {
+      outcome = `refused: ${(error as Error).message}`;
+    }
+    rows.push({ file: name, bytes: bytes.length, seconds: Number(((performance.now() - t0) / 1000).toFixed(2)), outcome });
+  }
+  results.hostileFiles = rows;
+  table(rows);
+  expect(rows.length).toBeGreaterThan(15);
+});
+
+async function serve(docs: Buffer[], extra: Buffer | null): Promise<ListeningServer> {
+  return listenOnLoopback(async (req, res) => {
+    const m = /^\/f\/(\d+)$/.exec(req.url ?? '');
+    const body = req.url === '/big.xml' ? extra : m ? docs[Number(m[1])] : undefined;
+    if (!body) return void res.writeHead(404).end();
+    res.writeHead(200, { 'content-type': 'application/xml' }).end(body);
+  });
+}
+
+it('ingest rate on both databases, next to the parse-only rate', async () => {
+  const demo = JSON.parse(readFileSync(join(__dirname, '..', 'demo', 'manifest.json'), 'utf8')) as { sources: Array<{ path: string }> };
+  const docs = [...demo.sources.map((s) => readFileSync(join(__dirname, '..', 'demo', s.path))), ...served].slice(0, 400);
+  let parseItems = 0;
+  const t0 = performance.now();
+  for (const doc of docs) parseItems += (await pool.parse(doc, { fetchedAt, maxItems: 500 })).items.length;
+  const parseSeconds = (performance.now() - t0) / 1000;
+  const parseRate = parseItems / parseSeconds;
+  const server = await serve(docs, null);
+  const rows: Array<Record<string, unknown>> = [{ step: 'parse only (worker thread)', documents: docs.length, records: parseItems, seconds: Number(parseSeconds.toFixed(2)), recordsPerSecond: Math.round(parseRate) }];
+  const databases: Array<[string, string | undefined]> = [['PGlite (embedded)', undefined], ['PostgreSQL server', process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres']];
+  const saved = process.env.DATABASE_URL;
+  try {
+    for (const [label, url] of databases) {
+      if (url) process.env.DATABASE_URL = url;
+      else delete process.env.DATABASE_URL;
+      const t = await startTestApp({ FETCH_ALLOWLIST: '127.0.0.1', DEMO: 'false', SOURCES_POLL_CONCURRENCY: '4' });
+      try {
+        const service = t.get(SourcesService);
+        for (let i = 0; i < docs.length; i++) await service.add({ kind: 'rss', target: `${server.url}/f/${i}` });
+        const t1 = performance.now();
+        const polls = await service.pollAll();
+        const seconds = (performance.now() - t1) / 1000;
+        const processed = polls.reduce((n, p) => n + p.new + p.updated + p.duplicate, 0);
+        const stored = polls.reduce((n, p) => n + p.new, 0);
+        rows.push({ step: `fetch → parse → dedupe → upsert, ${label}`, documents: polls.length, records: processed, seconds: Number(seconds.toFixed(2)), recordsPerSecond: Math.round(processed / seconds), newRecords: stored, failedPolls: polls.filter((p) => !p.ok).length, shareOfParseRate: Number((processed / seconds / parseRate).toFixed(2)) });
+      } finally {
+        await t.close();
+      }
+    }
+  } finally {
+    if (saved) process.env.DATABASE_URL = saved;
+    else delete process.env.DATABASE_URL;
+    await server.close();
+  }
+  results.ingest = { rows, before: { parseOnlyRecordsPerSecond: 2865, postgresRecordsPerSecond: 682, pgliteRecordsPerSecond: 887, note: 'as measured in issue 7 on 5,115 items from 330 file sources' } };
+  table(rows);
+  expect(rows).toHaveLength(3);
+});
+
+it('page latency while a 20 MB feed is ingested', async () => {
+  const big = bigFeed();
+  const server = await serve([], big);
+  const t = await startTestApp({ FETCH_ALLOWLIST: '127.0.0.1', DEMO: 'false' });
+  try {
+    const service = t.get(SourcesService);
+    await service.add({ kind: 'rss', target: `${server.url}/big.xml` });
+    await fetch(`${t.url}/`); // warm the page
+    const idle: number[] = [];
+    for (let i = 0; i < 50; i++) {
+      const t0 = performance.now();
+      await (await fetch(`${t.url}/`)).arrayBuffer();
+      idle.push(performance.now() - t0);
+    }
+    idle.sort((a, b) => a - b);
+    let done = false;
+    const polling = service.pollAll().finally(() => (done = true));
+    const latencies: number[] = [];
+    while (!done) {
+      const t0 = performance.now();
+      const response = await fetch(`${t.url}/`);
+      await response.arrayBuffer();
+      latencies.push(performance.now() - t0);
+    }
+    const [summary] = await polling;
+    latencies.sort((a, b) => a - b);
+    const q = (p: number) => Number(latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))].toFixed(1));
+    const idleP = (p: number) => Number(idle[Math.min(idle.length - 1, Math.floor(p * idle.length))].toFixed(1));
+    results.latency = {
+      feedBytes: big.length, feedItems: 286_764, poll: summary, requests: latencies.length, p50Seconds: q(0.5) / 1000, p99Seconds: q(0.99) / 1000, maxSeconds: q(1) / 1000,
+      idle: { requests: idle.length, p50Seconds: idleP(0.5) / 1000, p99Seconds: idleP(0.99) / 1000 }, loadAverage: loadavg(),
+    };
+    console.log(`page / idle: p50 ${idleP(0.5)} ms, p99 ${idleP(0.99)} ms; during a ${big.length}-byte ingest: ${latencies.length} requests, p50 ${q(0.5)} ms, p99 ${q(0.99)} ms, max ${q(1)} ms; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}; poll: ${JSON.stringify(summary)}`);
+    expect(latencies.length).toBeGreaterThan(0);
+  } finally {
+    await t.close();
+    await server.close();
+  }
+});
