@@ -31,25 +31,37 @@ async function main(): Promise<void> {
     if (queued.code !== 0) throw new Error(`issues send failed: ${queued.stderr}`);
 
     const deadline = Date.now() + 30 * 60_000;
+    const up = new Map<number, number>(); // instance -> when it answered /health
+    for (let i = 0; i < INSTANCES; i++) up.set(i, Date.now());
     for (;;) {
       const progress = await sendProgress(db.url).catch(() => null);
-      if (progress && (progress.status === 'sent' || progress.status === 'held') && kills >= KILLS) break;
+      if (progress && (progress.status === 'sent' || progress.status === 'held')) break;
       if (Date.now() > deadline) throw new Error(`not finished after 30 minutes: ${JSON.stringify(progress)}`);
-      await new Promise((r) => setTimeout(r, 500 + Math.random() * 2_000));
-      // Restart whatever died by itself, then kill one at random.
-      for (const [i, c] of children) if (c.exitCode !== null || c.signalCode !== null) children.set(i, startInstance(env(3961 + i)));
-      if (kills < KILLS) {
-        const i = Math.floor(Math.random() * INSTANCES);
+      await new Promise((r) => setTimeout(r, 1_000 + Math.random() * 3_000));
+      for (const [i, c] of children) {
+        if (c.exitCode !== null || c.signalCode !== null) {
+          children.set(i, startInstance(env(3961 + i)));
+          up.delete(i);
+        } else if (!up.has(i) && (await healthy(3961 + i))) up.set(i, Date.now());
+      }
+      // Kill, at a random moment while it works, an instance that has been up for a while; spread the kills over
+      // the send (about one per 8% of the audience) so that some land mid-batch.
+      const working = progress && progress.pending < progress.audience;
+      const due = progress && kills < KILLS && progress.pending < progress.audience * (1 - (kills + 1) / (KILLS + 2));
+      const victims = [...up.entries()].filter(([, at]) => Date.now() - at > 2_000).map(([i]) => i);
+      if (working && due && victims.length > 0) {
+        const i = victims[Math.floor(Math.random() * victims.length)]!;
         children.get(i)!.kill('SIGKILL');
         await new Promise((r) => children.get(i)!.once('exit', r));
         children.set(i, startInstance(env(3961 + i)));
+        up.delete(i);
         kills++;
-        process.stderr.write(`bench:chaos: SIGKILL #${kills} of instance ${i} (${progress?.pending ?? '?'} pending)\n`);
-      }
-      if (!pgRestarted && kills === 4) {
-        process.stderr.write('bench:chaos: restarting PostgreSQL\n');
-        execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', '15', 'main', 'restart'], { stdio: 'inherit' });
-        pgRestarted = true;
+        process.stderr.write(`bench:chaos: SIGKILL #${kills} of instance ${i} (${progress.pending} pending)\n`);
+        if (!pgRestarted && kills === 4) {
+          process.stderr.write('bench:chaos: restarting PostgreSQL\n');
+          execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', '15', 'main', 'restart'], { stdio: 'inherit' });
+          pgRestarted = true;
+        }
       }
     }
     const seconds = (Date.now() - started) / 1000;

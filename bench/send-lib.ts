@@ -2,7 +2,7 @@
 // Broadsheet instances as child processes (the built `broadsheet serve`).
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, openSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Client } from 'pg';
@@ -74,6 +74,8 @@ export async function startFakeChild(options: Record<string, unknown>, env: Reco
 export function instanceEnv(input: { databaseUrl: string; fake: FakeChild; rate: number; port: number; extra?: Record<string, string> }): Record<string, string> {
   return {
     PATH: process.env.PATH ?? '',
+    // A heap ceiling makes V8 collect instead of growing: what a deployment would set (reported with the figures).
+    NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS ?? '--max-old-space-size=256',
     DATABASE_URL: input.databaseUrl,
     DATABASE_POOL_SIZE: '6',
     DATA_DIR: mkdtempSync(join(tmpdir(), 'broadsheet-bench-')),
@@ -96,8 +98,12 @@ export function instanceEnv(input: { databaseUrl: string; fake: FakeChild; rate:
   };
 }
 
-export function startInstance(env: Record<string, string>, log = false): ChildProcess {
-  return spawn(process.execPath, [MAIN, 'serve'], { cwd: ROOT, env, stdio: ['ignore', log ? 'inherit' : 'ignore', log ? 'inherit' : 'ignore'] });
+let instances = 0;
+/** `broadsheet serve` as a child; its output goes to $BENCH_LOG_DIR/instance-N.log when that is set. */
+export function startInstance(env: Record<string, string>): ChildProcess {
+  const dir = process.env.BENCH_LOG_DIR;
+  const out = dir ? openSync(join(dir, `instance-${++instances}.log`), 'a') : 'ignore';
+  return spawn(process.execPath, [MAIN, 'serve'], { cwd: ROOT, env, stdio: ['ignore', out, out] });
 }
 
 export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number, everyMs = 200): Promise<void> {

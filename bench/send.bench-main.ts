@@ -112,7 +112,7 @@ async function rawRate(databaseUrl: string, fake: Awaited<ReturnType<typeof star
       });
       // A keep-alive socket the fake closed meanwhile fails once: the same key makes the second try safe.
       let { error } = await client.batch.send(emails, { idempotencyKey: `raw-${b}`, batchValidation: 'permissive' });
-      if (error) ({ error } = await client.batch.send(emails, { idempotencyKey: `raw-${b}`, batchValidation: 'permissive' }));
+      for (let retry = 0; error && retry < 5; retry++) ({ error } = await client.batch.send(emails, { idempotencyKey: `raw-${b}`, batchValidation: 'permissive' }));
       if (error) throw new Error(`raw post failed: ${error.name} ${error.message}`);
     }
   };

@@ -658,6 +658,8 @@ export async function startFakeResend(options: FakeResendOptions = {}): Promise<
   }
 
   const listening = await listenOnLoopback(handle);
+  // Longer than undici's keep-alive, so a client never reuses a socket the fake is closing (a spurious network error).
+  listening.server.keepAliveTimeout = 65_000;
 
   function signWebhook(event: object, opts: SignWebhookOptions = {}): SignedWebhook {
     const id = opts.id ?? `msg_${randomBytes(16).toString('base64url')}`;
