@@ -3,7 +3,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { DataSource } from 'typeorm';
-import { SubscriberTransfer } from '../src/subscribers/subscriber-transfer';
+import { SubscriberTransfer } from '../src/subscribers/subscriber-transfer.service';
 import { startTestApp } from '../test/support/test-app';
 
 /**
@@ -23,7 +23,12 @@ function writeCsv(path: string, rows: number): Promise<void> {
     const more = () => {
       while (i < rows) {
         // Every 50th row is bad and every 40th repeats an earlier one, as real lists do.
-        const line = i % 50 === 49 ? `not-an-address-${i},Bad,\n` : i % 40 === 39 ? `reader${i - 7}@example.com,Again,\n` : `reader${i}@example.com,Reader ${i},ai-agents;open-source\n`;
+        const line =
+          i % 50 === 49
+            ? `not-an-address-${i},Bad,\n`
+            : i % 40 === 39
+              ? `reader${i - 7}@example.com,Again,\n`
+              : `reader${i}@example.com,Reader ${i},ai-agents;open-source\n`;
         i += 1;
         if (!out.write(line)) return void out.once('drain', more);
       }
@@ -86,5 +91,8 @@ it('imports 10k and 100k addresses on both databases with flat memory', async ()
   }
   console.table(figures);
   mkdirSync(join(__dirname, 'results'), { recursive: true });
-  writeFileSync(join(__dirname, 'results', 'import.json'), `${JSON.stringify({ bench: 'import', at: new Date().toISOString(), cpus: cpus().length, node: process.version, figures }, null, 2)}\n`);
+  writeFileSync(
+    join(__dirname, 'results', 'import.json'),
+    `${JSON.stringify({ bench: 'import', at: new Date().toISOString(), cpus: cpus().length, node: process.version, figures }, null, 2)}\n`,
+  );
 }, 3_600_000);

@@ -20,7 +20,12 @@ const SERVER = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? 'po
 const FUZZ_REQUESTS = Number(process.env.FUZZ_REQUESTS ?? 10_000);
 const TIMING_SAMPLES = 300;
 
-async function withDatabase<T>(database: 'pglite' | 'postgres', env: Record<string, string>, clock: FakeClock | undefined, fn: (t: Awaited<ReturnType<typeof startTestApp>>) => Promise<T>): Promise<T> {
+async function withDatabase<T>(
+  database: 'pglite' | 'postgres',
+  env: Record<string, string>,
+  clock: FakeClock | undefined,
+  fn: (t: Awaited<ReturnType<typeof startTestApp>>) => Promise<T>,
+): Promise<T> {
   const saved = process.env.DATABASE_URL;
   if (database === 'postgres') process.env.DATABASE_URL = SERVER;
   else delete process.env.DATABASE_URL;
@@ -38,7 +43,8 @@ async function withDatabase<T>(database: 'pglite' | 'postgres', env: Record<stri
   }
 }
 
-const confirmations = async (dir: string, match: RegExp) => (await readOutbox(dir)).filter((m) => m.mail.subject?.startsWith('Confirm') && match.test(m.mail.text ?? '')).length;
+const confirmations = async (dir: string, match: RegExp) =>
+  (await readOutbox(dir)).filter((m) => m.mail.subject?.startsWith('Confirm') && match.test(m.mail.text ?? '')).length;
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 it('sign-up abuse figures on both databases', async () => {
@@ -61,7 +67,9 @@ it('sign-up abuse figures on both databases', async () => {
       await postForm(`${t.url}/subscribe`, { email: 'race@example.com' }, { ip: '192.0.2.1' });
       await t.get(SubscriberMailer).run();
       clock.advance(11 * 60_000);
-      const statuses = await Promise.all(Array.from({ length: 64 }, (_, i) => postForm(`${t.url}/subscribe`, { email: 'race@example.com' }, { ip: `192.0.2.${i + 2}` }).then((r) => r.status)));
+      const statuses = await Promise.all(
+        Array.from({ length: 64 }, (_, i) => postForm(`${t.url}/subscribe`, { email: 'race@example.com' }, { ip: `192.0.2.${i + 2}` }).then((r) => r.status)),
+      );
       await Promise.all([t.get(SubscriberMailer).run(), t.get(SubscriberMailer).run()]);
       f.race_requests = 64;
       f.race_emails_after_window = (await confirmations(t.config.email.outboxDir, /race@/)) - 1;
@@ -76,7 +84,15 @@ it('sign-up abuse figures on both databases', async () => {
       const known: number[] = [];
       const fresh: number[] = [];
       for (let i = 0; i < TIMING_SAMPLES; i++) {
-        for (const [list, email] of (i % 2 ? [[known, 'known@example.com'], [fresh, `new${i}@example.com`]] : [[fresh, `new${i}@example.com`], [known, 'known@example.com']]) as Array<[number[], string]>) {
+        for (const [list, email] of (i % 2
+          ? [
+              [known, 'known@example.com'],
+              [fresh, `new${i}@example.com`],
+            ]
+          : [
+              [fresh, `new${i}@example.com`],
+              [known, 'known@example.com'],
+            ]) as Array<[number[], string]>) {
           const t0 = performance.now();
           const res = await postForm(`${t.url}/subscribe`, { email }, { ip: '192.0.2.1' });
           await res.text();
@@ -96,13 +112,17 @@ it('sign-up abuse figures on both databases', async () => {
       f.fuzz_corrupted_states = result.corrupted.length;
       f.fuzz_seconds = Number(((performance.now() - started) / 1000).toFixed(1));
       for (const [status, n] of Object.entries(result.byStatus)) f[`fuzz_status_${status}`] = n;
-      if (result.serverErrors.length || result.corrupted.length) console.error(JSON.stringify({ serverErrors: result.serverErrors.slice(0, 10), corrupted: result.corrupted.slice(0, 10) }, null, 2));
+      if (result.serverErrors.length || result.corrupted.length)
+        console.error(JSON.stringify({ serverErrors: result.serverErrors.slice(0, 10), corrupted: result.corrupted.slice(0, 10) }, null, 2));
     });
     figures[database] = f;
   }
   console.table(figures);
   mkdirSync(join(__dirname, 'results'), { recursive: true });
-  writeFileSync(join(__dirname, 'results', 'subscribe.json'), `${JSON.stringify({ bench: 'subscribe', at: new Date().toISOString(), cpus: cpus().length, node: process.version, figures }, null, 2)}\n`);
+  writeFileSync(
+    join(__dirname, 'results', 'subscribe.json'),
+    `${JSON.stringify({ bench: 'subscribe', at: new Date().toISOString(), cpus: cpus().length, node: process.version, figures }, null, 2)}\n`,
+  );
   for (const f of Object.values(figures)) {
     expect(f.fuzz_5xx).toBe(0);
     expect(f.fuzz_corrupted_states).toBe(0);

@@ -12,7 +12,8 @@ export function crossSiteRefusal(req: Request, publicUrl: string): string | null
   const fetchSite = req.get('sec-fetch-site');
   if (origin !== undefined) {
     const allowed = new Set([safeOrigin(publicUrl), safeOrigin(`${req.protocol}://${req.get('host') ?? ''}`)]);
-    if (origin === 'null' || !allowed.has(safeOrigin(origin))) return 'This form was sent from another website, so it was refused. Please use the form on our own site.';
+    if (origin === 'null' || !allowed.has(safeOrigin(origin)))
+      return 'This form was sent from another website, so it was refused. Please use the form on our own site.';
     return null;
   }
   if (fetchSite !== undefined && fetchSite !== 'same-origin' && fetchSite !== 'none') {

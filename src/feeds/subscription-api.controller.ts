@@ -3,12 +3,10 @@ import { type Request, type Response } from 'express';
 import { type AppConfig } from '../kernel/config/config';
 import { APP_CONFIG } from '../kernel/config/config.module';
 import { PROBLEM_CONTENT_TYPE, type ProblemDetails, toProblemDetails } from '../kernel/errors';
-import { RateLimitedError } from '../subscribers/rate-limiter';
-import { SubscribersService } from '../subscribers/subscribers.service';
+import { RateLimitedError, SubscribersService } from '../subscribers/subscribers.service';
 import { crossSiteRefusal } from './cross-site';
 import { subscribeFormText } from './pages/subscription-pages';
 import { siteInfo } from './pages/views';
-
 
 /**
  * `POST /api/v1/public/subscribe` `{ "email", "name"?, "beats"?, "acceptTypo"? }`: the same double opt-in as the
@@ -31,14 +29,36 @@ export class SubscriptionApiController {
     if (refused) return this.problem(res, { type: 'about:blank', title: 'Forbidden', status: 403, detail: refused, code: 'cross_site_refused' });
     if (!req.is('application/json') || typeof body !== 'object' || body === null || Array.isArray(body)) {
       const detail = 'Send a JSON object such as {"email": "you@example.com"} with Content-Type: application/json.';
-      return this.problem(res, { type: 'about:blank', title: 'Bad Request', status: 400, detail, code: 'invalid_body', errors: [{ field: '', message: detail }] });
+      return this.problem(res, {
+        type: 'about:blank',
+        title: 'Bad Request',
+        status: 400,
+        detail,
+        code: 'invalid_body',
+        errors: [{ field: '', message: detail }],
+      });
     }
     const input = body as Record<string, unknown>;
     if (input.acceptTypo !== undefined && typeof input.acceptTypo !== 'boolean') {
-      return this.problem(res, { type: 'about:blank', title: 'Bad Request', status: 400, detail: 'acceptTypo is true or false.', code: 'validation_failed', errors: [{ field: 'acceptTypo', message: 'true or false' }] });
+      return this.problem(res, {
+        type: 'about:blank',
+        title: 'Bad Request',
+        status: 400,
+        detail: 'acceptTypo is true or false.',
+        code: 'validation_failed',
+        errors: [{ field: 'acceptTypo', message: 'true or false' }],
+      });
     }
     try {
-      await this.subscribers.subscribe({ email: input.email, name: input.name, beats: input.beats, ip: req.ip ?? null, source: 'api', formText: subscribeFormText(siteInfo(this.config)), acceptTypo: input.acceptTypo === true });
+      await this.subscribers.subscribe({
+        email: input.email,
+        name: input.name,
+        beats: input.beats,
+        ip: req.ip ?? null,
+        source: 'api',
+        formText: subscribeFormText(siteInfo(this.config)),
+        acceptTypo: input.acceptTypo === true,
+      });
       res.status(202).json({ status: 'check-inbox', detail: 'If this address is not subscribed yet, a confirmation link is on its way to it.' });
     } catch (error) {
       if (error instanceof RateLimitedError) res.set('Retry-After', String(error.retryAfterSeconds));

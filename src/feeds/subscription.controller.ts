@@ -5,8 +5,7 @@ import { type AppConfig } from '../kernel/config/config';
 import { APP_CONFIG } from '../kernel/config/config.module';
 import { DomainError } from '../kernel/errors/domain-error';
 import { NarrativesService } from '../narratives/narratives.service';
-import { RateLimitedError } from '../subscribers/rate-limiter';
-import { EmailTypoError, InvalidEmailError, InvalidPreferencesError, SubscribersService } from '../subscribers/subscribers.service';
+import { EmailTypoError, InvalidEmailError, InvalidPreferencesError, RateLimitedError, SubscribersService } from '../subscribers/subscribers.service';
 import { crossSiteRefusal } from './cross-site';
 import { sendHtml } from './html-response';
 import { type SafeHtml } from './pages/html';
@@ -27,7 +26,12 @@ import { siteInfo, type SiteInfo } from './pages/views';
 
 const token = z.string().trim().min(1).max(4096);
 const field = z.string().max(4096);
-const subscribeForm = z.object({ email: field.optional(), accept_typo: z.string().max(10).optional(), name: field.optional(), beats: z.union([field, z.array(field).max(100)]).optional() });
+const subscribeForm = z.object({
+  email: field.optional(),
+  accept_typo: z.string().max(10).optional(),
+  name: field.optional(),
+  beats: z.union([field, z.array(field).max(100)]).optional(),
+});
 const tokenForm = z.object({ token });
 const preferencesForm = z.object({
   token,
@@ -79,13 +83,21 @@ export class SubscriptionController {
       if (!parsed.success) return { status: 400, page: subscribePage(this.site, { problem: 'Please enter your email address.' }) };
       try {
         await this.subscribers.subscribe({
-          email, name: parsed.data.name, beats: parsed.data.beats, ip: req.ip ?? null, source: 'web-form',
-          formText: subscribeFormText(this.site), acceptTypo: parsed.data.accept_typo === '1',
+          email,
+          name: parsed.data.name,
+          beats: parsed.data.beats,
+          ip: req.ip ?? null,
+          source: 'web-form',
+          formText: subscribeFormText(this.site),
+          acceptTypo: parsed.data.accept_typo === '1',
         });
       } catch (error) {
-        if (error instanceof EmailTypoError) return { status: 400, page: subscribePage(this.site, { email: error.email, problem: error.message, suggestion: error.suggestion }) };
-        if (error instanceof InvalidEmailError || error instanceof InvalidPreferencesError) return { status: 400, page: subscribePage(this.site, { email, problem: error.message }) };
-        if (error instanceof RateLimitedError) return { status: 429, page: tooManyRequestsPage(this.site, error.message), headers: { 'Retry-After': String(error.retryAfterSeconds) } };
+        if (error instanceof EmailTypoError)
+          return { status: 400, page: subscribePage(this.site, { email: error.email, problem: error.message, suggestion: error.suggestion }) };
+        if (error instanceof InvalidEmailError || error instanceof InvalidPreferencesError)
+          return { status: 400, page: subscribePage(this.site, { email, problem: error.message }) };
+        if (error instanceof RateLimitedError)
+          return { status: 429, page: tooManyRequestsPage(this.site, error.message), headers: { 'Retry-After': String(error.retryAfterSeconds) } };
         throw error;
       }
       // The same page whether or not the address was already subscribed: it tells a stranger nothing.
@@ -159,7 +171,11 @@ export class SubscriptionController {
     if (parsed.success && parsed.data.action === 'download' && !crossSiteRefusal(req, this.config.server.publicUrl)) {
       try {
         const data = await this.subscribers.exportData(parsed.data.token);
-        res.status(200).set({ 'Cache-Control': 'no-store', 'Content-Disposition': 'attachment; filename="my-subscription.json"', 'X-Content-Type-Options': 'nosniff' }).type('application/json').send(JSON.stringify(data, null, 2));
+        res
+          .status(200)
+          .set({ 'Cache-Control': 'no-store', 'Content-Disposition': 'attachment; filename="my-subscription.json"', 'X-Content-Type-Options': 'nosniff' })
+          .type('application/json')
+          .send(JSON.stringify(data, null, 2));
         return;
       } catch (error) {
         await this.render(res, async () => this.errorPage(error));
@@ -178,24 +194,44 @@ export class SubscriptionController {
             return { status: 200, page: await this.preferencesView(t, { notice: 'Saved.' }) };
           case 'change-email':
             await this.subscribers.requestEmailChange(t, parsed.data.email, req.ip ?? null);
-            return { status: 200, page: await this.preferencesView(t, { notice: 'We sent a confirmation link to the new address. Your subscription moves once you use it.' }) };
+            return {
+              status: 200,
+              page: await this.preferencesView(t, { notice: 'We sent a confirmation link to the new address. Your subscription moves once you use it.' }),
+            };
           case 'unsubscribe':
             await this.subscribers.unsubscribeWithPreferences(t);
             return { status: 200, page: await this.preferencesView(t, { notice: 'You have been unsubscribed.' }) };
           case 'resubscribe': {
             const outcome = await this.subscribers.resubscribe(t, req.ip ?? null);
-            return { status: 200, page: await this.preferencesView(t, { notice: outcome === 'active' ? 'Welcome back: you are subscribed again.' : 'We sent a confirmation link to your address: use it to start receiving issues again.' }) };
+            return {
+              status: 200,
+              page: await this.preferencesView(t, {
+                notice:
+                  outcome === 'active'
+                    ? 'Welcome back: you are subscribed again.'
+                    : 'We sent a confirmation link to your address: use it to start receiving issues again.',
+              }),
+            };
           }
           case 'delete':
-            if (parsed.data.confirm_delete !== 'yes') return { status: 400, page: await this.preferencesView(t, { problem: 'Tick the box to confirm the deletion.' }) };
+            if (parsed.data.confirm_delete !== 'yes')
+              return { status: 400, page: await this.preferencesView(t, { problem: 'Tick the box to confirm the deletion.' }) };
             await this.subscribers.deleteSelf(t);
-            return { status: 200, page: messagePage(this.site, { title: 'Your data has been deleted', message: 'Your address and everything tied to it are gone. You will receive nothing more from us.' }) };
+            return {
+              status: 200,
+              page: messagePage(this.site, {
+                title: 'Your data has been deleted',
+                message: 'Your address and everything tied to it are gone. You will receive nothing more from us.',
+              }),
+            };
           default:
             return this.invalidLink('preferences');
         }
       } catch (error) {
-        if (error instanceof InvalidEmailError || error instanceof InvalidPreferencesError) return { status: 400, page: await this.preferencesView(t, { problem: error.message }) };
-        if (error instanceof RateLimitedError) return { status: 429, page: tooManyRequestsPage(this.site, error.message), headers: { 'Retry-After': String(error.retryAfterSeconds) } };
+        if (error instanceof InvalidEmailError || error instanceof InvalidPreferencesError)
+          return { status: 400, page: await this.preferencesView(t, { problem: error.message }) };
+        if (error instanceof RateLimitedError)
+          return { status: 429, page: tooManyRequestsPage(this.site, error.message), headers: { 'Retry-After': String(error.retryAfterSeconds) } };
         throw error;
       }
     });
@@ -236,7 +272,13 @@ export class SubscriptionController {
   }
 
   private invalidLink(kind: string): Rendered {
-    return { status: 400, page: messagePage(this.site, { title: 'This link does not work', message: `This ${kind} link is invalid. Please use the link from the most recent email.` }) };
+    return {
+      status: 400,
+      page: messagePage(this.site, {
+        title: 'This link does not work',
+        message: `This ${kind} link is invalid. Please use the link from the most recent email.`,
+      }),
+    };
   }
 
   /** Renders what `work` returns; a domain error becomes a page with its status and message, anything else a 500 page. */
@@ -253,11 +295,15 @@ export class SubscriptionController {
 
   private errorPage(error: unknown): Rendered {
     if (error instanceof DomainError) {
-      if (error.status === 404) return { status: 404, page: error.message ? messagePage(this.site, { title: 'Not found', message: error.message }) : notFoundPage(this.site) };
+      if (error.status === 404)
+        return { status: 404, page: error.message ? messagePage(this.site, { title: 'Not found', message: error.message }) : notFoundPage(this.site) };
       const title = error.status === 400 ? 'This did not work' : error.status === 503 ? 'Please try again soon' : 'Something went wrong';
       return { status: error.status, page: messagePage(this.site, { title, message: error.message }) };
     }
     this.logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
-    return { status: 500, page: messagePage(this.site, { title: 'Something went wrong', message: 'Something went wrong on our side. Please try again in a moment.' }) };
+    return {
+      status: 500,
+      page: messagePage(this.site, { title: 'Something went wrong', message: 'Something went wrong on our side. Please try again in a moment.' }),
+    };
   }
 }

@@ -7,9 +7,7 @@ import MailSpellChecker from '@zootools/email-spell-checker';
  * punycode (WHATWG `domainToASCII`, the same mapping browsers use); the local part is kept as typed (only
  * compared without case). Nothing else is ever changed: a likely typo is a suggestion, not a correction.
  */
-export type AddressCheck =
-  | { ok: true; email: string; suggestion: string | null }
-  | { ok: false; problem: string; rule: string };
+export type AddressCheck = { ok: true; email: string; suggestion: string | null } | { ok: false; problem: string; rule: string };
 
 /** RFC 5321 §4.5.3.1: 64 octets of local part, 255 of domain, 63 per label; a path of 256 leaves 254 for the address. */
 export const LIMITS = { address: 254, local: 64, domain: 253, label: 63 } as const;
@@ -25,7 +23,8 @@ const refuse = (rule: string, problem: string): AddressCheck => ({ ok: false, ru
 export function checkEmailAddress(input: unknown): AddressCheck {
   if (typeof input !== 'string') return refuse('missing', 'Please enter your email address.');
   if (input.length > 1000) return refuse('too_long', `This address is too long: an email address has at most ${LIMITS.address} characters.`);
-  if (INVISIBLE.test(input)) return refuse('control_characters', 'This address contains invisible or control characters (such as a line break). Please type it again.');
+  if (INVISIBLE.test(input))
+    return refuse('control_characters', 'This address contains invisible or control characters (such as a line break). Please type it again.');
   const value = input.normalize('NFC').trim();
   if (value === '') return refuse('missing', 'Please enter your email address.');
   if (/\s/u.test(value)) return refuse('spaces', 'An email address cannot contain spaces.');
@@ -37,12 +36,16 @@ export function checkEmailAddress(input: unknown): AddressCheck {
   if (local.includes('@')) return refuse('two_ats', 'An email address has only one @.');
   if (rawDomain === '') return refuse('domain_empty', 'Something is missing after the @, like name@example.com.');
   if (local.startsWith('"')) return refuse('quoted_local', 'Quoted addresses ("…"@example.com) are not supported. Please use a plain address.');
-  if (/[^\x21-\x7e]/.test(local)) return refuse('local_not_ascii', 'The part before the @ may only contain plain letters, digits and . _ + - and similar characters.');
+  if (/[^\x21-\x7e]/.test(local))
+    return refuse('local_not_ascii', 'The part before the @ may only contain plain letters, digits and . _ + - and similar characters.');
   if (local.length > LIMITS.local) return refuse('local_too_long', `The part before the @ is ${local.length} characters long; the limit is ${LIMITS.local}.`);
   if (local.split('.').some((atom) => !ATOM.test(atom))) {
-    return refuse('local_invalid', local.startsWith('.') || local.endsWith('.') || local.includes('..')
-      ? 'The part before the @ cannot start or end with a dot or have two dots in a row.'
-      : 'The part before the @ contains a character that email addresses cannot have (such as , ; : < > ( ) [ ] \\ or ").');
+    return refuse(
+      'local_invalid',
+      local.startsWith('.') || local.endsWith('.') || local.includes('..')
+        ? 'The part before the @ cannot start or end with a dot or have two dots in a row.'
+        : 'The part before the @ contains a character that email addresses cannot have (such as , ; : < > ( ) [ ] \\ or ").',
+    );
   }
   if (rawDomain.startsWith('[')) return refuse('ip_literal', 'Addresses at an IP address ([…]) are not supported. Please use an address at a domain name.');
   // WHATWG mapping: lower-cases, maps full-width dots, converts Unicode labels to punycode; '' when invalid.
@@ -52,8 +55,13 @@ export function checkEmailAddress(input: unknown): AddressCheck {
   const labels = domain.split('.');
   if (labels.length < 2) return refuse('domain_no_dot', `The domain "${rawDomain}" needs a dot, like example.com.`);
   const longLabel = labels.find((l) => l.length > LIMITS.label);
-  if (longLabel) return refuse('label_too_long', `A part of the domain is ${longLabel.length} characters long; each part between dots has at most ${LIMITS.label}.`);
-  if (labels.some((l) => !LABEL.test(l))) return refuse('domain_invalid', `"${rawDomain}" is not a valid domain name: each part has letters, digits or hyphens, and no part starts or ends with a hyphen.`);
+  if (longLabel)
+    return refuse('label_too_long', `A part of the domain is ${longLabel.length} characters long; each part between dots has at most ${LIMITS.label}.`);
+  if (labels.some((l) => !LABEL.test(l)))
+    return refuse(
+      'domain_invalid',
+      `"${rawDomain}" is not a valid domain name: each part has letters, digits or hyphens, and no part starts or ends with a hyphen.`,
+    );
   const tld = labels[labels.length - 1];
   if (/^\d+$/.test(tld) || tld.length < 2) return refuse('tld_invalid', `"${rawDomain}" does not end in a real top-level domain (like .com or .org).`);
   const email = `${local}@${domain}`;

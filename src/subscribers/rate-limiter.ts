@@ -8,7 +8,11 @@ export class RateLimitedError extends DomainError {
   readonly code: string = 'rate_limited';
   readonly status: number = 429;
   override readonly extensions: Record<string, unknown>;
-  constructor(message: string, readonly retryAt: Date, readonly retryAfterSeconds: number) {
+  constructor(
+    message: string,
+    readonly retryAt: Date,
+    readonly retryAfterSeconds: number,
+  ) {
     super(message);
     this.extensions = { retryAt: retryAt.toISOString(), retryAfterSeconds };
   }
@@ -65,5 +69,8 @@ export function clientKey(ip: string | null | undefined): string {
   const left = head ? head.split(':') : [];
   const right = tail ? tail.split(':') : [];
   const full = ip.includes('::') ? [...left, ...Array(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right] : left;
-  return `${full.slice(0, 4).map((h) => h.replace(/^0+(?=.)/, '')).join(':')}::/64`;
+  return `${full
+    .slice(0, 4)
+    .map((h) => h.replace(/^0+(?=.)/, ''))
+    .join(':')}::/64`;
 }

@@ -74,14 +74,16 @@ export class SubscriberMailer implements OnApplicationBootstrap {
 
   async sendDue(limit = 50): Promise<MailRunSummary> {
     const now = this.clock.now();
-    const claimed = returningRows<QueuedEmail>(await this.dataSource.query(
-      `UPDATE subscriber_emails SET status = 'sending', lease_until = $2, attempts = attempts + 1
+    const claimed = returningRows<QueuedEmail>(
+      await this.dataSource.query(
+        `UPDATE subscriber_emails SET status = 'sending', lease_until = $2, attempts = attempts + 1
        WHERE id IN (SELECT id FROM subscriber_emails
                     WHERE (status = 'queued' AND next_attempt_at <= $1) OR (status = 'sending' AND lease_until < $1)
                     ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED)
        RETURNING id, subscriber_id, kind, to_email, token_at, attempts, idempotency_key`,
-      [now, new Date(now.getTime() + LEASE_MS), limit],
-    ));
+        [now, new Date(now.getTime() + LEASE_MS), limit],
+      ),
+    );
     const summary: MailRunSummary = { sent: 0, skipped: 0, retried: 0, failed: 0 };
     for (const row of claimed) summary[await this.sendOne(row)] += 1;
     return summary;
@@ -102,21 +104,38 @@ export class SubscriberMailer implements OnApplicationBootstrap {
     }
     if (outcome.kind === 'failed' || row.attempts >= MAX_ATTEMPTS) return this.finish(row, 'failed', outcome.error);
     // Rate limits, quota, transient or unknown outcomes: try again later under the same idempotency key.
-    const hinted = 'retryAfterMs' in outcome ? outcome.retryAfterMs : outcome.kind === 'quota' && outcome.resetAt ? outcome.resetAt.getTime() - this.clock.now().getTime() : 0;
+    const hinted =
+      'retryAfterMs' in outcome
+        ? outcome.retryAfterMs
+        : outcome.kind === 'quota' && outcome.resetAt
+          ? outcome.resetAt.getTime() - this.clock.now().getTime()
+          : 0;
     const delay = Math.max(hinted, Math.min(3_600_000, 30_000 * 2 ** (row.attempts - 1)));
-    await this.dataSource.query(`UPDATE subscriber_emails SET status = 'queued', lease_until = NULL, next_attempt_at = $2, last_error = $3 WHERE id = $1`, [row.id, new Date(this.clock.now().getTime() + delay), outcome.error]);
+    await this.dataSource.query(`UPDATE subscriber_emails SET status = 'queued', lease_until = NULL, next_attempt_at = $2, last_error = $3 WHERE id = $1`, [
+      row.id,
+      new Date(this.clock.now().getTime() + delay),
+      outcome.error,
+    ]);
     return 'retried';
   }
 
   private async finish(row: QueuedEmail, status: 'sent' | 'skipped' | 'failed', error: string | null): Promise<keyof MailRunSummary> {
-    await this.dataSource.query(`UPDATE subscriber_emails SET status = $2, lease_until = NULL, last_error = $3, sent_at = $4 WHERE id = $1`, [row.id, status, error, status === 'sent' ? this.clock.now() : null]);
+    await this.dataSource.query(`UPDATE subscriber_emails SET status = $2, lease_until = NULL, last_error = $3, sent_at = $4 WHERE id = $1`, [
+      row.id,
+      status,
+      error,
+      status === 'sent' ? this.clock.now() : null,
+    ]);
     if (status === 'failed') this.logger.error(`${row.kind} email ${row.id} failed: ${error}`);
     return status;
   }
 
   /** The message for a queued row, or null when it no longer applies. */
   private async compose(row: QueuedEmail): Promise<OutgoingEmail | null> {
-    const [s] = await this.dataSource.query(`SELECT id, email, status, confirm_requested_at, pending_email, pending_email_requested_at FROM subscribers WHERE id = $1`, [row.subscriber_id]);
+    const [s] = await this.dataSource.query(
+      `SELECT id, email, status, confirm_requested_at, pending_email, pending_email_requested_at FROM subscribers WHERE id = $1`,
+      [row.subscriber_id],
+    );
     if (!s || s.status === 'deleted') return null;
     const site = { title: this.config.site.title, url: this.config.server.publicUrl };
     const expiresIn = `${Math.round(this.config.subscribers.linkTtlMs / 3_600_000)} hours`;
@@ -127,11 +146,16 @@ export class SubscriberMailer implements OnApplicationBootstrap {
     switch (row.kind) {
       case 'confirm': {
         // Only the link of the latest request, to the address it was asked for, and never once confirmed.
-        if (s.status === 'active' || s.confirm_requested_at?.getTime() !== row.token_at?.getTime() || s.email.toLowerCase() !== row.to_email.toLowerCase()) return null;
+        if (s.status === 'active' || s.confirm_requested_at?.getTime() !== row.token_at?.getTime() || s.email.toLowerCase() !== row.to_email.toLowerCase())
+          return null;
         subject = `Confirm your subscription to ${site.title}`;
         rendered = await this.templates.render('confirm', {
-          ...base, title: subject, preview: 'One click to start receiving the weekly digest.', masthead: 'Confirm your subscription',
-          confirmUrl: this.subscribers.confirmUrl(s.id, row.token_at!), expiresIn,
+          ...base,
+          title: subject,
+          preview: 'One click to start receiving the weekly digest.',
+          masthead: 'Confirm your subscription',
+          confirmUrl: this.subscribers.confirmUrl(s.id, row.token_at!),
+          expiresIn,
         });
         break;
       }
@@ -140,21 +164,37 @@ export class SubscriberMailer implements OnApplicationBootstrap {
         subject = `Welcome to ${site.title}`;
         const unsubscribeUrl = this.subscribers.unsubscribeUrl(s.id);
         rendered = await this.templates.render('welcome', {
-          ...base, email: s.email, title: subject, preview: 'Your subscription is confirmed.', masthead: 'Welcome',
-          latestUrl: `${site.url}/issues`, archiveUrl: `${site.url}/issues`, preferencesUrl: this.subscribers.preferencesUrl(s.id), unsubscribeUrl,
+          ...base,
+          email: s.email,
+          title: subject,
+          preview: 'Your subscription is confirmed.',
+          masthead: 'Welcome',
+          latestUrl: `${site.url}/issues`,
+          archiveUrl: `${site.url}/issues`,
+          preferencesUrl: this.subscribers.preferencesUrl(s.id),
+          unsubscribeUrl,
         });
         headers['List-Unsubscribe'] = `<${unsubscribeUrl}>`;
         headers['List-Unsubscribe-Post'] = 'List-Unsubscribe=One-Click';
         return { from: this.config.email.from, to: s.email, subject, html: rendered.html, text: rendered.text, headers };
       }
       case 'change-email': {
-        if (!s.pending_email || s.pending_email.toLowerCase() !== row.to_email.toLowerCase() || s.pending_email_requested_at?.getTime() !== row.token_at?.getTime()) return null;
+        if (
+          !s.pending_email ||
+          s.pending_email.toLowerCase() !== row.to_email.toLowerCase() ||
+          s.pending_email_requested_at?.getTime() !== row.token_at?.getTime()
+        )
+          return null;
         const [blocked] = await this.dataSource.query(`SELECT 1 FROM subscribers WHERE lower(email) = lower($1) AND status = 'suppressed'`, [row.to_email]);
         if (blocked) return null;
         subject = `Confirm your new address for ${site.title}`;
         rendered = await this.templates.render('change-email', {
-          ...base, title: subject, preview: 'One click to move your subscription here.', masthead: 'Confirm your new address',
-          confirmUrl: this.subscribers.changeEmailUrl(s.id, row.token_at!), expiresIn,
+          ...base,
+          title: subject,
+          preview: 'One click to move your subscription here.',
+          masthead: 'Confirm your new address',
+          confirmUrl: this.subscribers.changeEmailUrl(s.id, row.token_at!),
+          expiresIn,
         });
         break;
       }

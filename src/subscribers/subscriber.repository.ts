@@ -8,12 +8,20 @@ export class SubscriberRepository {
   constructor(private readonly dataSource: DataSource) {}
 
   /** Inserts a subscriber unless the address exists; returns the new id, or null. */
-  async insertIfAbsent(row: { email: string; status: SubscriberStatus; consentAt: Date; consentSource: string; confirmedAt: Date | null }): Promise<string | null> {
-    const result = returningRows<{ id: string }>(await this.dataSource.query(
-      `INSERT INTO subscribers (email, status, consent_at, consent_source, confirmed_at)
+  async insertIfAbsent(row: {
+    email: string;
+    status: SubscriberStatus;
+    consentAt: Date;
+    consentSource: string;
+    confirmedAt: Date | null;
+  }): Promise<string | null> {
+    const result = returningRows<{ id: string }>(
+      await this.dataSource.query(
+        `INSERT INTO subscribers (email, status, consent_at, consent_source, confirmed_at)
        VALUES ($1, $2, $3, $4, $5) ON CONFLICT ((lower(email))) DO NOTHING RETURNING id`,
-      [row.email, row.status, row.consentAt, row.consentSource, row.confirmedAt],
-    ));
+        [row.email, row.status, row.consentAt, row.consentSource, row.confirmedAt],
+      ),
+    );
     return result[0]?.id ?? null;
   }
 

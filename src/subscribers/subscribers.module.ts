@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { RateLimiter } from './rate-limiter';
 import { SubscriberMailer } from './subscriber-mailer';
 import { SubscriberRepository } from './subscriber.repository';
-import { SubscriberTransfer } from './subscriber-transfer';
+import { SubscriberTransfer } from './subscriber-transfer.service';
 import { SubscribersService } from './subscribers.service';
 
 @Module({

@@ -23,7 +23,10 @@ import {
 
 export class InvalidEmailError extends ValidationError {
   override readonly code: string = 'invalid_email';
-  constructor(message: string, readonly rule = 'invalid') {
+  constructor(
+    message: string,
+    readonly rule = 'invalid',
+  ) {
     super(message, [{ field: 'email', message }], { rule });
   }
 }
@@ -31,7 +34,10 @@ export class InvalidEmailError extends ValidationError {
 export class EmailTypoError extends ValidationError {
   override readonly code: string = 'email_typo_suspected';
   override readonly extensions: Record<string, unknown>;
-  constructor(readonly email: string, readonly suggestion: string) {
+  constructor(
+    readonly email: string,
+    readonly suggestion: string,
+  ) {
     const message = `Did you mean ${suggestion}? If ${email} is right, send it again and confirm it.`;
     super(message, [{ field: 'email', message }]);
     this.extensions = { suggestion };
@@ -141,8 +147,11 @@ export class SubscribersService {
   async subscribe(input: SubscribeInput): Promise<SubscribeResult> {
     const limits = this.config.subscribers;
     const now = this.clock.now();
-    await this.limiter.hit({ name: 'subscribe-client', limit: limits.clientLimit, windowMs: limits.clientWindowMs }, this.ipHash(input.ip) ?? 'unknown', (at, minutes) =>
-      `Too many sign-ups from your network. Please try again after ${at.toISOString().slice(11, 16)} UTC (in about ${minutes} minute${minutes === 1 ? '' : 's'}).`,
+    await this.limiter.hit(
+      { name: 'subscribe-client', limit: limits.clientLimit, windowMs: limits.clientWindowMs },
+      this.ipHash(input.ip) ?? 'unknown',
+      (at, minutes) =>
+        `Too many sign-ups from your network. Please try again after ${at.toISOString().slice(11, 16)} UTC (in about ${minutes} minute${minutes === 1 ? '' : 's'}).`,
     );
     const checked = checkEmailAddress(input.email);
     if (!checked.ok) throw new InvalidEmailError(checked.problem, checked.rule);
@@ -150,8 +159,11 @@ export class SubscribersService {
     const email = checked.email;
     const name = this.cleanName(input.name);
     const beats = this.cleanBeats(input.beats);
-    await this.limiter.hit({ name: 'subscribe-address', limit: limits.addressLimit, windowMs: limits.addressWindowMs }, this.keys.sign('addr', email.toLowerCase()).split('.')[1], (at, minutes) =>
-      `This address was signed up too often. Please try again after ${at.toISOString().slice(11, 16)} UTC (in about ${minutes} minute${minutes === 1 ? '' : 's'}).`,
+    await this.limiter.hit(
+      { name: 'subscribe-address', limit: limits.addressLimit, windowMs: limits.addressWindowMs },
+      this.keys.sign('addr', email.toLowerCase()).split('.')[1],
+      (at, minutes) =>
+        `This address was signed up too often. Please try again after ${at.toISOString().slice(11, 16)} UTC (in about ${minutes} minute${minutes === 1 ? '' : 's'}).`,
     );
     const ipHash = this.ipHash(input.ip);
     await this.dataSource.query(
@@ -195,15 +207,22 @@ export class SubscribersService {
 
   private cleanName(input: unknown): string | null {
     if (input === undefined || input === null || input === '') return null;
-    if (typeof input !== 'string' || input.length > 200 || /[\p{Cc}\p{Cf}]/u.test(input)) throw new InvalidPreferencesError('A name has at most 200 characters and no control characters.', [{ field: 'name', message: 'A name has at most 200 characters and no control characters.' }]);
+    if (typeof input !== 'string' || input.length > 200 || /[\p{Cc}\p{Cf}]/u.test(input))
+      throw new InvalidPreferencesError('A name has at most 200 characters and no control characters.', [
+        { field: 'name', message: 'A name has at most 200 characters and no control characters.' },
+      ]);
     return input.trim() || null;
   }
 
   cleanBeats(input: unknown): string[] | null {
     if (input === undefined || input === null || input === '') return null;
-    const list = (Array.isArray(input) ? input : typeof input === 'string' ? input.split(/[;,]/) : [null]).map((b) => (typeof b === 'string' ? b.trim() : b)).filter((b) => b !== '');
+    const list = (Array.isArray(input) ? input : typeof input === 'string' ? input.split(/[;,]/) : [null])
+      .map((b) => (typeof b === 'string' ? b.trim() : b))
+      .filter((b) => b !== '');
     if (list.length > MAX_BEATS || list.some((b) => typeof b !== 'string' || !BEAT.test(b))) {
-      throw new InvalidPreferencesError('Beats are slugs such as "ai-agents": lowercase letters, digits and hyphens.', [{ field: 'beats', message: 'Beats are slugs such as "ai-agents": lowercase letters, digits and hyphens.' }]);
+      throw new InvalidPreferencesError('Beats are slugs such as "ai-agents": lowercase letters, digits and hyphens.', [
+        { field: 'beats', message: 'Beats are slugs such as "ai-agents": lowercase letters, digits and hyphens.' },
+      ]);
     }
     return list.length ? [...new Set(list as string[])] : null;
   }
@@ -239,7 +258,8 @@ export class SubscribersService {
 
   private readToken(purpose: string, token: unknown, what: string): string {
     const payload = typeof token === 'string' && token.length <= 4096 ? this.keys.verify(purpose, token) : null;
-    if (!payload || !/^[0-9a-f-]{36}(:\d{1,15})?$/.test(payload)) throw new InvalidTokenError(`This ${what} link is invalid. Please use the link from the most recent email.`);
+    if (!payload || !/^[0-9a-f-]{36}(:\d{1,15})?$/.test(payload))
+      throw new InvalidTokenError(`This ${what} link is invalid. Please use the link from the most recent email.`);
     return payload;
   }
 
@@ -291,10 +311,13 @@ export class SubscribersService {
         [id, now],
       );
       await this.statusEvent(m, id, row!.status, SubscriberStatus.Active, now);
-      await m.query(
-        `INSERT INTO subscriber_consents (subscriber_id, kind, at, source, form_text, ip_hash) VALUES ($1, 'confirmed', $2, $3, $4, $5)`,
-        [id, now, row!.consent_source, row!.consent_text, row!.consent_ip_hash],
-      );
+      await m.query(`INSERT INTO subscriber_consents (subscriber_id, kind, at, source, form_text, ip_hash) VALUES ($1, 'confirmed', $2, $3, $4, $5)`, [
+        id,
+        now,
+        row!.consent_source,
+        row!.consent_text,
+        row!.consent_ip_hash,
+      ]);
       await this.queueEmail(m, { subscriberId: id, kind: 'welcome', to: row!.email, tokenAt: null, key: `welcome-${id}-${at}`, now });
       return { subscriberId: id, alreadyActive: false };
     });
@@ -320,7 +343,10 @@ export class SubscribersService {
     }
   }
 
-  private async queueEmail(m: EntityManager, e: { subscriberId: string; kind: string; to: string; tokenAt: Date | null; key: string; now: Date }): Promise<void> {
+  private async queueEmail(
+    m: EntityManager,
+    e: { subscriberId: string; kind: string; to: string; tokenAt: Date | null; key: string; now: Date },
+  ): Promise<void> {
     await m.query(
       `INSERT INTO subscriber_emails (subscriber_id, kind, to_email, token_at, next_attempt_at, idempotency_key)
        VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (idempotency_key) DO NOTHING`,
@@ -368,7 +394,14 @@ export class SubscribersService {
   private async unsubscribeById(id: string): Promise<{ alreadyUnsubscribed: boolean; subscriberId: string }> {
     const now = this.clock.now();
     const before = await this.dataSource.transaction((m) =>
-      this.transition(m, id, SubscriberStatus.Unsubscribed, 'unsubscribed_at = $3, paused_until = NULL', [now], (r) => r.status === SubscriberStatus.Active || r.status === SubscriberStatus.Pending),
+      this.transition(
+        m,
+        id,
+        SubscriberStatus.Unsubscribed,
+        'unsubscribed_at = $3, paused_until = NULL',
+        [now],
+        (r) => r.status === SubscriberStatus.Active || r.status === SubscriberStatus.Pending,
+      ),
     );
     if (!before) throw new InvalidTokenError('This unsubscribe link is invalid.');
     return { alreadyUnsubscribed: before.status !== SubscriberStatus.Active && before.status !== SubscriberStatus.Pending, subscriberId: id };
@@ -382,22 +415,34 @@ export class SubscribersService {
    * later sign-up still needs its confirmation. Idempotent; returns the subscriber's id.
    */
   async suppress(input: { email: string; reason: SuppressionReason; detail?: string }): Promise<string> {
-    if (!['bounced', 'complained', 'manual'].includes(input.reason)) throw new ValidationError(`Unknown suppression reason "${String(input.reason)}".`, [{ field: 'reason', message: `Unknown suppression reason "${String(input.reason)}".` }]);
+    if (!['bounced', 'complained', 'manual'].includes(input.reason))
+      throw new ValidationError(`Unknown suppression reason "${String(input.reason)}".`, [
+        { field: 'reason', message: `Unknown suppression reason "${String(input.reason)}".` },
+      ]);
     const email = this.normaliseEmail(input.email);
     const now = this.clock.now();
     const detail = input.detail?.slice(0, 2000) ?? null;
     return this.dataSource.transaction(async (m) => {
-      const inserted = returningRows<{ id: string }>(await m.query(
-        `INSERT INTO subscribers (email, status, consent_at, consent_source, suppressed_at, suppression_reason, suppression_detail)
+      const inserted = returningRows<{ id: string }>(
+        await m.query(
+          `INSERT INTO subscribers (email, status, consent_at, consent_source, suppressed_at, suppression_reason, suppression_detail)
          VALUES ($1, 'suppressed', $2, 'suppression', $2, $3, $4) ON CONFLICT ((lower(email))) DO NOTHING RETURNING id`,
-        [email, now, input.reason, detail],
-      ));
+          [email, now, input.reason, detail],
+        ),
+      );
       if (inserted.length) {
         await this.statusEvent(m, inserted[0].id, null, SubscriberStatus.Suppressed, now);
         return inserted[0].id;
       }
       const [{ id }] = await m.query(`SELECT id FROM subscribers WHERE lower(email) = lower($1)`, [email]);
-      await this.transition(m, id, SubscriberStatus.Suppressed, 'suppressed_at = $3, suppression_reason = $4, suppression_detail = $5', [now, input.reason, detail], (r) => r.status !== SubscriberStatus.Suppressed);
+      await this.transition(
+        m,
+        id,
+        SubscriberStatus.Suppressed,
+        'suppressed_at = $3, suppression_reason = $4, suppression_detail = $5',
+        [now, input.reason, detail],
+        (r) => r.status !== SubscriberStatus.Suppressed,
+      );
       return id as string;
     });
   }
@@ -408,7 +453,8 @@ export class SubscribersService {
     const id = this.readToken(PREFERENCES, token, 'preferences');
     const row = await this.row(this.dataSource.manager, id);
     if (!row) throw new InvalidTokenError('This preferences link is invalid.');
-    if (row.status === SubscriberStatus.Deleted) throw new NotFoundError('This subscription was deleted, with its personal data. You can subscribe again at any time.');
+    if (row.status === SubscriberStatus.Deleted)
+      throw new NotFoundError('This subscription was deleted, with its personal data. You can subscribe again at any time.');
     return row;
   }
 
@@ -431,7 +477,10 @@ export class SubscribersService {
     let pausedUntil: Date | null | undefined;
     if (input.pauseWeeks !== undefined && input.pauseWeeks !== '') {
       const weeks = typeof input.pauseWeeks === 'number' ? input.pauseWeeks : /^\d{1,3}$/.test(String(input.pauseWeeks)) ? Number(input.pauseWeeks) : NaN;
-      if (!Number.isInteger(weeks) || weeks < 0 || weeks > MAX_PAUSE_WEEKS) throw new InvalidPreferencesError(`A pause is a whole number of weeks from 0 to ${MAX_PAUSE_WEEKS}.`, [{ field: 'pauseWeeks', message: `A pause is a whole number of weeks from 0 to ${MAX_PAUSE_WEEKS}.` }]);
+      if (!Number.isInteger(weeks) || weeks < 0 || weeks > MAX_PAUSE_WEEKS)
+        throw new InvalidPreferencesError(`A pause is a whole number of weeks from 0 to ${MAX_PAUSE_WEEKS}.`, [
+          { field: 'pauseWeeks', message: `A pause is a whole number of weeks from 0 to ${MAX_PAUSE_WEEKS}.` },
+        ]);
       pausedUntil = weeks === 0 ? null : new Date(this.clock.now().getTime() + weeks * 7 * 86_400_000);
     }
     await this.dataSource.query(
@@ -456,14 +505,32 @@ export class SubscribersService {
     if (row.status === SubscriberStatus.Active) return 'active';
     if (row.status === SubscriberStatus.Unsubscribed) {
       const done = await this.dataSource.transaction(async (m) => {
-        const before = await this.transition(m, row.id, SubscriberStatus.Active, 'unsubscribed_at = NULL, confirmed_at = COALESCE(confirmed_at, $3)', [now], (r) => r.status === SubscriberStatus.Unsubscribed);
+        const before = await this.transition(
+          m,
+          row.id,
+          SubscriberStatus.Active,
+          'unsubscribed_at = NULL, confirmed_at = COALESCE(confirmed_at, $3)',
+          [now],
+          (r) => r.status === SubscriberStatus.Unsubscribed,
+        );
         if (before?.status !== SubscriberStatus.Unsubscribed) return false;
-        await m.query(`INSERT INTO subscriber_consents (subscriber_id, kind, at, source, form_text, ip_hash) VALUES ($1, 'resubscribed', $2, 'preferences', $3, $4)`, [row.id, now, 'Resubscribe (preferences page)', this.ipHash(ip)]);
+        await m.query(
+          `INSERT INTO subscriber_consents (subscriber_id, kind, at, source, form_text, ip_hash) VALUES ($1, 'resubscribed', $2, 'preferences', $3, $4)`,
+          [row.id, now, 'Resubscribe (preferences page)', this.ipHash(ip)],
+        );
         return true;
       });
       if (done) return 'active';
     }
-    await this.claimConfirmation(this.dataSource.manager, { email: row.email, name: null, beats: null, now, source: 'preferences', formText: 'Resubscribe (preferences page)', ipHash: this.ipHash(ip) });
+    await this.claimConfirmation(this.dataSource.manager, {
+      email: row.email,
+      name: null,
+      beats: null,
+      now,
+      source: 'preferences',
+      formText: 'Resubscribe (preferences page)',
+      ipHash: this.ipHash(ip),
+    });
     return 'check-inbox';
   }
 
@@ -472,22 +539,36 @@ export class SubscribersService {
     const row = await this.preferencesRow(token);
     const email = this.normaliseEmail(newEmail);
     const limits = this.config.subscribers;
-    await this.limiter.hit({ name: 'subscribe-address', limit: limits.addressLimit, windowMs: limits.addressWindowMs }, this.keys.sign('addr', email.toLowerCase()).split('.')[1], (at) =>
-      `This address was used too often. Please try again after ${at.toISOString().slice(11, 16)} UTC.`,
+    await this.limiter.hit(
+      { name: 'subscribe-address', limit: limits.addressLimit, windowMs: limits.addressWindowMs },
+      this.keys.sign('addr', email.toLowerCase()).split('.')[1],
+      (at) => `This address was used too often. Please try again after ${at.toISOString().slice(11, 16)} UTC.`,
     );
     if (email.toLowerCase() === row.email.toLowerCase()) throw new InvalidEmailError('This is already the address of your subscription.', 'same_address');
     const now = this.clock.now();
     const cutoff = new Date(now.getTime() - limits.resendAfterMs);
     await this.dataSource.transaction(async (m) => {
-      const claimed = returningRows(await m.query(
-        `UPDATE subscribers SET pending_email = $2, pending_email_requested_at = $3, updated_at = now()
+      const claimed = returningRows(
+        await m.query(
+          `UPDATE subscribers SET pending_email = $2, pending_email_requested_at = $3, updated_at = now()
          WHERE id = $1 AND status <> 'deleted' AND (pending_email_requested_at IS NULL OR pending_email_requested_at <= $4 OR lower(pending_email) <> lower($2))
          RETURNING id`,
-        [row.id, email, now, cutoff],
-      ));
+          [row.id, email, now, cutoff],
+        ),
+      );
       if (claimed.length) {
-        await this.queueEmail(m, { subscriberId: row.id, kind: 'change-email', to: email, tokenAt: now, key: `change-email-${row.id}-${now.getTime()}-${this.keys.sign('addr', email.toLowerCase()).split('.')[1].slice(0, 16)}`, now });
-        await m.query(`INSERT INTO subscriber_consents (subscriber_id, kind, at, source, form_text, ip_hash) VALUES ($1, 'address-change-requested', $2, 'preferences', $3, $4)`, [row.id, now, 'Change address (preferences page)', this.ipHash(ip)]);
+        await this.queueEmail(m, {
+          subscriberId: row.id,
+          kind: 'change-email',
+          to: email,
+          tokenAt: now,
+          key: `change-email-${row.id}-${now.getTime()}-${this.keys.sign('addr', email.toLowerCase()).split('.')[1].slice(0, 16)}`,
+          now,
+        });
+        await m.query(
+          `INSERT INTO subscriber_consents (subscriber_id, kind, at, source, form_text, ip_hash) VALUES ($1, 'address-change-requested', $2, 'preferences', $3, $4)`,
+          [row.id, now, 'Change address (preferences page)', this.ipHash(ip)],
+        );
       }
     });
   }
@@ -507,13 +588,23 @@ export class SubscribersService {
     const { id, at } = this.readTimedToken(CHANGE_EMAIL, token, 'address confirmation');
     return this.dataSource.transaction(async (m) => {
       const row = await this.row(m, id, true);
-      if (!row || row.pending_email_requested_at?.getTime() !== at) throw new InvalidTokenError('This address confirmation link is invalid or has been replaced by a newer one.');
+      if (!row || row.pending_email_requested_at?.getTime() !== at)
+        throw new InvalidTokenError('This address confirmation link is invalid or has been replaced by a newer one.');
       const [taken] = await m.query(`SELECT id, status FROM subscribers WHERE lower(email) = lower($1) AND id <> $2`, [newEmail, id]);
       if (taken && taken.status !== SubscriberStatus.Deleted) {
-        throw new InvalidEmailError(`${newEmail} already has its own subscription (or is blocked after bounces or complaints), so this one cannot move to it.`, 'address_taken');
+        throw new InvalidEmailError(
+          `${newEmail} already has its own subscription (or is blocked after bounces or complaints), so this one cannot move to it.`,
+          'address_taken',
+        );
       }
-      await m.query(`UPDATE subscribers SET email = $2, pending_email = NULL, pending_email_requested_at = NULL, updated_at = now() WHERE id = $1`, [id, newEmail]);
-      await m.query(`INSERT INTO subscriber_consents (subscriber_id, kind, at, source, form_text, ip_hash) VALUES ($1, 'address-changed', $2, 'preferences', $3, NULL)`, [id, this.clock.now(), `Confirmed new address`]);
+      await m.query(`UPDATE subscribers SET email = $2, pending_email = NULL, pending_email_requested_at = NULL, updated_at = now() WHERE id = $1`, [
+        id,
+        newEmail,
+      ]);
+      await m.query(
+        `INSERT INTO subscriber_consents (subscriber_id, kind, at, source, form_text, ip_hash) VALUES ($1, 'address-changed', $2, 'preferences', $3, NULL)`,
+        [id, this.clock.now(), `Confirmed new address`],
+      );
       return { email: newEmail };
     });
   }
@@ -521,9 +612,15 @@ export class SubscribersService {
   /** Everything we hold about the subscriber, as JSON. */
   async exportData(token: unknown): Promise<SubscriberDataExport> {
     const row = await this.preferencesRow(token);
-    const consents = await this.dataSource.query(`SELECT kind, at, source, form_text, ip_hash FROM subscriber_consents WHERE subscriber_id = $1 ORDER BY at`, [row.id]);
-    const events = await this.dataSource.query(`SELECT from_status, to_status, at FROM subscriber_status_events WHERE subscriber_id = $1 ORDER BY id`, [row.id]);
-    const emails = await this.dataSource.query(`SELECT kind, status, created_at, sent_at FROM subscriber_emails WHERE subscriber_id = $1 ORDER BY created_at`, [row.id]);
+    const consents = await this.dataSource.query(`SELECT kind, at, source, form_text, ip_hash FROM subscriber_consents WHERE subscriber_id = $1 ORDER BY at`, [
+      row.id,
+    ]);
+    const events = await this.dataSource.query(`SELECT from_status, to_status, at FROM subscriber_status_events WHERE subscriber_id = $1 ORDER BY id`, [
+      row.id,
+    ]);
+    const emails = await this.dataSource.query(`SELECT kind, status, created_at, sent_at FROM subscriber_emails WHERE subscriber_id = $1 ORDER BY created_at`, [
+      row.id,
+    ]);
     return {
       subscriber: { ...toView(row), pendingEmail: row.pending_email },
       consents: consents.map((c: Record<string, unknown>) => ({ kind: c.kind, at: c.at, source: c.source, formText: c.form_text, ipHash: c.ip_hash })),
@@ -546,7 +643,9 @@ export class SubscribersService {
     const now = this.clock.now();
     return this.dataSource.transaction(async (m) => {
       const before = await this.transition(
-        m, id, SubscriberStatus.Deleted,
+        m,
+        id,
+        SubscriberStatus.Deleted,
         `email = 'deleted-' || id || '@deleted.invalid', name = NULL, beat_slugs = NULL, consent_ip = NULL, consent_ip_hash = NULL,
          consent_text = NULL, consent_source = 'deleted', pending_email = NULL, pending_email_requested_at = NULL,
          suppression_detail = NULL, confirm_requested_at = NULL, deleted_at = $3`,
@@ -570,7 +669,8 @@ export class SubscribersService {
       return `$${params.length}`;
     };
     if (query.status) {
-      if (!ALL_STATUSES.includes(query.status)) throw new ValidationError(`Unknown status "${query.status}".`, [{ field: 'status', message: `Unknown status "${query.status}".` }]);
+      if (!ALL_STATUSES.includes(query.status))
+        throw new ValidationError(`Unknown status "${query.status}".`, [{ field: 'status', message: `Unknown status "${query.status}".` }]);
       where.push(`status = ${p(query.status)}`);
     }
     if (query.beat) where.push(`(beat_slugs IS NULL OR ${p(query.beat)} = ANY(beat_slugs))`);
@@ -599,7 +699,9 @@ export class SubscribersService {
 
   /** How many subscribers are in each status, every status present (0 when none); deleted rows are anonymous. */
   async countByStatus(): Promise<{ total: number; byStatus: StatusCounts }> {
-    const rows: Array<{ status: SubscriberStatus; n: number }> = await this.dataSource.query(`SELECT status, count(*)::int AS n FROM subscribers GROUP BY status`);
+    const rows: Array<{ status: SubscriberStatus; n: number }> = await this.dataSource.query(
+      `SELECT status, count(*)::int AS n FROM subscribers GROUP BY status`,
+    );
     const byStatus = Object.fromEntries(ALL_STATUSES.map((s) => [s, 0])) as StatusCounts;
     for (const r of rows) if (r.status in byStatus) byStatus[r.status] = r.n;
     return { total: Object.values(byStatus).reduce((a, b) => a + b, 0), byStatus };
@@ -611,11 +713,13 @@ export class SubscribersService {
     const end = this.clock.now();
     const today = Date.UTC(end.getUTCFullYear(), end.getUTCMonth(), end.getUTCDate());
     const firstDay = new Date(today - (span - 1) * 86_400_000);
-    const before: Array<{ status: string; n: number }> = await this.dataSource.query(
-      `SELECT s, sum(d)::int AS n FROM (SELECT to_status AS s, 1 AS d FROM subscriber_status_events WHERE at < $1
+    const before: Array<{ status: string; n: number }> = await this.dataSource
+      .query(
+        `SELECT s, sum(d)::int AS n FROM (SELECT to_status AS s, 1 AS d FROM subscriber_status_events WHERE at < $1
         UNION ALL SELECT from_status, -1 FROM subscriber_status_events WHERE at < $1 AND from_status IS NOT NULL) x GROUP BY s`,
-      [firstDay],
-    ).then((r: Array<{ s: string; n: number }>) => r.map((x) => ({ status: x.s, n: x.n })));
+        [firstDay],
+      )
+      .then((r: Array<{ s: string; n: number }>) => r.map((x) => ({ status: x.s, n: x.n })));
     const deltas: Array<{ day: string; s: string; n: number }> = await this.dataSource.query(
       `SELECT to_char(date_trunc('day', at AT TIME ZONE 'UTC'), 'YYYY-MM-DD') AS day, s, sum(d)::int AS n FROM (
          SELECT at, to_status AS s, 1 AS d FROM subscriber_status_events WHERE at >= $1
@@ -707,3 +811,6 @@ export function toView(row: SubscriberRow): SubscriberView {
 }
 
 export type { Subscriber };
+/** For other modules, which reach this one only through its services. */
+export { RateLimitedError } from './rate-limiter';
+export { SubscriberStatus } from './subscriber.entity';

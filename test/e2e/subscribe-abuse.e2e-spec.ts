@@ -35,7 +35,9 @@ describe('sign-up under attack', () => {
       if (res.status === 429 && !limited) limited = res;
     }
     await mailer.run();
-    const confirmations = (await readOutbox(t.config.email.outboxDir)).filter((m) => m.mail.subject?.startsWith('Confirm') && /flood\d+@/.test(m.mail.text ?? ''));
+    const confirmations = (await readOutbox(t.config.email.outboxDir)).filter(
+      (m) => m.mail.subject?.startsWith('Confirm') && /flood\d+@/.test(m.mail.text ?? ''),
+    );
     expect(confirmations).toHaveLength(10);
     expect(statuses.filter((s) => s === 200)).toHaveLength(10);
     expect(statuses.filter((s) => s === 429)).toHaveLength(190);
@@ -57,14 +59,24 @@ describe('sign-up under attack', () => {
     expect(await evil.text()).toContain('sent from another website');
     const nullOrigin = await postForm(`${t.url}/subscribe`, { email: 'victim@example.com' }, { ip: '192.0.2.50', origin: 'null' });
     expect(nullOrigin.status).toBe(403);
-    const fetchSite = await postForm(`${t.url}/subscribe`, { email: 'victim@example.com' }, { ip: '192.0.2.50', origin: null, headers: { 'sec-fetch-site': 'cross-site' } });
+    const fetchSite = await postForm(
+      `${t.url}/subscribe`,
+      { email: 'victim@example.com' },
+      { ip: '192.0.2.50', origin: null, headers: { 'sec-fetch-site': 'cross-site' } },
+    );
     expect(fetchSite.status).toBe(403);
-    const json = await postJson(`${t.url}/api/v1/public/subscribe`, { email: 'victim@example.com' }, { ip: '192.0.2.50', headers: { origin: 'https://evil.example' } });
+    const json = await postJson(
+      `${t.url}/api/v1/public/subscribe`,
+      { email: 'victim@example.com' },
+      { ip: '192.0.2.50', headers: { origin: 'https://evil.example' } },
+    );
     expect(json.status).toBe(403);
     expect(json.headers.get('content-type')).toContain('application/problem+json');
     expect(await count(`SELECT count(*)::int AS n FROM subscribers`)).toBe(before);
     // Our own pages' posts go through.
-    expect((await postForm(`${t.url}/subscribe`, { email: 'victim@example.com' }, { ip: '192.0.2.50', headers: { 'sec-fetch-site': 'same-origin' } })).status).toBe(200);
+    expect(
+      (await postForm(`${t.url}/subscribe`, { email: 'victim@example.com' }, { ip: '192.0.2.50', headers: { 'sec-fetch-site': 'same-origin' } })).status,
+    ).toBe(200);
   });
 
   it('64 simultaneous sign-ups of one address after the re-send window send exactly one new email, and none fails', async () => {
@@ -77,7 +89,9 @@ describe('sign-up under attack', () => {
     expect(responses.map((r) => r.status)).toEqual(Array(64).fill(200));
     await Promise.all([mailer.run(), mailer.run()]);
     expect(await mailsTo(t.config.email.outboxDir, address, 'Confirm')).toHaveLength(2);
-    expect(await count(`SELECT count(*)::int AS n FROM subscriber_emails e JOIN subscribers s ON s.id = e.subscriber_id WHERE s.email = $1`, [address])).toBe(2);
+    expect(await count(`SELECT count(*)::int AS n FROM subscriber_emails e JOIN subscribers s ON s.id = e.subscriber_id WHERE s.email = $1`, [address])).toBe(
+      2,
+    );
   });
 
   it('answers a known and a new address alike and never sends mail inline (no rendering in the request)', async () => {
@@ -162,7 +176,9 @@ describe('sign-up under attack', () => {
     expect(api).toMatchObject({ code: 'email_typo_suspected', suggestion: 'someone@gmail.com' });
     // Kept as typed when the person says so.
     expect((await subscribe('someone@gmial.com', '192.0.2.221', { accept_typo: '1' })).status).toBe(200);
-    expect((await db.query(`SELECT email FROM subscribers WHERE email LIKE 'someone@%'`)).map((r: { email: string }) => r.email)).toEqual(['someone@gmial.com']);
+    expect((await db.query(`SELECT email FROM subscribers WHERE email LIKE 'someone@%'`)).map((r: { email: string }) => r.email)).toEqual([
+      'someone@gmial.com',
+    ]);
     const ok = await postJson(`${t.url}/api/v1/public/subscribe`, { email: 'json.reader@example.com' }, { ip: '192.0.2.222' });
     expect(ok.status).toBe(202);
     expect(await ok.json()).toMatchObject({ status: 'check-inbox' });

@@ -58,7 +58,9 @@ describe('broadsheet subscribers', () => {
       ['7', 'Beats are slugs such as "ai-agents"'],
       ['5', 'duplicate'],
     ]);
-    const rows = await query<{ email: string; name: string; status: string; beat_slugs: string[] | null }>(`SELECT email, name, status, beat_slugs FROM subscribers ORDER BY email`);
+    const rows = await query<{ email: string; name: string; status: string; beat_slugs: string[] | null }>(
+      `SELECT email, name, status, beat_slugs FROM subscribers ORDER BY email`,
+    );
     expect(rows).toEqual([
       { email: 'ada@example.com', name: 'Ada Lovelace', status: 'pending', beat_slugs: ['ai-agents', 'open-source'] },
       { email: 'grace@example.com', name: 'Hopper, Grace', status: 'pending', beat_slugs: null },
@@ -86,7 +88,13 @@ describe('broadsheet subscribers', () => {
     const run = await cli.run('subscribers', 'export', '--output', out, '--json');
     expect(run.json()).toEqual({ rows: 5, output: out });
     const rows = parse(readFileSync(out), { columns: true }) as Array<Record<string, string>>;
-    expect(rows.map((r) => r.email).sort()).toEqual(['ada@example.com', 'grace@example.com', 'new.one@example.com', 'new.two@example.com', 'zoe@xn--bcher-kva.example']);
+    expect(rows.map((r) => r.email).sort()).toEqual([
+      'ada@example.com',
+      'grace@example.com',
+      'new.one@example.com',
+      'new.two@example.com',
+      'zoe@xn--bcher-kva.example',
+    ]);
     expect(rows.find((r) => r.email === 'grace@example.com')).toMatchObject({ name: 'Hopper, Grace', status: 'pending', beats: '' });
     expect(rows.find((r) => r.email === 'ada@example.com')!.beats).toBe('ai-agents;open-source');
     const stdout = await cli.run('subscribers', 'export', '--status', 'active');

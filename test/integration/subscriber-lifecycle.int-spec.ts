@@ -160,7 +160,11 @@ describe('subscriber lifecycle', () => {
     const data = await download.json();
     expect(data.subscriber.email).toBe('private@example.com');
     expect(data.consents.map((c: { kind: string }) => c.kind)).toEqual(['requested', 'confirmed']);
-    expect(data.consents[0]).toMatchObject({ source: 'web-form', formText: expect.stringContaining('One email a week'), ipHash: expect.stringMatching(/^[A-Za-z0-9_-]{32}$/) });
+    expect(data.consents[0]).toMatchObject({
+      source: 'web-form',
+      formText: expect.stringContaining('One email a week'),
+      ipHash: expect.stringMatching(/^[A-Za-z0-9_-]{32}$/),
+    });
     expect(JSON.stringify(data)).not.toContain('198.51.100.77');
 
     const before = await subscribers.countByStatus();

@@ -35,7 +35,8 @@ describe('subscribers', () => {
   );
 
   it('sends one confirmation per ten minutes however often the form is posted, and a new link voids the old', async () => {
-    for (let i = 0; i < 5; i++) await expect(subscribers.subscribe({ email: 'Ada@Example.com', ip: '127.0.0.1', source: 'web-form' })).resolves.toBe('check-inbox');
+    for (let i = 0; i < 5; i++)
+      await expect(subscribers.subscribe({ email: 'Ada@Example.com', ip: '127.0.0.1', source: 'web-form' })).resolves.toBe('check-inbox');
     expect(await confirmLinks('ada@example.com')).toHaveLength(1);
     const [first] = await confirmLinks('ada@example.com');
     clock.advance(11 * 60_000);

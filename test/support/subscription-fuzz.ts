@@ -42,33 +42,100 @@ export async function fuzzSubscriptions(t: TestApp, options: { requests: number;
 
   const long = (n: number, c = 'a') => c.repeat(n);
   const addresses = [
-    '', ' ', '@', 'a@', '@b.com', 'a@b', 'a@@b.com', 'a..b@example.com', '.a@example.com', 'a.@example.com',
-    `${long(65)}@example.com`, `${long(200)}@example.com`, `a@${long(64, 'b')}.com`, `a@${long(70, 'b')}.com`, `${long(64)}@${long(63, 'b')}.${long(63, 'c')}.${long(63, 'd')}.com`,
-    'me@example.com\r\nBcc: everyone@example.com', 'me@example.com\nSubject: hi', 'me@example.com%0d%0aBcc:x@y.z', 'me\u0000@example.com', 'me@exa\u0000mple.com',
-    'me\u202e@example.com', 'me\u200b@example.com', 'me@exa\u200dmple.com', 'me@\u0435xample.com' /* Cyrillic е */, 'ｍｅ@ｅｘａｍｐｌｅ．ｃｏｍ', 'mé@example.com', 'me@münchen.de',
-    'me@xn--.com', 'me@-bad-.com', 'me@123.456', 'me@[127.0.0.1]', '"quoted"@example.com', '<script>alert(1)</script>@example.com', "o'brien@example.com", 'a+b@example.com',
-    'ok@example.com', 'Ok@Example.COM', 'typo@gmial.com', 'x@hotmial.con', long(5000), `${long(300)}@${long(300)}.com`, 'a@b.c', 'a@localhost', '\ud800@example.com' /* lone surrogate */,
+    '',
+    ' ',
+    '@',
+    'a@',
+    '@b.com',
+    'a@b',
+    'a@@b.com',
+    'a..b@example.com',
+    '.a@example.com',
+    'a.@example.com',
+    `${long(65)}@example.com`,
+    `${long(200)}@example.com`,
+    `a@${long(64, 'b')}.com`,
+    `a@${long(70, 'b')}.com`,
+    `${long(64)}@${long(63, 'b')}.${long(63, 'c')}.${long(63, 'd')}.com`,
+    'me@example.com\r\nBcc: everyone@example.com',
+    'me@example.com\nSubject: hi',
+    'me@example.com%0d%0aBcc:x@y.z',
+    'me\u0000@example.com',
+    'me@exa\u0000mple.com',
+    'me\u202e@example.com',
+    'me\u200b@example.com',
+    'me@exa\u200dmple.com',
+    'me@\u0435xample.com' /* Cyrillic е */,
+    'ｍｅ@ｅｘａｍｐｌｅ．ｃｏｍ',
+    'mé@example.com',
+    'me@münchen.de',
+    'me@xn--.com',
+    'me@-bad-.com',
+    'me@123.456',
+    'me@[127.0.0.1]',
+    '"quoted"@example.com',
+    '<script>alert(1)</script>@example.com',
+    "o'brien@example.com",
+    'a+b@example.com',
+    'ok@example.com',
+    'Ok@Example.COM',
+    'typo@gmial.com',
+    'x@hotmial.con',
+    long(5000),
+    `${long(300)}@${long(300)}.com`,
+    'a@b.c',
+    'a@localhost',
+    '\ud800@example.com' /* lone surrogate */,
     ...Array.from({ length: 20 }, (_, i) => `fuzz${i}@example.com`),
   ];
   const tokens = [
-    '', '.', '..', 'a.b', 'a.b.c', long(5000), 'null', '%00', '../../etc/passwd', '\r\n', 'eyJ9.eyJ9',
+    '',
+    '.',
+    '..',
+    'a.b',
+    'a.b.c',
+    long(5000),
+    'null',
+    '%00',
+    '../../etc/passwd',
+    '\r\n',
+    'eyJ9.eyJ9',
     Buffer.from(victim.id).toString('base64url') + '.AAAA',
     `${Buffer.from(victim.id).toString('base64url')}.${long(43, 'x')}`,
-    subscribers.unsubscribeToken(victim.id), subscribers.preferencesToken(victim.id), subscribers.unsubscribeToken(leaver.id),
+    subscribers.unsubscribeToken(victim.id),
+    subscribers.preferencesToken(victim.id),
+    subscribers.unsubscribeToken(leaver.id),
     subscribers.confirmToken(victim.id, new Date(Date.now() - 100 * 86_400_000)), // expired (and superseded)
-    subscribers.confirmToken(victim.id, new Date()), subscribers.changeEmailToken(victim.id, new Date()),
-    subscribers.confirmToken('00000000-0000-0000-0000-000000000000', new Date()), subscribers.preferencesToken('not-a-uuid'),
-    subscribers.unsubscribeToken(victim.id).replace(/.$/, 'A'), subscribers.unsubscribeToken(victim.id).toUpperCase(),
+    subscribers.confirmToken(victim.id, new Date()),
+    subscribers.changeEmailToken(victim.id, new Date()),
+    subscribers.confirmToken('00000000-0000-0000-0000-000000000000', new Date()),
+    subscribers.preferencesToken('not-a-uuid'),
+    subscribers.unsubscribeToken(victim.id).replace(/.$/, 'A'),
+    subscribers.unsubscribeToken(victim.id).toUpperCase(),
   ];
   const origins = [undefined, undefined, undefined, 'https://evil.example', 'null', t.url, `${t.url}.evil.example`, 'http://127.0.0.1:1'];
   const ips = [undefined, '203.0.113.1', '2001:db8::1', 'garbage', '::ffff:10.0.0.1', '1.2.3.4, 5.6.7.8', long(1000, '9')];
-  const hostileField = () => pick<unknown>([pick(addresses), pick(tokens), long(Math.floor(rnd() * 3000)), ['a', 'b'], { nested: 'x' }, '1e999', '-1', '53', '0', 'ai-agents', 'Not A Slug']);
+  const hostileField = () =>
+    pick<unknown>([
+      pick(addresses),
+      pick(tokens),
+      long(Math.floor(rnd() * 3000)),
+      ['a', 'b'],
+      { nested: 'x' },
+      '1e999',
+      '-1',
+      '53',
+      '0',
+      'ai-agents',
+      'Not A Slug',
+    ]);
 
   const form = (fields: Record<string, unknown>) => {
     const parts: string[] = [];
     for (const [k, v] of Object.entries(fields)) {
       if (Array.isArray(v)) for (const x of v) parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(String(x))}`);
-      else if (v && typeof v === 'object') for (const [kk, vv] of Object.entries(v)) parts.push(`${encodeURIComponent(`${k}[${kk}]`)}=${encodeURIComponent(String(vv))}`);
+      else if (v && typeof v === 'object')
+        for (const [kk, vv] of Object.entries(v)) parts.push(`${encodeURIComponent(`${k}[${kk}]`)}=${encodeURIComponent(String(vv))}`);
       else if (v !== undefined) parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`);
     }
     return parts.join('&');
@@ -76,18 +143,80 @@ export async function fuzzSubscriptions(t: TestApp, options: { requests: number;
 
   type Req = { method: string; path: string; body?: string; type?: string };
   const makers: Array<() => Req> = [
-    () => ({ method: 'POST', path: '/subscribe', body: form({ email: pick(addresses), accept_typo: pick([undefined, '1', 'yes']), name: rnd() < 0.2 ? hostileField() : undefined, beats: rnd() < 0.2 ? hostileField() : undefined }), type: 'application/x-www-form-urlencoded' }),
+    () => ({
+      method: 'POST',
+      path: '/subscribe',
+      body: form({
+        email: pick(addresses),
+        accept_typo: pick([undefined, '1', 'yes']),
+        name: rnd() < 0.2 ? hostileField() : undefined,
+        beats: rnd() < 0.2 ? hostileField() : undefined,
+      }),
+      type: 'application/x-www-form-urlencoded',
+    }),
     () => ({ method: 'POST', path: '/subscribe', body: form({ email: hostileField() }), type: 'application/x-www-form-urlencoded' }),
     () => ({ method: 'POST', path: '/subscribe', body: `email=${long(rnd() < 0.5 ? 200_000 : 2_000_000)}`, type: 'application/x-www-form-urlencoded' }),
-    () => ({ method: 'POST', path: '/api/v1/public/subscribe', body: JSON.stringify({ email: pick(addresses), acceptTypo: pick([undefined, true, false, 'yes', 1]), name: rnd() < 0.2 ? hostileField() : undefined, beats: rnd() < 0.2 ? hostileField() : undefined }), type: 'application/json' }),
-    () => ({ method: 'POST', path: '/api/v1/public/subscribe', body: pick(['{', '[]', 'null', '42', '"x"', '{"email":', JSON.stringify({ email: { $ne: null } }), JSON.stringify({ email: [pick(addresses)] }), `{"email":"${long(300_000)}"}`, '\u0000']), type: pick(['application/json', 'text/plain', 'application/x-www-form-urlencoded']) }),
+    () => ({
+      method: 'POST',
+      path: '/api/v1/public/subscribe',
+      body: JSON.stringify({
+        email: pick(addresses),
+        acceptTypo: pick([undefined, true, false, 'yes', 1]),
+        name: rnd() < 0.2 ? hostileField() : undefined,
+        beats: rnd() < 0.2 ? hostileField() : undefined,
+      }),
+      type: 'application/json',
+    }),
+    () => ({
+      method: 'POST',
+      path: '/api/v1/public/subscribe',
+      body: pick([
+        '{',
+        '[]',
+        'null',
+        '42',
+        '"x"',
+        '{"email":',
+        JSON.stringify({ email: { $ne: null } }),
+        JSON.stringify({ email: [pick(addresses)] }),
+        `{"email":"${long(300_000)}"}`,
+        '\u0000',
+      ]),
+      type: pick(['application/json', 'text/plain', 'application/x-www-form-urlencoded']),
+    }),
     () => ({ method: pick(['GET', 'HEAD']), path: `/subscribe/confirm?token=${encodeURIComponent(pick(tokens))}` }),
-    () => ({ method: 'POST', path: `/subscribe/confirm${rnd() < 0.5 ? `?token=${encodeURIComponent(pick(tokens))}` : ''}`, body: form({ token: hostileField() }), type: 'application/x-www-form-urlencoded' }),
+    () => ({
+      method: 'POST',
+      path: `/subscribe/confirm${rnd() < 0.5 ? `?token=${encodeURIComponent(pick(tokens))}` : ''}`,
+      body: form({ token: hostileField() }),
+      type: 'application/x-www-form-urlencoded',
+    }),
     () => ({ method: pick(['GET', 'HEAD']), path: `/unsubscribe?token=${encodeURIComponent(pick(tokens))}${rnd() < 0.1 ? '&token=a&token=b' : ''}` }),
-    () => ({ method: 'POST', path: `/unsubscribe?token=${encodeURIComponent(pick(tokens.filter((x) => !x.startsWith(subscribers.unsubscribeToken(victim.id)))))}`, body: form({ 'List-Unsubscribe': 'One-Click', token: hostileField() }), type: pick(['application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'text/plain']) }),
+    () => ({
+      method: 'POST',
+      path: `/unsubscribe?token=${encodeURIComponent(pick(tokens.filter((x) => !x.startsWith(subscribers.unsubscribeToken(victim.id)))))}`,
+      body: form({ 'List-Unsubscribe': 'One-Click', token: hostileField() }),
+      type: pick(['application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'text/plain']),
+    }),
     () => ({ method: 'GET', path: `/preferences?token=${encodeURIComponent(pick(tokens))}` }),
-    () => ({ method: 'POST', path: '/preferences', body: form({ token: pick(tokens), action: pick(['save', 'change-email', 'resubscribe', 'download', 'nope', '', undefined]), beats: hostileField(), pause_weeks: hostileField(), email: pick(addresses) }), type: 'application/x-www-form-urlencoded' }),
-    () => ({ method: pick(['GET', 'POST']), path: `/preferences/confirm-email?token=${encodeURIComponent(pick(tokens))}`, body: form({ token: hostileField() }), type: 'application/x-www-form-urlencoded' }),
+    () => ({
+      method: 'POST',
+      path: '/preferences',
+      body: form({
+        token: pick(tokens),
+        action: pick(['save', 'change-email', 'resubscribe', 'download', 'nope', '', undefined]),
+        beats: hostileField(),
+        pause_weeks: hostileField(),
+        email: pick(addresses),
+      }),
+      type: 'application/x-www-form-urlencoded',
+    }),
+    () => ({
+      method: pick(['GET', 'POST']),
+      path: `/preferences/confirm-email?token=${encodeURIComponent(pick(tokens))}`,
+      body: form({ token: hostileField() }),
+      type: 'application/x-www-form-urlencoded',
+    }),
   ];
 
   const result: FuzzResult = { requests: 0, byStatus: {}, serverErrors: [], corrupted: [] };
@@ -100,7 +229,7 @@ export async function fuzzSubscriptions(t: TestApp, options: { requests: number;
     const ip = pick(ips);
     if (ip) headers['x-forwarded-for'] = ip;
     let status: number;
-    let text = '';
+    let text: string;
     try {
       const res = await fetch(`${t.url}${r.path}`, { method: r.method, headers, body: r.method === 'GET' || r.method === 'HEAD' ? undefined : r.body });
       status = res.status;
@@ -115,16 +244,25 @@ export async function fuzzSubscriptions(t: TestApp, options: { requests: number;
   };
   const concurrency = options.concurrency ?? 8;
   let issued = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (issued < options.requests) {
-      issued += 1;
-      await one();
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (issued < options.requests) {
+        issued += 1;
+        await one();
+      }
+    }),
+  );
 
   // Corrupted state: anything stored that the rules forbid, or the known subscribers changed by forged requests.
-  const rows: Array<{ id: string; email: string; status: string; confirmed_at: Date | null; beat_slugs: string[] | null; paused_until: Date | null; pending_email: string | null }> =
-    await db.query(`SELECT id, email, status, confirmed_at, beat_slugs, paused_until, pending_email FROM subscribers`);
+  const rows: Array<{
+    id: string;
+    email: string;
+    status: string;
+    confirmed_at: Date | null;
+    beat_slugs: string[] | null;
+    paused_until: Date | null;
+    pending_email: string | null;
+  }> = await db.query(`SELECT id, email, status, confirmed_at, beat_slugs, paused_until, pending_email FROM subscribers`);
   for (const row of rows) {
     if (row.status !== 'deleted') {
       const checked = checkEmailAddress(row.email);
@@ -132,14 +270,17 @@ export async function fuzzSubscriptions(t: TestApp, options: { requests: number;
     }
     if (!['pending', 'active', 'unsubscribed', 'suppressed', 'deleted'].includes(row.status)) result.corrupted.push(`status ${row.status}`);
     if (row.status === 'active' && !row.confirmed_at) result.corrupted.push(`${row.email} active without confirmation`);
-    if (row.beat_slugs?.some((b) => !/^[a-z0-9][a-z0-9-]{0,99}$/.test(b))) result.corrupted.push(`${row.email} has bad beats ${JSON.stringify(row.beat_slugs)}`);
+    if (row.beat_slugs?.some((b) => !/^[a-z0-9][a-z0-9-]{0,99}$/.test(b)))
+      result.corrupted.push(`${row.email} has bad beats ${JSON.stringify(row.beat_slugs)}`);
     if (row.paused_until && row.paused_until.getTime() > Date.now() + 53 * 7 * 86_400_000) result.corrupted.push(`${row.email} paused too long`);
     if (row.pending_email && !checkEmailAddress(row.pending_email).ok) result.corrupted.push(`${row.email} has a bad pending address`);
   }
   const emails: Array<{ to_email: string }> = await db.query(`SELECT to_email FROM subscriber_emails`);
   for (const e of emails) if (!checkEmailAddress(e.to_email).ok) result.corrupted.push(`queued email to ${JSON.stringify(e.to_email)}`);
   // Forged tokens cannot have confirmed, unsubscribed or deleted anyone, and nobody was activated without a confirmation.
-  const after = new Map<string, { email: string; status: string }>((await db.query(`SELECT id, email, status FROM subscribers`)).map((r: { id: string; email: string; status: string }) => [r.id, r]));
+  const after = new Map<string, { email: string; status: string }>(
+    (await db.query(`SELECT id, email, status FROM subscribers`)).map((r: { id: string; email: string; status: string }) => [r.id, r]),
+  );
   for (const b of before as Array<{ id: string; email: string; status: string }>) {
     const a = after.get(b.id);
     // The victim's own preferences token is among the inputs, so its beats/pause/resubscribe may change; its address and existence may not.

@@ -1,7 +1,11 @@
 import { readOutbox, type OutboxMessage } from './outbox';
 
 /** A form post as a browser on our own site sends it (Origin set), from `ip` (X-Forwarded-For, trusted from loopback). */
-export function postForm(url: string, body: Record<string, string | string[]>, options: { ip?: string; origin?: string | null; headers?: Record<string, string> } = {}): Promise<Response> {
+export function postForm(
+  url: string,
+  body: Record<string, string | string[]>,
+  options: { ip?: string; origin?: string | null; headers?: Record<string, string> } = {},
+): Promise<Response> {
   const params = new URLSearchParams();
   for (const [k, v] of Object.entries(body)) for (const value of Array.isArray(v) ? v : [v]) params.append(k, value);
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', ...options.headers };

@@ -2,9 +2,8 @@ import { createReadStream, createWriteStream, statSync, type WriteStream } from 
 import { Writable } from 'node:stream';
 import { type Command, Option } from 'commander';
 import { stringify } from 'csv-stringify';
-import { SubscriberStatus } from '../../subscribers/subscriber.entity';
-import { SubscriberTransfer, type ImportRowError } from '../../subscribers/subscriber-transfer';
-import { SubscribersService } from '../../subscribers/subscribers.service';
+import { SubscriberTransfer, type ImportRowError } from '../../subscribers/subscriber-transfer.service';
+import { SubscriberStatus, SubscribersService } from '../../subscribers/subscribers.service';
 import { type CommandContext } from '../context';
 import { CliError, UsageError } from '../errors';
 
@@ -52,7 +51,11 @@ export function registerSubscribersCommands(program: Command, ctx: CommandContex
         const progress = ctx.output.progress('importing (bytes)', size);
         let summary;
         try {
-          summary = await transfer.importCsv(createReadStream(file), { consent: options.consent === 'attested' ? 'attested' : 'pending', onProgress: (bytes) => progress.update(bytes), onRowError: writeRow });
+          summary = await transfer.importCsv(createReadStream(file), {
+            consent: options.consent === 'attested' ? 'attested' : 'pending',
+            onProgress: (bytes) => progress.update(bytes),
+            onRowError: writeRow,
+          });
         } finally {
           progress.done();
           const open = report as { csv: ReturnType<typeof stringify>; out: WriteStream } | null;
@@ -73,13 +76,17 @@ export function registerSubscribersCommands(program: Command, ctx: CommandContex
     .command('export')
     .description('write every subscriber (but the deleted) as CSV, to stdout or --output')
     .option('--output <file>', 'write the CSV here instead of stdout')
-    .addOption(new Option('--status <status>', 'only subscribers in this status').choices(Object.values(SubscriberStatus).filter((s) => s !== SubscriberStatus.Deleted)))
+    .addOption(
+      new Option('--status <status>', 'only subscribers in this status').choices(Object.values(SubscriberStatus).filter((s) => s !== SubscriberStatus.Deleted)),
+    )
     .action(
       ctx.action(async (options: { output?: string; status?: SubscriberStatus }) => {
         if (ctx.output.json && !options.output) throw new UsageError('with --json, give --output FILE for the CSV (stdout carries the JSON summary)');
         const transfer = await ctx.get(SubscriberTransfer);
         // Without --output the CSV is the command's stdout (through CliOutput, so tests and --json see the same streams).
-        const out = options.output ? createWriteStream(options.output) : new Writable({ write: (chunk: Buffer, _enc, done) => (ctx.output.writeOut(chunk.toString()), done()) });
+        const out = options.output
+          ? createWriteStream(options.output)
+          : new Writable({ write: (chunk: Buffer, _enc, done) => (ctx.output.writeOut(chunk.toString()), done()) });
         const progress = ctx.output.progress('exporting (rows)');
         const { rows } = await transfer.exportCsv(out, { status: options.status, onProgress: (n) => progress.update(n) });
         progress.done();

@@ -77,7 +77,10 @@ export class SubscriberTransfer {
       bom: true,
       columns: (header: string[]) => {
         const names = header.map((h) => String(h).trim().toLowerCase());
-        if (!names.includes('email')) throw new ValidationError(`The CSV header has no "email" column (found: ${names.join(', ') || 'nothing'}).`, [{ field: 'email', message: 'a column named email is required' }]);
+        if (!names.includes('email'))
+          throw new ValidationError(`The CSV header has no "email" column (found: ${names.join(', ') || 'nothing'}).`, [
+            { field: 'email', message: 'a column named email is required' },
+          ]);
         headerChecked = true;
         return names;
       },
@@ -129,7 +132,8 @@ export class SubscriberTransfer {
 
   private cleanName(input: unknown): string | null {
     if (input === undefined || input === null || input === '') return null;
-    if (typeof input !== 'string' || input.length > 200 || /[\p{Cc}\p{Cf}]/u.test(input)) throw new ValidationError('a name has at most 200 characters and no control characters');
+    if (typeof input !== 'string' || input.length > 200 || /[\p{Cc}\p{Cf}]/u.test(input))
+      throw new ValidationError('a name has at most 200 characters and no control characters');
     return input;
   }
 
@@ -149,7 +153,7 @@ export class SubscriberTransfer {
     }
     const now = this.clock.now();
     const source = status === SubscriberStatus.Active ? 'import-attested' : 'import';
-    const formText = status === SubscriberStatus.Active ? 'Imported; consent attested by an editor' : 'Imported; pending the subscriber\'s own confirmation';
+    const formText = status === SubscriberStatus.Active ? 'Imported; consent attested by an editor' : "Imported; pending the subscriber's own confirmation";
     const inserted: Array<{ email: string }> = await this.dataSource.query(
       `WITH input AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) AS t(email, name, beats)),
        ins AS (
@@ -168,7 +172,12 @@ export class SubscriberTransfer {
     summary.imported += added.size;
     summary.duplicates += rows.length - added.size;
     for (const row of rows) {
-      if (!added.has(row.email.toLowerCase())) options.onRowError?.({ line: row.line, email: row.email, error: 'duplicate: already in the subscriber list (or earlier in this file); left unchanged' });
+      if (!added.has(row.email.toLowerCase()))
+        options.onRowError?.({
+          line: row.line,
+          email: row.email,
+          error: 'duplicate: already in the subscriber list (or earlier in this file); left unchanged',
+        });
     }
   }
 
