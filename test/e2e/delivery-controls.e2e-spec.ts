@@ -18,7 +18,7 @@ describe('delivery controls and provider faults', () => {
   let fx: ReturnType<typeof deliveryFixtures>;
   const clock = new FakeClock(new Date('2026-11-27T12:00:00Z'));
   const readers = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${String(i).padStart(3, '0')}@example.net`);
-  const mailed = (number: number) => resend.emails.filter((e) => e.subject.includes(`No. ${number}`)).map((e) => e.to[0]);
+  const mailed = (number: number) => resend.emails.filter((e) => new RegExp(`No\\. ${number}( |$)`).test(e.subject)).map((e) => e.to[0]);
 
   beforeAll(async () => {
     resend = await startFakeResend();

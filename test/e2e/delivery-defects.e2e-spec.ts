@@ -46,7 +46,7 @@ describe('delivery defects', () => {
   }
 
   function mailedTo(issueNumber: number): string[] {
-    return resend.emails.filter((e) => e.subject.includes(`No. ${issueNumber}`)).map((e) => e.to[0]);
+    return resend.emails.filter((e) => new RegExp(`No\\. ${issueNumber}( |$)`).test(e.subject)).map((e) => e.to[0]);
   }
 
   beforeAll(async () => {
