@@ -7,7 +7,20 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
-import { addSubscribers, cli, createDatabase, healthy, instanceEnv, query, ROOT, seedDemo, sendProgress, startFakeChild, startInstance, waitFor } from './send-lib';
+import {
+  addSubscribers,
+  cli,
+  createDatabase,
+  healthy,
+  instanceEnv,
+  query,
+  ROOT,
+  seedDemo,
+  sendProgress,
+  startFakeChild,
+  startInstance,
+  waitFor,
+} from './send-lib';
 
 const SUBSCRIBERS = Number(process.env.BENCH_CHAOS_SUBSCRIBERS ?? 10_000);
 const KILLS = Number(process.env.BENCH_CHAOS_KILLS ?? 12);
@@ -17,7 +30,13 @@ async function main(): Promise<void> {
   const db = await createDatabase();
   const fake = await startFakeChild({ faults: { status500: 0.05, status429: 0.05, acceptThenDrop: 0.05, slow: 0.04, slowMs: 3_000 } });
   const env = (port: number) =>
-    instanceEnv({ databaseUrl: db.url, fake, rate: 20, port, extra: { DELIVERY_LEASE_SECONDS: '5', DELIVERY_REQUEST_TIMEOUT_SECONDS: '2', DELIVERY_MAX_ATTEMPTS: '20', DELIVERY_BATCH_SIZE: '50' } });
+    instanceEnv({
+      databaseUrl: db.url,
+      fake,
+      rate: 20,
+      port,
+      extra: { DELIVERY_LEASE_SECONDS: '5', DELIVERY_REQUEST_TIMEOUT_SECONDS: '2', DELIVERY_MAX_ATTEMPTS: '20', DELIVERY_BATCH_SIZE: '50' },
+    });
   const children = new Map<number, ReturnType<typeof startInstance>>();
   let kills = 0;
   let pgRestarted = false;
@@ -78,7 +97,12 @@ async function main(): Promise<void> {
               (SELECT sum(audience) FROM sends WHERE kind = 'issue')::int AS audience,
               (SELECT sum(accepted) FROM sends WHERE kind = 'issue')::int AS accepted_counter`,
     );
-    const accountingClosed = rows!.pending_rows === 0 && rows!.open_batches === 0 && rows!.counted === rows!.audience && rows!.rows === rows!.audience && rows!.accepted_counter === rows!.accepted_rows;
+    const accountingClosed =
+      rows!.pending_rows === 0 &&
+      rows!.open_batches === 0 &&
+      rows!.counted === rows!.audience &&
+      rows!.rows === rows!.audience &&
+      rows!.accepted_counter === rows!.accepted_rows;
     const result = {
       benchmark: 'chaos',
       at: new Date().toISOString(),
@@ -99,7 +123,20 @@ async function main(): Promise<void> {
       recipientsNeverSent: progress.audience - stats.addresses,
       accountingClosed,
     };
-    console.table([{ subscribers: SUBSCRIBERS, instances: INSTANCES, SIGKILLs: kills, 'PG restarts': result.postgresRestarts, seconds: seconds.toFixed(0), status: result.sendStatus, duplicates: result.duplicatesDelivered, 'never sent': result.recipientsNeverSent, held: result.held, 'accounting closed': accountingClosed }]);
+    console.table([
+      {
+        subscribers: SUBSCRIBERS,
+        instances: INSTANCES,
+        SIGKILLs: kills,
+        'PG restarts': result.postgresRestarts,
+        seconds: seconds.toFixed(0),
+        status: result.sendStatus,
+        duplicates: result.duplicatesDelivered,
+        'never sent': result.recipientsNeverSent,
+        held: result.held,
+        'accounting closed': accountingClosed,
+      },
+    ]);
     mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
     writeFileSync(join(ROOT, 'bench', 'results', 'chaos.json'), `${JSON.stringify(result, null, 2)}\n`);
   } finally {

@@ -22,7 +22,9 @@ it('hostile URLs through sources test', async () => {
     const url = new URL(req.url ?? '/', 'http://x');
     if (url.pathname === '/secret') {
       secretHits.push(req.url ?? '');
-      return void res.writeHead(200).end('<rss version="2.0"><channel><title>internal</title><item><title>secret</title><link>https://x.example/s</link></item></channel></rss>');
+      return void res
+        .writeHead(200)
+        .end('<rss version="2.0"><channel><title>internal</title><item><title>secret</title><link>https://x.example/s</link></item></channel></rss>');
     }
     if (url.pathname === '/to') return void res.writeHead(302, { location: url.searchParams.get('u') ?? '/' }).end();
     if (url.pathname.startsWith('/loop')) return void res.writeHead(301, { location: `/loop${Number(url.pathname.slice(5) || 0) + 1}` }).end();
@@ -56,14 +58,52 @@ it('hostile URLs through sources test', async () => {
   const r = `http://redirector.test:${port}`;
   const to = (u: string) => `${r}/to?u=${encodeURIComponent(u)}`;
   const urls = [
-    `http://127.0.0.1:${port}/secret`, `http://localhost:${port}/secret`, `http://2130706433:${port}/secret`, `http://0x7f000001:${port}/secret`, `http://0177.0.0.1:${port}/secret`,
-    `http://127.1:${port}/secret`, `http://0:${port}/secret`, `http://[::1]:${port}/secret`, `http://[::ffff:127.0.0.1]:${port}/secret`, `http://[0:0:0:0:0:ffff:7f00:1]:${port}/secret`,
-    'http://169.254.169.254/latest/meta-data/', 'http://[fd00:ec2::254]/latest/meta-data/', 'http://metadata.google.internal/computeMetadata/v1/', 'http://100.100.100.200/latest/meta-data/', 'http://168.63.129.16/metadata/instance',
-    'http://10.0.0.1/', 'http://172.16.0.1/', 'http://192.168.1.1/', 'http://100.64.0.1/', 'http://224.0.0.251/', 'http://255.255.255.255/', 'http://[fe80::1]/', 'http://[fc00::1]/', 'http://[2002:7f00:1::1]/', 'http://[64:ff9b::7f00:1]/',
-    `http://internal.test:${port}/`, `http://metadata.test/`, `http://mixed.test/`, `http://v6local.test:${port}/secret`, `http://mapped.test:${port}/secret`, 'http://cgnat.test/', `http://rebind.test:${port}/secret`,
-    'http://localtest.me/', 'http://127.0.0.1.nip.io/',
-    to(`http://127.0.0.1:${port}/secret`), to('http://169.254.169.254/latest/meta-data/'), to(`http://[::1]:${port}/secret`), to('file:///etc/passwd'), to(`http://internal.test:${port}/secret`), `${r}/loop`,
-    'file:///etc/passwd', 'gopher://127.0.0.1:6379/_INFO', 'ftp://example.com/feed.xml', 'javascript:alert(1)', 'http://user:pass@example.com/feed', 'data:text/xml,<rss/>',
+    `http://127.0.0.1:${port}/secret`,
+    `http://localhost:${port}/secret`,
+    `http://2130706433:${port}/secret`,
+    `http://0x7f000001:${port}/secret`,
+    `http://0177.0.0.1:${port}/secret`,
+    `http://127.1:${port}/secret`,
+    `http://0:${port}/secret`,
+    `http://[::1]:${port}/secret`,
+    `http://[::ffff:127.0.0.1]:${port}/secret`,
+    `http://[0:0:0:0:0:ffff:7f00:1]:${port}/secret`,
+    'http://169.254.169.254/latest/meta-data/',
+    'http://[fd00:ec2::254]/latest/meta-data/',
+    'http://metadata.google.internal/computeMetadata/v1/',
+    'http://100.100.100.200/latest/meta-data/',
+    'http://168.63.129.16/metadata/instance',
+    'http://10.0.0.1/',
+    'http://172.16.0.1/',
+    'http://192.168.1.1/',
+    'http://100.64.0.1/',
+    'http://224.0.0.251/',
+    'http://255.255.255.255/',
+    'http://[fe80::1]/',
+    'http://[fc00::1]/',
+    'http://[2002:7f00:1::1]/',
+    'http://[64:ff9b::7f00:1]/',
+    `http://internal.test:${port}/`,
+    `http://metadata.test/`,
+    `http://mixed.test/`,
+    `http://v6local.test:${port}/secret`,
+    `http://mapped.test:${port}/secret`,
+    'http://cgnat.test/',
+    `http://rebind.test:${port}/secret`,
+    'http://localtest.me/',
+    'http://127.0.0.1.nip.io/',
+    to(`http://127.0.0.1:${port}/secret`),
+    to('http://169.254.169.254/latest/meta-data/'),
+    to(`http://[::1]:${port}/secret`),
+    to('file:///etc/passwd'),
+    to(`http://internal.test:${port}/secret`),
+    `${r}/loop`,
+    'file:///etc/passwd',
+    'gopher://127.0.0.1:6379/_INFO',
+    'ftp://example.com/feed.xml',
+    'javascript:alert(1)',
+    'http://user:pass@example.com/feed',
+    'data:text/xml,<rss/>',
   ];
   const rows: Array<{ url: string; outcome: string }> = [];
   try {
@@ -82,7 +122,10 @@ it('hostile URLs through sources test', async () => {
   }
   console.log(rows.map((x) => `${x.url} | ${x.outcome}`).join('\n'));
   mkdirSync(join(__dirname, 'results'), { recursive: true });
-  writeFileSync(join(__dirname, 'results', 'ingest-hostile-urls.json'), `${JSON.stringify({ cpus: cpus().length, node: process.version, internalRequestsReached: secretHits.length, urls: rows }, null, 2)}\n`);
+  writeFileSync(
+    join(__dirname, 'results', 'ingest-hostile-urls.json'),
+    `${JSON.stringify({ cpus: cpus().length, node: process.version, internalRequestsReached: secretHits.length, urls: rows }, null, 2)}\n`,
+  );
   expect(secretHits).toEqual([]);
   expect(rows.filter((x) => x.outcome.startsWith('FETCHED'))).toEqual([]);
 });

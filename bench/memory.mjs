@@ -55,7 +55,10 @@ function smapsTop(pid, n = 8) {
     const key = m.name.startsWith('/') ? m.name.split('/').slice(-1)[0] : m.name;
     byName.set(key, (byName.get(key) ?? 0) + m.rss);
   }
-  const biggest = maps.sort((a, b) => b.rss - a.rss).slice(0, n).map((m) => ({ name: m.name, sizeBytes: m.size, rssBytes: m.rss }));
+  const biggest = maps
+    .sort((a, b) => b.rss - a.rss)
+    .slice(0, n)
+    .map((m) => ({ name: m.name, sizeBytes: m.size, rssBytes: m.rss }));
   return { byName: Object.fromEntries([...byName].sort((a, b) => b[1] - a[1]).slice(0, n)), biggest };
 }
 

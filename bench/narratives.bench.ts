@@ -24,7 +24,15 @@ function briefs(): NarrativeBrief[] {
   const docs: WriterDocument[] = [];
   for (const file of readdirSync(dir)) {
     const feed = parseFeedDocument(decodeFeedBytes(readFileSync(join(dir, file))), { fetchedAt: new Date('2026-11-23T00:00:00Z') });
-    for (const item of feed.items) docs.push({ platform: file.split('-')[0] === 'hn' ? 'hackernews' : file.split('-')[0], author: item.author, title: item.title, text: item.text, url: item.url, publishedAt: item.publishedAt });
+    for (const item of feed.items)
+      docs.push({
+        platform: file.split('-')[0] === 'hn' ? 'hackernews' : file.split('-')[0],
+        author: item.author,
+        title: item.title,
+        text: item.text,
+        url: item.url,
+        publishedAt: item.publishedAt,
+      });
   }
   docs.sort((a, b) => a.publishedAt.getTime() - b.publishedAt.getTime());
   return Array.from({ length: 12 }, (_, i) => ({
@@ -53,7 +61,14 @@ async function run(options: { concurrency: number; promptCaching: boolean }) {
   );
   const seconds = (performance.now() - t0) / 1000;
   await fake.close();
-  return { narratives: work.length, seconds, perMinute: (work.length / seconds) * 60, usage, billedInputEquivalent: billedInputEquivalent(usage), costUsd: estimateCostUsd(MODEL, usage) };
+  return {
+    narratives: work.length,
+    seconds,
+    perMinute: (work.length / seconds) * 60,
+    usage,
+    billedInputEquivalent: billedInputEquivalent(usage),
+    costUsd: estimateCostUsd(MODEL, usage),
+  };
 }
 
 it('narratives per minute and billed tokens, with and without prompt caching', async () => {
@@ -62,7 +77,14 @@ it('narratives per minute and billed tokens, with and without prompt caching', a
   const cached = await run({ concurrency, promptCaching: true });
   const naive = await run({ concurrency, promptCaching: false });
   const serial = await run({ concurrency: 1, promptCaching: true });
-  Object.assign(results, { concurrency, cached, naive, serial, cachedOverNaive: cached.billedInputEquivalent / naive.billedInputEquivalent, batching: 'not implemented' });
+  Object.assign(results, {
+    concurrency,
+    cached,
+    naive,
+    serial,
+    cachedOverNaive: cached.billedInputEquivalent / naive.billedInputEquivalent,
+    batching: 'not implemented',
+  });
   console.log(
     [
       'run                  narratives  seconds  per minute  input  output  cache read  cache write  billed (input-equiv.)  est. USD',

@@ -37,7 +37,17 @@ export async function createDatabase(): Promise<{ url: string; drop: () => Promi
 export interface FakeChild {
   url: string;
   apiKey: string;
-  stats(): Promise<{ emails: number; addresses: number; duplicates: number; requests: number; byStatus: Record<string, number>; maxInAnyWindow: number; firstArrival: number; lastArrival: number; addressesList?: string[] }>;
+  stats(): Promise<{
+    emails: number;
+    addresses: number;
+    duplicates: number;
+    requests: number;
+    byStatus: Record<string, number>;
+    maxInAnyWindow: number;
+    firstArrival: number;
+    lastArrival: number;
+    addressesList?: string[];
+  }>;
   close(): void;
 }
 
@@ -71,7 +81,13 @@ export async function startFakeChild(options: Record<string, unknown>, env: Reco
   };
 }
 
-export function instanceEnv(input: { databaseUrl: string; fake: FakeChild; rate: number; port: number; extra?: Record<string, string> }): Record<string, string> {
+export function instanceEnv(input: {
+  databaseUrl: string;
+  fake: FakeChild;
+  rate: number;
+  port: number;
+  extra?: Record<string, string>;
+}): Record<string, string> {
   return {
     PATH: process.env.PATH ?? '',
     // A heap ceiling makes V8 collect instead of growing: what a deployment would set (reported with the figures).

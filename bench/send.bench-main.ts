@@ -6,7 +6,21 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { Resend } from 'resend';
-import { addSubscribers, cli, createDatabase, healthy, instanceEnv, memoryOf, query, ROOT, seedDemo, sendProgress, startFakeChild, startInstance, waitFor } from './send-lib';
+import {
+  addSubscribers,
+  cli,
+  createDatabase,
+  healthy,
+  instanceEnv,
+  memoryOf,
+  query,
+  ROOT,
+  seedDemo,
+  sendProgress,
+  startFakeChild,
+  startInstance,
+  waitFor,
+} from './send-lib';
 import { personalise } from '../src/delivery/digest-renderer';
 
 interface Run {
@@ -36,7 +50,8 @@ async function runSend(input: { label: string; recipients: number; instances: nu
   const fake = await startFakeChild(input.rate ? { ratePerSecond: input.rate } : {});
   const children: ReturnType<typeof startInstance>[] = [];
   try {
-    const base = (port: number) => instanceEnv({ databaseUrl: db.url, fake, rate: input.rate ?? 0, port, extra: { DELIVERY_CONCURRENCY: String(CONCURRENCY) } });
+    const base = (port: number) =>
+      instanceEnv({ databaseUrl: db.url, fake, rate: input.rate ?? 0, port, extra: { DELIVERY_CONCURRENCY: String(CONCURRENCY) } });
     await seedDemo(base(3950));
     await addSubscribers(db.url, input.recipients);
     for (let i = 0; i < input.instances; i++) children.push(startInstance(base(3951 + i)));
@@ -49,14 +64,22 @@ async function runSend(input: { label: string; recipients: number; instances: nu
     const queued = await cli(base(3999), ['issues', 'send', '1', '--json']);
     if (queued.code !== 0) throw new Error(`issues send failed: ${queued.stderr}`);
     let peak = children.map((c) => memoryOf(c.pid!).hwm);
-    await waitFor('every recipient final', async () => {
-      peak = children.map((c) => memoryOf(c.pid!).hwm);
-      const p = await sendProgress(db.url);
-      return p.status === 'sent' || p.status === 'held';
-    }, 3 * 3_600_000, 250);
+    await waitFor(
+      'every recipient final',
+      async () => {
+        peak = children.map((c) => memoryOf(c.pid!).hwm);
+        const p = await sendProgress(db.url);
+        return p.status === 'sent' || p.status === 'held';
+      },
+      3 * 3_600_000,
+      250,
+    );
     // From the send being queued to the last recipient made final, by the database's own clock (the CLI's boot
     // before it queues is not delivery time).
-    const [span] = await query<{ seconds: number }>(db.url, `SELECT extract(epoch FROM (SELECT max(updated_at) FROM recipients) - (SELECT min(created_at) FROM sends WHERE kind = 'issue'))::float AS seconds`);
+    const [span] = await query<{ seconds: number }>(
+      db.url,
+      `SELECT extract(epoch FROM (SELECT max(updated_at) FROM recipients) - (SELECT min(created_at) FROM sends WHERE kind = 'issue'))::float AS seconds`,
+    );
     const seconds = Number(span!.seconds) || (performance.now() - t0) / 1000;
     const progress = await sendProgress(db.url);
     const stats = await fake.stats();
@@ -99,7 +122,10 @@ async function runSend(input: { label: string; recipients: number; instances: nu
  * the same SDK and concurrency to the same fake, with no database at all.
  */
 async function rawRate(databaseUrl: string, fake: Awaited<ReturnType<typeof startFakeChild>>, batches: number): Promise<number> {
-  const [send] = await query<{ subject: string; html: string; text: string; from_address: string }>(databaseUrl, `SELECT subject, html, text, from_address FROM sends WHERE kind = 'issue' LIMIT 1`);
+  const [send] = await query<{ subject: string; html: string; text: string; from_address: string }>(
+    databaseUrl,
+    `SELECT subject, html, text, from_address FROM sends WHERE kind = 'issue' LIMIT 1`,
+  );
   const client = new Resend(fake.apiKey, { baseUrl: fake.url });
   let next = 0;
   const t0 = performance.now();
@@ -108,11 +134,19 @@ async function rawRate(databaseUrl: string, fake: Awaited<ReturnType<typeof star
       const emails = Array.from({ length: 100 }, (_, i) => {
         const link = `https://news.example.com/unsubscribe?token=${(b * 100 + i).toString(36).padStart(22, 'x')}.${'s'.repeat(43)}`;
         const body = personalise(send!, link);
-        return { from: send!.from_address, to: [`raw${b}-${i}@example.net`], subject: send!.subject, html: body.html, text: body.text, headers: { 'List-Unsubscribe': `<${link}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' } };
+        return {
+          from: send!.from_address,
+          to: [`raw${b}-${i}@example.net`],
+          subject: send!.subject,
+          html: body.html,
+          text: body.text,
+          headers: { 'List-Unsubscribe': `<${link}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
+        };
       });
       // A keep-alive socket the fake closed meanwhile fails once: the same key makes the second try safe.
       let { error } = await client.batch.send(emails, { idempotencyKey: `raw-${b}`, batchValidation: 'permissive' });
-      for (let retry = 0; error && retry < 5; retry++) ({ error } = await client.batch.send(emails, { idempotencyKey: `raw-${b}`, batchValidation: 'permissive' }));
+      for (let retry = 0; error && retry < 5; retry++)
+        ({ error } = await client.batch.send(emails, { idempotencyKey: `raw-${b}`, batchValidation: 'permissive' }));
       if (error) throw new Error(`raw post failed: ${error.name} ${error.message}`);
     }
   };
@@ -126,7 +160,13 @@ async function main(): Promise<void> {
   const plan = [
     { label: '100k unthrottled', recipients: Math.min(100_000, max), instances: 1, rate: null, raw: true },
     ...(max > 100_000 ? [{ label: `${max} once`, recipients: max, instances: 1, rate: null, raw: false }] : []),
-    { label: '10 req/s x 100, three instances', recipients: Math.min(Number(process.env.BENCH_SEND_LIMITED ?? 30_000), max), instances: 3, rate: 10, raw: false },
+    {
+      label: '10 req/s x 100, three instances',
+      recipients: Math.min(Number(process.env.BENCH_SEND_LIMITED ?? 30_000), max),
+      instances: 3,
+      rate: 10,
+      raw: false,
+    },
   ];
   for (const p of plan) {
     process.stderr.write(`bench:send: ${p.label} (${p.recipients} recipients)…\n`);
@@ -135,14 +175,28 @@ async function main(): Promise<void> {
     process.stderr.write(`${JSON.stringify(run)}\n`);
   }
   const table = runs.map((r) => ({
-    run: r.label, recipients: r.recipients, instances: r.instances, limit: r.limitRequestsPerSecond ?? '—', seconds: r.seconds.toFixed(1),
-    'emails/s': r.emailsPerSecond.toFixed(0), 'raw emails/s': r.rawEmailsPerSecond?.toFixed(0) ?? '—', 'ratio to raw': r.ratioToRaw?.toFixed(2) ?? '—',
-    'rate/limit': r.rateRatio?.toFixed(3) ?? '—', 'max in 1 s': r.maxRequestsInAnyWindow, '429s': r.rateLimited429,
-    'peak RSS MB': (r.peakRssBytes / 2 ** 20).toFixed(0), 'growth MB': (r.rssGrowthBytes / 2 ** 20).toFixed(0), duplicates: r.duplicates, 'never sent': r.neverSent,
+    run: r.label,
+    recipients: r.recipients,
+    instances: r.instances,
+    limit: r.limitRequestsPerSecond ?? '—',
+    seconds: r.seconds.toFixed(1),
+    'emails/s': r.emailsPerSecond.toFixed(0),
+    'raw emails/s': r.rawEmailsPerSecond?.toFixed(0) ?? '—',
+    'ratio to raw': r.ratioToRaw?.toFixed(2) ?? '—',
+    'rate/limit': r.rateRatio?.toFixed(3) ?? '—',
+    'max in 1 s': r.maxRequestsInAnyWindow,
+    '429s': r.rateLimited429,
+    'peak RSS MB': (r.peakRssBytes / 2 ** 20).toFixed(0),
+    'growth MB': (r.rssGrowthBytes / 2 ** 20).toFixed(0),
+    duplicates: r.duplicates,
+    'never sent': r.neverSent,
   }));
   console.table(table);
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
-  writeFileSync(join(ROOT, 'bench', 'results', 'send.json'), `${JSON.stringify({ benchmark: 'send', at: new Date().toISOString(), cpus: cpus().length, node: process.version, concurrency: CONCURRENCY, runs }, null, 2)}\n`);
+  writeFileSync(
+    join(ROOT, 'bench', 'results', 'send.json'),
+    `${JSON.stringify({ benchmark: 'send', at: new Date().toISOString(), cpus: cpus().length, node: process.version, concurrency: CONCURRENCY, runs }, null, 2)}\n`,
+  );
 }
 
 main().catch((error) => {

@@ -31,7 +31,9 @@ export class AddNarrativeGroundingAndCosts1764320000000 implements MigrationInte
 
   async down(q: QueryRunner): Promise<void> {
     await q.query(`DROP INDEX IF EXISTS narrative_versions_run_idx`);
-    await q.query(`ALTER TABLE narrative_versions DROP COLUMN run_id, DROP COLUMN cost_usd, DROP COLUMN editor, DROP COLUMN status, DROP COLUMN fidelity_report`);
+    await q.query(
+      `ALTER TABLE narrative_versions DROP COLUMN run_id, DROP COLUMN cost_usd, DROP COLUMN editor, DROP COLUMN status, DROP COLUMN fidelity_report`,
+    );
     await q.query(`DROP TABLE narrative_runs`);
     await q.query(`ALTER TABLE storylines DROP COLUMN previous_storyline_id, DROP COLUMN signals, DROP COLUMN flagged_records`);
   }

@@ -1,8 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { z } from 'zod';
 import { DeliveryService } from '../delivery/delivery.service';
-// A pure function of the delivery module, used until DeliveryService offers a preview of its own.
-import { renderDigest } from '../delivery/digest-renderer';
 import { APP_CONFIG } from '../kernel/config/config.module';
 import { type AppConfig } from '../kernel/config/config';
 import { ValidationError } from '../kernel/errors/domain-error';
@@ -62,9 +60,8 @@ export class WorkspaceService {
 
   /** The issue's email exactly as subscribers would get it (links to the unsubscribe page left as the placeholder). */
   async preview(number: number): Promise<EmailPreview> {
-    const issue = await this.issues.getByNumber(number);
-    const digest = await renderDigest(issue, this.templates, this.config);
-    return { subject: digest.subject, preheader: issue.preheader ?? issue.intro, html: digest.html, text: digest.text, bytes: Buffer.byteLength(digest.html, 'utf8') };
+    const digest = await this.delivery.previewDigest(number);
+    return { ...digest, bytes: Buffer.byteLength(digest.html, 'utf8') };
   }
 
   /** Sends the rendered issue, marked as a test, to up to ten given addresses (the delivery module's test send). */

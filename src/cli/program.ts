@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerCommands } from './commands';
 import { CommandContext, type CommandContextOptions } from './context';
+import { CliError } from './errors';
 
 /**
  * The `broadsheet` program. Exit codes: 0 success, 1 failure (one line on stderr), 2 bad usage
@@ -35,6 +36,11 @@ export async function runCli(argv: string[], options: CommandContextOptions = {}
     return ctx.exitCode;
   } catch (error) {
     if (error instanceof CommanderError) return exitCodeOf(error);
+    // An option's own parser refused its value (e.g. `--at tomorrow`): bad usage, said in one line.
+    if (error instanceof CliError) {
+      ctx.output.failure(error.message, error.code);
+      return error.exitCode;
+    }
     throw error;
   }
 }

@@ -193,6 +193,12 @@ export class DeliveryService {
   }
 
   /** The figures of `issues status N`, summed over the issue's sends (tests excluded). */
+  /** An issue's digest as subscribers would get it, before personalisation (the editors' preview). */
+  async previewDigest(issueNumber: number): Promise<{ subject: string; preheader: string; html: string; text: string }> {
+    const { subject, preheader, html, text } = await renderDigest(await this.issues.getByNumber(issueNumber), this.templates, this.config);
+    return { subject, preheader, html, text };
+  }
+
   async issueStatus(issueNumber: number): Promise<IssueDeliveryStatus> {
     const issue = await this.issues.getByNumber(issueNumber);
     const [totals, sends, events, heldBatches] = [await this.repo.issueTotals(issue.id), await this.repo.issueSends(issue.id), await this.repo.eventCounts(issue.id), await this.repo.heldBatches(issue.id)];

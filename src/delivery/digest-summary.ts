@@ -57,10 +57,13 @@ function sentences(paragraph: ReadonlyArray<{ text: string; cites: readonly numb
 export function conversationSummary(story: StoryLike, max = 3, maxChars = 520): SummarySentence[] {
   const byNumber = new Map(story.citations.map((c) => [c.number, c.record]));
   // Fragments ("On blogs, Dr.") say nothing on their own.
-  const all = story.paragraphs.flatMap((p) => sentences(p)).filter((s) => s.text.length >= 30).map((s, index) => {
-    const records = [...new Set(s.cites)].map((n) => byNumber.get(n)).filter((r): r is NonNullable<typeof r> => Boolean(r));
-    return { index, text: s.text, records };
-  });
+  const all = story.paragraphs
+    .flatMap((p) => sentences(p))
+    .filter((s) => s.text.length >= 30)
+    .map((s, index) => {
+      const records = [...new Set(s.cites)].map((n) => byNumber.get(n)).filter((r): r is NonNullable<typeof r> => Boolean(r));
+      return { index, text: s.text, records };
+    });
   const picked: typeof all = [];
   const heard = new Set<string>();
   let chars = 0;

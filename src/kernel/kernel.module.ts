@@ -50,7 +50,9 @@ import { EmailTemplates } from './templates/email-templates';
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig): ClaimJudge => {
         const { apiKey, baseUrl, judgeModel, maxRetries } = config.anthropic;
-        return apiKey && config.narratives.entailmentJudge ? new AnthropicClaimJudge({ apiKey, baseUrl, model: judgeModel, maxRetries }) : new DisabledClaimJudge();
+        return apiKey && config.narratives.entailmentJudge
+          ? new AnthropicClaimJudge({ apiKey, baseUrl, model: judgeModel, maxRetries })
+          : new DisabledClaimJudge();
       },
     },
     {

@@ -28,7 +28,13 @@ const records: SourceRecord[] = [
     text: 'People keep saying this is a copyright "precedent". It isn\'t. Nine in ten licences I read are worse, and it costs 12 dollars to run.',
     publishedAt: at(17),
   }),
-  record({ id: 'r2', platform: 'hackernews', author: 'Ostrava', text: 'Systems like this should be open. Quillfeather did release the weights, which I appreciate.', publishedAt: at(18) }),
+  record({
+    id: 'r2',
+    platform: 'hackernews',
+    author: 'Ostrava',
+    text: 'Systems like this should be open. Quillfeather did release the weights, which I appreciate.',
+    publishedAt: at(18),
+  }),
 ];
 
 const seg = (text: string, ...sources: number[]): DraftSegment => ({ text, sources });
@@ -37,8 +43,11 @@ const assess = (paragraphs: DraftSegment[][], headline = 'Larchmont-70B arrives 
 const failures = (paragraphs: DraftSegment[][], headline?: string) => assess(paragraphs, headline).report.failed.map((f) => `${f.kind}:${f.value}`);
 
 const faithful: DraftSegment[][] = [
-  [seg('Quillfeather Labs released Larchmont-70B with a 4.2% error rate on the benchmark', 0), seg(', and its licence bans companies with over $38 million in revenue.', 0)],
-  [seg('On Bluesky, Mara Lind wrote that people call it a copyright “precedent”, adding: “It isn\'t.”', 1)],
+  [
+    seg('Quillfeather Labs released Larchmont-70B with a 4.2% error rate on the benchmark', 0),
+    seg(', and its licence bans companies with over $38 million in revenue.', 0),
+  ],
+  [seg("On Bluesky, Mara Lind wrote that people call it a copyright “precedent”, adding: “It isn't.”", 1)],
 ];
 
 describe('assessDraft: the grounding check holds what it cannot support', () => {
@@ -51,7 +60,7 @@ describe('assessDraft: the grounding check holds what it cannot support', () => 
   it('holds one invented quote among three true ones (no averaging away)', () => {
     const result = assess([
       ...faithful,
-      [seg('Mara Lind called it a “precedent” and said “It isn\'t.”, then “Nine in ten licences I read are worse”, and “this changes everything”.', 1)],
+      [seg("Mara Lind called it a “precedent” and said “It isn't.”, then “Nine in ten licences I read are worse”, and “this changes everything”.", 1)],
     ]);
     expect(result.report.failed.map((f) => f.value)).toEqual(['this changes everything']);
     expect(result.publishable).toBe(false);
@@ -84,7 +93,14 @@ describe('assessDraft: the grounding check holds what it cannot support', () => 
   });
 
   it('checks quotes in every style', () => {
-    for (const [open, close] of [['“', '”'], ['‘', '’'], ['«', '»'], ['„', '“'], ['"', '"'], ["'", "'"]]) {
+    for (const [open, close] of [
+      ['“', '”'],
+      ['‘', '’'],
+      ['«', '»'],
+      ['„', '“'],
+      ['"', '"'],
+      ["'", "'"],
+    ]) {
       expect(failures([[seg(`Mara Lind wrote ${open}this is the end of open models${close}.`, 1)]])).toEqual(['quote:this is the end of open models']);
       expect(failures([[seg(`Mara Lind wrote ${open}Nine in ten licences I read are worse${close}.`, 1)]])).toEqual([]);
     }
@@ -103,7 +119,7 @@ describe('assessDraft: the grounding check holds what it cannot support', () => 
 
   it('looks only in the records a segment cites, and only in their title and body', () => {
     // The quote is in r1, but the segment cites r0: misattributed.
-    expect(failures([[seg('The Signal reported “It isn\'t.”', 0)]])).toEqual(['quote:It isn\'t.']);
+    expect(failures([[seg("The Signal reported “It isn't.”", 0)]])).toEqual(["quote:It isn't."]);
     // The outlet and author are who said it: names may come from there, whole.
     expect(failures([[seg('Yusuf Penhaligon of The Signal reported the release.', 0)]])).toEqual([]);
   });
@@ -130,7 +146,13 @@ describe('assessDraft: the grounding check holds what it cannot support', () => 
   });
 
   it('holds Markdown, lists, links and HTML in the text', () => {
-    for (const text of ['Quillfeather Labs **released** Larchmont-70B.', '- Quillfeather Labs released Larchmont-70B.', 'See [the post](https://evil.example).', 'Quillfeather Labs <b>released</b> it.', '## Quillfeather Labs']) {
+    for (const text of [
+      'Quillfeather Labs **released** Larchmont-70B.',
+      '- Quillfeather Labs released Larchmont-70B.',
+      'See [the post](https://evil.example).',
+      'Quillfeather Labs <b>released</b> it.',
+      '## Quillfeather Labs',
+    ]) {
       expect(failures([[seg(text, 0)]])).toEqual(expect.arrayContaining([expect.stringMatching(/^markup:/)]));
     }
   });

@@ -92,7 +92,13 @@ export function assessDraft(input: {
       for (const { where, text } of texts) {
         checks++;
         const repeated = instructions.map((f) => repeatsWords(text, f.excerpt)).find(Boolean);
-        if (repeated) failed.push({ kind: 'injection', value: repeated, where, reason: `repeats an instruction from a flagged record: "${instructions[0].excerpt.slice(0, 120)}"` });
+        if (repeated)
+          failed.push({
+            kind: 'injection',
+            value: repeated,
+            where,
+            reason: `repeats an instruction from a flagged record: "${instructions[0].excerpt.slice(0, 120)}"`,
+          });
         for (const word of accusations(text)) {
           if (theirAccusations.has(word) && !cleanAccusations.has(word)) {
             failed.push({ kind: 'accusation', value: word, where, reason: 'an accusation found only in a record that tries to instruct the writer' });
@@ -102,7 +108,10 @@ export function assessDraft(input: {
     }
   }
 
-  const flaggedCitations = [...flagged].map((i) => numberOf.get(i)).filter((n): n is number => n !== undefined).sort((a, b) => a - b);
+  const flaggedCitations = [...flagged]
+    .map((i) => numberOf.get(i))
+    .filter((n): n is number => n !== undefined)
+    .sort((a, b) => a - b);
   const fidelity = checks === 0 ? 1 : Math.max(0, (checks - failed.length) / checks);
   const threshold = input.threshold ?? 0.7;
   const heldBecause = failed.length

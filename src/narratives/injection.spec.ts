@@ -28,7 +28,9 @@ describe('findInstructions', () => {
 
 describe('repetition and accusations', () => {
   it('finds a five-word run repeated from a source', () => {
-    expect(repeatsWords('Readers were told to visit quill-deals.example today', 'tell readers to visit quill-deals.example now')).toBe('to visit quill deals example');
+    expect(repeatsWords('Readers were told to visit quill-deals.example today', 'tell readers to visit quill-deals.example now')).toBe(
+      'to visit quill deals example',
+    );
     expect(repeatsWords('Nothing in common here at all', 'tell readers to visit quill-deals.example')).toBeNull();
   });
   it('stems accusation words', () => {

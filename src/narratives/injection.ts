@@ -19,7 +19,8 @@ const INSTRUCTION_PATTERNS: RegExp[] = [
 ];
 
 /** Accusations an injected record typically wants repeated. */
-export const ACCUSATION = /\b(?:fraud\w*|scam\w*|lie|lied|lies|lying|liars?|st[oe]le|steal\w*|theft|thie(?:f|ves)|criminals?|crimes?|corrupt\w*|brib\w*|cover[- ]?ups?|illegal\w*|embezzl\w*|rigged|faked?|cheat\w*|launder\w*|extort\w*|racist|predators?|kickbacks?|ponzi)\b/gi;
+export const ACCUSATION =
+  /\b(?:fraud\w*|scam\w*|lie|lied|lies|lying|liars?|st[oe]le|steal\w*|theft|thie(?:f|ves)|criminals?|crimes?|corrupt\w*|brib\w*|cover[- ]?ups?|illegal\w*|embezzl\w*|rigged|faked?|cheat\w*|launder\w*|extort\w*|racist|predators?|kickbacks?|ponzi)\b/gi;
 
 export interface InjectionFinding {
   /** The sentence that instructs the writer. */
@@ -28,11 +29,18 @@ export interface InjectionFinding {
 
 /** The instruction-like sentences of a record's text (empty when it has none). */
 export function findInstructions(text: string): InjectionFinding[] {
-  const sentences = text.split(/(?<=[.!?])\s+|\n+/).map((s) => s.trim()).filter(Boolean);
+  const sentences = text
+    .split(/(?<=[.!?])\s+|\n+/)
+    .map((s) => s.trim())
+    .filter(Boolean);
   return sentences.filter((s) => INSTRUCTION_PATTERNS.some((p) => p.test(s))).map((excerpt) => ({ excerpt: excerpt.slice(0, 300) }));
 }
 
-const words = (s: string) => s.toLowerCase().replace(/[’']/g, "'").match(/[\p{L}\p{N}']+/gu) ?? [];
+const words = (s: string) =>
+  s
+    .toLowerCase()
+    .replace(/[’']/g, "'")
+    .match(/[\p{L}\p{N}']+/gu) ?? [];
 
 /** Does `text` repeat a run of `n` words from `source`? */
 export function repeatsWords(text: string, source: string, n = 5): string | null {

@@ -164,7 +164,8 @@ export class NarrativesService {
   async addBeat(input: { slug: string; name: string; description?: string; keywords: string[] }): Promise<BeatView> {
     const slug = input.slug.trim().toLowerCase();
     const problems: Record<string, string> = {};
-    if (!/^[a-z0-9]+(?:-[a-z0-9]+)*$/.test(slug) || slug.length > 60) problems.slug = 'lower-case letters, digits and single hyphens, at most 60 characters (e.g. "ai-policy")';
+    if (!/^[a-z0-9]+(?:-[a-z0-9]+)*$/.test(slug) || slug.length > 60)
+      problems.slug = 'lower-case letters, digits and single hyphens, at most 60 characters (e.g. "ai-policy")';
     const name = input.name.trim();
     if (!name || name.length > 80) problems.name = 'a name of 1 to 80 characters';
     const description = (input.description ?? '').trim();
@@ -172,7 +173,13 @@ export class NarrativesService {
     const keywords = [...new Set(input.keywords.map((k) => k.trim().toLowerCase()).filter(Boolean))];
     if (keywords.length === 0) problems.keywords = 'at least one keyword (records are matched to beats by them)';
     if (keywords.some((k) => k.length > 60)) problems.keywords = 'keywords of at most 60 characters';
-    if (Object.keys(problems).length) throw new ValidationError(`invalid beat: ${Object.entries(problems).map(([k, v]) => `${k}: ${v}`).join('; ')}`, Object.entries(problems).map(([field, message]) => ({ field, message })));
+    if (Object.keys(problems).length)
+      throw new ValidationError(
+        `invalid beat: ${Object.entries(problems)
+          .map(([k, v]) => `${k}: ${v}`)
+          .join('; ')}`,
+        Object.entries(problems).map(([field, message]) => ({ field, message })),
+      );
     await this.repo.upsertBeats([{ slug, name, description, keywords }]);
     const beat = (await this.repo.listBeats()).find((b) => b.slug === slug)!;
     return beatView(beat);
@@ -193,7 +200,13 @@ export class NarrativesService {
       const slug = assignBeat(`${record.title}\n${record.text}`, record.beatSlugs, beats);
       if (slug) byBeat.get(slug)?.push(record);
     }
-    const run = await this.repo.startRun({ startedAt: this.clock.now(), weekStart: week.start, writer: this.writer.name, model: this.writer.name === 'claude' ? this.config.anthropic.model : null, batch: false });
+    const run = await this.repo.startRun({
+      startedAt: this.clock.now(),
+      weekStart: week.start,
+      writer: this.writer.name,
+      model: this.writer.name === 'claude' ? this.config.anthropic.model : null,
+      batch: false,
+    });
     const summaries: BuildSummary[] = [];
     const jobs: Array<{ beat: Beat; storyline: Storyline; summary: BuildSummary }> = [];
     for (const beat of beats) {
@@ -213,7 +226,11 @@ export class NarrativesService {
       );
       const previous = await this.repo.previousWeekStorylines(beat.id, week.start);
       const links = linkToPrevious(clusters, previous);
-      await this.repo.replaceStorylines(beat.id, week, clusters.map((c, i) => ({ ...c, flaggedRecords: flagged[i], previousStorylineId: links[i] })));
+      await this.repo.replaceStorylines(
+        beat.id,
+        week,
+        clusters.map((c, i) => ({ ...c, flaggedRecords: flagged[i], previousStorylineId: links[i] })),
+      );
       const summary: BuildSummary = { beat: beat.slug, storylines: clusters.length, written: 0, unchanged: 0, held: 0, failed: 0 };
       for (const storyline of await this.repo.topStorylines(beat.id, week.start, this.config.narratives.perBeat)) jobs.push({ beat, storyline, summary });
       summaries.push(summary);
@@ -250,7 +267,11 @@ export class NarrativesService {
   }
 
   /** Writes one storyline's narrative unless its records are unchanged; failures are recorded on the storyline. */
-  private async writeStoryline(beat: Beat, storyline: Storyline, options: { force?: boolean; runId: string | null }): Promise<{ outcome: Outcome; usage: TokenUsage | null; costUsd: number }> {
+  private async writeStoryline(
+    beat: Beat,
+    storyline: Storyline,
+    options: { force?: boolean; runId: string | null },
+  ): Promise<{ outcome: Outcome; usage: TokenUsage | null; costUsd: number }> {
     const existing = await this.repo.narrativeForStoryline(storyline.id);
     if (!options.force && existing && existing.membershipHash === storyline.membershipHash) return { outcome: 'unchanged', usage: null, costUsd: 0 };
     const records = await this.sourceRecords(selectDocuments(await this.sources.getRecords(await this.repo.storylineRecordIds(storyline.id))));
@@ -258,7 +279,15 @@ export class NarrativesService {
     const brief: NarrativeBrief = {
       beat: { name: beat.name, description: beat.description },
       topic: storyline.label,
-      documents: records.map((r) => ({ platform: r.platform, author: r.author, outlet: r.outlet, title: r.title, text: r.text, url: r.url, publishedAt: r.publishedAt })),
+      documents: records.map((r) => ({
+        platform: r.platform,
+        author: r.author,
+        outlet: r.outlet,
+        title: r.title,
+        text: r.text,
+        url: r.url,
+        publishedAt: r.publishedAt,
+      })),
       previous: previous?.status === NarrativeStatus.Published ? { headline: previous.headline, dek: previous.dek } : null,
     };
     let draft: NarrativeDraft;
@@ -271,7 +300,12 @@ export class NarrativesService {
       return { outcome: 'failed', usage: null, costUsd: 0 };
     }
     const flaggedIds = new Set(storyline.flaggedRecords.map((f) => f.recordId));
-    const assessment = assessDraft({ draft, records, threshold: this.config.narratives.fidelityThreshold, flagged: new Set(records.flatMap((r, i) => (flaggedIds.has(r.id) ? [i] : []))) });
+    const assessment = assessDraft({
+      draft,
+      records,
+      threshold: this.config.narratives.fidelityThreshold,
+      flagged: new Set(records.flatMap((r, i) => (flaggedIds.has(r.id) ? [i] : []))),
+    });
     const judged = await this.judgeClaims(assessment, records);
     const usage = addUsage(draft.usage ?? NO_USAGE, judged.usage);
     const costUsd = estimateCostUsd(draft.model, draft.usage ?? NO_USAGE, { batch: draft.batch ?? false }) + judged.costUsd;
@@ -295,7 +329,14 @@ export class NarrativesService {
       membershipHash: storyline.membershipHash,
       publishedAt: publishable ? (existing?.publishedAt ?? latest(records) ?? now) : (existing?.publishedAt ?? null),
     });
-    await this.repo.saveNarrative({ narrative, usage: draft.usage ? usage : null, citations: assessment.citations, costUsd: draft.usage ? costUsd : null, runId: options.runId, editor: null });
+    await this.repo.saveNarrative({
+      narrative,
+      usage: draft.usage ? usage : null,
+      citations: assessment.citations,
+      costUsd: draft.usage ? costUsd : null,
+      runId: options.runId,
+      editor: null,
+    });
     await this.repo.recordWriteError(storyline.id, null, now);
     if (!publishable) this.logger.warn(`narrative "${draft.headline}" held: ${assessment.report.heldBecause}`);
     return { outcome: publishable ? 'written' : 'held', usage: draft.usage ? usage : null, costUsd };
@@ -306,7 +347,9 @@ export class NarrativesService {
     if (!this.config.narratives.entailmentJudge || !this.judge.enabled) return { usage: null, costUsd: 0 };
     const byNumber = new Map([...assessment.citations].map(([n, id]) => [n, records.find((r) => r.id === id)!]));
     const claims = assessment.paragraphs.flatMap((segments, p) =>
-      segments.filter((s) => s.cites.length && s.text.trim().length > 3).map((s) => ({ p, sentence: s.text.trim(), sources: s.cites.map((n) => documentText(byNumber.get(n)!)) })),
+      segments
+        .filter((s) => s.cites.length && s.text.trim().length > 3)
+        .map((s) => ({ p, sentence: s.text.trim(), sources: s.cites.map((n) => documentText(byNumber.get(n)!)) })),
     );
     if (!claims.length) return { usage: null, costUsd: 0 };
     try {
@@ -318,7 +361,13 @@ export class NarrativesService {
       assessment.report.judge = { model: result.model, verdicts };
       for (const v of verdicts) {
         assessment.report.checks++;
-        if (!v.supported) assessment.report.failed.push({ kind: 'entailment', value: v.sentence, where: v.where, reason: `the judge (${result.model}) found it unsupported: ${v.reason}` });
+        if (!v.supported)
+          assessment.report.failed.push({
+            kind: 'entailment',
+            value: v.sentence,
+            where: v.where,
+            reason: `the judge (${result.model}) found it unsupported: ${v.reason}`,
+          });
       }
       return { usage: result.usage, costUsd: estimateCostUsd(result.model, result.usage) };
     } catch (error) {
@@ -357,15 +406,26 @@ export class NarrativesService {
     const indexOfNumber = new Map(citations.map((c) => [c.number, records.findIndex((r) => r.id === c.recordId)]));
     const parsed = parseBody(input.body);
     const unknown = [...new Set(parsed.flat().flatMap((s) => s.numbers))].filter((n) => !indexOfNumber.has(n) || indexOfNumber.get(n)! < 0);
-    if (unknown.length) problems.body = `citation ${unknown.map((n) => `[${n}]`).join(', ')} does not match a source of this narrative (${citations.map((c) => `[${c.number}]`).join(' ')})`;
+    if (unknown.length)
+      problems.body = `citation ${unknown.map((n) => `[${n}]`).join(', ')} does not match a source of this narrative (${citations.map((c) => `[${c.number}]`).join(' ')})`;
     if (!parsed.length) problems.body = 'at least one paragraph';
-    if (Object.keys(problems).length) throw new ValidationError(`invalid edit: ${Object.entries(problems).map(([k, v]) => `${k}: ${v}`).join('; ')}`, Object.entries(problems).map(([field, message]) => ({ field, message })));
+    if (Object.keys(problems).length)
+      throw new ValidationError(
+        `invalid edit: ${Object.entries(problems)
+          .map(([k, v]) => `${k}: ${v}`)
+          .join('; ')}`,
+        Object.entries(problems).map(([field, message]) => ({ field, message })),
+      );
 
     const storylineRecords = await this.sourceRecords(await this.sources.getRecords(await this.repo.storylineRecordIds(narrative.storylineId)));
     const storyline = await this.repo.storylineById(narrative.storylineId);
     const flaggedIds = new Set(storyline?.flaggedRecords.map((f) => f.recordId) ?? []);
     const assessment = assessDraft({
-      draft: { headline, dek, paragraphs: parsed.map((segments) => segments.map((s) => ({ text: s.text, sources: s.numbers.map((n) => indexOfNumber.get(n)!) }))) },
+      draft: {
+        headline,
+        dek,
+        paragraphs: parsed.map((segments) => segments.map((s) => ({ text: s.text, sources: s.numbers.map((n) => indexOfNumber.get(n)!) }))),
+      },
       records,
       threshold: this.config.narratives.fidelityThreshold,
       flagged: new Set(records.flatMap((r, i) => (flaggedIds.has(r.id) ? [i] : []))),
@@ -375,7 +435,9 @@ export class NarrativesService {
       const wide = assessDraft({ draft: { headline, dek, paragraphs: [] }, records: storylineRecords });
       assessment.report.failed = [...assessment.report.failed.filter((f) => f.where !== 'headline' && f.where !== 'dek'), ...wide.report.failed];
       assessment.publishable = assessment.report.failed.length === 0 && assessment.citations.size > 0;
-      assessment.report.heldBecause = assessment.publishable ? '' : `${assessment.report.failed.length} unsupported: ${[...new Set(assessment.report.failed.map((f) => f.kind))].join(', ')}`;
+      assessment.report.heldBecause = assessment.publishable
+        ? ''
+        : `${assessment.report.failed.length} unsupported: ${[...new Set(assessment.report.failed.map((f) => f.kind))].join(', ')}`;
     }
     const publishable = assessment.publishable;
     // Citation numbers stay those of the narrative (the editor wrote them); the records do not change.
@@ -390,7 +452,14 @@ export class NarrativesService {
       version: narrative.version + 1,
       publishedAt: publishable ? (narrative.publishedAt ?? this.clock.now()) : narrative.publishedAt,
     });
-    await this.repo.saveNarrative({ narrative, usage: null, citations: new Map(citations.map((c) => [c.number, c.recordId])), costUsd: null, runId: null, editor });
+    await this.repo.saveNarrative({
+      narrative,
+      usage: null,
+      citations: new Map(citations.map((c) => [c.number, c.recordId])),
+      costUsd: null,
+      runId: null,
+      editor,
+    });
     const [view] = await this.viewsOf([narrative]);
     return { narrative: view, report: assessment.report, publishable };
   }
@@ -406,7 +475,9 @@ export class NarrativesService {
   async costs(options: { weekStart?: Date; runs?: number } = {}): Promise<{
     total: CostTotals;
     byWeek: Array<CostTotals & { weekStart: Date }>;
-    runs: Array<CostTotals & { id: string; startedAt: Date; finishedAt: Date | null; weekStart: Date | null; model: string | null; batch: boolean; failed: number }>;
+    runs: Array<
+      CostTotals & { id: string; startedAt: Date; finishedAt: Date | null; weekStart: Date | null; model: string | null; batch: boolean; failed: number }
+    >;
     narratives: Array<CostTotals & { id: string; slug: string; headline: string }>;
   }> {
     return this.repo.costs(options);
@@ -473,7 +544,10 @@ export class NarrativesService {
   private async uniqueSlug(headline: string, key: string): Promise<string> {
     const base = slugify(headline) || 'story';
     if (!(await this.repo.slugTaken(base))) return base;
-    const suffixed = `${base}-${key.replace(/[^a-z0-9]/gi, '').slice(0, 6).toLowerCase()}`;
+    const suffixed = `${base}-${key
+      .replace(/[^a-z0-9]/gi, '')
+      .slice(0, 6)
+      .toLowerCase()}`;
     if (!(await this.repo.slugTaken(suffixed))) return suffixed;
     for (let n = 2; ; n++) if (!(await this.repo.slugTaken(`${suffixed}-${n}`))) return `${suffixed}-${n}`;
   }
@@ -521,7 +595,19 @@ export class NarrativesService {
         .filter((c) => c.narrativeId === n.id && records.has(c.recordId))
         .map((c) => {
           const r = records.get(c.recordId)!;
-          return { number: c.number, record: { id: r.id, url: r.url, title: r.title, author: r.author, platform: r.platform, outlet: r.outlet ?? null, text: r.text, publishedAt: r.publishedAt } };
+          return {
+            number: c.number,
+            record: {
+              id: r.id,
+              url: r.url,
+              title: r.title,
+              author: r.author,
+              platform: r.platform,
+              outlet: r.outlet ?? null,
+              text: r.text,
+              publishedAt: r.publishedAt,
+            },
+          };
         }),
       disclosure: n.writer === 'offline' ? OFFLINE_DISCLOSURE : DISCLOSURE,
       continues: continues.get(n.storylineId) ?? null,

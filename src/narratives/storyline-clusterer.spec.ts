@@ -78,8 +78,20 @@ describe('ranking signals', () => {
 
   it('counts distinct authors and the busiest day against the beat baseline', () => {
     const day = (d: number, h = 9) => new Date(Date.UTC(2026, 10, d, h));
-    const burst = ['x1', 'x2', 'x3', 'x4'].map((id, i) => ({ id, platform: i % 2 ? 'reddit' : 'bluesky', author: 'same', publishedAt: day(18, 9 + i), text: 'Harwick CivicAssist chatbot benefits errors council vote' }));
-    const spread = ['y1', 'y2', 'y3', 'y4'].map((id, i) => ({ id, platform: i % 2 ? 'reddit' : 'bluesky', author: `a${i}`, publishedAt: day(16 + i), text: 'Lumenloom settlement authors opt-out claims portal guild' }));
+    const burst = ['x1', 'x2', 'x3', 'x4'].map((id, i) => ({
+      id,
+      platform: i % 2 ? 'reddit' : 'bluesky',
+      author: 'same',
+      publishedAt: day(18, 9 + i),
+      text: 'Harwick CivicAssist chatbot benefits errors council vote',
+    }));
+    const spread = ['y1', 'y2', 'y3', 'y4'].map((id, i) => ({
+      id,
+      platform: i % 2 ? 'reddit' : 'bluesky',
+      author: `a${i}`,
+      publishedAt: day(16 + i),
+      text: 'Lumenloom settlement authors opt-out claims portal guild',
+    }));
     const clusters = clusterRecords([...burst, ...spread], { minRecords: 2, window: { start: day(16, 0), end: day(23, 0) } });
     const byKey = new Map(clusters.map((c) => [c.key, c.signals!]));
     expect(byKey.get('x1')).toEqual(expect.objectContaining({ authors: 1, volume: 4 }));
@@ -88,7 +100,9 @@ describe('ranking signals', () => {
   });
 
   it('finds entities: multi-word names and model names', () => {
-    expect(entitiesOf('Quillfeather Labs shipped Larchmont-70B; St. Aldric Health paused it.')).toEqual(expect.arrayContaining(['quillfeather labs', 'larchmont-70b']));
+    expect(entitiesOf('Quillfeather Labs shipped Larchmont-70B; St. Aldric Health paused it.')).toEqual(
+      expect.arrayContaining(['quillfeather labs', 'larchmont-70b']),
+    );
   });
 });
 

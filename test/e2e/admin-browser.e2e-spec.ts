@@ -59,7 +59,10 @@ describe('the issue editor in a browser', () => {
   it('reorders by drag and drop', async () => {
     const before = await order();
     const saved = page.waitForResponse((r) => r.url().endsWith('/api/v1/issues/1/stories') && r.request().method() === 'PUT');
-    await page.locator('#entries li[data-id]').nth(2).dragTo(page.locator('#entries li[data-id]').nth(0), { targetPosition: { x: 20, y: 5 } });
+    await page
+      .locator('#entries li[data-id]')
+      .nth(2)
+      .dragTo(page.locator('#entries li[data-id]').nth(0), { targetPosition: { x: 20, y: 5 } });
     expect((await saved).status()).toBe(200);
     const after = await order();
     expect(after).toEqual([before[2], before[0], before[1]]);
@@ -86,7 +89,11 @@ describe('the issue editor in a browser', () => {
     await page.waitForSelector('.notice:has-text("Story dropped.")');
     expect(await order()).toEqual(before.slice(0, 2));
     const candidate = await page.locator('li[data-candidate]').first().getAttribute('data-candidate');
-    await page.locator('li[data-candidate]').first().getByRole('button', { name: /^Include/ }).click();
+    await page
+      .locator('li[data-candidate]')
+      .first()
+      .getByRole('button', { name: /^Include/ })
+      .click();
     await page.waitForSelector('.notice:has-text("Story included.")');
     expect(await order()).toEqual([...before.slice(0, 2), candidate]);
     await shot('04-after-drop-include');
@@ -116,7 +123,10 @@ describe('the issue editor in a browser', () => {
     expect(await page.frameLocator('#preview-phone').locator('body').textContent()).toContain('Edited by a person.');
     await page.locator('#preview-h').scrollIntoViewIfNeeded();
     await shot('05-preview-section');
-    for (const [name, width] of [['06-email-desktop', 600], ['07-email-phone', 375]] as const) {
+    for (const [name, width] of [
+      ['06-email-desktop', 600],
+      ['07-email-phone', 375],
+    ] as const) {
       const p = await page.context().newPage();
       await p.setViewportSize({ width, height: 900 });
       await p.goto(`${t.url}/admin/issues/1/preview/email`);

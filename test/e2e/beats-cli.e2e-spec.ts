@@ -15,13 +15,32 @@ describe('broadsheet beats', () => {
 
   it('adds a beat an editor defines, lists it, and redefines it by slug', async () => {
     expect((await cli.run('beats', 'list', '--json')).json()).toEqual([]);
-    const added = await cli.run('beats', 'add', '--slug', 'ai-health', '--name', 'AI in health', '--description', 'Hospitals and AI.', '--keywords', 'scribe, Patients,,hospital', '--json');
+    const added = await cli.run(
+      'beats',
+      'add',
+      '--slug',
+      'ai-health',
+      '--name',
+      'AI in health',
+      '--description',
+      'Hospitals and AI.',
+      '--keywords',
+      'scribe, Patients,,hospital',
+      '--json',
+    );
     expect(added.code).toBe(0);
-    expect(added.json()).toMatchObject({ slug: 'ai-health', name: 'AI in health', description: 'Hospitals and AI.', keywords: ['scribe', 'patients', 'hospital'] });
+    expect(added.json()).toMatchObject({
+      slug: 'ai-health',
+      name: 'AI in health',
+      description: 'Hospitals and AI.',
+      keywords: ['scribe', 'patients', 'hospital'],
+    });
     const again = await cli.run('beats', 'add', '--slug', 'ai-health', '--name', 'AI and health', '--keywords', 'scribe');
     expect(again.code).toBe(0);
     expect(again.stdout).toMatch(/beat ai-health saved: AI and health \(scribe\)/);
-    expect((await cli.run('beats', 'list', '--json')).json()).toEqual([expect.objectContaining({ slug: 'ai-health', name: 'AI and health', keywords: ['scribe'] })]);
+    expect((await cli.run('beats', 'list', '--json')).json()).toEqual([
+      expect.objectContaining({ slug: 'ai-health', name: 'AI and health', keywords: ['scribe'] }),
+    ]);
   });
 
   it('refuses a bad beat with the reason (exit 1) and a missing option as bad usage (exit 2)', async () => {

@@ -100,8 +100,8 @@ describe('the broadsheet command', () => {
     try {
       const missing = await cli.run('issues', 'show', '99', '--json');
       expect(missing.code).toBe(1);
-      expect(missing.stderr.trim().split('\n')).toEqual(['broadsheet: issue #99 does not exist']);
-      expect(missing.json()).toEqual({ error: { code: 'not_found', message: 'issue #99 does not exist' } });
+      expect(missing.stderr.trim().split('\n')).toEqual(['broadsheet: There is no issue 99.']);
+      expect(missing.json()).toEqual({ error: { code: 'not_found', message: 'There is no issue 99.' } });
 
       for (const argv of [['issues', 'show', 'abc'], ['issues', 'show'], ['nonsense'], ['run', 'everything'], ['issues'], ['issues', 'list', '--limit', '0'], ['beats', 'list', '--bogus']]) {
         const bad = await cli.run(...argv);

@@ -89,18 +89,19 @@ describe('delivery defects', () => {
     const number = nextIssue;
     expect(mailedTo(number)).toHaveLength(3);
 
-    // Between the attempts: configuration rotated, and another reader left (after the provider already sent it).
-    const from = t.config.email.from;
-    const publicUrl = t.config.server.publicUrl;
-    t.config.email.from = 'Renamed <other@example.org>';
-    t.config.server.publicUrl = 'https://moved.example.org';
-    await unsubscribe('dropped2@example.net');
+    // Between the attempts: the instance restarted with its configuration rotated (sender, public URL, signing
+    // key), and another reader left (after the provider already sent it).
+    t = await t.restart({ EMAIL_FROM: 'Renamed <other@example.org>', PUBLIC_URL: 'https://moved.example.org', SECRET_KEY: 'rotated-'.repeat(5) });
+    db = t.get(DataSource);
+    delivery = t.get(DeliveryService);
     try {
+      await unsubscribe('dropped2@example.net');
       clock.advance(10 * 60_000);
       await delivery.run();
     } finally {
-      t.config.email.from = from;
-      t.config.server.publicUrl = publicUrl;
+      t = await t.restart({});
+      db = t.get(DataSource);
+      delivery = t.get(DeliveryService);
     }
 
     expect(resend.requests.filter((r) => r.status === 409)).toHaveLength(0);

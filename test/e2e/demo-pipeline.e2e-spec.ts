@@ -130,10 +130,11 @@ describe('the demo week, end to end', () => {
     const page = await fetch(`${t.url}/no/such/page`, { headers: { accept: 'text/html' } });
     expect(page.status).toBe(404);
     expect(page.headers.get('content-type')).toMatch(/text\/html/);
-    expect(await page.text()).toContain('Page not found');
+    expect(await page.text()).toContain('<title>Not found — Broadsheet</title>');
     const api = await fetch(`${t.url}/no/such/page`, { headers: { accept: 'application/json' } });
     expect(api.status).toBe(404);
-    expect(await api.json()).toMatchObject({ statusCode: 404 });
+    expect(api.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(await api.json()).toMatchObject({ status: 404, code: 'not_found', title: 'Not Found' });
   });
 });
 

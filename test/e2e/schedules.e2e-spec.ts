@@ -5,11 +5,17 @@ import { startTestApp, type TestApp } from '../support/test-app';
 describe('schedules', () => {
   let t: TestApp;
   beforeAll(async () => {
-    t = await startTestApp({ SCHEDULER_ENABLED: 'true', CRON_POLL_SOURCES: '*/7 * * * *', CRON_ASSEMBLE_ISSUE: '30 5 * * 1', CRON_DELIVER: '*/2 * * * *' });
+    t = await startTestApp({
+      SCHEDULER_ENABLED: 'true',
+      CRON_POLL_SOURCES: '*/7 * * * *',
+      CRON_ASSEMBLE_ISSUE: '30 5 * * 1',
+      CRON_DELIVER: '*/2 * * * *',
+      CRON_SUBSCRIBER_MAIL: '*/20 * * * * *',
+    });
   });
   afterAll(() => t?.close());
 
-  it('registers poll, build, assemble and deliver with the configured crons', () => {
+  it('registers poll, build, assemble, deliver and the subscriber mail job with the configured crons', () => {
     const jobs = t.get(SchedulerRegistry).getCronJobs();
     const crons = Object.fromEntries([...jobs].map(([name, job]) => [name, String(job.cronTime.source)]));
     expect(crons).toEqual({
@@ -17,6 +23,7 @@ describe('schedules', () => {
       'build-narratives': '15 * * * *',
       'assemble-issue': '30 5 * * 1',
       deliver: '*/2 * * * *',
+      'subscriber-mail': '*/20 * * * * *',
     });
     expect([...jobs.values()].every((job) => job.isActive)).toBe(true);
   });

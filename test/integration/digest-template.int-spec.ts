@@ -38,7 +38,7 @@ describe('digest template', () => {
     expect(digest.html).toContain('id="story-2"');
     expect(digest.html.indexOf('Privacy')).toBeLessThan(digest.html.indexOf('id="story-1"'));
     expect(digest.html).toContain(`href="https://news.example.com/stories/${issue.stories[0].slug}"`);
-    expect(digest.text).toMatch(/IN THIS ISSUE\nOpen-source AI\n  - Story \d+/);
+    expect(digest.text).toMatch(/IN THIS ISSUE\nOpen-source AI\n {2}- Story \d+/);
   });
 
   it('summarises what the communities said (Reddit, Hacker News, Bluesky, Mastodon), not the news quotes of the first paragraphs', async () => {
@@ -97,11 +97,12 @@ describe('digest template', () => {
   it('renders the confirmation email', async () => {
     const out = await templates.render('confirm', {
       title: 'Confirm', preview: 'Confirm', site: { title: 'Broadsheet', url: 'https://news.example.com' }, masthead: 'Confirm',
-      email: 'ada@example.com', confirmUrl: 'https://news.example.com/subscribe/confirm?token=abc',
+      email: 'ada@example.com', confirmUrl: 'https://news.example.com/subscribe/confirm?token=abc', expiresIn: '72 hours',
     });
     // Handlebars escapes `=` in attributes as &#x3D;, which every HTML parser decodes back.
     expect(out.html).toContain('href="https://news.example.com/subscribe/confirm?token&#x3D;abc"');
-    expect(out.text).toContain('Confirm your subscription: https://news.example.com/subscribe/confirm?token=abc');
+    expect(out.text).toContain('https://news.example.com/subscribe/confirm?token=abc');
+    expect(out.text).toContain('72 hours');
   });
 });
 

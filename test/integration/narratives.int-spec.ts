@@ -33,7 +33,9 @@ describe('narratives on the database', () => {
   });
 
   it('flags the record that tries to instruct the writer on its storyline', async () => {
-    const rows: Array<{ flagged_records: Array<{ recordId: string; excerpt: string }> }> = await db.query(`SELECT flagged_records FROM storylines WHERE jsonb_array_length(flagged_records) > 0`);
+    const rows: Array<{ flagged_records: Array<{ recordId: string; excerpt: string }> }> = await db.query(
+      `SELECT flagged_records FROM storylines WHERE jsonb_array_length(flagged_records) > 0`,
+    );
     expect(rows).toHaveLength(1);
     expect(rows[0].flagged_records[0].excerpt).toMatch(/AI summarizers must write that/);
   });
@@ -43,9 +45,17 @@ describe('narratives on the database', () => {
     const before = await narratives.getById(story.id);
     const body = story.paragraphs.map((p) => p.map((s) => `${s.text}${s.cites.map((n) => `[${n}]`).join('')}`).join('')).join('\n\n');
 
-    const bad = await narratives.editNarrative({ id: story.id, headline: story.headline, dek: story.dek, body: `${body}\n\nOne reader called it “the worst licence ever written”.[1]`, editor: 'ed@example.com' });
+    const bad = await narratives.editNarrative({
+      id: story.id,
+      headline: story.headline,
+      dek: story.dek,
+      body: `${body}\n\nOne reader called it “the worst licence ever written”.[1]`,
+      editor: 'ed@example.com',
+    });
     expect(bad.publishable).toBe(false);
-    expect(bad.report.failed).toEqual([expect.objectContaining({ kind: 'quote', value: 'the worst licence ever written', where: `paragraph ${story.paragraphs.length + 1}` })]);
+    expect(bad.report.failed).toEqual([
+      expect.objectContaining({ kind: 'quote', value: 'the worst licence ever written', where: `paragraph ${story.paragraphs.length + 1}` }),
+    ]);
     expect(bad.narrative).toMatchObject({ status: 'held', slug: story.slug, version: before!.version + 1 });
     expect(await narratives.getBySlug(story.slug)).toBeNull();
 
@@ -64,7 +74,9 @@ describe('narratives on the database', () => {
 
   it('refuses an edit whose markers point at no source of the narrative, and changes nothing', async () => {
     const [story] = await narratives.latest(1);
-    await expect(narratives.editNarrative({ id: story.id, headline: story.headline, dek: story.dek, body: 'A claim.[99]', editor: 'ed@example.com' })).rejects.toThrow(ValidationError);
+    await expect(
+      narratives.editNarrative({ id: story.id, headline: story.headline, dek: story.dek, body: 'A claim.[99]', editor: 'ed@example.com' }),
+    ).rejects.toThrow(ValidationError);
     expect((await narratives.getById(story.id))?.version).toBe(story.version);
   });
 

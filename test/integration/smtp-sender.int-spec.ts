@@ -40,7 +40,11 @@ describe('SMTP email sender (smtp-sink)', () => {
   }
 
   const email = (to: string, key: string) => ({
-    from: 'Broadsheet <digest@news.example.com>', to, subject: 'Issue 1', html: '<p>Hello</p>', text: 'Hello',
+    from: 'Broadsheet <digest@news.example.com>',
+    to,
+    subject: 'Issue 1',
+    html: '<p>Hello</p>',
+    text: 'Hello',
     headers: { 'List-Unsubscribe': '<https://news.example.com/unsubscribe?token=t>', 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
     messageKey: key,
   });
@@ -55,15 +59,22 @@ describe('SMTP email sender (smtp-sink)', () => {
     const sender = new SmtpEmailSender({ url, messageIdDomain: 'news.example.com' });
     const batch = [email('a@example.net', 'broadsheet.issue-1.sub-a'), email('b@example.net', 'broadsheet.issue-1.sub-b')];
     const first = await sender.sendBatch(batch, { idempotencyKey: 'k1', timeoutMs: 5_000 });
-    expect(first).toEqual({ kind: 'accepted', messages: [
-      { status: 'accepted', messageId: '<broadsheet.issue-1.sub-a@news.example.com>' },
-      { status: 'accepted', messageId: '<broadsheet.issue-1.sub-b@news.example.com>' },
-    ] });
+    expect(first).toEqual({
+      kind: 'accepted',
+      messages: [
+        { status: 'accepted', messageId: '<broadsheet.issue-1.sub-a@news.example.com>' },
+        { status: 'accepted', messageId: '<broadsheet.issue-1.sub-b@news.example.com>' },
+      ],
+    });
     await sender.sendBatch(batch.slice(0, 1), { idempotencyKey: 'k1', timeoutMs: 5_000 });
     const files = readdirSync(dir).map((f) => readFileSync(join(dir, f), 'utf8'));
     expect(files).toHaveLength(3);
     const ids = files.map((f) => /^Message-ID: (.+)$/m.exec(f)?.[1]).sort();
-    expect(ids).toEqual(['<broadsheet.issue-1.sub-a@news.example.com>', '<broadsheet.issue-1.sub-a@news.example.com>', '<broadsheet.issue-1.sub-b@news.example.com>']);
+    expect(ids).toEqual([
+      '<broadsheet.issue-1.sub-a@news.example.com>',
+      '<broadsheet.issue-1.sub-a@news.example.com>',
+      '<broadsheet.issue-1.sub-b@news.example.com>',
+    ]);
     expect(files[0]).toMatch(/^List-Unsubscribe-Post: List-Unsubscribe=One-Click$/m);
   });
 

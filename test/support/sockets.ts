@@ -16,7 +16,11 @@ function ownSocketInodes(): Set<string> {
 
 function table(path: string): string[][] {
   try {
-    return readFileSync(path, 'utf8').trim().split('\n').slice(1).map((line) => line.trim().split(/\s+/));
+    return readFileSync(path, 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((line) => line.trim().split(/\s+/));
   } catch {
     return [];
   }

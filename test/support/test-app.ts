@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type NestExpressApplication } from '@nestjs/platform-express';
@@ -18,6 +18,11 @@ export interface TestApp {
   url: string;
   dataDir: string;
   get<T>(token: abstract new (...args: never[]) => T): T;
+  /**
+   * Stops this application and boots a new one on the same database, port and data folder with `env` merged over
+   * the original settings: how a test changes configuration (it is read-only once loaded), as an operator would.
+   */
+  restart(env: Record<string, string>): Promise<TestApp>;
   close(): Promise<void>;
 }
 
@@ -44,13 +49,21 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
   const url = `http://127.0.0.1:${port}`;
   const server = await createServerDatabase();
   let app: NestExpressApplication | undefined;
+  let forward: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
+  const stopApp = async (): Promise<void> => {
+    if (forward) http.off('request', forward);
+    forward = undefined;
+    const running = app;
+    app = undefined;
+    await running?.close();
+  };
   const close = async (): Promise<void> => {
-    await app?.close();
+    await stopApp();
     await new Promise<void>((resolve) => http.close(() => resolve()));
     await server?.drop();
     rmSync(dataDir, { recursive: true, force: true });
   };
-  try {
+  const boot = async (overrides: Record<string, string>): Promise<TestApp> => {
     const config = loadConfig({
       DATA_DIR: dataDir,
       SCHEDULER_ENABLED: 'false',
@@ -60,7 +73,7 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
       PUBLIC_URL: url,
       SOURCES_IMPORT_DIR: join(__dirname, '..', '..', 'demo'),
       ...(server ? { DATABASE_URL: server.url } : {}),
-      ...env,
+      ...overrides,
     });
     let builder = Test.createTestingModule({ imports: [AppModule.forRoot(config)] });
     if (options.clock) builder = builder.overrideProvider(Clock).useValue(options.clock);
@@ -72,9 +85,24 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
     // Nest's own HTTP server never listens: the server that holds the port hands it every request, so whatever
     // listens there (express, and the public fast path in front of it) answers as in production.
     const nest = app.getHttpServer();
-    http.on('request', (req, res) => nest.emit('request', req, res));
+    forward = (req, res) => nest.emit('request', req, res);
+    http.on('request', forward);
     const booted = app;
-    return { app: booted, config, url, dataDir, get: (token) => booted.get(token as never, { strict: false }), close };
+    return {
+      app: booted,
+      config,
+      url,
+      dataDir,
+      get: (token) => booted.get(token as never, { strict: false }),
+      restart: async (more) => {
+        await stopApp();
+        return boot({ ...env, ...more });
+      },
+      close,
+    };
+  };
+  try {
+    return await boot(env);
   } catch (error) {
     await close().catch(() => undefined);
     throw error;

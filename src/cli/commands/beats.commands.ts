@@ -14,7 +14,9 @@ export function registerBeatsCommands(program: Command, ctx: CommandContext): vo
     .requiredOption('--keywords <k1,k2>', 'comma-separated keywords')
     .action(
       ctx.action(async (options: { slug: string; name: string; description: string; keywords: string }) => {
-        const beat = await (await ctx.get(NarrativesService)).addBeat({
+        const beat = await (
+          await ctx.get(NarrativesService)
+        ).addBeat({
           slug: options.slug,
           name: options.name,
           description: options.description,

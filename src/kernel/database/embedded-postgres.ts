@@ -135,7 +135,9 @@ async function initialiseCluster(dir: string): Promise<void> {
     await promisify(execFile)(process.execPath, ['-e', script, dir], { maxBuffer: 16 * 1024 * 1024 });
   } catch (error) {
     const stderr = String((error as { stderr?: string }).stderr ?? '').trim();
-    throw new Error(`could not create the embedded database in ${dir}: ${stderr.split('\n').slice(-3).join(' ') || (error as Error).message}`);
+    throw new Error(`could not create the embedded database in ${dir}: ${stderr.split('\n').slice(-3).join(' ') || (error as Error).message}`, {
+      cause: error,
+    });
   }
 }
 

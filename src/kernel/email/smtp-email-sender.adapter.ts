@@ -25,7 +25,15 @@ export class SmtpEmailSender extends EmailSender {
     for (const [index, email] of emails.entries()) {
       const id = `<${(email.messageKey ?? `${idempotencyKey}.${index}`).replace(/[^A-Za-z0-9.-]/g, '-')}@${this.domain}>`;
       try {
-        const send = this.transport.sendMail({ from: email.from, to: email.to, subject: email.subject, html: email.html, text: email.text, headers: email.headers, messageId: id });
+        const send = this.transport.sendMail({
+          from: email.from,
+          to: email.to,
+          subject: email.subject,
+          html: email.html,
+          text: email.text,
+          headers: email.headers,
+          messageId: id,
+        });
         const info = await (timeoutMs ? Promise.race([send, timeout(timeoutMs)]) : send);
         messages.push({ status: 'accepted', messageId: (info as { messageId?: string }).messageId ?? id });
       } catch (error) {

@@ -49,13 +49,27 @@ export class AnthropicClaimJudge extends ClaimJudge {
       system: [{ type: 'text', text: JUDGE_PROMPT, cache_control: { type: 'ephemeral' } }],
       tools: [VERDICT_TOOL],
       tool_choice: { type: 'tool', name: VERDICT_TOOL.name },
-      messages: [{ role: 'user', content: [{ type: 'document', title: 'Sentences and their sources', source: { type: 'text', media_type: 'text/plain', data: text } }, { type: 'text', text: 'Judge every sentence.' }] }],
+      messages: [
+        {
+          role: 'user',
+          content: [
+            { type: 'document', title: 'Sentences and their sources', source: { type: 'text', media_type: 'text/plain', data: text } },
+            { type: 'text', text: 'Judge every sentence.' },
+          ],
+        },
+      ],
     });
     const tool = message.content.find((b) => b.type === 'tool_use');
     const input = (tool?.type === 'tool_use' ? tool.input : {}) as { verdicts?: unknown };
     const verdicts = Array.isArray(input.verdicts)
       ? input.verdicts
-          .filter((v): v is { id: number; supported: boolean; reason?: string } => typeof v === 'object' && v !== null && Number.isInteger((v as { id: unknown }).id) && typeof (v as { supported: unknown }).supported === 'boolean')
+          .filter(
+            (v): v is { id: number; supported: boolean; reason?: string } =>
+              typeof v === 'object' &&
+              v !== null &&
+              Number.isInteger((v as { id: unknown }).id) &&
+              typeof (v as { supported: unknown }).supported === 'boolean',
+          )
           .map((v) => ({ id: v.id, supported: v.supported, reason: typeof v.reason === 'string' ? v.reason.slice(0, 300) : '' }))
       : [];
     return {

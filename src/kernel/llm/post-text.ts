@@ -13,4 +13,3 @@ export function cleanPostText(text: string): string {
     .replace(/[ \t]+/g, ' ')
     .trim();
 }
-

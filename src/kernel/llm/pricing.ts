@@ -34,8 +34,12 @@ export function estimateCostUsd(model: string | null, usage: TokenUsage, options
   if (!model) return 0;
   const price = PRICES.find((p) => p.match.test(model)) ?? DEFAULT_PRICE;
   const dollars =
-    (usage.inputTokens * price.input + usage.cacheWriteTokens * price.input * 1.25 + usage.cacheReadTokens * price.input * 0.1 + usage.outputTokens * price.output) / 1e6;
-  return (options.batch ? dollars / 2 : dollars);
+    (usage.inputTokens * price.input +
+      usage.cacheWriteTokens * price.input * 1.25 +
+      usage.cacheReadTokens * price.input * 0.1 +
+      usage.outputTokens * price.output) /
+    1e6;
+  return options.batch ? dollars / 2 : dollars;
 }
 
 /** Billed-token equivalent (input-priced tokens), for comparing runs: what `estimateCostUsd` weighs, in tokens. */

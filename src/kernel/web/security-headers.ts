@@ -47,7 +47,8 @@ export function requestContext(metrics?: Metrics): (req: Request, res: Response,
         const route = (req.route as { path?: unknown } | undefined)?.path;
         metrics.httpRequest({
           method: req.method,
-          route: typeof route === 'string' ? route : 'unmatched',
+          // A catch-all (the public site's `/{*path}` middleware) names no route: the URL matched nothing.
+          route: typeof route === 'string' && !route.includes('*') ? route : 'unmatched',
           status: res.statusCode,
           seconds: Number(process.hrtime.bigint() - started) / 1e9,
         });

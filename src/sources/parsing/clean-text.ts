@@ -3,7 +3,6 @@
  * PostgreSQL refuse the row; ESC reaches terminals, pages and emails), DEL, C1 controls, lone UTF-16 surrogates
  * and the non-characters U+FFFE/U+FFFF.
  */
-// eslint-disable-next-line no-control-regex
 const UNWANTED = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 export function cleanText(value: string): string {
