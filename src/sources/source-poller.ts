@@ -9,7 +9,7 @@ import { canonicalUrl } from './canonical-url';
 import { DiscourseRecordRepository, type NewRecord } from './discourse-record.repository';
 import { FeedParsePool } from './parsing/feed-parse-pool';
 import { type ParsedFeed } from './parsing/feed-parser';
-import { textFingerprint } from './parsing/fingerprint';
+import { textSignature } from './parsing/fingerprint';
 import { Platform, type Source } from './source.entity';
 import { PollStatus } from './source-poll.entity';
 import { SourceRepository } from './source.repository';
@@ -204,9 +204,11 @@ export function toRows(source: Pick<Source, 'id' | 'platform'>, feed: ParsedFeed
       invalid++;
       continue;
     }
+    const signature = item.signature === undefined ? textSignature(item.text) : item.signature;
     rows.push({
       sourceId: source.id, platform: source.platform, externalId: item.externalId, url, canonicalUrl: canonical, title: item.title, author: item.author, text: item.text,
-      publishedAt: item.publishedAt, dated: item.dated, engagement: item.engagement, raw: item.raw, textFingerprint: textFingerprint(item.text),
+      publishedAt: item.publishedAt, dated: item.dated, engagement: item.engagement, rawJson: item.rawJson,
+      textFingerprint: signature?.fingerprint ?? null, textMinhash: signature?.minhash ?? null, bands: signature?.bands ?? [],
     });
   }
   return { rows, invalid };
