@@ -52,7 +52,7 @@ export class DiscourseRecordRepository {
    * another record's (MinHash similarity at or over NEAR_DUPLICATE_SIMILARITY: a syndicated copy with small
    * edits), is a duplicate; the rest are inserted. Rows of one source only.
    */
-  async upsertForSource(sourceId: string, rows: NewRecord[]): Promise<UpsertOutcome> {
+  async upsertForSource(sourceId: string, rows: NewRecord[], options: { finish?: (m: EntityManager, outcome: UpsertOutcome) => Promise<void> } = {}): Promise<UpsertOutcome> {
     const total: UpsertOutcome = { inserted: 0, updated: 0, duplicate: 0, nearDuplicate: 0, unchanged: 0 };
     // One row per provider id and per canonical URL within the poll (the first wins).
     const byId = new Map<string, NewRecord>();
@@ -66,53 +66,70 @@ export class DiscourseRecordRepository {
       urls.add(row.canonicalUrl);
     }
     const batch = [...byId.values()];
-    for (let i = 0; i < batch.length; i += ROWS_PER_TRANSACTION) {
-      const piece = await this.dataSource.transaction((m) => this.upsertPiece(m, sourceId, batch.slice(i, i + ROWS_PER_TRANSACTION)));
-      for (const key of Object.keys(total) as Array<keyof UpsertOutcome>) total[key] += piece[key];
+    // `finish` (the poll's own bookkeeping) commits with the last piece: one commit for a poll of up to 250 items
+    // (and a transaction of its own when there are no rows).
+    for (let i = 0; i === 0 || i < batch.length; i += ROWS_PER_TRANSACTION) {
+      const last = i + ROWS_PER_TRANSACTION >= batch.length;
+      await this.dataSource.transaction(async (m) => {
+        const piece = await this.upsertPiece(m, sourceId, batch.slice(i, i + ROWS_PER_TRANSACTION));
+        for (const key of Object.keys(total) as Array<keyof UpsertOutcome>) total[key] += piece[key];
+        if (last && options.finish) await options.finish(m, total);
+      });
     }
     return total;
   }
 
   private async upsertPiece(m: EntityManager, sourceId: string, batch: NewRecord[]): Promise<UpsertOutcome> {
-    const known: Known[] = await m.query(
-      `SELECT id, external_id, title, text, author, engagement FROM discourse_records WHERE source_id = $1 AND external_id = ANY($2::text[])`,
-      [sourceId, batch.map((r) => r.externalId)],
+    if (batch.length === 0) return { inserted: 0, updated: 0, duplicate: 0, nearDuplicate: 0, unchanged: 0 };
+    // One round trip for every lookup: this source's records with these ids, and any other record with one of the
+    // canonical URLs, exact fingerprints or LSH bands (near-duplicate candidates) of the piece.
+    const ids = batch.map((r) => r.externalId);
+    const found: Array<Known & { kind: 'known' | 'url' | 'print' | 'band'; key: string | null; band: number | null; text_minhash: number[] | null }> = await m.query(
+      `SELECT 'known' AS kind, id, external_id, title, text, author, engagement, NULL::text AS key, NULL::int AS band, NULL::int[] AS text_minhash
+         FROM discourse_records WHERE source_id = $1 AND external_id = ANY($2::text[])
+       UNION ALL SELECT 'url', NULL, NULL, NULL, NULL, NULL, NULL, canonical_url, NULL, NULL
+         FROM discourse_records WHERE canonical_url = ANY($3::text[]) AND NOT (source_id = $1 AND external_id = ANY($2::text[]))
+       UNION ALL SELECT 'print', NULL, NULL, NULL, NULL, NULL, NULL, text_fingerprint, NULL, NULL
+         FROM discourse_records WHERE text_fingerprint = ANY($4::text[]) AND NOT (source_id = $1 AND external_id = ANY($2::text[]))
+       UNION ALL SELECT 'band', NULL, NULL, NULL, NULL, NULL, NULL, NULL, b.band, r.text_minhash
+         FROM discourse_record_bands b JOIN discourse_records r ON r.id = b.record_id
+         WHERE b.band = ANY($5::int[]) AND r.text_minhash IS NOT NULL AND NOT (r.source_id = $1 AND r.external_id = ANY($2::text[]))`,
+      [
+        sourceId,
+        ids,
+        batch.map((r) => r.canonicalUrl),
+        batch.map((r) => r.textFingerprint).filter((f): f is string => f !== null),
+        [...new Set(batch.flatMap((r) => r.bands))],
+      ],
     );
-    const knownById = new Map(known.map((k) => [k.external_id, k]));
-    const changed: Array<NewRecord & { id: string }> = [];
-    let unchanged = 0;
-    const fresh: NewRecord[] = [];
-    for (const row of batch) {
-      const k = knownById.get(row.externalId);
-      if (!k) fresh.push(row);
-      else if (k.title !== row.title || k.text !== row.text || k.author !== row.author || !sameFigures(k.engagement, row.engagement)) changed.push({ ...row, id: k.id });
-      else unchanged++;
-    }
-    const updated = await this.updateChanged(m, changed);
-    if (fresh.length === 0) return { inserted: 0, updated, duplicate: 0, nearDuplicate: 0, unchanged };
-    // Cross-source duplicates: same canonical URL, the same (long enough) text under another URL, or nearly the same text.
-    const taken: Array<{ canonical_url: string | null; text_fingerprint: string | null }> = await m.query(
-      `SELECT canonical_url, NULL AS text_fingerprint FROM discourse_records WHERE canonical_url = ANY($1::text[])
-       UNION ALL SELECT NULL, text_fingerprint FROM discourse_records WHERE text_fingerprint = ANY($2::text[])`,
-      [fresh.map((r) => r.canonicalUrl), fresh.map((r) => r.textFingerprint).filter((f): f is string => f !== null)],
-    );
-    const takenUrls = new Set(taken.map((t) => t.canonical_url).filter(Boolean));
-    const takenPrints = new Set(taken.map((t) => t.text_fingerprint).filter(Boolean));
-    // Near-duplicate candidates: records sharing an LSH band with a fresh row; the similarity decides.
-    const bandKeys = [...new Set(fresh.flatMap((r) => r.bands))];
-    const candidates: Array<{ band: number; text_minhash: number[] }> = bandKeys.length
-      ? await m.query(
-          `SELECT b.band, r.text_minhash FROM discourse_record_bands b JOIN discourse_records r ON r.id = b.record_id WHERE b.band = ANY($1::int[]) AND r.text_minhash IS NOT NULL`,
-          [bandKeys],
-        )
-      : [];
+    const knownById = new Map(found.filter((f) => f.kind === 'known').map((k) => [k.external_id, k]));
+    const takenUrls = new Set(found.filter((f) => f.kind === 'url').map((f) => f.key));
+    const takenPrints = new Set(found.filter((f) => f.kind === 'print').map((f) => f.key));
     const byBand = new Map<number, number[][]>();
     const remember = (band: number, signature: number[]) => {
       const list = byBand.get(band);
       if (list) list.push(signature);
       else byBand.set(band, [signature]);
     };
-    for (const c of candidates) remember(c.band, c.text_minhash);
+    for (const f of found) if (f.kind === 'band' && f.band !== null && f.text_minhash) remember(f.band, f.text_minhash);
+    const keep = (row: NewRecord) => {
+      if (row.textFingerprint) takenPrints.add(row.textFingerprint);
+      if (row.textMinhash) for (const band of row.bands) remember(band, row.textMinhash);
+    };
+    const changed: Array<NewRecord & { id: string }> = [];
+    let unchanged = 0;
+    const fresh: NewRecord[] = [];
+    for (const row of batch) {
+      const k = knownById.get(row.externalId);
+      if (!k) fresh.push(row);
+      else {
+        // A known record's text counts as taken for the fresh rows of the same piece.
+        keep(row);
+        if (k.title !== row.title || k.text !== row.text || k.author !== row.author || !sameFigures(k.engagement, row.engagement)) changed.push({ ...row, id: k.id });
+        else unchanged++;
+      }
+    }
+    const updated = await this.updateChanged(m, changed);
     const nearlyKnown = (row: NewRecord): boolean =>
       row.textMinhash !== null && row.bands.some((band) => (byBand.get(band) ?? []).some((other) => similarity(row.textMinhash as number[], other) >= NEAR_DUPLICATE_SIMILARITY));
     const insert: NewRecord[] = [];
@@ -125,25 +142,36 @@ export class DiscourseRecordRepository {
         nearDuplicate++;
       } else {
         insert.push(row);
-        if (row.textFingerprint) takenPrints.add(row.textFingerprint);
-        if (row.textMinhash) for (const band of row.bands) remember(band, row.textMinhash);
+        keep(row);
       }
     }
     if (insert.length === 0) return { inserted: 0, updated, duplicate, nearDuplicate, unchanged };
-    // ON CONFLICT DO NOTHING: another instance may have inserted the same URL since the check.
-    const result: Array<{ id: string; external_id: string }> = await m.query(
-      `INSERT INTO discourse_records (${COLUMNS.join(', ')})
-       SELECT ${COLUMNS.map((c) => (c === 'text_minhash' ? `CASE WHEN u.${c} IS NULL THEN NULL ELSE u.${c}::int[] END` : `u.${c}`)).join(', ')}
-       FROM unnest(${COLUMNS.map((_, n) => `$${n + 1}::${TYPES[n]}[]`).join(', ')}) AS u(${COLUMNS.join(', ')})
-       ON CONFLICT DO NOTHING RETURNING id, external_id`,
-      columnArrays(insert),
+    // The records and their bands in one statement. ON CONFLICT DO NOTHING: another instance may have inserted
+    // the same URL since the check.
+    const bandIds: string[] = [];
+    const bandKeys: number[] = [];
+    for (const row of insert) {
+      for (const band of new Set(row.bands)) {
+        bandIds.push(row.externalId);
+        bandKeys.push(band);
+      }
+    }
+    const n = COLUMNS.length;
+    const [{ inserted }]: Array<{ inserted: number }> = await m.query(
+      `WITH ins AS (
+         INSERT INTO discourse_records (${COLUMNS.join(', ')})
+         SELECT ${COLUMNS.map((c) => (c === 'text_minhash' ? `CASE WHEN u.${c} IS NULL THEN NULL ELSE u.${c}::int[] END` : `u.${c}`)).join(', ')}
+         FROM unnest(${COLUMNS.map((_, i) => `$${i + 1}::${TYPES[i]}[]`).join(', ')}) AS u(${COLUMNS.join(', ')})
+         ON CONFLICT DO NOTHING RETURNING id, external_id
+       ), bands AS (
+         INSERT INTO discourse_record_bands (band, record_id)
+         SELECT b.band, ins.id FROM unnest($${n + 1}::text[], $${n + 2}::int[]) AS b(external_id, band) JOIN ins ON ins.external_id = b.external_id
+         ON CONFLICT DO NOTHING
+       )
+       SELECT count(*)::int AS inserted FROM ins`,
+      [...columnArrays(insert), bandIds, bandKeys],
     );
-    const inserted = new Map(insert.map((r) => [r.externalId, r]));
-    await this.saveBands(
-      m,
-      result.map((r) => ({ id: r.id, bands: inserted.get(r.external_id)?.bands ?? [] })),
-    );
-    return { inserted: result.length, updated, duplicate: duplicate + insert.length - result.length, nearDuplicate, unchanged };
+    return { inserted, updated, duplicate: duplicate + insert.length - inserted, nearDuplicate, unchanged };
   }
 
   private async saveBands(m: EntityManager, rows: Array<{ id: string; bands: number[] }>): Promise<void> {
