@@ -20,6 +20,12 @@ const OTHER =
   'A second council story: the library board approved longer opening hours for the central branch, open until nine on weekdays from January, ' +
   'paid for by closing the mobile library van, which critics say served the outlying villages that have no branch of their own.';
 
+// A self post on a subreddit, edited by its author later.
+const SELF_POST =
+  'I measured token throughput for three quantised 8B models on a six-year-old laptop with 16 GB of memory. ' +
+  'The Q4 build ran at 11 tokens per second with the fan at full speed, Q5 at 8, and the unquantised weights did not fit at all. ' +
+  'Battery life dropped from five hours to about 70 minutes, so plug in if you try this.';
+
 const rss = (title: string, items: Array<{ guid: string; link: string; title: string; text: string }>) =>
   `<?xml version="1.0"?><rss version="2.0"><channel><title>${title}</title><link>https://${title}.example/</link>${items
     .map(
@@ -80,17 +86,17 @@ describe('near-duplicate dedupe', () => {
   it('updates an edited post in place (same provider id): new text, refreshed engagement, new signature, no second record', async () => {
     const listing = JSON.parse(fake.fixture('platforms/reddit-new.json').toString('utf8')) as { data: { children: Array<{ data: Record<string, unknown> }> } };
     const post = listing.data.children[0].data;
-    Object.assign(post, { selftext: POST, selftext_html: null });
+    Object.assign(post, { selftext: SELF_POST, selftext_html: null });
     fake.route('/r/LocalLLaMA/new.json', { body: JSON.stringify(listing), headers: { 'content-type': 'application/json' } });
     const s = await sources.add({ kind: 'reddit', target: 'r/LocalLLaMA' });
     const [before] = await sources.pollAll();
     expect(before).toMatchObject({ ok: true, new: 2 });
-    const [original] = (await recordsOf(s.id)).filter((r) => r.text.includes('rail yard'));
+    const [original] = (await recordsOf(s.id)).filter((r) => r.text.includes('token throughput'));
     expect(original.engagement).toEqual({ score: 412, comments: 188 });
     const [{ minhash: oldSignature }] = await db.query(`SELECT text_minhash AS minhash FROM discourse_records WHERE id = $1`, [original.id]);
 
-    // The author edits the post (a correction) while it gains votes and comments.
-    const edited = POST.replace('400 homes', '450 homes') + ' Edit: corrected the number of homes.';
+    // The author edits the post while it gains votes and comments.
+    const edited = SELF_POST.replace('11 tokens', '13 tokens') + ' Edit: re-ran with the latest build, Q4 is faster now.';
     Object.assign(post, { selftext: edited, score: 977, num_comments: 301 });
     fake.route('/r/LocalLLaMA/new.json', { body: JSON.stringify(listing), headers: { 'content-type': 'application/json' } });
     const [after] = await sources.pollAll();
@@ -98,7 +104,7 @@ describe('near-duplicate dedupe', () => {
     const rows = await recordsOf(s.id);
     expect(rows).toHaveLength(2);
     const record = rows.find((r) => r.id === original.id);
-    expect(record?.text).toContain('450 homes');
+    expect(record?.text).toContain('13 tokens per second');
     expect(record?.engagement).toEqual({ score: 977, comments: 301 });
     const [{ minhash: newSignature, bands }] = await db.query(
       `SELECT text_minhash AS minhash, (SELECT count(*)::int FROM discourse_record_bands WHERE record_id = $1) AS bands FROM discourse_records WHERE id = $1`,
