@@ -29,6 +29,8 @@ afterAll(async () => {
 });
 
 it('corpus: public feed-parser test suites', async () => {
+  const rssAtStart = process.memoryUsage().rss;
+  let peakRss = rssAtStart;
   const { files, sources } = prepareCorpus(work);
   const reasons = new Map<string, number>();
   let parsed = 0;
@@ -40,6 +42,7 @@ it('corpus: public feed-parser test suites', async () => {
     const bytes = readFileSync(file);
     try {
       const feed = await pool.parse(bytes, { fetchedAt, maxItems: 500 });
+      peakRss = Math.max(peakRss, process.memoryUsage().rss);
       parsed++;
       items += feed.items.length;
       if (feed.items.length > 0) served.push(bytes);
@@ -55,7 +58,7 @@ it('corpus: public feed-parser test suites', async () => {
   const rejected = files.length - parsed;
   results.corpus = {
     repositories: sources, files: files.length, parsed, rejected, crashes, hangs, items, seconds: Number(seconds.toFixed(2)),
-    peakRssBytes: process.resourceUsage().maxRSS * 1024, rejectedReasons: Object.fromEntries([...reasons.entries()].sort((a, b) => b[1] - a[1])),
+    rssAtStartBytes: rssAtStart, peakRssBytes: peakRss, processMaxRssBytes: process.resourceUsage().maxRSS * 1024, rejectedReasons: Object.fromEntries([...reasons.entries()].sort((a, b) => b[1] - a[1])),
   };
   console.log(`corpus: ${files.length} files, ${parsed} parsed, ${rejected} rejected with a reason, ${crashes} crashes, ${hangs} hangs, ${items} items, ${seconds.toFixed(1)} s`);
   table([...reasons.entries()].sort((a, b) => b[1] - a[1]).slice(0, 15).map(([reason, n]) => ({ n, reason })));
