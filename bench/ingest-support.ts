@@ -48,10 +48,11 @@ export function prepareCorpus(dir: string): { files: string[]; sources: Record<s
 const rss = (items: string, head = '<?xml version="1.0" encoding="UTF-8"?>') => `${head}<rss version="2.0"><channel><title>hostile</title><link>https://hostile.example/</link><description>d</description>${items}</channel></rss>`;
 const item = (n: number, extra = '') => `<item><title>item ${n}</title><link>https://hostile.example/${n}</link><guid>h-${n}</guid><pubDate>${new Date(Date.UTC(2026, 10, 1) + n * 1000).toUTCString()}</pubDate>${extra}</item>`;
 
-/** The big feed of the issue: about 20.8 MB and 286,764 items. */
-export function bigFeed(): Buffer {
+/** The big feed of the issue: about 20.8 MB and 286,764 items (`round` makes other items of the same shape). */
+export function bigFeed(round = 0): Buffer {
   const parts: string[] = [];
-  for (let n = 0; n < 286_764; n++) parts.push(`<item><title>t${n}</title><link>https://b.example/${n}</link></item>`);
+  const host = round ? `b${round}.example` : 'b.example';
+  for (let n = 0; n < 286_764; n++) parts.push(`<item><title>t${n}</title><link>https://${host}/${n}</link></item>`);
   return Buffer.from(rss(parts.join('')));
 }
 

@@ -20,6 +20,8 @@ export class DiscourseRecord {
   @Column('jsonb', { nullable: true }) raw?: unknown;
   /** Hash of the normalised text, to spot the same text under another URL; null for short texts. */
   @Column('text', { nullable: true }) textFingerprint?: string | null;
+  /** MinHash signature of the text's shingles, to spot the same post with small edits; null for short texts. */
+  @Column('int', { array: true, nullable: true }) textMinhash?: number[] | null;
   @CreateDateColumn({ type: 'timestamptz' }) createdAt: Date;
   @UpdateDateColumn({ type: 'timestamptz' }) updatedAt: Date;
 }

@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
+import { type EntityManager } from 'typeorm';
 import { Clock } from '../kernel/clock/clock';
 import { APP_CONFIG } from '../kernel/config/config.module';
 import { type AppConfig } from '../kernel/config/config';
@@ -6,11 +7,11 @@ import { FetchFailedError, FetchRefusedError, HttpFetcher } from '../kernel/http
 import { Metrics } from '../kernel/metrics/metrics';
 import { adapterFor, type Collected } from './adapters/source-adapter';
 import { canonicalUrl } from './canonical-url';
-import { DiscourseRecordRepository, type NewRecord } from './discourse-record.repository';
+import { DiscourseRecordRepository, type NewRecord, type UpsertOutcome } from './discourse-record.repository';
 import { FeedParsePool } from './parsing/feed-parse-pool';
 import { type ParsedFeed } from './parsing/feed-parser';
-import { textFingerprint } from './parsing/fingerprint';
-import { Platform, type Source } from './source.entity';
+import { textSignature } from './parsing/fingerprint';
+import { Platform, SourceHostBackoff, type Source } from './source.entity';
 import { PollStatus } from './source-poll.entity';
 import { SourceRepository } from './source.repository';
 
@@ -87,11 +88,13 @@ export class SourcePoller implements OnApplicationShutdown {
 
   private async pollConcurrently(sources: Source[]): Promise<PollSummary[]> {
     const results: PollSummary[] = new Array(sources.length);
+    // Host backoffs read once for the batch (one query, not one per source); a backoff set during it is added.
+    const backoffs = await this.sources.activeHostBackoffs(this.clock.now());
     let next = 0;
     const worker = async () => {
       while (next < sources.length && !this.stopping) {
         const i = next++;
-        results[i] = await this.poll(sources[i]);
+        results[i] = await this.poll(sources[i], backoffs);
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.config.sources.pollConcurrency, sources.length) }, worker));
@@ -118,31 +121,44 @@ export class SourcePoller implements OnApplicationShutdown {
     };
   }
 
-  async poll(source: Source): Promise<PollSummary> {
+  async poll(source: Source, backoffs?: Map<string, SourceHostBackoff>): Promise<PollSummary> {
     const startedAt = this.clock.now();
     const empty = { source: source.slug, seen: 0, new: 0, updated: 0, duplicate: 0, invalid: 0, overCap: 0, notModified: false, deferred: false };
     const adapter = adapterFor(source.kind);
     let host: string | null = null;
     try {
       host = adapter.describe(source.location, this.config.sources.platforms).host;
-      const wait = host ? await this.sources.hostBackoff(host, startedAt) : null;
+      const known = host && backoffs ? backoffs.get(host) : undefined;
+      const wait = !host ? null : backoffs ? (known && known.until > startedAt ? known : null) : await this.sources.hostBackoff(host, startedAt);
       if (wait) {
         await this.sources.update(source.id, { nextPollAt: wait.until, leaseUntil: null });
         return { ...empty, ok: true, deferred: true, error: `waiting until ${wait.until.toISOString()}: ${wait.reason}` };
       }
       const collected = await adapter.collect(source.location, this.context(source));
-      const summary = await this.store(source, collected);
-      const finishedAt = this.clock.now();
-      await this.sources.savePoll(source.id, startedAt, finishedAt, {
-        status: PollStatus.Succeeded, itemsSeen: summary.seen, itemsNew: summary.new, itemsUpdated: summary.updated, itemsDuplicate: summary.duplicate,
-        itemsInvalid: summary.invalid, itemsOverCap: summary.overCap, httpStatus: collected.httpStatus, responseMs: collected.responseMs, notModified: collected.notModified,
-        rejected: collected.feed?.rejected ?? [], error: null,
-      });
-      await this.sources.update(source.id, {
-        lastPolledAt: finishedAt, lastSuccessAt: finishedAt, lastError: null, consecutiveFailures: 0, lastItems: summary.seen, lastResponseMs: collected.responseMs,
-        etag: collected.etag, lastModified: collected.lastModified, leaseUntil: null,
-        // A document with more items than one poll takes is read again soon, so the backlog drains.
-        nextPollAt: new Date(finishedAt.getTime() + (summary.overCap > 0 ? Math.min(300, source.intervalSeconds) : source.intervalSeconds) * 1000),
+      const summary = await this.store(source, collected, async (m, summary) => {
+        // The poll's bookkeeping commits with its records.
+        const finishedAt = this.clock.now();
+        await this.sources.savePoll(
+          source.id,
+          startedAt,
+          finishedAt,
+          {
+            status: PollStatus.Succeeded, itemsSeen: summary.seen, itemsNew: summary.new, itemsUpdated: summary.updated, itemsDuplicate: summary.duplicate,
+            itemsInvalid: summary.invalid, itemsOverCap: summary.overCap, httpStatus: collected.httpStatus, responseMs: collected.responseMs, notModified: collected.notModified,
+            rejected: collected.feed?.rejected ?? [], error: null,
+          },
+          m,
+        );
+        await this.sources.update(
+          source.id,
+          {
+            lastPolledAt: finishedAt, lastSuccessAt: finishedAt, lastError: null, consecutiveFailures: 0, lastItems: summary.seen, lastResponseMs: collected.responseMs,
+            etag: collected.etag, lastModified: collected.lastModified, leaseUntil: null,
+            // A document with more items than one poll takes is read again soon, so the backlog drains.
+            nextPollAt: new Date(finishedAt.getTime() + (summary.overCap > 0 ? Math.min(300, source.intervalSeconds) : source.intervalSeconds) * 1000),
+          },
+          m,
+        );
       });
       return { ...summary, ok: true };
     } catch (error) {
@@ -157,7 +173,10 @@ export class SourcePoller implements OnApplicationShutdown {
       if (status === 429 || status === 403) wait = Math.max(wait, adapter.minBackoffSeconds);
       if (host && (status === 429 || status === 503 || (status === 403 && adapter.minBackoffSeconds > 0))) {
         const hostWait = Math.max(fetchError?.retryAfterSeconds ?? 60, status === 503 ? 60 : 300, adapter.minBackoffSeconds);
-        await this.sources.backOffHost(host, new Date(finishedAt.getTime() + hostWait * 1000), `${host} answered ${status}`);
+        const until = new Date(finishedAt.getTime() + hostWait * 1000);
+        await this.sources.backOffHost(host, until, `${host} answered ${status}`);
+        const previous = backoffs?.get(host);
+        if (backoffs && (!previous || previous.until < until)) backoffs.set(host, Object.assign(new SourceHostBackoff(), { host, until, reason: `${host} answered ${status}` }));
       }
       const pause = error instanceof FetchRefusedError || (error as Error).name === 'ValidationError' || failures >= this.config.sources.maxFailures;
       this.logger.warn(`poll of ${source.slug} failed (${failures} in a row): ${message}`);
@@ -173,13 +192,16 @@ export class SourcePoller implements OnApplicationShutdown {
     }
   }
 
-  private async store(source: Source, collected: Collected): Promise<Omit<PollSummary, 'ok'>> {
+  /** Stores what a poll collected; `finish` writes the poll's bookkeeping in the same transaction as the records. */
+  private async store(source: Source, collected: Collected, finish: (m: EntityManager, summary: Omit<PollSummary, 'ok'>) => Promise<void>): Promise<Omit<PollSummary, 'ok'>> {
     const feed: ParsedFeed | null = collected.feed;
-    if (!feed) return { source: source.slug, seen: 0, new: 0, updated: 0, duplicate: 0, invalid: 0, overCap: 0, notModified: true, deferred: false };
+    if (!feed) {
+      const summary = { source: source.slug, seen: 0, new: 0, updated: 0, duplicate: 0, invalid: 0, overCap: 0, notModified: true, deferred: false };
+      await this.records.upsertForSource(source.id, [], { finish: (m) => finish(m, summary) });
+      return summary;
+    }
     const rows = toRows(source, feed);
-    const outcome = await this.records.upsertForSource(source.id, rows.rows);
-    this.metrics.recordsIngested(source.platform, outcome.inserted);
-    return {
+    const summaryOf = (outcome: UpsertOutcome) => ({
       source: source.slug,
       seen: feed.items.length + feed.rejectedCount,
       new: outcome.inserted,
@@ -189,7 +211,10 @@ export class SourcePoller implements OnApplicationShutdown {
       overCap: feed.overCap,
       notModified: false,
       deferred: false,
-    };
+    });
+    const outcome = await this.records.upsertForSource(source.id, rows.rows, { finish: (m, outcome) => finish(m, summaryOf(outcome)) });
+    this.metrics.recordsIngested(source.platform, outcome.inserted);
+    return summaryOf(outcome);
   }
 }
 
@@ -204,9 +229,11 @@ export function toRows(source: Pick<Source, 'id' | 'platform'>, feed: ParsedFeed
       invalid++;
       continue;
     }
+    const signature = item.signature === undefined ? textSignature(item.text) : item.signature;
     rows.push({
       sourceId: source.id, platform: source.platform, externalId: item.externalId, url, canonicalUrl: canonical, title: item.title, author: item.author, text: item.text,
-      publishedAt: item.publishedAt, dated: item.dated, engagement: item.engagement, raw: item.raw, textFingerprint: textFingerprint(item.text),
+      publishedAt: item.publishedAt, dated: item.dated, engagement: item.engagement, rawJson: item.rawJson,
+      textFingerprint: signature?.fingerprint ?? null, textMinhash: signature?.minhash ?? null, bands: signature?.bands ?? [],
     });
   }
   return { rows, invalid };

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, In, type Repository } from 'typeorm';
+import { DataSource, In, type EntityManager, type Repository } from 'typeorm';
 import { Source, SourceHostBackoff } from './source.entity';
 import { PollStatus, SourcePoll } from './source-poll.entity';
 
@@ -45,8 +45,9 @@ export class SourceRepository {
     return this.sources.save(this.sources.create({ ...definition, enabled: true, nextPollAt: now, consecutiveFailures: 0 }));
   }
 
-  async update(id: string, changes: Partial<Source>): Promise<void> {
-    await this.sources.update({ id }, changes);
+  /** `m`: inside a caller's transaction. */
+  async update(id: string, changes: Partial<Source>, m?: EntityManager): Promise<void> {
+    await (m ? m.getRepository(Source) : this.sources).update({ id }, changes);
   }
 
   async remove(id: string): Promise<void> {
@@ -117,8 +118,9 @@ export class SourceRepository {
     });
   }
 
-  async savePoll(sourceId: string, startedAt: Date, finishedAt: Date, record: PollRecord): Promise<void> {
-    await this.polls.insert({ sourceId, startedAt, finishedAt, ...record });
+  /** `m`: inside a caller's transaction. */
+  async savePoll(sourceId: string, startedAt: Date, finishedAt: Date, record: PollRecord, m?: EntityManager): Promise<void> {
+    await (m ? m.getRepository(SourcePoll) : this.polls).insert({ sourceId, startedAt, finishedAt, ...record });
   }
 
   recentPolls(sourceId: string, limit: number): Promise<SourcePoll[]> {
@@ -128,6 +130,12 @@ export class SourceRepository {
   async hostBackoff(host: string, now: Date): Promise<SourceHostBackoff | null> {
     const row = await this.backoffs.findOneBy({ host });
     return row && row.until > now ? row : null;
+  }
+
+  /** Every host backoff still running at `now`, by host. */
+  async activeHostBackoffs(now: Date): Promise<Map<string, SourceHostBackoff>> {
+    const rows = await this.backoffs.createQueryBuilder('b').where('b.until > :now', { now }).getMany();
+    return new Map(rows.map((r) => [r.host, r]));
   }
 
   /** Extends (never shortens) a host's backoff. */

@@ -6,6 +6,7 @@ import { parseDuration, type AppConfig } from '../kernel/config/config';
 import { DomainError, NotFoundError, ValidationError } from '../kernel/errors/domain-error';
 import { adapterFor } from './adapters/source-adapter';
 import { type DiscourseRecord } from './discourse-record.entity';
+import { type DiscourseRecordView, type RecordWithBeats, type SourceDetail, type SourceTestResult, type SourceView } from './source-views';
 import { DiscourseRecordRepository } from './discourse-record.repository';
 import { SourcePoller, plainError, toRows, type PollSummary } from './source-poller';
 import { SourceKind, type Source } from './source.entity';
@@ -13,55 +14,7 @@ import { SourceRepository, type SourceDefinition } from './source.repository';
 
 export type { PollSummary } from './source-poller';
 
-/** A record together with the beats its source may feed (what the narratives module needs). */
-export interface RecordWithBeats extends DiscourseRecord {
-  beatSlugs: string[];
-}
-
-export type SourceStatus = 'active' | 'failing' | 'paused';
-
-/** A source as editors, the CLI and the API see it (DESIGN.md: `sources list --json`). */
-export interface SourceView {
-  id: string;
-  slug: string;
-  name: string;
-  kind: string;
-  target: string;
-  platform: string;
-  beats: string[];
-  /** Seconds between polls. */
-  everySeconds: number;
-  status: SourceStatus;
-  pausedReason: string | null;
-  records: number;
-  lastPolledAt: string | null;
-  lastSuccessAt: string | null;
-  lastError: string | null;
-  lastErrorAt: string | null;
-  consecutiveFailures: number;
-  itemsLastPoll: number | null;
-  responseMsLastPoll: number | null;
-  nextPollAt: string | null;
-}
-
-export interface SourceDetail extends SourceView {
-  recentPolls: Array<{ startedAt: string; status: string; seen: number; new: number; updated: number; duplicate: number; invalid: number; overCap: number; notModified: boolean; httpStatus: number | null; responseMs: number | null; error: string | null; rejected: Array<{ index: number; reason: string }> }>;
-}
-
-/** What `sources test` shows: what would be imported, without importing. */
-export interface SourceTestResult {
-  kind: string;
-  target: string;
-  platform: string;
-  httpStatus: number | null;
-  responseMs: number;
-  notModified: boolean;
-  items: number;
-  rejected: number;
-  overCap: number;
-  rejectedReasons: Array<{ index: number; reason: string }>;
-  preview: Array<{ title: string; author: string; url: string; publishedAt: string; engagement: Record<string, number>; text: string }>;
-}
+export type { DiscourseRecordView, RecordWithBeats, SourceDetail, SourceStatus, SourceTestResult, SourceView } from './source-views';
 
 export interface AddSourceInput {
   kind: string;
@@ -247,9 +200,8 @@ export class SourcesService {
   }
 
   async recordsBetween(from: Date, to: Date): Promise<RecordWithBeats[]> {
-    const [records, sources] = await Promise.all([this.records.publishedBetween(from, to), this.sources.listAll()]);
-    const beatsBySource = new Map(sources.map((s) => [s.id, s.beatSlugs]));
-    return records.map((r) => Object.assign(r, { beatSlugs: beatsBySource.get(r.sourceId) ?? [] }));
+    const [records, beats] = await Promise.all([this.records.publishedBetween(from, to), this.beatsBySource()]);
+    return records.map((r) => recordView(r, beats));
   }
 
   /** Source id → the source's display name (for naming outlets in narratives). */
@@ -257,8 +209,13 @@ export class SourcesService {
     return new Map((await this.sources.listAll()).map((s) => [s.id, s.name]));
   }
 
-  getRecords(ids: string[]): Promise<DiscourseRecord[]> {
-    return this.records.getByIds(ids);
+  async getRecords(ids: string[]): Promise<DiscourseRecordView[]> {
+    const [records, beats] = await Promise.all([this.records.getByIds(ids), this.beatsBySource()]);
+    return records.map((r) => recordView(r, beats));
+  }
+
+  private async beatsBySource(): Promise<Map<string, string[]>> {
+    return new Map((await this.sources.listAll()).map((s) => [s.id, s.beatSlugs]));
   }
 
   latestRecordAt(): Promise<Date | null> {
@@ -314,4 +271,26 @@ export class SourcesService {
       consecutiveFailures: s.consecutiveFailures, itemsLastPoll: s.lastItems, responseMsLastPoll: s.lastResponseMs, nextPollAt: s.enabled ? iso(s.nextPollAt) : null,
     };
   }
+}
+
+/** A record as other modules see it: plain data, no entity. */
+function recordView(r: DiscourseRecord, beatsBySource: Map<string, string[]>): DiscourseRecordView {
+  return {
+    id: r.id,
+    sourceId: r.sourceId,
+    platform: r.platform,
+    providerId: r.externalId,
+    url: r.url,
+    canonicalUrl: r.canonicalUrl,
+    author: r.author,
+    title: r.title,
+    text: r.text,
+    publishedAt: r.publishedAt,
+    engagement: { ...(r.engagement ?? {}) },
+    beatSlugs: [...(beatsBySource.get(r.sourceId) ?? [])],
+    firstSeenAt: r.createdAt,
+    updatedAt: r.updatedAt,
+    externalId: r.externalId,
+    createdAt: r.createdAt,
+  };
 }

@@ -43,6 +43,13 @@ export function parseDuration(value: string): number | null {
 }
 const duration = z.string().trim().refine((v) => parseDuration(v) !== null, 'a duration from 1m to 7d such as "30m", "2h" or "1d"');
 
+/** A FETCH_DNS_SERVERS entry: an IPv4 address or a bracketed IPv6 address, with an optional port. */
+function isDnsServer(entry: string): boolean {
+  const m = /^(?:\[([^\]]+)\]|([^:]+))(?::(\d{1,5}))?$/.exec(entry) ?? (isIP(entry) === 6 ? [entry, entry] : null);
+  const ip = m?.[1] ?? m?.[2];
+  return !!ip && isIP(ip) !== 0 && (m?.[3] === undefined || (Number(m[3]) > 0 && Number(m[3]) <= 65535));
+}
+
 /** A FETCH_ALLOWLIST entry: a host name, an IPv4/IPv6 address, or a CIDR range. */
 function isAllowlistEntry(entry: string): boolean {
   if (entry.includes('/')) {
@@ -126,6 +133,11 @@ export const envSchema = z.object({
   FETCH_TIMEOUT_SECONDS: int(1, 600).default(30),
   FETCH_MAX_REDIRECTS: int(0, 20).default(5),
   FETCH_USER_AGENT: z.string().trim().min(1).max(300).optional(),
+  FETCH_DNS_SERVERS: z
+    .string()
+    .trim()
+    .default('')
+    .refine((v) => v.split(',').map((e) => e.trim()).filter(Boolean).every(isDnsServer), 'comma-separated DNS server addresses, each an IP with an optional port (e.g. "9.9.9.9,[2620:fe::fe]:53,127.0.0.1:5353")'),
   REDDIT_BASE_URL: httpUrl.default('https://www.reddit.com'),
   HACKERNEWS_ALGOLIA_URL: httpUrl.default('https://hn.algolia.com'),
   BLUESKY_APPVIEW_URL: httpUrl.default('https://public.api.bsky.app'),
@@ -176,7 +188,7 @@ export interface AppConfig {
     parse: { threads: number; memoryMb: number; timeoutMs: number };
     platforms: { redditBaseUrl: string; hackernewsAlgoliaUrl: string; blueskyAppviewUrl: string };
   };
-  fetch: { allowlist: string[]; maxBytes: number; timeoutMs: number; maxRedirects: number; userAgent: string };
+  fetch: { allowlist: string[]; maxBytes: number; timeoutMs: number; maxRedirects: number; userAgent: string; dnsServers: string[] };
   demo: boolean;
   secretKey?: string;
   anthropic: {
@@ -277,6 +289,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxBytes: e.FETCH_MAX_BYTES,
       timeoutMs: e.FETCH_TIMEOUT_SECONDS * 1000,
       maxRedirects: e.FETCH_MAX_REDIRECTS,
+      dnsServers: e.FETCH_DNS_SERVERS.split(',').map((v) => v.trim()).filter(Boolean),
       userAgent: e.FETCH_USER_AGENT ?? `Broadsheet/0.1 (+${publicUrl}; feed and discourse reader)`,
     },
     demo: e.DEMO,

@@ -66,7 +66,7 @@ function collect(format: ParsedFeed['format'], title: string, list: unknown[], b
       const itemTitle = cleanText(c.title ?? '').replace(/\s+/g, ' ').trim().slice(0, 500);
       if (!text && !itemTitle) throw new Error('item has neither title nor text');
       const date = c.date && c.date < options.fetchedAt ? c.date : options.fetchedAt;
-      items.push({ externalId: cleanText(c.id).slice(0, 500), url, discussionUrl: null, title: itemTitle, author: cleanText(c.author ?? '').slice(0, 200), text, publishedAt: date, dated: c.date !== null, engagement: c.engagement, raw: rawPayload(c.raw) });
+      items.push({ externalId: cleanText(c.id).slice(0, 500), url, discussionUrl: null, title: itemTitle, author: cleanText(c.author ?? '').slice(0, 200), text, publishedAt: date, dated: c.date !== null, engagement: c.engagement, rawJson: rawPayload(c.raw) });
     } catch (error) {
       rejectedCount++;
       if (rejected.length < 100) rejected.push({ index, reason: (error as Error).message });

@@ -67,7 +67,8 @@ async function fetchAndParse(ctx: AdapterContext, url: string, format: PayloadFo
   });
   const base = { etag: response.etag, lastModified: response.lastModified, httpStatus: response.status, responseMs: response.elapsedMs };
   if (response.notModified) return { ...base, notModified: true, feed: null, etag: response.etag ?? ctx.etag, lastModified: response.lastModified ?? ctx.lastModified };
-  const feed = await ctx.parser.parse(response.body, { format, contentType: response.contentType, baseUrl: response.finalUrl, host: options.host, fetchedAt: ctx.fetchedAt, maxItems: ctx.maxItems });
+  // The body moves to the parse worker (not copied): it is not read again here.
+  const feed = await ctx.parser.parse(response.body, { format, contentType: response.contentType, baseUrl: response.finalUrl, host: options.host, fetchedAt: ctx.fetchedAt, maxItems: ctx.maxItems, transfer: true });
   return { ...base, notModified: false, feed };
 }
 

@@ -33,15 +33,22 @@ export class FeedParsePool {
     });
   }
 
-  async parse(bytes: Buffer, task: Omit<ParseTask, 'bytes' | 'fetchedAt' | 'format'> & { fetchedAt: Date; format?: ParseTask['format'] }): Promise<ParsedFeed> {
+  /**
+   * `transfer`: the caller hands `bytes` over (a fetched body it never reads again). Its memory moves to the
+   * worker instead of being copied on the event loop, and `bytes` is empty afterwards. Only a buffer at the start of an
+   * ArrayBuffer larger than Node's shared pool moves (never a slice of the pool); any other is copied as usual.
+   */
+  async parse(bytes: Buffer, task: Omit<ParseTask, 'bytes' | 'fetchedAt' | 'format'> & { fetchedAt: Date; format?: ParseTask['format']; transfer?: boolean }): Promise<ParsedFeed> {
     let outcome: ParseOutcome;
     // A finishing task hands its slot straight to the next waiting one.
     if (this.running >= this.options.threads) await new Promise<void>((resolve) => this.waiting.push(resolve));
     else this.running++;
     try {
+      const { transfer, ...rest } = task;
+      const owned = transfer === true && bytes.byteOffset === 0 && bytes.buffer instanceof ArrayBuffer && bytes.buffer.byteLength > Buffer.poolSize;
       outcome = (await this.pool.run(
-        { ...task, format: task.format ?? 'feed', bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), fetchedAt: task.fetchedAt.getTime() } satisfies ParseTask,
-        { signal: AbortSignal.timeout(this.options.timeoutMs) },
+        { ...rest, format: task.format ?? 'feed', bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), fetchedAt: task.fetchedAt.getTime() } satisfies ParseTask,
+        { signal: AbortSignal.timeout(this.options.timeoutMs), ...(owned ? { transferList: [bytes.buffer as ArrayBuffer] } : {}) },
       )) as ParseOutcome;
     } catch (error) {
       const e = error as Error & { code?: string };

@@ -4,6 +4,7 @@ import { cleanDeep, cleanText } from './clean-text';
 import { parseFeedDate } from './feed-date';
 import { decodeFeedBytes } from './feed-decoding';
 import { FeedParseError } from './feed-parse-error';
+import { type TextSignature } from './fingerprint';
 import { stripPlatformBoilerplate } from './record-text';
 
 export { FeedParseError } from './feed-parse-error';
@@ -25,8 +26,13 @@ export interface ParsedItem {
   publishedAt: Date;
   dated: boolean;
   engagement: Engagement;
-  /** The item as the source sent it (strings cleaned, size-capped), for audits and re-processing. */
-  raw: unknown;
+  /**
+   * The item as the source sent it (strings cleaned, size-capped), for audits and re-processing, as JSON text:
+   * serialised once, in the parse worker, not again on the server's event loop.
+   */
+  rawJson: string;
+  /** Dedupe signature of the text, added in the parse worker (absent when parsed elsewhere). */
+  signature?: TextSignature | null;
 }
 
 /** A feed item we could not use, and why (counted on the poll, never fatal for the other items). */
@@ -327,7 +333,7 @@ function normaliseItem(draft: Draft, ctx: { format: ParsedFeed['format']; feedTi
     publishedAt: date,
     dated: draft.date !== null,
     engagement: {},
-    raw: rawPayload(draft.raw),
+    rawJson: rawPayload(draft.raw),
   };
 }
 
@@ -336,11 +342,10 @@ function plainValue(value: unknown): string {
   return '';
 }
 
-/** The raw item for the record: strings cleaned; an item too big to keep whole keeps its first 32 KB of JSON as text. */
-export function rawPayload(raw: unknown): unknown {
-  const cleaned = cleanDeep(raw);
-  const json = JSON.stringify(cleaned) ?? 'null';
-  return json.length <= MAX_RAW_CHARS ? cleaned : { truncated: true, json: json.slice(0, MAX_RAW_CHARS) };
+/** The raw item for the record, as JSON: strings cleaned; an item too big to keep whole keeps its first 32 KB of JSON as text. */
+export function rawPayload(raw: unknown): string {
+  const json = JSON.stringify(cleanDeep(raw)) ?? 'null';
+  return json.length <= MAX_RAW_CHARS ? json : JSON.stringify({ truncated: true, json: json.slice(0, MAX_RAW_CHARS) });
 }
 
 function escapeText(text: string): string {
