@@ -1,17 +1,14 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { z } from 'zod';
-import { DeliveryService } from '../delivery/delivery.service';
-import { APP_CONFIG } from '../kernel/config/config.module';
-import { type AppConfig } from '../kernel/config/config';
+import { DeliveryService, type IssueDeliveryStatus } from '../delivery/delivery.service';
 import { ValidationError } from '../kernel/errors/domain-error';
-import { EmailTemplates } from '../kernel/templates/email-templates';
 import { IssuesService, type IssueSummary, type IssueView } from '../issues/issues.service';
 import { NarrativesService } from '../narratives/narratives.service';
 import { SourcesService } from '../sources/sources.service';
 import { SubscribersService } from '../subscribers/subscribers.service';
 import { type Actor } from './auth/actor';
 import { Role, roleAtLeast } from './auth/role';
-import { html, when, type SafeHtml } from './web/html';
+import { html, when, type SafeHtml } from '../kernel/web/html';
 import { csrfField } from './web/layout';
 
 /** Gmail clips a message whose HTML is over about 102 kB. */
@@ -26,21 +23,11 @@ export interface EmailPreview {
   bytes: number;
 }
 
-export interface SendProgress {
-  issue: number;
-  status: string;
-  audience: number;
-  accepted: number;
-  failed: number;
-  suppressed: number;
-  skipped: number;
-  held: number;
-  pending: number;
-  done: number;
-  scheduledAt: string | null;
-  startedAt: string | null;
-  finishedAt: string | null;
-}
+type SendTimes = Pick<IssueDeliveryStatus['sends'][number], 'scheduledAt' | 'startedAt' | 'finishedAt'>;
+
+/** The figures of `issues status N` (delivery's own view type), plus how many recipients are final and the latest send's times. */
+export type SendProgress = Pick<IssueDeliveryStatus, 'issue' | 'status' | 'audience' | 'accepted' | 'failed' | 'suppressed' | 'skipped' | 'held' | 'pending'> &
+  SendTimes & { done: number };
 
 /**
  * The workspace's read models, gathered from the other modules' services (only through them). Panels whose
@@ -54,8 +41,6 @@ export class WorkspaceService {
     private readonly delivery: DeliveryService,
     private readonly sources: SourcesService,
     private readonly subscribers: SubscribersService,
-    private readonly templates: EmailTemplates,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /** The issue's email exactly as subscribers would get it (links to the unsubscribe page left as the placeholder). */

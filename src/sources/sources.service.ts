@@ -12,6 +12,8 @@ import { SourceKind, type Source } from './source.entity';
 import { SourceRepository, type SourceDefinition } from './source.repository';
 
 export type { PollSummary } from './source-poller';
+/** The kinds and platforms, for other modules (they may not import the entity). */
+export { Platform, SourceKind } from './source.entity';
 
 /** A record together with the beats its source may feed (what the narratives module needs). */
 export interface RecordWithBeats extends DiscourseRecord {

@@ -1,7 +1,7 @@
 import { type IssueEditorView, type IssueSummary } from '../../issues/issues.service';
 import { type Actor } from '../auth/actor';
 import { Role, roleAtLeast } from '../auth/role';
-import { html, when, type SafeHtml } from './html';
+import { html, when, type SafeHtml } from '../../kernel/web/html';
 import { csrfField } from './layout';
 
 export function statusBadge(status: string): SafeHtml {

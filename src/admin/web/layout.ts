@@ -1,7 +1,7 @@
 import { type Response } from 'express';
 import { type Actor } from '../auth/actor';
 import { Role, roleAtLeast } from '../auth/role';
-import { html, raw, type HtmlValue, type SafeHtml } from './html';
+import { html, raw, type HtmlValue, type SafeHtml } from '../../kernel/web/html';
 
 /** Workspace pages: our own script only, no framing except our own previews, nothing cached. */
 export const ADMIN_HEADERS: Readonly<Record<string, string>> = {

@@ -15,7 +15,7 @@ import { Role, ROLES, roleAtLeast } from '../auth/role';
 import { TokensService } from '../auth/tokens.service';
 import { WorkspaceService } from '../workspace.service';
 import { AdminPageFilter } from './admin-page.filter';
-import { html, when } from './html';
+import { html, when } from '../../kernel/web/html';
 import { issueEditor, issuesTable } from './issue-pages';
 import { csrfField, layout, sendPage } from './layout';
 
