@@ -40,6 +40,10 @@ ol.entries li[draggable=true]{cursor:grab}ol.entries li.dragging{opacity:.5}ol.e
 .handle{font-size:1.2rem;padding:0 .3rem;border:1px dashed #8c8577;border-radius:4px;background:#fff;color:var(--ink);min-height:44px;min-width:44px}
 .previews{display:flex;flex-wrap:wrap;gap:1rem}.previews iframe{border:1px solid var(--line);background:#fff;height:640px;max-width:100%}.previews figure{margin:0;max-width:100%}form.inline{display:inline}
 progress{width:100%;height:1.4rem}
+.field-error{color:var(--bad);font-weight:600;margin:.2rem 0 0}[aria-invalid=true]{border-color:var(--bad)!important;border-width:2px!important}.hint{display:block;font-size:.9rem}
+fieldset{border:1px solid var(--line);border-radius:4px;margin:.8rem 0;padding:.4rem .8rem;max-width:40rem}legend{font-weight:600}label.check{font-weight:400;display:flex;gap:.5rem;align-items:center;min-height:44px;margin:0}
+dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dl.facts dt{font-weight:600}dl.facts dd{margin:0}
+.grid .wide{grid-column:1/-1}figure.chart{margin:0}figure.chart svg{width:100%;height:auto;max-width:40rem;background:#fff}ol.preview li,ol.citations li{margin:0 0 .6rem}
 .sr-only{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 @media (max-width:40rem){header.top .who{margin-left:0}main{padding:.6rem}}
 `;
@@ -47,7 +51,7 @@ progress{width:100%;height:1.4rem}
 const NAV: Array<{ href: string; label: string; role: Role }> = [
   { href: '/admin', label: 'Dashboard', role: Role.Viewer },
   { href: '/admin/issues', label: 'Issues', role: Role.Viewer },
-  { href: '/admin/stories', label: 'Stories', role: Role.Viewer },
+  { href: '/admin/stories', label: 'Storylines', role: Role.Viewer },
   { href: '/admin/beats', label: 'Beats', role: Role.Viewer },
   { href: '/admin/sources', label: 'Sources', role: Role.Viewer },
   { href: '/admin/subscribers', label: 'Subscribers', role: Role.Viewer },
