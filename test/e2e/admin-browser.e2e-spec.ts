@@ -100,7 +100,8 @@ describe('the issue editor in a browser', () => {
   });
 
   it('drafts an intro, edits it, and sets subject and preheader', async () => {
-    await page.getByRole('link', { name: /Draft an intro/ }).click();
+    await page.getByRole('button', { name: /Draft an intro/ }).click();
+    await page.waitForSelector('#intro-drafted');
     const drafted = await page.inputValue('#intro');
     expect(drafted).toMatch(/^This week we start with “/);
     await page.fill('#intro', `${drafted} Edited by a person.`);

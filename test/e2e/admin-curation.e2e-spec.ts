@@ -178,13 +178,16 @@ describe('curation: beats, sources, narratives, subscribers, the intro', () => {
     expect((await fetch(`${t.url}/stories/${story.slug}`)).status).toBe(200);
     expect((await post(`/admin/stories/${story.id}/unpublish`, editor, {})).headers.get('location')).toBe(`/admin/stories/${story.id}?done=unpublished`);
     expect((await fetch(`${t.url}/stories/${story.slug}`)).status).toBe(404);
+    // A rewrite does not undo an editor's unpublish.
+    expect((await api('POST', `/narratives/${story.id}/regenerate`)).body.status).toBe('unpublished');
     const versions = (await api('GET', `/narratives/${story.id}`)).body.versions as Array<{ status: string; editor: string | null }>;
-    expect(versions.slice(-4).map((v) => [v.status, v.editor])).toEqual([
+    expect(versions.slice(-5, -1).map((v) => [v.status, v.editor])).toEqual([
       ['published', 'editor@example.com'],
       ['held', 'editor@example.com'],
       ['published', 'editor@example.com'],
       ['unpublished', 'editor@example.com'],
     ]);
+    expect(versions[versions.length - 1]).toMatchObject({ status: 'unpublished', editor: null });
     expect((await audit('narrative.edit')).length).toBe(2);
     expect((await audit('narrative.unpublish')).length).toBe(1);
   });

@@ -55,6 +55,9 @@ const NOTICES: Record<string, string> = {
   regenerated: 'Regenerated: a new version was written and checked.',
 };
 
+/** Outcomes that need the editor's attention: shown as an alert, not a confirmation. */
+const WARNINGS = new Set(['held']);
+
 function fieldErrors(error: unknown): FieldErrors | null {
   if (!(error instanceof ValidationError)) return null;
   const out: FieldErrors = {};
@@ -91,8 +94,8 @@ export class CurationController {
         current: input.current,
         body: input.body,
         siteTitle: this.config.site.title,
-        notice: input.done ? (NOTICES[input.done] ?? null) : null,
-        error: input.error,
+        notice: input.done && !WARNINGS.has(input.done) ? (NOTICES[input.done] ?? null) : null,
+        error: input.error ?? (input.done && WARNINGS.has(input.done) ? NOTICES[input.done] : null),
       }),
     );
   }
