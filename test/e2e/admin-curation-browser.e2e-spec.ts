@@ -2,13 +2,11 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, type Page } from 'playwright-core';
-import { DemoSeeder } from '../../src/admin/demo-seeder';
-import { PipelineService } from '../../src/admin/pipeline.service';
 import { NarrativesService } from '../../src/narratives/narratives.service';
 import { startFakePlatforms, type FakePlatforms } from '../fakes/fake-platforms';
-import { createEditor } from '../support/admin-client';
+import { demoWorkspace } from '../support/admin-client';
 import { launchChromium } from '../support/browser';
-import { startTestApp, type TestApp } from '../support/test-app';
+import { type TestApp } from '../support/test-app';
 
 jest.setTimeout(300_000);
 
@@ -25,10 +23,7 @@ describe('the curation pages in a browser', () => {
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
     feeds = await startFakePlatforms();
-    t = await startTestApp({ DEMO: 'false', FETCH_ALLOWLIST: '127.0.0.1' });
-    await t.get(DemoSeeder).seed();
-    await t.get(PipelineService).runOnce({ approve: false });
-    password = await createEditor(t, 'editor@example.com', 'editor');
+    ({ t, password } = await demoWorkspace({ FETCH_ALLOWLIST: '127.0.0.1' }));
     browser = await launchChromium();
     page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
   });

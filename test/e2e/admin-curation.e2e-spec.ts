@@ -1,12 +1,10 @@
 import { DataSource } from 'typeorm';
-import { DemoSeeder } from '../../src/admin/demo-seeder';
-import { PipelineService } from '../../src/admin/pipeline.service';
 import { editableBody } from '../../src/admin/web/curation-pages';
 import { NarrativesService, type NarrativeView } from '../../src/narratives/narratives.service';
 import { startFakeAnthropic, type FakeAnthropic } from '../fakes/fake-anthropic';
 import { startFakePlatforms, type FakePlatforms } from '../fakes/fake-platforms';
-import { createEditor, signIn, type EditorSession } from '../support/admin-client';
-import { startTestApp, type TestApp } from '../support/test-app';
+import { createEditor, demoWorkspace, signIn, type EditorSession } from '../support/admin-client';
+import { type TestApp } from '../support/test-app';
 
 jest.setTimeout(300_000);
 
@@ -21,10 +19,9 @@ describe('curation: beats, sources, narratives, subscribers, the intro', () => {
   beforeAll(async () => {
     feeds = await startFakePlatforms();
     claude = await startFakeAnthropic();
-    t = await startTestApp({ DEMO: 'false', FETCH_ALLOWLIST: '127.0.0.1', ISSUE_STORIES_PER_BEAT: '2' });
-    await t.get(DemoSeeder).seed();
-    await t.get(PipelineService).runOnce({ approve: false });
-    editor = await signIn(t, 'editor@example.com', await createEditor(t, 'editor@example.com', 'editor'));
+    const demo = await demoWorkspace({ FETCH_ALLOWLIST: '127.0.0.1', ISSUE_STORIES_PER_BEAT: '2' });
+    t = demo.t;
+    editor = await signIn(t, 'editor@example.com', demo.password);
     viewer = await signIn(t, 'viewer@example.com', await createEditor(t, 'viewer@example.com', 'viewer'));
   });
   afterAll(async () => {
