@@ -1,6 +1,6 @@
 import { Readable, type Writable } from 'node:stream';
 import { Injectable } from '@nestjs/common';
-import { ValidationError } from '../kernel/errors/domain-error';
+import { NotFoundError, ValidationError } from '../kernel/errors/domain-error';
 import { NarrativesService, type BeatView, type EditResult, type NarrativeView } from '../narratives/narratives.service';
 import { SourcesService, type SourceTestResult, type SourceView } from '../sources/sources.service';
 import { SubscriberTransfer, type ImportRowError, type ImportSummary } from '../subscribers/subscriber-transfer.service';
@@ -38,7 +38,7 @@ export class CurationService {
 
   async getBeat(slug: string): Promise<BeatView> {
     const beat = (await this.narratives.listBeats()).find((b) => b.slug === slug);
-    if (!beat) throw new ValidationError(`No beat "${slug.slice(0, 60)}".`, [{ field: 'slug', message: 'no such beat' }]);
+    if (!beat) throw new NotFoundError(`No beat "${slug.slice(0, 60)}".`);
     return beat;
   }
 

@@ -88,6 +88,7 @@ describe('curation: beats, sources, narratives, subscribers, the intro', () => {
     expect(edited.body.keywords).toEqual(['coral', 'bleaching']);
     expect(((await api('GET', '/sources')).body as typeof sources).filter((s) => s.beats.includes('coral-reefs')).map((s) => s.id)).toEqual([sources[1].id]);
     expect((await api('POST', '/beats', { slug: 'coral-reefs', name: 'Again', keywords: ['x'] })).status).toBe(400);
+    expect((await api('PUT', '/beats/no-such-beat', { name: 'X', keywords: ['x'] })).status).toBe(404);
     expect((await api('POST', '/beats', { slug: 'viewer-beat', name: 'V', keywords: ['v'] }, viewer)).status).toBe(403);
     expect((await audit('beat.create')).map((a) => a.target)).toEqual(['beat:coral-reefs']);
     expect((await audit('beat.update'))[0]).toMatchObject({ actor: 'editor@example.com', target: 'beat:coral-reefs' });
@@ -210,6 +211,16 @@ describe('curation: beats, sources, narratives, subscribers, the intro', () => {
     const none = await fetch(`${t.url}/admin/subscribers/import`, { method: 'POST', headers: { cookie: editor.cookie }, body: empty });
     expect(none.status).toBe(400);
     expect(await none.text()).toContain('Choose a CSV file');
+    const noHeader = new FormData();
+    noHeader.append('_csrf', editor.csrf);
+    noHeader.append('file', new Blob(['name,beats\nReef,\n'], { type: 'text/csv' }), 'bad.csv');
+    const refused = await fetch(`${t.url}/api/v1/subscribers/import`, {
+      method: 'POST',
+      headers: { cookie: editor.cookie, 'x-csrf-token': editor.csrf },
+      body: noHeader,
+    });
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as { detail: string }).detail).toMatch(/no "email" column/);
 
     const found = await (await fetch(`${t.url}/admin/subscribers?search=REEF&status=active&beat=coral-reefs`, { headers: { cookie: viewer.cookie } })).text();
     expect(found).toContain('reef.one@example.org');
