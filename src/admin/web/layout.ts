@@ -26,7 +26,7 @@ header.top .who{margin-left:auto;display:flex;gap:.5rem;align-items:center;font-
 main{max-width:68rem;margin:0 auto;padding:1rem}h1{font-family:Georgia,serif;margin:.5rem 0 1rem}
 table{border-collapse:collapse;width:100%;background:#fff}th,td{border-bottom:1px solid var(--line);padding:.45rem .5rem;text-align:left;vertical-align:top}
 .table-wrap{overflow-x:auto}
-label{display:block;font-weight:600;margin:.6rem 0 .2rem}input[type=text],input[type=email],input[type=password],input[type=datetime-local],input[type=search],textarea,select{width:100%;max-width:40rem;padding:.5rem;border:1px solid #8c8577;border-radius:4px;font:inherit;background:#fff}
+label{display:block;font-weight:600;margin:.6rem 0 .2rem}input[type=text],input[type=email],input[type=password],input[type=datetime-local],input[type=search],input[type=date],textarea,select{width:100%;max-width:40rem;padding:.5rem;border:1px solid #8c8577;border-radius:4px;font:inherit;background:#fff}
 textarea{min-height:7rem}textarea#f-body{min-height:24rem}
 button,.button{display:inline-block;padding:.5rem .9rem;border:1px solid var(--accent);border-radius:4px;background:var(--accent);color:#fff;font:inherit;cursor:pointer;text-decoration:none;min-height:44px}
 button.secondary,.button.secondary{background:#fff;color:var(--accent)}button.danger{background:var(--bad);border-color:var(--bad)}
