@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { Module, RequestMethod, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { DeliveryModule } from '../delivery/delivery.module';
 import { IssuesModule } from '../issues/issues.module';
@@ -14,6 +14,10 @@ import { DemoOwner } from './demo-owner';
 import { DemoSeeder } from './demo-seeder';
 import { PipelineService } from './pipeline.service';
 import { ApiController } from './api/api.controller';
+import { CurationApiController } from './api/curation-api.controller';
+import { CurationService } from './curation.service';
+import { CurationController } from './web/curation.controller';
+import { CsvUploadMiddleware } from './web/csv-upload.middleware';
 import { AdminPageFilter } from './web/admin-page.filter';
 import { AuthController } from './web/auth.controller';
 import { WorkspaceController } from './web/workspace.controller';
@@ -22,7 +26,7 @@ import { WorkspaceService } from './workspace.service';
 /** Editors: accounts, sessions, API tokens, the audit log, the /admin workspace and the /api/v1 API; the pipeline's schedules. */
 @Module({
   imports: [SourcesModule, NarrativesModule, IssuesModule, SubscribersModule, DeliveryModule],
-  controllers: [AuthController, WorkspaceController, ApiController],
+  controllers: [AuthController, WorkspaceController, CurationController, ApiController, CurationApiController],
   providers: [
     PipelineService,
     DemoSeeder,
@@ -32,9 +36,16 @@ import { WorkspaceService } from './workspace.service';
     AccountsService,
     TokensService,
     WorkspaceService,
+    CurationService,
     AdminPageFilter,
     { provide: APP_GUARD, useClass: AdminAuthGuard },
   ],
   exports: [PipelineService, DemoSeeder, DemoOwner, AccountsService, TokensService, AuditService],
 })
-export class AdminModule {}
+export class AdminModule implements NestModule {
+  configure(consumer: MiddlewareConsumer): void {
+    consumer
+      .apply(CsvUploadMiddleware)
+      .forRoutes({ path: 'admin/subscribers/import', method: RequestMethod.POST }, { path: 'api/v1/subscribers/import', method: RequestMethod.POST });
+  }
+}

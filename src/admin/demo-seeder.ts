@@ -5,8 +5,7 @@ import { z } from 'zod';
 import { APP_CONFIG } from '../kernel/config/config.module';
 import { type AppConfig } from '../kernel/config/config';
 import { NarrativesService } from '../narratives/narratives.service';
-import { SourcesService } from '../sources/sources.service';
-import { Platform, SourceKind } from '../sources/source.entity';
+import { Platform, SourceKind, SourcesService } from '../sources/sources.service';
 import { SubscribersService } from '../subscribers/subscribers.service';
 
 const slug = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'a lowercase slug');

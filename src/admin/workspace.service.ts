@@ -1,17 +1,15 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { z } from 'zod';
-import { DeliveryService } from '../delivery/delivery.service';
-import { APP_CONFIG } from '../kernel/config/config.module';
-import { type AppConfig } from '../kernel/config/config';
+import { DeliveryService, type IssueDeliveryStatus } from '../delivery/delivery.service';
 import { ValidationError } from '../kernel/errors/domain-error';
-import { EmailTemplates } from '../kernel/templates/email-templates';
 import { IssuesService, type IssueSummary, type IssueView } from '../issues/issues.service';
 import { NarrativesService } from '../narratives/narratives.service';
 import { SourcesService } from '../sources/sources.service';
 import { SubscribersService } from '../subscribers/subscribers.service';
 import { type Actor } from './auth/actor';
 import { Role, roleAtLeast } from './auth/role';
-import { html, when, type SafeHtml } from './web/html';
+import { html, when, type SafeHtml } from '../kernel/web/html';
+import { subscribersChart } from './web/curation-pages';
 import { csrfField } from './web/layout';
 
 /** Gmail clips a message whose HTML is over about 102 kB. */
@@ -26,21 +24,11 @@ export interface EmailPreview {
   bytes: number;
 }
 
-export interface SendProgress {
-  issue: number;
-  status: string;
-  audience: number;
-  accepted: number;
-  failed: number;
-  suppressed: number;
-  skipped: number;
-  held: number;
-  pending: number;
-  done: number;
-  scheduledAt: string | null;
-  startedAt: string | null;
-  finishedAt: string | null;
-}
+type SendTimes = Pick<IssueDeliveryStatus['sends'][number], 'scheduledAt' | 'startedAt' | 'finishedAt'>;
+
+/** The figures of `issues status N` (delivery's own view type), plus how many recipients are final and the latest send's times. */
+export type SendProgress = Pick<IssueDeliveryStatus, 'issue' | 'status' | 'audience' | 'accepted' | 'failed' | 'suppressed' | 'skipped' | 'held' | 'pending'> &
+  SendTimes & { done: number };
 
 /**
  * The workspace's read models, gathered from the other modules' services (only through them). Panels whose
@@ -54,8 +42,6 @@ export class WorkspaceService {
     private readonly delivery: DeliveryService,
     private readonly sources: SourcesService,
     private readonly subscribers: SubscribersService,
-    private readonly templates: EmailTemplates,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /** The issue's email exactly as subscribers would get it (links to the unsubscribe page left as the placeholder). */
@@ -121,12 +107,13 @@ export class WorkspaceService {
     const sources = await this.sources.list();
     const failing = sources.filter((src) => src.lastError);
     const counts = await this.subscribers.countByStatus();
+    const history = await this.subscribers.statusHistory(30);
     return {
       issues,
       storyCount: await this.narratives.count(),
       sources: html`<p>${sources.length} sources: ${sources.filter((src) => src.status === 'active').length} active, ${failing.length} with errors.</p>${failing.length ? html`<ul>${failing.slice(0, 5).map((src) => html`<li><strong>${src.name}</strong>: ${src.lastError}</li>`)}</ul>` : ''}<p><a href="/admin/sources">All sources</a></p>`,
       sends: sends.length ? html`<ul>${sends}</ul>` : html`<p>No sends yet.</p>`,
-      subscribers: html`<p>${counts.byStatus.active ?? 0} active · ${counts.byStatus.pending ?? 0} pending · ${counts.byStatus.unsubscribed ?? 0} unsubscribed (${counts.total} in all).</p><p class="muted">A chart over time needs counts by date from the subscribers module, which it does not offer yet.</p>`,
+      subscribers: html`<p>${counts.byStatus.active ?? 0} active · ${counts.byStatus.pending ?? 0} pending · ${counts.byStatus.unsubscribed ?? 0} unsubscribed (${counts.total} in all).</p>${subscribersChart(history)}<p><a href="/admin/subscribers">Search, import and export</a></p>`,
     };
   }
 
@@ -161,24 +148,5 @@ ${p.status === 'not_started' ? html`<p>Not sent yet.</p>` : html`${p.scheduledAt
 <p class="row"><a class="button secondary" href="/admin/issues/${issue.number}/preview/web" target="_blank" rel="noopener">Preview as the web page</a><a class="button secondary" href="/admin/issues/${issue.number}/preview/email" target="_blank" rel="noopener">Open the email on its own</a></p>
 <div class="previews"><figure><figcaption>Desktop (600 px)</figcaption><iframe id="preview-desktop" title="Email preview at desktop width" sandbox src="/admin/issues/${issue.number}/preview/email" width="600"></iframe></figure>
 <figure><figcaption>Phone (375 px)</figcaption><iframe id="preview-phone" title="Email preview at phone width" sandbox src="/admin/issues/${issue.number}/preview/email" width="375"></iframe></figure></div>`;
-  }
-
-  async storiesPanel(): Promise<SafeHtml> {
-    const stories = await this.narratives.latest(50);
-    return html`<div class="table-wrap"><table><thead><tr><th scope="col">Story</th><th scope="col">Beat</th><th scope="col">Fidelity</th><th scope="col">Citations</th><th scope="col">Published</th></tr></thead><tbody>
-${stories.map((s) => html`<tr><td><a href="/stories/${s.slug}">${s.headline}</a><br><span class="muted">${s.dek}</span></td><td>${s.beat.name}</td><td>${s.fidelity.toFixed(2)}</td><td>${s.citations.length}</td><td>${when(s.publishedAt)}</td></tr>`)}
-</tbody></table></div>`;
-  }
-
-  async sourcesPanel(): Promise<SafeHtml> {
-    const list = await this.sources.list();
-    return html`<div class="table-wrap"><table><thead><tr><th scope="col">Source</th><th scope="col">Kind</th><th scope="col">Status</th><th scope="col">Records</th><th scope="col">Last polled</th><th scope="col">Last error</th></tr></thead><tbody>
-${list.map((src) => html`<tr><td><strong>${src.name}</strong><br><span class="mono">${src.target}</span></td><td>${src.kind}</td><td>${src.status}</td><td>${src.records}</td><td>${src.lastPolledAt ?? '—'}</td><td>${src.lastError ?? ''}</td></tr>`)}
-</tbody></table></div><p class="muted">Add, test, pause and remove sources with <code>broadsheet sources …</code>; the workspace forms for them are not built yet.</p>`;
-  }
-
-  async subscribersPanel(): Promise<SafeHtml> {
-    const counts = await this.subscribers.countByStatus();
-    return html`<p>${counts.byStatus.active ?? 0} active · ${counts.byStatus.pending ?? 0} pending confirmation · ${counts.byStatus.unsubscribed ?? 0} unsubscribed (${counts.total} in all).</p><p class="muted">Search, import and export: use <code>broadsheet subscribers …</code>; the workspace forms are not built yet.</p>`;
   }
 }

@@ -1,5 +1,5 @@
 import { type Response } from 'express';
-import { type SafeHtml } from './pages/html';
+import { type SafeHtml } from '../kernel/web/html';
 
 /** Security headers (CSP and the rest) come from helmet for every answer: see kernel/web/security-headers.ts. */
 export function sendHtml(res: Response, status: number, page: SafeHtml, options: { cache?: 'public' | 'no-store' } = {}): void {

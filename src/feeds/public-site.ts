@@ -6,7 +6,7 @@ import { NarrativesService } from '../narratives/narratives.service';
 import { FEED_FORMATS, FEED_FILES, type FeedFormat } from './feed-builder';
 import { FeedsService, type FeedTopic } from './feeds.service';
 import { faviconIco, FAVICON_SVG } from './pages/favicon';
-import { type SafeHtml } from './pages/html';
+import { type SafeHtml } from '../kernel/web/html';
 import { beatPage, homePage, issuePage, issuesPage, notFoundPage, storyPage } from './pages/site-pages';
 import { robotsTxt, sitemapXml } from './pages/seo';
 import { siteInfo, type SiteInfo } from './pages/views';

@@ -8,7 +8,7 @@ import { NarrativesService } from '../narratives/narratives.service';
 import { EmailTypoError, InvalidEmailError, InvalidPreferencesError, RateLimitedError, SubscribersService } from '../subscribers/subscribers.service';
 import { crossSiteRefusal } from './cross-site';
 import { sendHtml } from './html-response';
-import { type SafeHtml } from './pages/html';
+import { type SafeHtml } from '../kernel/web/html';
 import { messagePage, notFoundPage } from './pages/site-pages';
 import {
   checkInboxPage,

@@ -4,6 +4,7 @@ import { type AppConfig } from '../kernel/config/config';
 import { Clock } from '../kernel/clock/clock';
 import { weekLabel, type Week } from '../kernel/clock/week';
 import { ConflictError, NotFoundError, ValidationError } from '../kernel/errors/domain-error';
+import { NarrativeWriter, templateIntro, type IntroBrief } from '../kernel/llm/narrative-writer.port';
 import { NarrativesService, type NarrativeView } from '../narratives/narratives.service';
 import { IssueStatus, type Issue } from './issue.entity';
 import { IssueRepository } from './issue.repository';
@@ -71,6 +72,7 @@ export class IssuesService {
     private readonly narratives: NarrativesService,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly writer: NarrativeWriter,
   ) {}
 
   /**
@@ -208,22 +210,20 @@ export class IssuesService {
   }
 
   /**
-   * A suggested intro from the chosen stories. Offline (and for now always) a template naming the lead stories
-   * and beats; an editor edits it before it is saved.
+   * A suggested intro from the chosen stories, by the narrative writer (Claude when a key is set, else a
+   * template); an editor edits it before it is saved. A failed model call falls back to the template and says why.
    */
-  async draftIntro(number: number): Promise<{ intro: string; writer: 'template' }> {
+  async draftIntro(number: number): Promise<{ intro: string; writer: 'claude' | 'template'; model: string | null; warning: string | null }> {
     const issue = await this.getByNumber(number);
-    const stories = issue.stories;
-    if (stories.length === 0) return { intro: 'This week has no stories yet: include some, then draft the intro again.', writer: 'template' };
-    const beats = [...new Set(stories.map((s) => s.beat.name))];
-    const lead = stories[0];
-    const others = stories.slice(1, 3).map((s) => `“${s.headline}”`);
-    const intro = [
-      `This week we start with “${lead.headline}”: ${lowerFirst(lead.dek)}`.replace(/([^.!?])$/, '$1.'),
-      others.length ? `Also in this issue: ${others.join(' and ')}${stories.length > 3 ? `, and ${stories.length - 3} more` : ''}.` : '',
-      `${stories.length} ${stories.length === 1 ? 'story' : 'stories'} from ${joinWords(beats)}, each with links to the public posts behind its claims.`,
-    ].filter(Boolean).join(' ');
-    return { intro, writer: 'template' };
+    const brief: IntroBrief = { stories: issue.stories.map((s) => ({ headline: s.headline, dek: s.dek, beat: s.beat.name })) };
+    if (brief.stories.length === 0) return { intro: templateIntro(brief), writer: 'template', model: null, warning: null };
+    try {
+      const draft = await this.writer.writeIntro(brief);
+      return { intro: draft.intro, writer: draft.writer === 'claude' ? 'claude' : 'template', model: draft.model, warning: null };
+    } catch (error) {
+      this.logger.warn(`issue ${number}: the intro writer failed: ${(error as Error).message}`);
+      return { intro: templateIntro(brief), writer: 'template', model: null, warning: `The ${this.writer.name} writer could not draft the intro (${(error as Error).message}); this is the template.` };
+    }
   }
 
   async markSent(issueId: string): Promise<void> {
@@ -280,12 +280,4 @@ export class IssuesService {
 
 function isUuid(value: string): boolean {
   return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
-}
-
-function lowerFirst(text: string): string {
-  return text && /^[A-Z][a-z]/.test(text) ? text[0].toLowerCase() + text.slice(1) : text;
-}
-
-function joinWords(words: string[]): string {
-  return words.length <= 1 ? (words[0] ?? '') : `${words.slice(0, -1).join(', ')} and ${words[words.length - 1]}`;
 }

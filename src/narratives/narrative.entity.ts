@@ -4,6 +4,8 @@ export enum NarrativeStatus {
   Published = 'published',
   /** Below the fidelity threshold: kept for an editor, not published automatically. */
   Held = 'held',
+  /** Taken down by an editor: off the site and out of issues until an editor approves it again. */
+  Unpublished = 'unpublished',
 }
 
 /** A paragraph is a list of runs of text, each followed by its citation numbers. */

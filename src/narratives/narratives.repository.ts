@@ -193,6 +193,17 @@ export class NarrativesRepository {
     return this.dataSource.getRepository(Storyline).findOneBy({ id });
   }
 
+  /** The storylines of the week starting at `windowStart` (the latest week when null), best first. */
+  async storylinesOfWeek(windowStart: Date | null): Promise<Storyline[]> {
+    const repo = this.dataSource.getRepository(Storyline);
+    const start = windowStart ?? (await repo.find({ order: { windowStart: 'DESC' }, take: 1 }))[0]?.windowStart;
+    return start ? repo.find({ where: { windowStart: start }, order: { score: 'DESC', key: 'ASC' } }) : [];
+  }
+
+  narrativesForStorylines(storylineIds: string[]): Promise<Narrative[]> {
+    return storylineIds.length ? this.dataSource.getRepository(Narrative).findBy({ storylineId: In(storylineIds) }) : Promise.resolve([]);
+  }
+
   held(limit: number): Promise<Narrative[]> {
     return this.dataSource.getRepository(Narrative).find({ where: { status: NarrativeStatus.Held }, order: { updatedAt: 'DESC' }, take: limit });
   }

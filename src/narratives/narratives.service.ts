@@ -15,7 +15,7 @@ import { assessDraft, type Assessment, type FidelityReport, type SourceRecord } 
 import { findInstructions } from './injection';
 import { NarrativeStatus, type Narrative, type NarrativeParagraph, type NarrativeVersion } from './narrative.entity';
 import { NarrativesRepository, type BeatDefinition } from './narratives.repository';
-import { assignBeat, carryKeys, clusterRecords, linkToPrevious } from './storyline-clusterer';
+import { assignBeat, carryKeys, clusterRecords, linkToPrevious, type StorylineSignals } from './storyline-clusterer';
 import { type Storyline } from './storyline.entity';
 import { slugify } from './slug';
 
@@ -109,6 +109,22 @@ export interface BuildSummary {
 export interface CostTotals extends TokenUsage {
   costUsd: number;
   narratives: number;
+}
+
+/** A storyline as editors see it: its ranking signals, flagged records, last failure and its narrative. */
+export interface StorylineView {
+  id: string;
+  beat: { slug: string; name: string };
+  windowStart: Date;
+  label: string;
+  recordCount: number;
+  platformCount: number;
+  score: number;
+  signals: StorylineSignals | null;
+  flaggedRecords: Array<{ recordId: string; excerpt: string }>;
+  lastWriteError: string | null;
+  lastWriteErrorAt: Date | null;
+  narrative: { id: string; slug: string; status: NarrativeStatus; headline: string; fidelity: number; heldBecause: string } | null;
 }
 
 export interface EditResult {
@@ -317,7 +333,8 @@ export class NarrativesService {
       beatId: beat.id,
       // Published stories keep their URL forever: a rewrite never changes the slug.
       slug: existing?.slug ?? (await this.uniqueSlug(draft.headline, storyline.key)),
-      status: publishable ? NarrativeStatus.Published : NarrativeStatus.Held,
+      // An editor's unpublish stands until an editor approves the story again.
+      status: existing?.status === NarrativeStatus.Unpublished ? NarrativeStatus.Unpublished : publishable ? NarrativeStatus.Published : NarrativeStatus.Held,
       headline: draft.headline,
       dek: draft.dek,
       paragraphs: assessment.paragraphs,
@@ -327,7 +344,8 @@ export class NarrativesService {
       fidelityReport: assessment.report,
       version: (existing?.version ?? 0) + 1,
       membershipHash: storyline.membershipHash,
-      publishedAt: publishable ? (existing?.publishedAt ?? latest(records) ?? now) : (existing?.publishedAt ?? null),
+      publishedAt:
+        publishable && existing?.status !== NarrativeStatus.Unpublished ? (existing?.publishedAt ?? latest(records) ?? now) : (existing?.publishedAt ?? null),
     });
     await this.repo.saveNarrative({
       narrative,
@@ -452,7 +470,43 @@ export class NarrativesService {
       version: narrative.version + 1,
       publishedAt: publishable ? (narrative.publishedAt ?? this.clock.now()) : narrative.publishedAt,
     });
-    await this.repo.saveNarrative({
+    await this.saveEditorVersion(narrative, citations, editor);
+    const [view] = await this.viewsOf([narrative]);
+    return { narrative: view, report: assessment.report, publishable };
+  }
+
+  /**
+   * An editor publishes a held (or unpublished) narrative as it is, overriding the grounding check; the fidelity
+   * report stays with it. Saved as a new version naming the editor.
+   */
+  async approveNarrative(input: { id: string; editor: string }): Promise<NarrativeView> {
+    return this.setStatusByEditor(input, NarrativeStatus.Published);
+  }
+
+  /** An editor takes a narrative down: off the site, feeds and issue drafts until approved again (a new version). */
+  async unpublishNarrative(input: { id: string; editor: string }): Promise<NarrativeView> {
+    return this.setStatusByEditor(input, NarrativeStatus.Unpublished);
+  }
+
+  private async setStatusByEditor(input: { id: string; editor: string }, status: NarrativeStatus): Promise<NarrativeView> {
+    const narrative = await this.repo.narrativeById(input.id);
+    if (!narrative) throw new NotFoundError(`no narrative ${input.id}`);
+    if (!input.editor.trim()) throw new ValidationError('who is changing the narrative', [{ field: 'editor', message: 'who is changing the narrative' }]);
+    if (narrative.status !== status) {
+      const citations = await this.repo.citations([narrative.id]);
+      Object.assign(narrative, {
+        status,
+        version: narrative.version + 1,
+        publishedAt: status === NarrativeStatus.Published ? (narrative.publishedAt ?? this.clock.now()) : narrative.publishedAt,
+      });
+      await this.saveEditorVersion(narrative, citations, input.editor.trim());
+    }
+    return (await this.viewsOf([narrative]))[0];
+  }
+
+  /** Saves an editor's version: same citations, no model usage. */
+  private saveEditorVersion(narrative: Narrative, citations: Array<{ number: number; recordId: string }>, editor: string): Promise<Narrative> {
+    return this.repo.saveNarrative({
       narrative,
       usage: null,
       citations: new Map(citations.map((c) => [c.number, c.recordId])),
@@ -460,8 +514,33 @@ export class NarrativesService {
       runId: null,
       editor,
     });
-    const [view] = await this.viewsOf([narrative]);
-    return { narrative: view, report: assessment.report, publishable };
+  }
+
+  /** The week's storylines (the latest week when none is given), best first, each with its narrative if any. */
+  async storylinesOfWeek(weekStart?: Date): Promise<StorylineView[]> {
+    const [storylines, beats] = await Promise.all([this.repo.storylinesOfWeek(weekStart ?? null), this.repo.listBeats()]);
+    const narratives = new Map((await this.repo.narrativesForStorylines(storylines.map((s) => s.id))).map((n) => [n.storylineId, n]));
+    const beatById = new Map(beats.map((b) => [b.id, b]));
+    return storylines.map((s) => {
+      const n = narratives.get(s.id);
+      const beat = beatById.get(s.beatId);
+      return {
+        id: s.id,
+        beat: { slug: beat?.slug ?? '', name: beat?.name ?? '' },
+        windowStart: s.windowStart,
+        label: s.label,
+        recordCount: s.recordCount,
+        platformCount: s.platformCount,
+        score: s.score,
+        signals: s.signals,
+        flaggedRecords: s.flaggedRecords,
+        lastWriteError: s.lastWriteError,
+        lastWriteErrorAt: s.lastWriteErrorAt,
+        narrative: n
+          ? { id: n.id, slug: n.slug, status: n.status, headline: n.headline, fidelity: n.fidelity, heldBecause: n.fidelityReport?.heldBecause ?? '' }
+          : null,
+      };
+    });
   }
 
   /** Every version of a narrative, oldest first. */

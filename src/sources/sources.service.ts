@@ -13,6 +13,8 @@ import { SourceKind, type Source } from './source.entity';
 import { SourceRepository, type SourceDefinition } from './source.repository';
 
 export type { PollSummary } from './source-poller';
+/** The kinds and platforms, for other modules (they may not import the entity). */
+export { Platform, SourceKind } from './source.entity';
 
 export type { DiscourseRecordView, RecordWithBeats, SourceDetail, SourceStatus, SourceTestResult, SourceView } from './source-views';
 

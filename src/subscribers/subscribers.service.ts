@@ -814,3 +814,4 @@ export type { Subscriber };
 /** For other modules, which reach this one only through its services. */
 export { RateLimitedError } from './rate-limiter';
 export { SubscriberStatus } from './subscriber.entity';
+export type { StatusCounts, StatusHistoryPoint, SubscriberListQuery, SubscriberPage, SubscriberView } from './subscriber.views';

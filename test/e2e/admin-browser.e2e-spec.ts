@@ -1,13 +1,11 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { type Browser, type Page } from 'playwright-core';
-import { DemoSeeder } from '../../src/admin/demo-seeder';
-import { PipelineService } from '../../src/admin/pipeline.service';
 import { DeliveryService } from '../../src/delivery/delivery.service';
 import { launchChromium } from '../support/browser';
 import { readOutbox } from '../support/outbox';
-import { createEditor } from '../support/admin-client';
-import { startTestApp, type TestApp } from '../support/test-app';
+import { demoWorkspace } from '../support/admin-client';
+import { type TestApp } from '../support/test-app';
 
 jest.setTimeout(300_000);
 
@@ -23,10 +21,7 @@ describe('the issue editor in a browser', () => {
   beforeAll(async () => {
     mkdirSync(SHOTS, { recursive: true });
     // One story per beat in the draft, so the week's other stories are candidates.
-    t = await startTestApp({ DEMO: 'false', ISSUE_STORIES_PER_BEAT: '1' });
-    await t.get(DemoSeeder).seed();
-    await t.get(PipelineService).runOnce({ approve: false });
-    password = await createEditor(t, 'editor@example.com', 'editor');
+    ({ t, password } = await demoWorkspace({ ISSUE_STORIES_PER_BEAT: '1' }));
     browser = await launchChromium();
     page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
   });
@@ -100,7 +95,8 @@ describe('the issue editor in a browser', () => {
   });
 
   it('drafts an intro, edits it, and sets subject and preheader', async () => {
-    await page.getByRole('link', { name: /Draft an intro/ }).click();
+    await page.getByRole('button', { name: /Draft an intro/ }).click();
+    await page.waitForSelector('#intro-drafted');
     const drafted = await page.inputValue('#intro');
     expect(drafted).toMatch(/^This week we start with “/);
     await page.fill('#intro', `${drafted} Edited by a person.`);

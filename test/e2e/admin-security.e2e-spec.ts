@@ -128,6 +128,59 @@ describe('security pass over every editor route', () => {
     );
   });
 
+  it('includes the curation routes (beats, sources, narratives, subscribers, the intro) in the pass', () => {
+    const keys = new Set(routes.map((r) => `${r.method} ${r.path}`));
+    const curation = [
+      'POST /admin/beats',
+      'POST /admin/beats/:slug',
+      'POST /admin/sources',
+      'POST /admin/sources/:id/test',
+      'POST /admin/sources/:id/pause',
+      'POST /admin/sources/:id/resume',
+      'POST /admin/sources/:id/remove',
+      'POST /admin/stories/:id/edit',
+      'POST /admin/stories/:id/regenerate',
+      'POST /admin/stories/:id/approve',
+      'POST /admin/stories/:id/unpublish',
+      'POST /admin/subscribers/import',
+      'GET /admin/subscribers/export.csv',
+      'POST /admin/issues/:number/intro-draft',
+      'POST /api/v1/beats',
+      'PUT /api/v1/beats/:slug',
+      'POST /api/v1/sources',
+      'POST /api/v1/sources/test',
+      'DELETE /api/v1/sources/:id',
+      'PUT /api/v1/narratives/:id',
+      'POST /api/v1/narratives/:id/approve',
+      'POST /api/v1/narratives/:id/unpublish',
+      'POST /api/v1/subscribers/import',
+      'GET /api/v1/subscribers/export',
+    ];
+    expect(curation.filter((k) => !keys.has(k))).toEqual([]);
+  });
+
+  it('refuses the CSV upload as multipart (parsed before the guard) anonymous, to a viewer, and with a forged CSRF field', async () => {
+    const upload = (csrf: string | null) => {
+      const body = new FormData();
+      if (csrf !== null) body.append('_csrf', csrf);
+      body.append('file', new Blob(['email\nx@example.com\n'], { type: 'text/csv' }), 'x.csv');
+      return body;
+    };
+    for (const path of ['/admin/subscribers/import', '/api/v1/subscribers/import']) {
+      const post = async (headers: Record<string, string>, csrf: string | null) =>
+        (await fetch(`${t.url}${path}`, { method: 'POST', headers, body: upload(csrf) })).status;
+      const got = {
+        anonymous: await post({}, null),
+        revoked: await post({ authorization: `Bearer ${revokedToken}` }, null),
+        viewer: await post({ cookie: viewer.cookie }, viewer.csrf),
+        forged: await post({ cookie: owner.cookie }, 'forged'),
+        missing: await post({ cookie: owner.cookie }, null),
+      };
+      report.push(`multipart POST ${path}: ${JSON.stringify(got)}`);
+      expect(got).toEqual({ anonymous: 401, revoked: 401, viewer: 403, forged: 403, missing: 403 });
+    }
+  });
+
   it('refuses every protected route anonymous (401) and with a revoked or made-up token (401)', async () => {
     for (const route of routes.filter((r) => r.role !== null)) {
       const anonymous = await call(route, {});

@@ -1,6 +1,8 @@
 import { AccountsService } from '../../src/admin/auth/accounts.service';
 import { CLI_SOURCE } from '../../src/admin/auth/actor';
-import { type TestApp } from './test-app';
+import { DemoSeeder } from '../../src/admin/demo-seeder';
+import { PipelineService } from '../../src/admin/pipeline.service';
+import { startTestApp, type TestApp } from './test-app';
 
 export interface EditorSession {
   cookie: string;
@@ -25,4 +27,12 @@ export async function signIn(t: TestApp, email: string, password: string): Promi
 
 export function form(fields: Record<string, string>): { headers: Record<string, string>; body: URLSearchParams } {
   return { headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields) };
+}
+
+/** A fresh app with the demo week loaded and the pipeline run once (the issue left a draft), and an editor's password. */
+export async function demoWorkspace(env: Record<string, string>): Promise<{ t: TestApp; password: string }> {
+  const t = await startTestApp({ DEMO: 'false', ...env });
+  await t.get(DemoSeeder).seed();
+  await t.get(PipelineService).runOnce({ approve: false });
+  return { t, password: await createEditor(t, 'editor@example.com', 'editor') };
 }

@@ -1,12 +1,13 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseIntPipe, Patch, Post, Put, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiCookieAuth, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { Body, Delete, Get, HttpCode, Param, ParseIntPipe, Patch, Post, Put, Query } from '@nestjs/common';
+import { ApiBody, ApiOperation } from '@nestjs/swagger';
 import { z } from 'zod';
 import { IssuesService } from '../../issues/issues.service';
 import { NarrativesService } from '../../narratives/narratives.service';
 import { AuditService } from '../audit/audit.service';
 import { AccountsService } from '../auth/accounts.service';
 import { auditSourceOf, type Actor } from '../auth/actor';
-import { AdminArea, CurrentActor, Requires } from '../auth/auth.decorators';
+import { CurrentActor, Requires } from '../auth/auth.decorators';
+import { EditorApi } from './editor-api.decorator';
 import { ForbiddenError } from '../auth/auth-errors';
 import { Role, ROLES, roleAtLeast } from '../auth/role';
 import { TokensService } from '../auth/tokens.service';
@@ -34,12 +35,7 @@ const userSchema = z.object({ email: z.string().email(), role: z.enum(ROLES), pa
  * The editor API: everything the workspace does, as JSON. Bearer token, or the session cookie plus the
  * `X-CSRF-Token` header for changes. Errors are RFC 9457 problem details.
  */
-@ApiTags('editors')
-@ApiBearerAuth('token')
-@ApiCookieAuth('session')
-@ApiSecurity('csrf')
-@AdminArea()
-@Controller('api/v1')
+@EditorApi()
 export class ApiController {
   constructor(
     private readonly issues: IssuesService,
@@ -105,9 +101,11 @@ export class ApiController {
 
   @Post('issues/:number/intro-draft')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Suggest an intro from the chosen stories (not saved)' })
-  async draftIntro(@Param('number', ParseIntPipe) number: number) {
-    return this.issues.draftIntro(number);
+  @ApiOperation({ summary: 'Suggest an intro from the chosen stories (not saved): by Claude when configured, else a template; `warning` says why when Claude failed' })
+  async draftIntro(@CurrentActor() actor: Actor, @Param('number', ParseIntPipe) number: number) {
+    const draft = await this.issues.draftIntro(number);
+    await this.audit.record(auditSourceOf(actor), 'issue.intro_draft', `issue:${number}`, { writer: draft.writer, model: draft.model });
+    return draft;
   }
 
   @Post('issues/:number/approve')

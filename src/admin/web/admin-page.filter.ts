@@ -5,7 +5,7 @@ import { type AppConfig } from '../../kernel/config/config';
 import { DomainError } from '../../kernel/errors/domain-error';
 import { type AdminRequest } from '../auth/auth.decorators';
 import { TooManyAttemptsError } from '../auth/auth-errors';
-import { html } from './html';
+import { html } from '../../kernel/web/html';
 import { layout, sendPage } from './layout';
 import { loginForm } from './login-pages';
 

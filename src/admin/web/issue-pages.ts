@@ -1,7 +1,7 @@
 import { type IssueEditorView, type IssueSummary } from '../../issues/issues.service';
 import { type Actor } from '../auth/actor';
 import { Role, roleAtLeast } from '../auth/role';
-import { html, when, type SafeHtml } from './html';
+import { html, when, type SafeHtml } from '../../kernel/web/html';
 import { csrfField } from './layout';
 
 export function statusBadge(status: string): SafeHtml {
@@ -22,7 +22,7 @@ export interface DeliveryPanel {
 }
 
 /** The issue editor: chosen stories (reorder by drag and drop or the move buttons), candidates, copy, approval. */
-export function issueEditor(input: { view: IssueEditorView; actor: Actor; introDraft: string | null; delivery: SafeHtml; preview: SafeHtml }): SafeHtml {
+export function issueEditor(input: { view: IssueEditorView; actor: Actor; introDraft: { intro: string; writer: string; warning: string | null } | null; delivery: SafeHtml; preview: SafeHtml }): SafeHtml {
   const { issue, candidates } = input.view;
   const { actor } = input;
   const editable = issue.status === 'draft' && roleAtLeast(actor.role, Role.Editor);
@@ -36,7 +36,7 @@ ${editable ? html`<button type="button" class="handle" data-move aria-label="Mov
 ${editable ? html`<span class="row">${i > 0 ? post('move', { narrativeId: s.id, direction: 'up' }, 'Up', { aria: `Move “${s.headline}” up` }) : ''}${i < issue.stories.length - 1 ? post('move', { narrativeId: s.id, direction: 'down' }, 'Down', { aria: `Move “${s.headline}” down` }) : ''}${post('drop', { narrativeId: s.id }, 'Drop', { aria: `Drop “${s.headline}”` })}</span>` : ''}
 </li>`,
   );
-  const intro = input.introDraft ?? issue.intro;
+  const intro = input.introDraft?.intro ?? issue.intro;
   return html`<p>${statusBadge(issue.status)} Week of ${issue.weekStart.toISOString().slice(0, 10)} · ${issue.stories.length} stories${issue.approvedAt ? html` · approved ${when(issue.approvedAt)}` : ''}</p>
 ${issue.status === 'draft' && roleAtLeast(actor.role, Role.Editor) ? html`<div class="card"><p>This issue is a draft: nothing goes out until an editor approves it. Approving publishes it on the site and makes it ready to send.</p>${post('approve', {}, 'Approve this issue', { cls: '' })}</div>` : ''}
 <section class="card" aria-labelledby="stories-h"><h2 id="stories-h">Stories in this issue</h2>
@@ -54,8 +54,8 @@ ${candidates.length === 0 ? html`<p class="muted">Every published story of the w
 <label for="subject">Email subject <span class="muted">(empty: the default)</span></label><input id="subject" name="subject" type="text" maxlength="150" value="${issue.subject ?? ''}"${editable ? '' : ' disabled'}>
 <label for="preheader">Preheader <span class="muted">(the inbox preview line; empty: the intro's opening)</span></label><input id="preheader" name="preheader" type="text" maxlength="200" value="${issue.preheader ?? ''}"${editable ? '' : ' disabled'}>
 <label for="intro">Intro</label><textarea id="intro" name="intro" maxlength="4000"${editable ? '' : ' disabled'}>${intro}</textarea>
-${input.introDraft !== null ? html`<p class="notice" role="status">A drafted intro is in the box: edit it, then save.</p>` : ''}
-${editable ? html`<p class="row"><button type="submit">Save</button><a class="button secondary" href="/admin/issues/${n}?draftIntro=1#intro">Draft an intro from the chosen stories</a></p>` : ''}
+${input.introDraft ? html`<p class="notice${input.introDraft.warning ? ' error' : ''}" role="status" id="intro-drafted">${input.introDraft.warning ?? `A drafted intro (${input.introDraft.writer === 'claude' ? 'by Claude' : 'from the template'}) is in the box: edit it, then save. It is not saved yet.`}</p>` : ''}
+${editable ? html`<p class="row"><button type="submit">Save</button><button type="submit" class="secondary" formaction="/admin/issues/${n}/intro-draft" formnovalidate>Draft an intro from the chosen stories</button></p>` : ''}
 </form></section>
 <section class="card" aria-labelledby="preview-h"><h2 id="preview-h">Preview</h2>${input.preview}</section>
 <section class="card" aria-labelledby="send-h"><h2 id="send-h">Sending</h2>${input.delivery}</section>`;

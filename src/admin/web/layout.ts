@@ -1,7 +1,7 @@
 import { type Response } from 'express';
 import { type Actor } from '../auth/actor';
 import { Role, roleAtLeast } from '../auth/role';
-import { html, raw, type HtmlValue, type SafeHtml } from './html';
+import { html, raw, type HtmlValue, type SafeHtml } from '../../kernel/web/html';
 
 /** Workspace pages: our own script only, no framing except our own previews, nothing cached. */
 export const ADMIN_HEADERS: Readonly<Record<string, string>> = {
@@ -26,8 +26,8 @@ header.top .who{margin-left:auto;display:flex;gap:.5rem;align-items:center;font-
 main{max-width:68rem;margin:0 auto;padding:1rem}h1{font-family:Georgia,serif;margin:.5rem 0 1rem}
 table{border-collapse:collapse;width:100%;background:#fff}th,td{border-bottom:1px solid var(--line);padding:.45rem .5rem;text-align:left;vertical-align:top}
 .table-wrap{overflow-x:auto}
-label{display:block;font-weight:600;margin:.6rem 0 .2rem}input[type=text],input[type=email],input[type=password],input[type=datetime-local],input[type=search],textarea,select{width:100%;max-width:40rem;padding:.5rem;border:1px solid #8c8577;border-radius:4px;font:inherit;background:#fff}
-textarea{min-height:7rem}
+label{display:block;font-weight:600;margin:.6rem 0 .2rem}input[type=text],input[type=email],input[type=password],input[type=datetime-local],input[type=search],input[type=date],textarea,select{width:100%;max-width:40rem;padding:.5rem;border:1px solid #8c8577;border-radius:4px;font:inherit;background:#fff}
+textarea{min-height:7rem}textarea#f-body{min-height:24rem}
 button,.button{display:inline-block;padding:.5rem .9rem;border:1px solid var(--accent);border-radius:4px;background:var(--accent);color:#fff;font:inherit;cursor:pointer;text-decoration:none;min-height:44px}
 button.secondary,.button.secondary{background:#fff;color:var(--accent)}button.danger{background:var(--bad);border-color:var(--bad)}
 .row{display:flex;flex-wrap:wrap;gap:.5rem;align-items:center}.card{background:#fff;border:1px solid var(--line);border-radius:6px;padding:1rem;margin:0 0 1rem}
@@ -40,6 +40,10 @@ ol.entries li[draggable=true]{cursor:grab}ol.entries li.dragging{opacity:.5}ol.e
 .handle{font-size:1.2rem;padding:0 .3rem;border:1px dashed #8c8577;border-radius:4px;background:#fff;color:var(--ink);min-height:44px;min-width:44px}
 .previews{display:flex;flex-wrap:wrap;gap:1rem}.previews iframe{border:1px solid var(--line);background:#fff;height:640px;max-width:100%}.previews figure{margin:0;max-width:100%}form.inline{display:inline}
 progress{width:100%;height:1.4rem}
+.field-error{color:var(--bad);font-weight:600;margin:.2rem 0 0}[aria-invalid=true]{border-color:var(--bad)!important;border-width:2px!important}.hint{display:block;font-size:.9rem}
+fieldset{border:1px solid var(--line);border-radius:4px;margin:.8rem 0;padding:.4rem .8rem;max-width:40rem}legend{font-weight:600}label.check{font-weight:400;display:flex;gap:.5rem;align-items:center;min-height:44px;margin:0}
+dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dl.facts dt{font-weight:600}dl.facts dd{margin:0}
+.grid .wide{grid-column:1/-1}figure.chart{margin:0}figure.chart svg{width:100%;height:auto;max-width:40rem;background:#fff}ol.preview li,ol.citations li{margin:0 0 .6rem}
 .sr-only{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
 @media (max-width:40rem){header.top .who{margin-left:0}main{padding:.6rem}}
 `;
@@ -47,7 +51,7 @@ progress{width:100%;height:1.4rem}
 const NAV: Array<{ href: string; label: string; role: Role }> = [
   { href: '/admin', label: 'Dashboard', role: Role.Viewer },
   { href: '/admin/issues', label: 'Issues', role: Role.Viewer },
-  { href: '/admin/stories', label: 'Stories', role: Role.Viewer },
+  { href: '/admin/stories', label: 'Storylines', role: Role.Viewer },
   { href: '/admin/beats', label: 'Beats', role: Role.Viewer },
   { href: '/admin/sources', label: 'Sources', role: Role.Viewer },
   { href: '/admin/subscribers', label: 'Subscribers', role: Role.Viewer },

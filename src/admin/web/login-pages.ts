@@ -1,4 +1,4 @@
-import { html, type SafeHtml } from './html';
+import { html, type SafeHtml } from '../../kernel/web/html';
 import { layout } from './layout';
 
 /** Only our own workspace paths are followed after sign-in (no open redirect). */

@@ -5,7 +5,6 @@ import { APP_CONFIG } from '../../kernel/config/config.module';
 import { type AppConfig } from '../../kernel/config/config';
 import { ValidationError } from '../../kernel/errors/domain-error';
 import { IssuesService } from '../../issues/issues.service';
-import { NarrativesService } from '../../narratives/narratives.service';
 import { AuditService } from '../audit/audit.service';
 import { AccountsService } from '../auth/accounts.service';
 import { auditSourceOf, type Actor } from '../auth/actor';
@@ -15,7 +14,7 @@ import { Role, ROLES, roleAtLeast } from '../auth/role';
 import { TokensService } from '../auth/tokens.service';
 import { WorkspaceService } from '../workspace.service';
 import { AdminPageFilter } from './admin-page.filter';
-import { html, when } from './html';
+import { html, when } from '../../kernel/web/html';
 import { issueEditor, issuesTable } from './issue-pages';
 import { csrfField, layout, sendPage } from './layout';
 
@@ -46,7 +45,6 @@ const NOTICES: Record<string, string> = {
 export class WorkspaceController {
   constructor(
     private readonly issues: IssuesService,
-    private readonly narratives: NarrativesService,
     private readonly accounts: AccountsService,
     private readonly tokens: TokensService,
     private readonly audit: AuditService,
@@ -70,7 +68,7 @@ export class WorkspaceController {
 <section class="card" aria-labelledby="d-stories"><h2 id="d-stories">Stories</h2><p>${d.storyCount} narratives written.</p><p><a href="/admin/stories">Latest stories</a></p></section>
 <section class="card" aria-labelledby="d-sources"><h2 id="d-sources">Sources' health</h2>${d.sources}</section>
 <section class="card" aria-labelledby="d-sends"><h2 id="d-sends">Recent sends</h2>${d.sends}</section>
-<section class="card" aria-labelledby="d-subs"><h2 id="d-subs">Subscribers over time</h2>${d.subscribers}</section>
+<section class="card wide" aria-labelledby="d-subs"><h2 id="d-subs">Subscribers over time</h2>${d.subscribers}</section>
 </div>`,
     });
   }
@@ -80,16 +78,27 @@ export class WorkspaceController {
     this.page(res, actor, { title: 'Issues', current: '/admin/issues', body: issuesTable(await this.issues.list()) });
   }
 
-  @Get('issues/:number')
-  async issuePage(@CurrentActor() actor: Actor, @Param('number', ParseIntPipe) number: number, @Res() res: Response, @Query('done') done?: string, @Query('draftIntro') draftIntro?: string): Promise<void> {
+  private async issueEditorPage(res: Response, actor: Actor, number: number, done?: string, introDraft: { intro: string; writer: string; warning: string | null } | null = null): Promise<void> {
     const view = await this.issues.editorView(number);
-    const introDraft = draftIntro === '1' ? (await this.issues.draftIntro(number)).intro : null;
     this.page(res, actor, {
       title: `Issue ${view.issue.number}: ${view.issue.title}`,
       current: '/admin/issues',
       done,
       body: issueEditor({ view, actor, introDraft, delivery: await this.workspace.deliveryPanel(view.issue, actor), preview: await this.workspace.previewPanel(view.issue) }),
     });
+  }
+
+  @Get('issues/:number')
+  async issuePage(@CurrentActor() actor: Actor, @Param('number', ParseIntPipe) number: number, @Res() res: Response, @Query('done') done?: string): Promise<void> {
+    await this.issueEditorPage(res, actor, number, done);
+  }
+
+  /** Drafts an intro from the chosen stories (Claude when configured, else a template) into the form, unsaved. A POST: it may cost a model call. */
+  @Post('issues/:number/intro-draft')
+  async draftIntro(@CurrentActor() actor: Actor, @Param('number', ParseIntPipe) number: number, @Res() res: Response): Promise<void> {
+    const draft = await this.issues.draftIntro(number);
+    await this.audit.record(auditSourceOf(actor), 'issue.intro_draft', `issue:${number}`, { writer: draft.writer, model: draft.model });
+    await this.issueEditorPage(res, actor, number, undefined, draft);
   }
 
   private back(res: Response, number: number, done: string, anchor = ''): void {
@@ -205,31 +214,6 @@ ${issue.intro ? html`<p><em>${issue.intro}</em></p>` : ''}
 ${issue.stories.map((s) => html`<section><p class="muted">${s.beat.name}</p><h2>${s.headline}</h2><p><strong>${s.dek}</strong></p>${s.paragraphs.map((para) => html`<p>${para.map((seg) => html`${seg.text}${seg.cites.map((c) => html`<sup>[${c}]</sup>`)}`)}</p>`)}<p class="muted">${s.disclosure}</p></section>`)}
 </article><p><a href="/admin/issues/${issue.number}">Back to the editor</a></p>`,
     });
-  }
-
-  @Get('stories')
-  async stories(@CurrentActor() actor: Actor, @Res() res: Response): Promise<void> {
-    this.page(res, actor, { title: 'Stories', current: '/admin/stories', body: await this.workspace.storiesPanel() });
-  }
-
-  @Get('beats')
-  async beats(@CurrentActor() actor: Actor, @Res() res: Response): Promise<void> {
-    const beats = await this.narratives.listBeats();
-    this.page(res, actor, {
-      title: 'Beats',
-      current: '/admin/beats',
-      body: html`<div class="table-wrap"><table><thead><tr><th scope="col">Beat</th><th scope="col">Description</th><th scope="col">Keywords</th></tr></thead><tbody>${beats.map((b) => html`<tr><td><strong>${b.name}</strong><br><span class="mono">${b.slug}</span></td><td>${b.description}</td><td>${b.keywords.join(', ')}</td></tr>`)}</tbody></table></div>`,
-    });
-  }
-
-  @Get('sources')
-  async sources(@CurrentActor() actor: Actor, @Res() res: Response): Promise<void> {
-    this.page(res, actor, { title: 'Sources', current: '/admin/sources', body: await this.workspace.sourcesPanel() });
-  }
-
-  @Get('subscribers')
-  async subscribers(@CurrentActor() actor: Actor, @Res() res: Response): Promise<void> {
-    this.page(res, actor, { title: 'Subscribers', current: '/admin/subscribers', body: await this.workspace.subscribersPanel() });
   }
 
   // --- owners: tokens, editors, audit log

@@ -1,4 +1,4 @@
-import { html, raw, type SafeHtml } from './html';
+import { html, raw, type SafeHtml } from '../../kernel/web/html';
 import { type SiteInfo } from './views';
 
 /** One stylesheet for every page: serif body, a 40rem column, dark ink on cream. No external assets. */

@@ -1,5 +1,5 @@
 import { weekLabel } from '../../kernel/clock/week';
-import { html, raw, type SafeHtml } from './html';
+import { html, raw, type SafeHtml } from '../../kernel/web/html';
 import { layout, siteAlternates, type Alternate } from './layout';
 import { dateTag, excerpt, storyBody, storyParagraphs, disclosureLine } from './story-html';
 import { relativeLinks, type BeatSummary, type IssueSummary, type IssueWithStories, type Links, type SiteInfo, type StoryView } from './views';

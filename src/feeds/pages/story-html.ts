@@ -1,4 +1,4 @@
-import { html, httpUrl, type SafeHtml } from './html';
+import { html, httpUrl, type SafeHtml } from '../../kernel/web/html';
 import { type CitedRecord, type StoryView } from './views';
 
 const PLATFORM_NAMES: Record<string, string> = {

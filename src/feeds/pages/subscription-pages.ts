@@ -1,4 +1,4 @@
-import { html, type SafeHtml } from './html';
+import { html, type SafeHtml } from '../../kernel/web/html';
 import { layout } from './layout';
 import { subscribeForm } from './site-pages';
 import { type SiteInfo } from './views';

@@ -56,8 +56,46 @@ export class WriterError extends Error {
   }
 }
 
+/** The stories an editor chose for an issue, in order, for drafting its intro. */
+export interface IntroBrief {
+  stories: Array<{ headline: string; dek: string; beat: string }>;
+}
+
+export interface IntroDraft {
+  intro: string;
+  writer: 'claude' | 'offline';
+  model: string | null;
+  usage: NarrativeDraft['usage'];
+}
+
 /** Writes one narrative from a storyline's records. Implementations: Claude, and an offline composer. */
 export abstract class NarrativeWriter {
   abstract readonly name: 'claude' | 'offline';
   abstract write(brief: NarrativeBrief): Promise<NarrativeDraft>;
+  /** A short intro for an issue from its chosen stories' headlines and deks (offline: a template). */
+  abstract writeIntro(brief: IntroBrief): Promise<IntroDraft>;
+}
+
+/** The offline intro: the lead story, the next two, and how many stories from which beats. */
+export function templateIntro(brief: IntroBrief): string {
+  const { stories } = brief;
+  if (stories.length === 0) return 'This week has no stories yet: include some, then draft the intro again.';
+  const beats = [...new Set(stories.map((s) => s.beat))];
+  const lead = stories[0];
+  const others = stories.slice(1, 3).map((s) => `“${s.headline}”`);
+  return [
+    `This week we start with “${lead.headline}”: ${lowerFirst(lead.dek)}`.replace(/([^.!?])$/, '$1.'),
+    others.length ? `Also in this issue: ${others.join(' and ')}${stories.length > 3 ? `, and ${stories.length - 3} more` : ''}.` : '',
+    `${stories.length} ${stories.length === 1 ? 'story' : 'stories'} from ${joinWords(beats)}, each with links to the public posts behind its claims.`,
+  ]
+    .filter(Boolean)
+    .join(' ');
+}
+
+function lowerFirst(text: string): string {
+  return text && /^[A-Z][a-z]/.test(text) ? text[0].toLowerCase() + text.slice(1) : text;
+}
+
+function joinWords(words: string[]): string {
+  return words.length <= 1 ? (words[0] ?? '') : `${words.slice(0, -1).join(', ')} and ${words[words.length - 1]}`;
 }

@@ -1,5 +1,5 @@
 import { cleanPostText } from './post-text';
-import { NarrativeWriter, type DraftSegment, type NarrativeBrief, type NarrativeDraft, type WriterDocument } from './narrative-writer.port';
+import { NarrativeWriter, templateIntro, type DraftSegment, type IntroBrief, type IntroDraft, type NarrativeBrief, type NarrativeDraft, type WriterDocument } from './narrative-writer.port';
 
 const PLATFORM_NAMES: Record<string, string> = {
   reddit: 'Reddit',
@@ -111,6 +111,10 @@ const GROUP_OPENERS: Record<Stance, string[]> = {
  */
 export class OfflineNarrativeWriter extends NarrativeWriter {
   readonly name = 'offline' as const;
+
+  writeIntro(brief: IntroBrief): Promise<IntroDraft> {
+    return Promise.resolve({ intro: templateIntro(brief), writer: 'offline', model: null, usage: null });
+  }
 
   async write(brief: NarrativeBrief): Promise<NarrativeDraft> {
     const docs = brief.documents.map((doc, index) => ({ doc, index }));

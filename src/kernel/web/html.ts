@@ -54,3 +54,8 @@ export function httpUrl(value: string | null | undefined): string | null {
   }
   return url.protocol === 'http:' || url.protocol === 'https:' ? url.toString() : null;
 }
+
+/** A date as the workspace shows it: `2026-12-01 13:42 UTC`, or a dash when there is none. */
+export function when(date: Date | null | undefined): string {
+  return date ? new Date(date).toISOString().replace('T', ' ').slice(0, 16) + ' UTC' : '—';
+}
