@@ -130,13 +130,15 @@ export async function fuzzSubscriptions(t: TestApp, options: { requests: number;
       'Not A Slug',
     ]);
 
+  // encodeURIComponent throws on a lone surrogate: send it as the bytes of one (ED A0 80), which is invalid UTF-8.
+  const enc = (x: string) =>
+    encodeURIComponent(x.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd')).replace(/%EF%BF%BD/g, '%ED%A0%80');
   const form = (fields: Record<string, unknown>) => {
     const parts: string[] = [];
     for (const [k, v] of Object.entries(fields)) {
-      if (Array.isArray(v)) for (const x of v) parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(String(x))}`);
-      else if (v && typeof v === 'object')
-        for (const [kk, vv] of Object.entries(v)) parts.push(`${encodeURIComponent(`${k}[${kk}]`)}=${encodeURIComponent(String(vv))}`);
-      else if (v !== undefined) parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`);
+      if (Array.isArray(v)) for (const x of v) parts.push(`${enc(k)}=${enc(String(x))}`);
+      else if (v && typeof v === 'object') for (const [kk, vv] of Object.entries(v)) parts.push(`${enc(`${k}[${kk}]`)}=${enc(String(vv))}`);
+      else if (v !== undefined) parts.push(`${enc(k)}=${enc(String(v))}`);
     }
     return parts.join('&');
   };
@@ -184,21 +186,21 @@ export async function fuzzSubscriptions(t: TestApp, options: { requests: number;
       ]),
       type: pick(['application/json', 'text/plain', 'application/x-www-form-urlencoded']),
     }),
-    () => ({ method: pick(['GET', 'HEAD']), path: `/subscribe/confirm?token=${encodeURIComponent(pick(tokens))}` }),
+    () => ({ method: pick(['GET', 'HEAD']), path: `/subscribe/confirm?token=${enc(pick(tokens))}` }),
     () => ({
       method: 'POST',
-      path: `/subscribe/confirm${rnd() < 0.5 ? `?token=${encodeURIComponent(pick(tokens))}` : ''}`,
+      path: `/subscribe/confirm${rnd() < 0.5 ? `?token=${enc(pick(tokens))}` : ''}`,
       body: form({ token: hostileField() }),
       type: 'application/x-www-form-urlencoded',
     }),
-    () => ({ method: pick(['GET', 'HEAD']), path: `/unsubscribe?token=${encodeURIComponent(pick(tokens))}${rnd() < 0.1 ? '&token=a&token=b' : ''}` }),
+    () => ({ method: pick(['GET', 'HEAD']), path: `/unsubscribe?token=${enc(pick(tokens))}${rnd() < 0.1 ? '&token=a&token=b' : ''}` }),
     () => ({
       method: 'POST',
-      path: `/unsubscribe?token=${encodeURIComponent(pick(tokens.filter((x) => !x.startsWith(subscribers.unsubscribeToken(victim.id)))))}`,
+      path: `/unsubscribe?token=${enc(pick(tokens.filter((x) => !x.startsWith(subscribers.unsubscribeToken(victim.id)))))}`,
       body: form({ 'List-Unsubscribe': 'One-Click', token: hostileField() }),
       type: pick(['application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'text/plain']),
     }),
-    () => ({ method: 'GET', path: `/preferences?token=${encodeURIComponent(pick(tokens))}` }),
+    () => ({ method: 'GET', path: `/preferences?token=${enc(pick(tokens))}` }),
     () => ({
       method: 'POST',
       path: '/preferences',
@@ -213,7 +215,7 @@ export async function fuzzSubscriptions(t: TestApp, options: { requests: number;
     }),
     () => ({
       method: pick(['GET', 'POST']),
-      path: `/preferences/confirm-email?token=${encodeURIComponent(pick(tokens))}`,
+      path: `/preferences/confirm-email?token=${enc(pick(tokens))}`,
       body: form({ token: hostileField() }),
       type: 'application/x-www-form-urlencoded',
     }),
