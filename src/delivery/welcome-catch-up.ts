@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationBootstrap, type OnModuleInit } from '@nestjs/common';
 import { SchedulerRegistry } from '@nestjs/schedule';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG } from '../kernel/config/config.module';
@@ -23,7 +23,7 @@ export type CatchUpOutcome = 'sent' | 'nothing-sent-yet' | 'up-to-date' | 'busy'
  * It also tells the welcome email which issue that is.
  */
 @Injectable()
-export class WelcomeCatchUp implements OnModuleInit, OnApplicationBootstrap {
+export class WelcomeCatchUp implements OnModuleInit, OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger(WelcomeCatchUp.name);
   private current: Promise<CatchUpOutcome> | null = null;
   private again = false;
@@ -51,6 +51,11 @@ export class WelcomeCatchUp implements OnModuleInit, OnApplicationBootstrap {
   onApplicationBootstrap(): void {
     if (!this.config.schedule.enabled) return;
     scheduleStage({ registry: this.registry, runner: this.runner, name: 'catch-up', cron: this.config.schedule.deliver, run: () => this.run(), shared: true });
+  }
+
+  /** A pass started by a confirmation finishes before the database closes (a lost one is redone by the schedule). */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.idle();
   }
 
   /** Starts a pass in the background, or asks the running one to go again; failures are logged. */
