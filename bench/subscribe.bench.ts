@@ -18,6 +18,7 @@ import { startTestApp } from '../test/support/test-app';
  */
 const SERVER = process.env.BENCH_DATABASE_URL ?? process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const FUZZ_REQUESTS = Number(process.env.FUZZ_REQUESTS ?? 10_000);
+const FUZZ_POW_REQUESTS = Number(process.env.FUZZ_POW_REQUESTS ?? 2_000);
 /** Rounds of the timing test: each round signs up one new address and each kind of known one, in a rotating order. */
 const TIMING_ROUNDS = Number(process.env.TIMING_ROUNDS ?? 400);
 /** `pglite,postgres` (default) or one of them. */
@@ -145,6 +146,21 @@ it('sign-up abuse figures on both databases', async () => {
       if (result.serverErrors.length || result.corrupted.length)
         console.error(JSON.stringify({ serverErrors: result.serverErrors.slice(0, 10), corrupted: result.corrupted.slice(0, 10) }, null, 2));
     });
+    // The same fuzz with the proof-of-work challenge on (cheap 8-bit puzzles, so solved answers reach the deep paths too).
+    await withDatabase(
+      database,
+      { SUBSCRIBE_CLIENT_LIMIT: '1000000', SUBSCRIBE_ADDRESS_LIMIT: '1000000', SUBSCRIBE_CHALLENGE: 'pow', SUBSCRIBE_POW_BITS: '8' },
+      undefined,
+      async (t) => {
+        const result = await fuzzSubscriptions(t, { requests: FUZZ_POW_REQUESTS, seed: 2027 });
+        f.fuzz_pow_requests = result.requests;
+        f.fuzz_pow_5xx = result.serverErrors.length;
+        f.fuzz_pow_corrupted_states = result.corrupted.length;
+        for (const [status, n] of Object.entries(result.byStatus)) f[`fuzz_pow_status_${status}`] = n;
+        if (result.serverErrors.length || result.corrupted.length)
+          console.error(JSON.stringify({ serverErrors: result.serverErrors.slice(0, 10), corrupted: result.corrupted.slice(0, 10) }, null, 2));
+      },
+    );
     f.load_average_1m_at_end = round(loadavg()[0], 2);
     figures[database] = f;
   }
@@ -158,6 +174,8 @@ it('sign-up abuse figures on both databases', async () => {
     expect(f.fuzz_5xx).toBe(0);
     expect(f.fuzz_corrupted_states).toBe(0);
     expect(f.fuzz_requests).toBe(FUZZ_REQUESTS);
+    expect(f.fuzz_pow_5xx).toBe(0);
+    expect(f.fuzz_pow_corrupted_states).toBe(0);
     expect(f.flood_emails).toBeLessThanOrEqual(10);
     expect(f.race_emails_after_window).toBe(1);
     expect(f.race_5xx).toBe(0);
