@@ -5,6 +5,7 @@ import { AddSourcePolling1764310000000 } from './1764310000000-AddSourcePolling'
 import { AddSubscriberLifecycle1764330000000 } from './1764330000000-AddSubscriberLifecycle';
 import { CreateAdminAccounts1764350000000 } from './1764350000000-CreateAdminAccounts';
 import { AddNearDuplicateSignatures1764410000000 } from './1764410000000-AddNearDuplicateSignatures';
+import { IndexSubscriberConfirmations1764430000000 } from './1764430000000-IndexSubscriberConfirmations';
 
 /**
  * The one chain of migrations for both the embedded database and a PostgreSQL server, sorted by timestamp
@@ -18,4 +19,5 @@ export const migrations = [
   CreateAdminAccounts1764350000000,
   AddNarrativeGroundingAndCosts1764320000000,
   AddNearDuplicateSignatures1764410000000,
+  IndexSubscriberConfirmations1764430000000,
 ];

@@ -8,11 +8,12 @@ import { DeliveryService } from './delivery.service';
 import { RateLimiter } from './rate-limiter';
 import { DeliveryWebhooksService } from './delivery-webhooks.service';
 import { ResendWebhooksController } from './resend-webhooks.controller';
+import { WelcomeCatchUp } from './welcome-catch-up';
 
 @Module({
   imports: [IssuesModule, SubscribersModule],
   controllers: [ResendWebhooksController],
-  providers: [DeliveryService, DeliveryEngine, DeliveryRepository, RateLimiter, DeliveryMetrics, DeliveryWebhooksService],
+  providers: [DeliveryService, DeliveryEngine, DeliveryRepository, RateLimiter, DeliveryMetrics, DeliveryWebhooksService, WelcomeCatchUp],
   exports: [DeliveryService],
 })
 export class DeliveryModule {}

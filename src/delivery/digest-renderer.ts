@@ -2,10 +2,16 @@ import escapeHtml from 'escape-html';
 import { type IssueView } from '../issues/issues.service';
 import { type AppConfig } from '../kernel/config/config';
 import { type EmailTemplates } from '../kernel/templates/email-templates';
+import { preferencesUrlForUnsubscribeUrl } from '../subscribers/subscribers.service';
 import { conversationSummary } from './digest-summary';
 
 /** A URL-shaped placeholder: it survives MJML untouched and is replaced per recipient. */
 export const UNSUBSCRIBE_SENTINEL = 'https://broadsheet.invalid/unsubscribe-link';
+/**
+ * The preferences link's placeholder. Its URL is derived from the recipient's unsubscribe link (the subscribers
+ * module's rule), so a batch's payload stays a function of the links stored on its recipients.
+ */
+export const PREFERENCES_SENTINEL = 'https://broadsheet.invalid/preferences-link';
 
 export interface RenderedDigest {
   subject: string;
@@ -120,15 +126,17 @@ export async function renderDigest(issue: Issue, templates: EmailTemplates, conf
     disclosure: writerFooter(issue),
     footer: `You receive this because you subscribed to ${config.site.title}.`,
     unsubscribeUrl: UNSUBSCRIBE_SENTINEL,
+    preferencesUrl: PREFERENCES_SENTINEL,
     archiveUrl: `${base}/issues`,
   });
   return { subject, preheader, html, text };
 }
 
-/** Substitutes one recipient's links, escaped for their context (HTML attribute vs plain text). */
+/** Substitutes one recipient's links (unsubscribe, and preferences derived from it), escaped for their context (HTML attribute vs plain text). */
 export function personalise(digest: { html: string; text: string }, unsubscribeUrl: string): { html: string; text: string } {
+  const preferencesUrl = preferencesUrlForUnsubscribeUrl(unsubscribeUrl);
   return {
-    html: digest.html.split(UNSUBSCRIBE_SENTINEL).join(escapeHtml(unsubscribeUrl)),
-    text: digest.text.split(UNSUBSCRIBE_SENTINEL).join(unsubscribeUrl),
+    html: digest.html.split(UNSUBSCRIBE_SENTINEL).join(escapeHtml(unsubscribeUrl)).split(PREFERENCES_SENTINEL).join(escapeHtml(preferencesUrl)),
+    text: digest.text.split(UNSUBSCRIBE_SENTINEL).join(unsubscribeUrl).split(PREFERENCES_SENTINEL).join(preferencesUrl),
   };
 }

@@ -1,4 +1,4 @@
-import { Body, Controller, Inject, Logger, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, Inject, Logger, Post, Req, Res } from '@nestjs/common';
 import { type Request, type Response } from 'express';
 import { type AppConfig } from '../kernel/config/config';
 import { APP_CONFIG } from '../kernel/config/config.module';
@@ -21,6 +21,27 @@ export class SubscriptionApiController {
     private readonly subscribers: SubscribersService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
+
+  /**
+   * `GET /api/v1/public/subscribe/challenge`: a fresh sign-up challenge (`{ kind: "pow", token, bits, expiresAt }`) to
+   * answer in `challenge: { token, answer }`, where SHA-256 of `token:answer` starts with `bits` zero bits; 404
+   * `challenge_off` when sign-ups need none (SUBSCRIBE_CHALLENGE=off).
+   */
+  @Get('subscribe/challenge')
+  async challenge(@Res() res: Response): Promise<void> {
+    res.set('Cache-Control', 'no-store');
+    const offer = await this.subscribers.issueChallenge();
+    if (!offer) {
+      return this.problem(res, {
+        type: 'about:blank',
+        title: 'Not Found',
+        status: 404,
+        detail: 'Sign-ups here need no challenge: post the address alone.',
+        code: 'challenge_off',
+      });
+    }
+    res.status(200).json(offer);
+  }
 
   @Post('subscribe')
   async subscribe(@Body() body: unknown, @Req() req: Request, @Res() res: Response): Promise<void> {
@@ -49,6 +70,17 @@ export class SubscriptionApiController {
         errors: [{ field: 'acceptTypo', message: 'true or false' }],
       });
     }
+    const challenge = input.challenge;
+    if (challenge !== undefined && (typeof challenge !== 'object' || challenge === null || Array.isArray(challenge))) {
+      return this.problem(res, {
+        type: 'about:blank',
+        title: 'Bad Request',
+        status: 400,
+        detail: 'challenge is an object { "token", "answer" }.',
+        code: 'validation_failed',
+        errors: [{ field: 'challenge', message: 'an object { "token", "answer" }' }],
+      });
+    }
     try {
       await this.subscribers.subscribe({
         email: input.email,
@@ -58,6 +90,7 @@ export class SubscriptionApiController {
         source: 'api',
         formText: subscribeFormText(siteInfo(this.config)),
         acceptTypo: input.acceptTypo === true,
+        challenge: challenge as { token?: unknown; answer?: unknown } | undefined,
       });
       res.status(202).json({ status: 'check-inbox', detail: 'If this address is not subscribed yet, a confirmation link is on its way to it.' });
     } catch (error) {

@@ -5,10 +5,19 @@ import { type AppConfig } from '../kernel/config/config';
 import { APP_CONFIG } from '../kernel/config/config.module';
 import { DomainError } from '../kernel/errors/domain-error';
 import { NarrativesService } from '../narratives/narratives.service';
-import { EmailTypoError, InvalidEmailError, InvalidPreferencesError, RateLimitedError, SubscribersService } from '../subscribers/subscribers.service';
+import { CONTENT_SECURITY_POLICY } from '../kernel/web/security-headers';
+import {
+  ChallengeError,
+  EmailTypoError,
+  InvalidEmailError,
+  InvalidPreferencesError,
+  RateLimitedError,
+  SubscribersService,
+} from '../subscribers/subscribers.service';
 import { crossSiteRefusal } from './cross-site';
 import { sendHtml } from './html-response';
 import { type SafeHtml } from '../kernel/web/html';
+import { SIGNUP_CHALLENGE_SCRIPT } from './pages/signup-challenge-script';
 import { messagePage, notFoundPage } from './pages/site-pages';
 import {
   checkInboxPage,
@@ -31,7 +40,13 @@ const subscribeForm = z.object({
   accept_typo: z.string().max(10).optional(),
   name: field.optional(),
   beats: z.union([field, z.array(field).max(100)]).optional(),
+  challenge_token: z.string().max(512).optional(),
+  challenge_answer: z.string().max(32).optional(),
 });
+/** The sign-up pages' policy when the proof-of-work script is on: the default one plus this origin's script and fetch. */
+const CHALLENGE_PAGE_POLICY = Object.entries({ ...CONTENT_SECURITY_POLICY, 'script-src': ["'self'"], 'connect-src': ["'self'"] })
+  .map(([directive, values]) => `${directive} ${values.join(' ')}`)
+  .join('; ');
 const tokenForm = z.object({ token });
 const preferencesForm = z.object({
   token,
@@ -68,9 +83,28 @@ export class SubscriptionController {
     return siteInfo(this.config);
   }
 
+  /** With SUBSCRIBE_CHALLENGE=pow the sign-up pages carry the script that solves the proof of work (and may run it). */
+  private get challenge(): boolean {
+    return this.subscribers.challengeKind === 'pow';
+  }
+
+  private signUpPage(status: number, input: Parameters<typeof subscribePage>[1] = {}, cache: Rendered['cache'] = 'no-store'): Rendered {
+    return {
+      status,
+      page: subscribePage(this.site, { ...input, challenge: this.challenge }),
+      cache,
+      headers: this.challenge ? { 'Content-Security-Policy': CHALLENGE_PAGE_POLICY } : undefined,
+    };
+  }
+
   @Get('subscribe')
   async subscribeForm(@Res() res: Response): Promise<void> {
-    await this.render(res, async () => ({ status: 200, page: subscribePage(this.site), cache: 'public' }));
+    await this.render(res, async () => this.signUpPage(200, {}, 'public'));
+  }
+
+  @Get('subscribe/challenge.js')
+  challengeScript(@Res() res: Response): void {
+    res.status(200).type('text/javascript').set('Cache-Control', 'public, max-age=3600').send(SIGNUP_CHALLENGE_SCRIPT);
   }
 
   @Post('subscribe')
@@ -80,7 +114,7 @@ export class SubscriptionController {
     await this.render(res, async () => {
       const refused = crossSiteRefusal(req, this.config.server.publicUrl);
       if (refused) return { status: 403, page: messagePage(this.site, { title: 'Refused', message: refused }) };
-      if (!parsed.success) return { status: 400, page: subscribePage(this.site, { problem: 'Please enter your email address.' }) };
+      if (!parsed.success) return this.signUpPage(400, { problem: 'Please enter your email address.' });
       try {
         await this.subscribers.subscribe({
           email,
@@ -90,12 +124,12 @@ export class SubscriptionController {
           source: 'web-form',
           formText: subscribeFormText(this.site),
           acceptTypo: parsed.data.accept_typo === '1',
+          challenge: { token: parsed.data.challenge_token, answer: parsed.data.challenge_answer },
         });
       } catch (error) {
-        if (error instanceof EmailTypoError)
-          return { status: 400, page: subscribePage(this.site, { email: error.email, problem: error.message, suggestion: error.suggestion }) };
-        if (error instanceof InvalidEmailError || error instanceof InvalidPreferencesError)
-          return { status: 400, page: subscribePage(this.site, { email, problem: error.message }) };
+        if (error instanceof EmailTypoError) return this.signUpPage(400, { email: error.email, problem: error.message, suggestion: error.suggestion });
+        if (error instanceof InvalidEmailError || error instanceof InvalidPreferencesError || error instanceof ChallengeError)
+          return this.signUpPage(400, { email, problem: error.message });
         if (error instanceof RateLimitedError)
           return { status: 429, page: tooManyRequestsPage(this.site, error.message), headers: { 'Retry-After': String(error.retryAfterSeconds) } };
         throw error;

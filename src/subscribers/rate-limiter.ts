@@ -53,6 +53,21 @@ export class RateLimiter {
     }
   }
 
+  /**
+   * Claims `key` once, for anything that must be used at most once across instances (a sign-up challenge): a row of
+   * its own bucket dated `until`, so pruning drops it only after that. True for the first claim, false after.
+   */
+  async claimOnce(key: string, until: Date): Promise<boolean> {
+    return (
+      returningRows(
+        await this.dataSource.query(
+          `INSERT INTO rate_limit_windows (bucket, window_start, hits) VALUES ($1, $2, 1) ON CONFLICT (bucket, window_start) DO NOTHING RETURNING hits`,
+          [`once:${key}`, until],
+        ),
+      ).length > 0
+    );
+  }
+
   /** Drops windows that ended before `before` (run by the mail job). */
   async prune(before: Date): Promise<number> {
     return returningRows(await this.dataSource.query(`DELETE FROM rate_limit_windows WHERE window_start < $1 RETURNING 1`, [before])).length;

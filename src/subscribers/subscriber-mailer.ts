@@ -163,13 +163,16 @@ export class SubscriberMailer implements OnApplicationBootstrap {
         if (s.status !== 'active') return null;
         subject = `Welcome to ${site.title}`;
         const unsubscribeUrl = this.subscribers.unsubscribeUrl(s.id);
+        // The latest issue itself comes as its own email (delivery's catch-up send); this one links it, or the
+        // archive while no issue has gone out yet.
+        const latest = await this.subscribers.latestIssue();
         rendered = await this.templates.render('welcome', {
           ...base,
           email: s.email,
           title: subject,
           preview: 'Your subscription is confirmed.',
           masthead: 'Welcome',
-          latestUrl: `${site.url}/issues`,
+          latest,
           archiveUrl: `${site.url}/issues`,
           preferencesUrl: this.subscribers.preferencesUrl(s.id),
           unsubscribeUrl,

@@ -25,6 +25,13 @@ export interface AudienceMember {
   beatSlugs: string[] | null;
 }
 
+/** The latest issue that went out, as the welcome email links it. */
+export interface LatestIssueLink {
+  number: number;
+  title: string;
+  url: string;
+}
+
 export interface SubscriberListQuery {
   status?: SubscriberStatus;
   beat?: string;

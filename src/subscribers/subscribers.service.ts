@@ -8,10 +8,12 @@ import { DomainError, NotFoundError, ValidationError } from '../kernel/errors/do
 import { SigningKey } from '../kernel/secrets/signing-key';
 import { checkEmailAddress } from './email-address';
 import { clientKey, RateLimiter } from './rate-limiter';
-import { SubscriberStatus, type Subscriber, type SuppressionReason } from './subscriber.entity';
+import { SignupChallenge, type ChallengeAnswer, type ChallengeOffer } from './signup-challenge';
+import { SubscriberStatus, type SuppressionReason } from './subscriber.entity';
 import { SubscriberRepository } from './subscriber.repository';
 import {
   type AudienceMember,
+  type LatestIssueLink,
   type PreferencesView,
   type StatusCounts,
   type StatusHistoryPoint,
@@ -80,6 +82,8 @@ export interface SubscribeInput {
   formText?: string;
   /** The person saw our "did you mean …" and kept their address. */
   acceptTypo?: boolean;
+  /** The answer to the sign-up challenge, when SUBSCRIBE_CHALLENGE is on. */
+  challenge?: ChallengeAnswer;
 }
 
 interface SubscriberRow {
@@ -117,6 +121,7 @@ export const ALL_STATUSES = Object.values(SubscriberStatus);
 export class SubscribersService {
   private readonly logger = new Logger(SubscribersService.name);
   private readonly confirmedListeners: Array<(subscriberId: string) => Promise<void>> = [];
+  private latestIssueSource: () => Promise<LatestIssueLink | null> = async () => null;
 
   constructor(
     private readonly repo: SubscriberRepository,
@@ -125,7 +130,18 @@ export class SubscribersService {
     private readonly limiter: RateLimiter,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly challenge: SignupChallenge,
   ) {}
+
+  /** A fresh sign-up challenge for a form or API client, or null when sign-ups need none (SUBSCRIBE_CHALLENGE=off). */
+  issueChallenge(): Promise<ChallengeOffer | null> {
+    return this.challenge.issue();
+  }
+
+  /** Which sign-up challenge is on: "off", "pow", or a plugged-in provider's kind. */
+  get challengeKind(): string {
+    return this.challenge.kind;
+  }
 
   /** The normalised address, or InvalidEmailError saying which rule it breaks. */
   normaliseEmail(input: unknown): string {
@@ -153,6 +169,8 @@ export class SubscribersService {
       (at, minutes) =>
         `Too many sign-ups from your network. Please try again after ${at.toISOString().slice(11, 16)} UTC (in about ${minutes} minute${minutes === 1 ? '' : 's'}).`,
     );
+    // Before anything about the address, so its answer (and time) is the same for every address.
+    await this.challenge.verify(input.challenge, { ip: input.ip });
     const checked = checkEmailAddress(input.email);
     if (!checked.ok) throw new InvalidEmailError(checked.problem, checked.rule);
     if (checked.suggestion && !input.acceptTypo) throw new EmailTypoError(checked.email, checked.suggestion);
@@ -333,6 +351,24 @@ export class SubscribersService {
     this.confirmedListeners.push(listener);
   }
 
+  /**
+   * Where the welcome email finds the latest issue that went out (delivery provides it; dependencies point from
+   * delivery to subscribers). Without one, or while none was sent, the welcome email links the archive.
+   */
+  provideLatestIssue(source: () => Promise<LatestIssueLink | null>): void {
+    this.latestIssueSource = source;
+  }
+
+  /** The latest issue sent, for the welcome email; null when none was sent or the source fails (logged). */
+  async latestIssue(): Promise<LatestIssueLink | null> {
+    try {
+      return await this.latestIssueSource();
+    } catch (error) {
+      this.logger.error(`could not find the latest issue for a welcome email: ${(error as Error).message}`);
+      return null;
+    }
+  }
+
   private async notifyConfirmed(id: string): Promise<void> {
     for (const listener of this.confirmedListeners) {
       try {
@@ -449,8 +485,16 @@ export class SubscribersService {
 
   // ---- preferences ----------------------------------------------------------------------------------------
 
+  /**
+   * The preferences page takes a preferences token (welcome and confirmation pages) or the unsubscribe token of a
+   * digest (its preferences link is derived from its unsubscribe link, see preferencesUrlForUnsubscribeUrl): both
+   * travel in every email to the subscriber alone, and neither reveals the address.
+   */
   private async preferencesRow(token: unknown): Promise<SubscriberRow> {
-    const id = this.readToken(PREFERENCES, token, 'preferences');
+    const id =
+      typeof token === 'string' && token.length <= 4096 && this.keys.verify(UNSUBSCRIBE, token)
+        ? this.readToken(UNSUBSCRIBE, token, 'preferences')
+        : this.readToken(PREFERENCES, token, 'preferences');
     const row = await this.row(this.dataSource.manager, id);
     if (!row) throw new InvalidTokenError('This preferences link is invalid.');
     if (row.status === SubscriberStatus.Deleted)
@@ -776,6 +820,19 @@ export class SubscribersService {
     return `SELECT id, email, beat_slugs FROM subscribers WHERE status = 'active' AND (paused_until IS NULL OR paused_until <= now())`;
   }
 
+  /**
+   * Ids of subscribers who may be mailed now (active, not paused) and confirmed at or after `since`, oldest
+   * first, at most `limit`: delivery's catch-up send looks among them for new subscribers without the latest issue.
+   */
+  async activeConfirmedSince(since: Date, limit = 10_000): Promise<string[]> {
+    const rows: Array<{ id: string }> = await this.dataSource.query(
+      `SELECT id FROM subscribers WHERE status = 'active' AND (paused_until IS NULL OR paused_until <= $1) AND confirmed_at >= $2
+       ORDER BY confirmed_at, id LIMIT $3`,
+      [this.clock.now(), since, Math.min(Math.max(Math.floor(limit), 1), 100_000)],
+    );
+    return rows.map((r) => r.id);
+  }
+
   /** Which of these subscribers may still be mailed (checked again just before each batch goes out). */
   activeIds(ids: string[]): Promise<Set<string>> {
     return this.repo.activeIds(ids, this.clock.now());
@@ -789,6 +846,22 @@ export class SubscribersService {
       const created = await this.repo.insertIfAbsent({ email, status: SubscriberStatus.Active, consentAt: now, consentSource: source, confirmedAt: now });
       if (created) await this.statusEvent(this.dataSource.manager, created, null, SubscriberStatus.Active, now);
     }
+  }
+}
+
+/**
+ * The preferences link that goes with an unsubscribe link: the same signed token on the preferences page, which
+ * accepts it. Delivery derives a digest's preferences link from the unsubscribe link it stored on the recipient,
+ * so a batch's payload depends on stored values only (a rotated key or PUBLIC_URL cannot change a re-sent one).
+ */
+export function preferencesUrlForUnsubscribeUrl(unsubscribeUrl: string): string {
+  try {
+    const url = new URL(unsubscribeUrl);
+    if (!url.pathname.endsWith('/unsubscribe')) return unsubscribeUrl;
+    url.pathname = `${url.pathname.slice(0, -'unsubscribe'.length)}preferences`;
+    return url.toString();
+  } catch {
+    return unsubscribeUrl;
   }
 }
 
@@ -810,8 +883,20 @@ export function toView(row: SubscriberRow): SubscriberView {
   };
 }
 
-export type { Subscriber };
-/** For other modules, which reach this one only through its services. */
+/** For other modules, which reach this one only through its services and their view types (never the entity). */
+export type {
+  AudienceMember,
+  LatestIssueLink,
+  PreferencesView,
+  StatusCounts,
+  StatusHistoryPoint,
+  SubscriberDataExport,
+  SubscriberListQuery,
+  SubscriberPage,
+  SubscriberView,
+} from './subscriber.views';
+export type { SuppressionReason } from './subscriber.entity';
+export { ChallengeError, solveProofOfWork, type ChallengeAnswer, type ChallengeOffer } from './signup-challenge';
 export { RateLimitedError } from './rate-limiter';
 export { SubscriberStatus } from './subscriber.entity';
 export type { StatusCounts, StatusHistoryPoint, SubscriberListQuery, SubscriberPage, SubscriberView } from './subscriber.views';

@@ -15,7 +15,7 @@ describe('schedules', () => {
   });
   afterAll(() => t?.close());
 
-  it('registers poll, build, assemble, deliver and the subscriber mail job with the configured crons', () => {
+  it('registers poll, build, assemble, deliver, the welcome catch-up and the subscriber mail job with the configured crons', () => {
     const jobs = t.get(SchedulerRegistry).getCronJobs();
     const crons = Object.fromEntries([...jobs].map(([name, job]) => [name, String(job.cronTime.source)]));
     expect(crons).toEqual({
@@ -23,6 +23,7 @@ describe('schedules', () => {
       'build-narratives': '15 * * * *',
       'assemble-issue': '30 5 * * 1',
       deliver: '*/2 * * * *',
+      'catch-up': '*/2 * * * *',
       'subscriber-mail': '*/20 * * * * *',
     });
     expect([...jobs.values()].every((job) => job.isActive)).toBe(true);

@@ -21,4 +21,21 @@ describe('subscription routes under fuzzing', () => {
     expect(result.byStatus['403']).toBeGreaterThan(0);
     expect(result.byStatus['413']).toBeGreaterThan(0);
   });
+
+  it('with the proof-of-work challenge on, 300 hostile requests (solved, replayed, forged and odd answers) cause no 5xx and no corrupted state', async () => {
+    const pow = await startTestApp({
+      SUBSCRIBE_CLIENT_LIMIT: '1000000',
+      SUBSCRIBE_ADDRESS_LIMIT: '1000000',
+      SUBSCRIBE_CHALLENGE: 'pow',
+      SUBSCRIBE_POW_BITS: '8',
+    });
+    pow.app.set('trust proxy', 'loopback');
+    const result = await fuzzSubscriptions(pow, { requests: 300, seed: 10 }).finally(() => pow.close());
+    expect(result.serverErrors).toEqual([]);
+    expect(result.corrupted).toEqual([]);
+    expect(result.requests).toBe(300);
+    // Some solved answers got through to the sign-up itself, and the refusals were answered as such.
+    expect(result.byStatus['200'] ?? 0).toBeGreaterThan(0);
+    expect(result.byStatus['400']).toBeGreaterThan(50);
+  });
 });

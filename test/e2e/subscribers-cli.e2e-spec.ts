@@ -114,4 +114,14 @@ describe('broadsheet subscribers', () => {
     expect((await cli.run('subscribers', 'import', headerless, '--consent', 'maybe')).code).toBe(2);
     expect((await cli.run('subscribers', 'export', '--json')).code).toBe(2);
   });
+
+  it('shows its progress on stderr when not under --json (plain lines when stderr is not a terminal)', async () => {
+    const file = join(dir, 'progress.csv');
+    const body = `email\n${Array.from({ length: 50 }, (_, i) => `progress${i}@example.com`).join('\n')}\n`;
+    writeFileSync(file, body);
+    const run = await cli.run('subscribers', 'import', file, '--consent', 'attested', '--report', join(dir, 'progress-report.csv'));
+    expect(run.code).toBe(0);
+    expect(run.stderr).toContain(`importing (bytes): ${Buffer.byteLength(body)}/${Buffer.byteLength(body)} (100%)`);
+    expect(run.stdout).not.toContain('importing');
+  });
 });

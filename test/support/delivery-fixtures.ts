@@ -1,4 +1,6 @@
 import { type DataSource } from 'typeorm';
+import { DemoSeeder } from '../../src/admin/demo-seeder';
+import { PipelineService } from '../../src/admin/pipeline.service';
 import { SubscribersService } from '../../src/subscribers/subscribers.service';
 import { type TestApp } from './test-app';
 
@@ -11,6 +13,11 @@ export function deliveryFixtures(t: TestApp, db: DataSource) {
   return {
     get lastNumber() {
       return last;
+    },
+    /** Loads the demo week and runs the pipeline once without approving: issue 1 is assembled, nothing is sent. */
+    async demoWeek(): Promise<void> {
+      await t.get(DemoSeeder).seed();
+      await t.get(PipelineService).runOnce({ approve: false });
     },
     async issueFor(readers: string[], options: { keepOthers?: boolean } = {}): Promise<{ id: string; number: number }> {
       if (!options.keepOthers) await db.query(`UPDATE subscribers SET status = 'unsubscribed'`);

@@ -1,6 +1,6 @@
 import { DataSource } from 'typeorm';
 import { checkEmailAddress } from '../../src/subscribers/email-address';
-import { SubscribersService } from '../../src/subscribers/subscribers.service';
+import { solveProofOfWork, SubscribersService } from '../../src/subscribers/subscribers.service';
 import { type TestApp } from './test-app';
 
 /** A small seeded PRNG (mulberry32), so a failing fuzz run can be replayed with its seed. */
@@ -115,6 +115,28 @@ export async function fuzzSubscriptions(t: TestApp, options: { requests: number;
   ];
   const origins = [undefined, undefined, undefined, 'https://evil.example', 'null', t.url, `${t.url}.evil.example`, 'http://127.0.0.1:1'];
   const ips = [undefined, '203.0.113.1', '2001:db8::1', 'garbage', '::ffff:10.0.0.1', '1.2.3.4, 5.6.7.8', long(1000, '9')];
+  // Sign-up challenge answers (SUBSCRIBE_CHALLENGE=pow): solved ones (each used once, then replayed), wrong,
+  // forged, huge and odd shapes. With the challenge off they are ignored.
+  const solved: Array<{ token: string; answer: string }> = [];
+  const offer = await fetch(`${t.url}/api/v1/public/subscribe/challenge`);
+  if (offer.ok) {
+    for (let i = 0; i < Math.min(500, Math.ceil(options.requests / 10)); i++) {
+      const c = (await (await fetch(`${t.url}/api/v1/public/subscribe/challenge`)).json()) as { token: string; bits: number };
+      solved.push({ token: c.token, answer: solveProofOfWork(c.token, c.bits) });
+    }
+  } else await offer.arrayBuffer();
+  let nextSolved = 0;
+  const challengeAnswer = (): { token?: unknown; answer?: unknown } | undefined =>
+    pick<() => { token?: unknown; answer?: unknown } | undefined>([
+      () => undefined,
+      () => (solved.length ? solved[nextSolved++ % solved.length] : undefined),
+      () => (solved.length ? solved[nextSolved++ % solved.length] : undefined),
+      () => (solved.length ? { token: pick(solved).token, answer: '0' } : { token: 'a.b', answer: '1' }),
+      () => ({ token: pick(tokens), answer: String(Math.floor(rnd() * 1e6)) }),
+      () => ({ token: long(3000), answer: long(40, '9') }),
+      () => ({ token: solved.length ? pick(solved).token : '', answer: '-1' }),
+      () => ({ token: ['x'], answer: { n: 1 } }),
+    ])();
   const hostileField = () =>
     pick<unknown>([
       pick(addresses),
@@ -130,13 +152,15 @@ export async function fuzzSubscriptions(t: TestApp, options: { requests: number;
       'Not A Slug',
     ]);
 
+  // encodeURIComponent throws on a lone surrogate: send it as the bytes of one (ED A0 80), which is invalid UTF-8.
+  const enc = (x: string) =>
+    encodeURIComponent(x.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd')).replace(/%EF%BF%BD/g, '%ED%A0%80');
   const form = (fields: Record<string, unknown>) => {
     const parts: string[] = [];
     for (const [k, v] of Object.entries(fields)) {
-      if (Array.isArray(v)) for (const x of v) parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(String(x))}`);
-      else if (v && typeof v === 'object')
-        for (const [kk, vv] of Object.entries(v)) parts.push(`${encodeURIComponent(`${k}[${kk}]`)}=${encodeURIComponent(String(vv))}`);
-      else if (v !== undefined) parts.push(`${encodeURIComponent(k)}=${encodeURIComponent(String(v))}`);
+      if (Array.isArray(v)) for (const x of v) parts.push(`${enc(k)}=${enc(String(x))}`);
+      else if (v && typeof v === 'object') for (const [kk, vv] of Object.entries(v)) parts.push(`${enc(`${k}[${kk}]`)}=${enc(String(vv))}`);
+      else if (v !== undefined) parts.push(`${enc(k)}=${enc(String(v))}`);
     }
     return parts.join('&');
   };
@@ -151,6 +175,7 @@ export async function fuzzSubscriptions(t: TestApp, options: { requests: number;
         accept_typo: pick([undefined, '1', 'yes']),
         name: rnd() < 0.2 ? hostileField() : undefined,
         beats: rnd() < 0.2 ? hostileField() : undefined,
+        ...((c) => (c ? { challenge_token: c.token, challenge_answer: c.answer } : {}))(challengeAnswer()),
       }),
       type: 'application/x-www-form-urlencoded',
     }),
@@ -164,6 +189,7 @@ export async function fuzzSubscriptions(t: TestApp, options: { requests: number;
         acceptTypo: pick([undefined, true, false, 'yes', 1]),
         name: rnd() < 0.2 ? hostileField() : undefined,
         beats: rnd() < 0.2 ? hostileField() : undefined,
+        challenge: rnd() < 0.9 ? challengeAnswer() : pick(['x', 1, null, [], long(1000)]),
       }),
       type: 'application/json',
     }),
@@ -184,21 +210,21 @@ export async function fuzzSubscriptions(t: TestApp, options: { requests: number;
       ]),
       type: pick(['application/json', 'text/plain', 'application/x-www-form-urlencoded']),
     }),
-    () => ({ method: pick(['GET', 'HEAD']), path: `/subscribe/confirm?token=${encodeURIComponent(pick(tokens))}` }),
+    () => ({ method: pick(['GET', 'HEAD']), path: `/subscribe/confirm?token=${enc(pick(tokens))}` }),
     () => ({
       method: 'POST',
-      path: `/subscribe/confirm${rnd() < 0.5 ? `?token=${encodeURIComponent(pick(tokens))}` : ''}`,
+      path: `/subscribe/confirm${rnd() < 0.5 ? `?token=${enc(pick(tokens))}` : ''}`,
       body: form({ token: hostileField() }),
       type: 'application/x-www-form-urlencoded',
     }),
-    () => ({ method: pick(['GET', 'HEAD']), path: `/unsubscribe?token=${encodeURIComponent(pick(tokens))}${rnd() < 0.1 ? '&token=a&token=b' : ''}` }),
+    () => ({ method: pick(['GET', 'HEAD']), path: `/unsubscribe?token=${enc(pick(tokens))}${rnd() < 0.1 ? '&token=a&token=b' : ''}` }),
     () => ({
       method: 'POST',
-      path: `/unsubscribe?token=${encodeURIComponent(pick(tokens.filter((x) => !x.startsWith(subscribers.unsubscribeToken(victim.id)))))}`,
+      path: `/unsubscribe?token=${enc(pick(tokens.filter((x) => !x.startsWith(subscribers.unsubscribeToken(victim.id)))))}`,
       body: form({ 'List-Unsubscribe': 'One-Click', token: hostileField() }),
       type: pick(['application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'text/plain']),
     }),
-    () => ({ method: 'GET', path: `/preferences?token=${encodeURIComponent(pick(tokens))}` }),
+    () => ({ method: 'GET', path: `/preferences?token=${enc(pick(tokens))}` }),
     () => ({
       method: 'POST',
       path: '/preferences',
@@ -213,7 +239,7 @@ export async function fuzzSubscriptions(t: TestApp, options: { requests: number;
     }),
     () => ({
       method: pick(['GET', 'POST']),
-      path: `/preferences/confirm-email?token=${encodeURIComponent(pick(tokens))}`,
+      path: `/preferences/confirm-email?token=${enc(pick(tokens))}`,
       body: form({ token: hostileField() }),
       type: 'application/x-www-form-urlencoded',
     }),

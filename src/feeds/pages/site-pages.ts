@@ -28,11 +28,15 @@ ${h.open}<a href="${links.story(story.slug)}">${story.headline}</a>${h.close}
 )}</ul>`;
 }
 
-export function subscribeForm(email = ''): SafeHtml {
-  return html`<form method="post" action="/subscribe">
+/** Shown when the browser runs no scripts: the form's proof of work can't be solved without one. */
+export const challengeNotice = html`<noscript><p class="notice" role="alert">This form needs JavaScript: it solves a small puzzle in your browser that keeps robots from signing people up. Please turn JavaScript on to subscribe.</p></noscript>`;
+
+/** The sign-up form; with `challenge`, the proof-of-work script (/subscribe/challenge.js) solves it on submit. */
+export function subscribeForm(email = '', challenge = false): SafeHtml {
+  return html`<form method="post" action="/subscribe"${challenge && html` data-challenge="pow"`}>
 <label for="email">Email address</label>
 <div class="inline"><input type="email" id="email" name="email" value="${email}" required maxlength="254" autocomplete="email" placeholder="you@example.com"><button type="submit">Subscribe</button></div>
-</form>`;
+${challenge && challengeNotice}</form>`;
 }
 
 function subscribePanel(site: SiteInfo): SafeHtml {

@@ -1,6 +1,6 @@
 import { html, type SafeHtml } from '../../kernel/web/html';
 import { layout } from './layout';
-import { subscribeForm } from './site-pages';
+import { challengeNotice, subscribeForm } from './site-pages';
 import { type SiteInfo } from './views';
 
 /** The pages of the subscription routes (sign-up, confirmation, unsubscribe, preferences): see subscription.controller.ts. */
@@ -11,7 +11,9 @@ export function subscribeFormText(site: SiteInfo): string {
 }
 
 /** The sign-up form on its own, optionally with a problem to show (400/429) and the typed address. */
-export function subscribePage(site: SiteInfo, input: { email?: string; problem?: string; suggestion?: string } = {}): SafeHtml {
+export function subscribePage(site: SiteInfo, input: { email?: string; problem?: string; suggestion?: string; challenge?: boolean } = {}): SafeHtml {
+  const challenge = Boolean(input.challenge);
+  const marked = challenge ? html` data-challenge="pow"` : '';
   return layout(site, {
     title: 'Subscribe',
     canonicalPath: '/subscribe',
@@ -21,18 +23,19 @@ export function subscribePage(site: SiteInfo, input: { email?: string; problem?:
 ${input.problem && html`<p class="notice" role="alert">${input.problem}</p>`}
 ${
   input.suggestion
-    ? html`<form method="post" action="/subscribe">
+    ? html`<form method="post" action="/subscribe"${marked}>
 <input type="hidden" name="email" value="${input.suggestion}">
 <button type="submit">Use ${input.suggestion}</button>
 </form>
-<form method="post" action="/subscribe">
+<form method="post" action="/subscribe"${marked}>
 <input type="hidden" name="email" value="${input.email ?? ''}">
 <input type="hidden" name="accept_typo" value="1">
 <p><button type="submit">No, ${input.email ?? ''} is right</button></p>
-</form>`
-    : subscribeForm(input.email ?? '')
+</form>${challenge && challengeNotice}`
+    : subscribeForm(input.email ?? '', challenge)
 }
-<p>We email you a link to confirm first. Every issue has a one-click unsubscribe link, and we never share your address.</p>`,
+<p>We email you a link to confirm first. Every issue has a one-click unsubscribe link, and we never share your address.</p>
+${challenge && html`<script src="/subscribe/challenge.js" defer></script>`}`,
   });
 }
 

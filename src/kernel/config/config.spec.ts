@@ -8,6 +8,7 @@ describe('loadConfig', () => {
     expect(config.anthropic.apiKey).toBeUndefined();
     expect(config.server.publicUrl).toBe('http://localhost:3000');
     expect(config.email.outboxDir).toMatch(/data\/outbox$/);
+    expect(config.subscribers.challenge).toEqual({ kind: 'off', powBits: 16, ttlMs: 30 * 60_000 });
   });
 
   it('treats empty strings as unset', () => {
@@ -23,6 +24,8 @@ describe('loadConfig', () => {
     ['CRON_DELIVER', 'every minute', /CRON_DELIVER=.*cron expression/],
     ['CRON_POLL_SOURCES', '61 * * * *', /CRON_POLL_SOURCES="61 \* \* \* \*": expected a valid cron expression/],
     ['DELIVERY_BATCH_SIZE', '500', /DELIVERY_BATCH_SIZE="500": expected a whole number from 1 to 100/],
+    ['SUBSCRIBE_CHALLENGE', 'captcha', /SUBSCRIBE_CHALLENGE="captcha": expected "off" \(no challenge\) or "pow"/],
+    ['SUBSCRIBE_POW_BITS', '40', /SUBSCRIBE_POW_BITS="40": expected a whole number from 8 to 28/],
   ])('rejects a bad %s with a message naming it', (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(message);

@@ -155,6 +155,11 @@ export const envSchema = z.object({
   SUBSCRIBE_ADDRESS_WINDOW_MINUTES: int(1, 1440).default(60),
   SUBSCRIBE_RESEND_AFTER_MINUTES: int(1, 1440).default(10),
   SUBSCRIBE_LINK_TTL_HOURS: int(1, 720).default(72),
+  SUBSCRIBE_CHALLENGE: z
+    .enum(['off', 'pow'], { error: '"off" (no challenge) or "pow" (a proof-of-work puzzle the form\'s script solves)' })
+    .default('off'),
+  SUBSCRIBE_POW_BITS: int(8, 28).default(16),
+  SUBSCRIBE_CHALLENGE_TTL_MINUTES: int(1, 1440).default(30),
   CRON_SUBSCRIBER_MAIL: cron.default('*/10 * * * * *'),
   LOG_FORMAT: z.enum(['text', 'json'], { error: '"text" (readable lines) or "json" (one JSON object per line)' }).default('text'),
 }).refine((e) => e.DELIVERY_REQUEST_TIMEOUT_SECONDS < e.DELIVERY_LEASE_SECONDS, {
@@ -232,6 +237,8 @@ export interface AppConfig {
     addressWindowMs: number;
     resendAfterMs: number;
     linkTtlMs: number;
+    /** An optional challenge on every sign-up: off, or a signed, expiring, single-use proof of work of `powBits` bits. */
+    challenge: { kind: 'off' | 'pow'; powBits: number; ttlMs: number };
   };
   log: { format: 'text' | 'json' };
 }
@@ -340,6 +347,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       addressWindowMs: e.SUBSCRIBE_ADDRESS_WINDOW_MINUTES * 60_000,
       resendAfterMs: e.SUBSCRIBE_RESEND_AFTER_MINUTES * 60_000,
       linkTtlMs: e.SUBSCRIBE_LINK_TTL_HOURS * 3_600_000,
+      challenge: { kind: e.SUBSCRIBE_CHALLENGE, powBits: e.SUBSCRIBE_POW_BITS, ttlMs: e.SUBSCRIBE_CHALLENGE_TTL_MINUTES * 60_000 },
     },
     websub: { hubUrl: e.WEBSUB_HUB_URL, maxAttempts: e.WEBSUB_MAX_ATTEMPTS, retryBaseMs: e.WEBSUB_RETRY_BASE_MS },
     publicCache: { checkSeconds: e.PUBLIC_CACHE_CHECK_SECONDS },
