@@ -899,4 +899,3 @@ export type { SuppressionReason } from './subscriber.entity';
 export { ChallengeError, solveProofOfWork, type ChallengeAnswer, type ChallengeOffer } from './signup-challenge';
 export { RateLimitedError } from './rate-limiter';
 export { SubscriberStatus } from './subscriber.entity';
-export type { StatusCounts, StatusHistoryPoint, SubscriberListQuery, SubscriberPage, SubscriberView } from './subscriber.views';
