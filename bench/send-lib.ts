@@ -91,7 +91,7 @@ export function instanceEnv(input: {
   return {
     PATH: process.env.PATH ?? '',
     // A heap ceiling makes V8 collect instead of growing: what a deployment would set (reported with the figures).
-    NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS ?? '--max-old-space-size=256',
+    NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS ?? '--max-old-space-size=256 --max-semi-space-size=64',
     DATABASE_URL: input.databaseUrl,
     DATABASE_POOL_SIZE: '6',
     DATA_DIR: mkdtempSync(join(tmpdir(), 'broadsheet-bench-')),
@@ -119,7 +119,9 @@ let instances = 0;
 export function startInstance(env: Record<string, string>): ChildProcess {
   const dir = process.env.BENCH_LOG_DIR;
   const out = dir ? openSync(join(dir, `instance-${++instances}.log`), 'a') : 'ignore';
-  return spawn(process.execPath, [MAIN, 'serve'], { cwd: ROOT, env, stdio: ['ignore', out, out] });
+  // BENCH_NODE_ARGS: flags NODE_OPTIONS refuses (`--cpu-prof --cpu-prof-dir=…` to profile an instance).
+  const args = process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ').filter(Boolean) : [];
+  return spawn(process.execPath, [...args, MAIN, 'serve'], { cwd: ROOT, env, stdio: ['ignore', out, out] });
 }
 
 export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number, everyMs = 200): Promise<void> {

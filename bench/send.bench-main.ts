@@ -31,6 +31,8 @@ interface Run {
   seconds: number;
   emailsPerSecond: number;
   rawEmailsPerSecond: number | null;
+  /** Size of one batch request's JSON body (100 personalised digests). */
+  requestBodyBytes: number | null;
   ratioToRaw: number | null;
   achievedRequestsPerSecond: number | null;
   rateRatio: number | null;
@@ -85,8 +87,8 @@ async function runSend(input: { label: string; recipients: number; instances: nu
     const stats = await fake.stats();
     const audience = progress.audience;
 
-    let raw: number | null = null;
-    if (input.raw) raw = await rawRate(db.url, fake, Math.ceil(audience / 100));
+    const measured = input.raw ? await rawRate(db.url, fake, Math.ceil(audience / 100)) : null;
+    const raw = measured?.emailsPerSecond ?? null;
     const spanSeconds = (stats.lastArrival - stats.firstArrival) / 1000;
     const okRequests = stats.byStatus['200'] ?? 0;
     const achieved = input.rate && spanSeconds > 0 ? (okRequests - 1) / spanSeconds : null;
@@ -98,6 +100,7 @@ async function runSend(input: { label: string; recipients: number; instances: nu
       seconds,
       emailsPerSecond: audience / seconds,
       rawEmailsPerSecond: raw,
+      requestBodyBytes: measured?.batchBytes ?? null,
       ratioToRaw: raw ? audience / seconds / raw : null,
       achievedRequestsPerSecond: achieved,
       rateRatio: achieved && input.rate ? achieved / input.rate : null,
@@ -121,12 +124,17 @@ async function runSend(input: { label: string; recipients: number; instances: nu
  * The limit of this machine: the same number of batches of the same digest, personalised the same way, posted with
  * the same SDK and concurrency to the same fake, with no database at all.
  */
-async function rawRate(databaseUrl: string, fake: Awaited<ReturnType<typeof startFakeChild>>, batches: number): Promise<number> {
+async function rawRate(
+  databaseUrl: string,
+  fake: Awaited<ReturnType<typeof startFakeChild>>,
+  batches: number,
+): Promise<{ emailsPerSecond: number; batchBytes: number }> {
   const [send] = await query<{ subject: string; html: string; text: string; from_address: string }>(
     databaseUrl,
     `SELECT subject, html, text, from_address FROM sends WHERE kind = 'issue' LIMIT 1`,
   );
   const client = new Resend(fake.apiKey, { baseUrl: fake.url });
+  let batchBytes = 0;
   let next = 0;
   const t0 = performance.now();
   const worker = async () => {
@@ -148,19 +156,21 @@ async function rawRate(databaseUrl: string, fake: Awaited<ReturnType<typeof star
       for (let retry = 0; error && retry < 5; retry++)
         ({ error } = await client.batch.send(emails, { idempotencyKey: `raw-${b}`, batchValidation: 'permissive' }));
       if (error) throw new Error(`raw post failed: ${error.name} ${error.message}`);
+      if (b === 0) batchBytes = Buffer.byteLength(JSON.stringify(emails));
     }
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  return (batches * 100) / ((performance.now() - t0) / 1000);
+  return { emailsPerSecond: (batches * 100) / ((performance.now() - t0) / 1000), batchBytes };
 }
 
 async function main(): Promise<void> {
   const max = Number(process.env.BENCH_SEND_MAX ?? 1_000_000);
   const runs: Run[] = [];
   const plan = [
-    { label: '100k unthrottled', recipients: Math.min(100_000, max), instances: 1, rate: null, raw: true },
-    ...(max > 100_000 ? [{ label: `${max} once`, recipients: max, instances: 1, rate: null, raw: false }] : []),
+    { key: 'unthrottled', label: '100k unthrottled', recipients: Math.min(100_000, max), instances: 1, rate: null, raw: true },
+    ...(max > 100_000 ? [{ key: 'max', label: `${max} once`, recipients: max, instances: 1, rate: null, raw: false }] : []),
     {
+      key: 'limited',
       label: '10 req/s x 100, three instances',
       recipients: Math.min(Number(process.env.BENCH_SEND_LIMITED ?? 30_000), max),
       instances: 3,
@@ -168,7 +178,9 @@ async function main(): Promise<void> {
       raw: false,
     },
   ];
-  for (const p of plan) {
+  // BENCH_SEND_RUNS=unthrottled,max,limited picks runs (all by default).
+  const only = process.env.BENCH_SEND_RUNS?.split(',');
+  for (const p of plan.filter((p) => !only || only.includes(p.key))) {
     process.stderr.write(`bench:send: ${p.label} (${p.recipients} recipients)…\n`);
     const run = await runSend(p);
     runs.push(run);
