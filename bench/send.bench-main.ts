@@ -1,7 +1,10 @@
 // npm run bench:send — an issue to 100,000 subscribers through the fake Resend on the PostgreSQL server, start to
 // every recipient final, with the raw rate of the same batches posted to the same fake without a database in the
 // same run; then 1,000,000 once (capped by BENCH_SEND_MAX); then a 10 requests/s limit with three instances,
-// judged at the fake's side. Writes bench/results/send.json.
+// judged at the fake's side. Writes bench/results/send.json (runs measured earlier and not repeated are kept).
+// BENCH_SEND_RUNS=unthrottled,max,limited picks runs; BENCH_SEND_LIMITED sets the limited run's audience (30000);
+// BENCH_NODE_OPTIONS the instances' NODE_OPTIONS; BENCH_NODE_ARGS other node flags (`--cpu-prof --cpu-prof-dir=…`);
+// BENCH_LOG_DIR keeps each instance's log.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
