@@ -5,49 +5,35 @@
 // It restarts the shared PostgreSQL server once (briefly): run it when nobody else's tests need that server.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import {
-  addSubscribers,
-  cli,
-  createDatabase,
-  healthy,
-  instanceEnv,
-  query,
-  ROOT,
-  seedDemo,
-  sendProgress,
-  startFakeChild,
-  startInstance,
-  waitFor,
-} from './send-lib';
+import { healthy, instanceEnv, query, ROOT, sendProgress, startFleet, startInstance } from './send-lib';
 
 const SUBSCRIBERS = Number(process.env.BENCH_CHAOS_SUBSCRIBERS ?? 10_000);
 const KILLS = Number(process.env.BENCH_CHAOS_KILLS ?? 12);
 const INSTANCES = 3;
 
 async function main(): Promise<void> {
-  const db = await createDatabase();
-  const fake = await startFakeChild({ faults: { status500: 0.05, status429: 0.05, acceptThenDrop: 0.05, slow: 0.04, slowMs: 3_000 } });
-  const env = (port: number) =>
-    instanceEnv({
-      databaseUrl: db.url,
-      fake,
-      rate: 20,
-      port,
-      extra: { DELIVERY_LEASE_SECONDS: '5', DELIVERY_REQUEST_TIMEOUT_SECONDS: '2', DELIVERY_MAX_ATTEMPTS: '20', DELIVERY_BATCH_SIZE: '50' },
-    });
-  const children = new Map<number, ReturnType<typeof startInstance>>();
+  const started = Date.now();
+  const loadAverageAtStart = loadavg();
+  const fleet = await startFleet({
+    subscribers: SUBSCRIBERS,
+    instances: INSTANCES,
+    basePort: 3960,
+    fakeOptions: { faults: { status500: 0.05, status429: 0.05, acceptThenDrop: 0.05, slow: 0.04, slowMs: 3_000 } },
+    instanceEnv: (base) =>
+      instanceEnv({
+        ...base,
+        rate: 20,
+        extra: { DELIVERY_LEASE_SECONDS: '5', DELIVERY_REQUEST_TIMEOUT_SECONDS: '2', DELIVERY_MAX_ATTEMPTS: '20', DELIVERY_BATCH_SIZE: '50' },
+      }),
+  });
+  const { db, fake, env } = fleet;
+  const children = new Map<number, ReturnType<typeof startInstance>>(fleet.children.map((c, i) => [i, c]));
   let kills = 0;
   let pgRestarted = false;
-  const started = Date.now();
   try {
-    await seedDemo(env(3960));
-    await addSubscribers(db.url, SUBSCRIBERS);
-    for (let i = 0; i < INSTANCES; i++) children.set(i, startInstance(env(3961 + i)));
-    for (let i = 0; i < INSTANCES; i++) await waitFor(`instance ${i}`, () => healthy(3961 + i), 120_000, 300);
-    const queued = await cli(env(3990), ['issues', 'send', '1', '--json']);
-    if (queued.code !== 0) throw new Error(`issues send failed: ${queued.stderr}`);
+    await fleet.queueSend();
 
     const deadline = Date.now() + 30 * 60_000;
     const up = new Map<number, number>(); // instance -> when it answered /health
@@ -108,6 +94,8 @@ async function main(): Promise<void> {
       at: new Date().toISOString(),
       cpus: cpus().length,
       node: process.version,
+      loadAverageAtStart,
+      loadAverageAtEnd: loadavg(),
       subscribers: SUBSCRIBERS,
       instances: INSTANCES,
       sigkills: kills,
@@ -140,9 +128,17 @@ async function main(): Promise<void> {
     mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
     writeFileSync(join(ROOT, 'bench', 'results', 'chaos.json'), `${JSON.stringify(result, null, 2)}\n`);
   } finally {
-    for (const c of children.values()) c.kill('SIGKILL');
-    fake.close();
-    await db.drop().catch(() => undefined);
+    // Restarted instances replaced the fleet's first children: stop whichever are running now.
+    fleet.children.splice(0, fleet.children.length, ...children.values());
+    await fleet.stop('SIGKILL');
+    // The server was restarted mid-run: leave it up for everyone else.
+    if (pgRestarted) {
+      try {
+        execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', '15', 'main', 'start'], { stdio: 'ignore' });
+      } catch {
+        // Already running (the usual case): pg_ctlcluster start refuses a running cluster.
+      }
+    }
   }
 }
 

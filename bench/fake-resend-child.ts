@@ -4,7 +4,7 @@ import { startFakeResend, type FakeResendOptions } from '../test/fakes/fake-rese
 
 async function main(): Promise<void> {
   const options = JSON.parse(process.env.FAKE_RESEND_OPTIONS ?? '{}') as FakeResendOptions & { faults?: Record<string, number> };
-  const fake = await startFakeResend({ ...options, keepContent: false });
+  const fake = await startFakeResend({ ...options, keepContent: false, light: true });
   if (options.faults) fake.faultRandomly(options.faults);
   process.on('message', (message: { cmd: string; id: number }) => {
     if (message.cmd === 'stats') {

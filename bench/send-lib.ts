@@ -91,7 +91,7 @@ export function instanceEnv(input: {
   return {
     PATH: process.env.PATH ?? '',
     // A heap ceiling makes V8 collect instead of growing: what a deployment would set (reported with the figures).
-    NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS ?? '--max-old-space-size=256',
+    NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS ?? '--max-old-space-size=256 --max-semi-space-size=64',
     DATABASE_URL: input.databaseUrl,
     DATABASE_POOL_SIZE: '6',
     DATA_DIR: mkdtempSync(join(tmpdir(), 'broadsheet-bench-')),
@@ -119,7 +119,9 @@ let instances = 0;
 export function startInstance(env: Record<string, string>): ChildProcess {
   const dir = process.env.BENCH_LOG_DIR;
   const out = dir ? openSync(join(dir, `instance-${++instances}.log`), 'a') : 'ignore';
-  return spawn(process.execPath, [MAIN, 'serve'], { cwd: ROOT, env, stdio: ['ignore', out, out] });
+  // BENCH_NODE_ARGS: flags NODE_OPTIONS refuses (`--cpu-prof --cpu-prof-dir=…` to profile an instance).
+  const args = process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ').filter(Boolean) : [];
+  return spawn(process.execPath, [...args, MAIN, 'serve'], { cwd: ROOT, env, stdio: ['ignore', out, out] });
 }
 
 export async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs: number, everyMs = 200): Promise<void> {
@@ -199,4 +201,55 @@ export async function sendProgress(databaseUrl: string): Promise<{ status: strin
      FROM sends WHERE kind = 'issue'`,
   );
   return { ...row, pending: row.audience - row.final - row.held };
+}
+
+/**
+ * What both benchmarks start from: a fresh database on the server with the demo week and `subscribers` active
+ * readers, the fake Resend in its own process, and `instances` Broadsheet instances up (ports `basePort + 1…`).
+ * `env(port)` gives an instance's environment (for restarts and the CLI). `queueSend()` is `issues send 1`.
+ */
+export async function startFleet(input: {
+  subscribers: number;
+  instances: number;
+  basePort: number;
+  fakeOptions: Record<string, unknown>;
+  instanceEnv: (base: { databaseUrl: string; fake: FakeChild; port: number }) => Record<string, string>;
+}): Promise<{
+  db: { url: string; drop: () => Promise<void> };
+  fake: FakeChild;
+  env: (port: number) => Record<string, string>;
+  children: ChildProcess[];
+  queueSend: () => Promise<void>;
+  stop: (signal: NodeJS.Signals) => Promise<void>;
+}> {
+  const db = await createDatabase();
+  const fake = await startFakeChild(input.fakeOptions);
+  const env = (port: number) => input.instanceEnv({ databaseUrl: db.url, fake, port });
+  const children: ChildProcess[] = [];
+  const stop = async (signal: NodeJS.Signals) => {
+    for (const c of children) c.kill(signal);
+    await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null || c.signalCode !== null ? r(null) : c.once('exit', r)))));
+    fake.close();
+    await db.drop().catch(() => undefined);
+  };
+  try {
+    await seedDemo(env(input.basePort));
+    await addSubscribers(db.url, input.subscribers);
+    for (let i = 0; i < input.instances; i++) children.push(startInstance(env(input.basePort + 1 + i)));
+    for (let i = 0; i < input.instances; i++) await waitFor(`instance ${i}`, () => healthy(input.basePort + 1 + i), 120_000, 300);
+  } catch (error) {
+    await stop('SIGKILL');
+    throw error;
+  }
+  return {
+    db,
+    fake,
+    env,
+    children,
+    stop,
+    queueSend: async () => {
+      const queued = await cli(env(input.basePort + 49), ['issues', 'send', '1', '--json']);
+      if (queued.code !== 0) throw new Error(`issues send failed: ${queued.stderr}`);
+    },
+  };
 }

@@ -1,26 +1,15 @@
 // npm run bench:send — an issue to 100,000 subscribers through the fake Resend on the PostgreSQL server, start to
 // every recipient final, with the raw rate of the same batches posted to the same fake without a database in the
 // same run; then 1,000,000 once (capped by BENCH_SEND_MAX); then a 10 requests/s limit with three instances,
-// judged at the fake's side. Writes bench/results/send.json.
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+// judged at the fake's side. Writes bench/results/send.json (runs measured earlier and not repeated are kept).
+// BENCH_SEND_RUNS=unthrottled,max,limited picks runs; BENCH_SEND_LIMITED sets the limited run's audience (30000);
+// BENCH_NODE_OPTIONS the instances' NODE_OPTIONS; BENCH_NODE_ARGS other node flags (`--cpu-prof --cpu-prof-dir=…`);
+// BENCH_LOG_DIR keeps each instance's log.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { Resend } from 'resend';
-import {
-  addSubscribers,
-  cli,
-  createDatabase,
-  healthy,
-  instanceEnv,
-  memoryOf,
-  query,
-  ROOT,
-  seedDemo,
-  sendProgress,
-  startFakeChild,
-  startInstance,
-  waitFor,
-} from './send-lib';
+import { instanceEnv, memoryOf, query, ROOT, sendProgress, startFleet, waitFor, type FakeChild } from './send-lib';
 import { personalise } from '../src/delivery/digest-renderer';
 
 interface Run {
@@ -31,6 +20,8 @@ interface Run {
   seconds: number;
   emailsPerSecond: number;
   rawEmailsPerSecond: number | null;
+  /** Size of one batch request's JSON body (100 personalised digests). */
+  requestBodyBytes: number | null;
   ratioToRaw: number | null;
   achievedRequestsPerSecond: number | null;
   rateRatio: number | null;
@@ -41,28 +32,31 @@ interface Run {
   rssGrowthBytes: number;
   duplicates: number;
   neverSent: number;
+  /** The machine's 1, 5 and 15 minute load averages when the run started. */
+  loadAverage: number[];
+  at: string;
 }
 
 const CONCURRENCY = Number(process.env.BENCH_SEND_CONCURRENCY ?? 4);
 
 async function runSend(input: { label: string; recipients: number; instances: number; rate: number | null; raw: boolean }): Promise<Run> {
-  const db = await createDatabase();
-  const fake = await startFakeChild(input.rate ? { ratePerSecond: input.rate } : {});
-  const children: ReturnType<typeof startInstance>[] = [];
+  const loadAverage = loadavg();
+  const at = new Date().toISOString();
+  const fleet = await startFleet({
+    subscribers: input.recipients,
+    instances: input.instances,
+    basePort: 3950,
+    fakeOptions: input.rate ? { ratePerSecond: input.rate } : {},
+    instanceEnv: (base) => instanceEnv({ ...base, rate: input.rate ?? 0, extra: { DELIVERY_CONCURRENCY: String(CONCURRENCY) } }),
+  });
+  const { db, fake, children } = fleet;
   try {
-    const base = (port: number) =>
-      instanceEnv({ databaseUrl: db.url, fake, rate: input.rate ?? 0, port, extra: { DELIVERY_CONCURRENCY: String(CONCURRENCY) } });
-    await seedDemo(base(3950));
-    await addSubscribers(db.url, input.recipients);
-    for (let i = 0; i < input.instances; i++) children.push(startInstance(base(3951 + i)));
-    for (let i = 0; i < input.instances; i++) await waitFor(`instance ${i}`, () => healthy(3951 + i), 120_000, 300);
     // Idle: booted, scheduler ticking, nothing to send.
     await new Promise((r) => setTimeout(r, 3_000));
     const idle = children.map((c) => memoryOf(c.pid!).rss);
 
     const t0 = performance.now();
-    const queued = await cli(base(3999), ['issues', 'send', '1', '--json']);
-    if (queued.code !== 0) throw new Error(`issues send failed: ${queued.stderr}`);
+    await fleet.queueSend();
     let peak = children.map((c) => memoryOf(c.pid!).hwm);
     await waitFor(
       'every recipient final',
@@ -85,8 +79,8 @@ async function runSend(input: { label: string; recipients: number; instances: nu
     const stats = await fake.stats();
     const audience = progress.audience;
 
-    let raw: number | null = null;
-    if (input.raw) raw = await rawRate(db.url, fake, Math.ceil(audience / 100));
+    const measured = input.raw ? await rawRate(db.url, fake, Math.ceil(audience / 100)) : null;
+    const raw = measured?.emailsPerSecond ?? null;
     const spanSeconds = (stats.lastArrival - stats.firstArrival) / 1000;
     const okRequests = stats.byStatus['200'] ?? 0;
     const achieved = input.rate && spanSeconds > 0 ? (okRequests - 1) / spanSeconds : null;
@@ -98,6 +92,7 @@ async function runSend(input: { label: string; recipients: number; instances: nu
       seconds,
       emailsPerSecond: audience / seconds,
       rawEmailsPerSecond: raw,
+      requestBodyBytes: measured?.batchBytes ?? null,
       ratioToRaw: raw ? audience / seconds / raw : null,
       achievedRequestsPerSecond: achieved,
       rateRatio: achieved && input.rate ? achieved / input.rate : null,
@@ -108,12 +103,11 @@ async function runSend(input: { label: string; recipients: number; instances: nu
       rssGrowthBytes: Math.max(...peak.map((p, i) => p - idle[i]!)),
       duplicates: stats.duplicates,
       neverSent: audience - stats.addresses,
+      loadAverage,
+      at,
     };
   } finally {
-    for (const c of children) c.kill('SIGTERM');
-    await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null ? r(null) : c.once('exit', r)))));
-    fake.close();
-    await db.drop();
+    await fleet.stop('SIGTERM');
   }
 }
 
@@ -121,12 +115,13 @@ async function runSend(input: { label: string; recipients: number; instances: nu
  * The limit of this machine: the same number of batches of the same digest, personalised the same way, posted with
  * the same SDK and concurrency to the same fake, with no database at all.
  */
-async function rawRate(databaseUrl: string, fake: Awaited<ReturnType<typeof startFakeChild>>, batches: number): Promise<number> {
+async function rawRate(databaseUrl: string, fake: FakeChild, batches: number): Promise<{ emailsPerSecond: number; batchBytes: number }> {
   const [send] = await query<{ subject: string; html: string; text: string; from_address: string }>(
     databaseUrl,
     `SELECT subject, html, text, from_address FROM sends WHERE kind = 'issue' LIMIT 1`,
   );
   const client = new Resend(fake.apiKey, { baseUrl: fake.url });
+  let batchBytes = 0;
   let next = 0;
   const t0 = performance.now();
   const worker = async () => {
@@ -148,19 +143,21 @@ async function rawRate(databaseUrl: string, fake: Awaited<ReturnType<typeof star
       for (let retry = 0; error && retry < 5; retry++)
         ({ error } = await client.batch.send(emails, { idempotencyKey: `raw-${b}`, batchValidation: 'permissive' }));
       if (error) throw new Error(`raw post failed: ${error.name} ${error.message}`);
+      if (b === 0) batchBytes = Buffer.byteLength(JSON.stringify(emails));
     }
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  return (batches * 100) / ((performance.now() - t0) / 1000);
+  return { emailsPerSecond: (batches * 100) / ((performance.now() - t0) / 1000), batchBytes };
 }
 
 async function main(): Promise<void> {
   const max = Number(process.env.BENCH_SEND_MAX ?? 1_000_000);
   const runs: Run[] = [];
   const plan = [
-    { label: '100k unthrottled', recipients: Math.min(100_000, max), instances: 1, rate: null, raw: true },
-    ...(max > 100_000 ? [{ label: `${max} once`, recipients: max, instances: 1, rate: null, raw: false }] : []),
+    { key: 'unthrottled', label: '100k unthrottled', recipients: Math.min(100_000, max), instances: 1, rate: null, raw: true },
+    ...(max > 100_000 ? [{ key: 'max', label: `${max} once`, recipients: max, instances: 1, rate: null, raw: false }] : []),
     {
+      key: 'limited',
       label: '10 req/s x 100, three instances',
       recipients: Math.min(Number(process.env.BENCH_SEND_LIMITED ?? 30_000), max),
       instances: 3,
@@ -168,7 +165,9 @@ async function main(): Promise<void> {
       raw: false,
     },
   ];
-  for (const p of plan) {
+  // BENCH_SEND_RUNS=unthrottled,max,limited picks runs (all by default).
+  const only = process.env.BENCH_SEND_RUNS?.split(',');
+  for (const p of plan.filter((p) => !only || only.includes(p.key))) {
     process.stderr.write(`bench:send: ${p.label} (${p.recipients} recipients)…\n`);
     const run = await runSend(p);
     runs.push(run);
@@ -193,8 +192,12 @@ async function main(): Promise<void> {
   }));
   console.table(table);
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
+  // Runs measured by an earlier invocation (BENCH_SEND_RUNS picks some) are kept unless measured again.
+  const file = join(ROOT, 'bench', 'results', 'send.json');
+  const earlier = existsSync(file) ? ((JSON.parse(readFileSync(file, 'utf8')) as { runs?: Run[] }).runs ?? []) : [];
+  runs.unshift(...earlier.filter((e) => e.loadAverage && !runs.some((r) => r.label === e.label)));
   writeFileSync(
-    join(ROOT, 'bench', 'results', 'send.json'),
+    file,
     `${JSON.stringify({ benchmark: 'send', at: new Date().toISOString(), cpus: cpus().length, node: process.version, concurrency: CONCURRENCY, runs }, null, 2)}\n`,
   );
 }

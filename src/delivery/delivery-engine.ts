@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG } from '../kernel/config/config.module';
 import { type AppConfig } from '../kernel/config/config';
@@ -124,6 +124,36 @@ export class DeliveryEngine implements BeforeApplicationShutdown {
     return started;
   }
 
+  /** The issue's digest as rendered for a send, before personalisation (the editors' preview). */
+  render(issue: Parameters<typeof renderDigest>[0]): ReturnType<typeof renderDigest> {
+    return renderDigest(issue, this.templates, this.config);
+  }
+
+  /**
+   * Sends the issue's digest to `emails` at once in one request (within the rate budget), recorded as a test send
+   * and kept out of every figure; its unsubscribe link is a placeholder.
+   */
+  async sendTest(issueId: string, emails: string[]): Promise<Send> {
+    const issue = await this.issues.getView(issueId);
+    const digest = await this.render(issue);
+    const link = `${this.config.server.publicUrl}/unsubscribe?test=1`;
+    const body = personalise(digest, link);
+    const subject = `[Test] ${digest.subject}`;
+    const slot = await this.limiter.acquire(this.sender.name);
+    if (slot && slot.waitMs > 0) await sleep(slot.waitMs);
+    await slot?.start();
+    const outcome = await this.sender.sendBatch(
+      emails.map((to) => ({ from: this.config.email.from, to, subject, html: body.html, text: body.text, headers: { 'List-Unsubscribe': `<${link}>`, 'X-Broadsheet-Test': 'true' }, tags: [{ name: 'test', value: 'true' }] })),
+      { idempotencyKey: `broadsheet-test-${issue.id}-${randomUUID()}`, timeoutMs: this.config.email.requestTimeoutMs },
+    );
+    const results = emails.map((email, i) => {
+      if (outcome.kind !== 'accepted') return { email, status: RecipientStatus.Failed, messageId: null, error: outcome.error };
+      const m = outcome.messages[i];
+      return m?.status === 'accepted' ? { email, status: RecipientStatus.Accepted, messageId: m.messageId, error: null } : { email, status: RecipientStatus.Failed, messageId: null, error: m?.error ?? 'no result' };
+    });
+    return this.repo.recordTestSend({ issueId: issue.id, provider: this.sender.name, subject, html: digest.html, text: digest.text, from: this.config.email.from, results, now: this.clock.now() });
+  }
+
   /** Renders the digest once and freezes the send's audience and batches (see DeliveryRepository.freeze). */
   async freeze(sendId: string): Promise<boolean> {
     const send = await this.repo.getSend(sendId);
@@ -219,9 +249,12 @@ export class DeliveryEngine implements BeforeApplicationShutdown {
     if (slot.waitMs > this.config.email.leaseMs / 3) {
       if (!(await this.repo.extendLease(batch, new Date(this.clock.now().getTime() + slot.waitMs + this.config.email.leaseMs)))) return 'lost';
     }
+    // Personalised before the slot's start is stamped: the less work between the stamp and the request, the
+    // closer the provider's arrival times follow the stamps.
+    const emails = this.emailsFor(content, ready);
     if (slot.waitMs > 0) await sleep(slot.waitMs);
     await slot.start();
-    const outcome = await this.sender.sendBatch(this.emailsFor(content, ready), { idempotencyKey: batch.idempotencyKey, timeoutMs: this.config.email.requestTimeoutMs });
+    const outcome = await this.sender.sendBatch(emails, { idempotencyKey: batch.idempotencyKey, timeoutMs: this.config.email.requestTimeoutMs });
     const after = this.clock.now();
     switch (outcome.kind) {
       case 'accepted': {

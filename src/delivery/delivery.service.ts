@@ -1,18 +1,14 @@
-import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG } from '../kernel/config/config.module';
 import { type AppConfig } from '../kernel/config/config';
 import { Clock } from '../kernel/clock/clock';
 import { EmailSender } from '../kernel/email/email-sender.port';
 import { ConflictError, NotFoundError, ValidationError } from '../kernel/errors/domain-error';
-import { EmailTemplates } from '../kernel/templates/email-templates';
 import { IssuesService } from '../issues/issues.service';
 import { SubscribersService } from '../subscribers/subscribers.service';
 import { DeliveryEngine, type DeliveryRunSummary } from './delivery-engine';
-import { RecipientStatus, SendKind, SendStatus, type DeliveryBatch, type Recipient, type Send } from './delivery.entities';
+import { SendKind, SendStatus, type BatchStatus, type RecipientStatus, type DeliveryBatch, type Recipient, type Send } from './delivery.entities';
 import { DeliveryRepository } from './delivery.repository';
-import { personalise, renderDigest } from './digest-renderer';
-import { RateLimiter, sleep } from './rate-limiter';
 
 export type { DeliveryRunSummary } from './delivery-engine';
 
@@ -60,12 +56,50 @@ export interface SendView {
   skipped: number;
   held: number;
   scheduledAt: Date | null;
+  startedAt: Date | null;
+  finishedAt: Date | null;
   pauseReason: string | null;
 }
 
+/** One batch of a send, as editors and tools see it (no lease token, no payload hash). */
+export interface BatchView {
+  id: string;
+  number: number;
+  status: BatchStatus;
+  idempotencyKey: string;
+  attempts: number;
+  /** A request under this key may have reached the provider (its payload is fixed). */
+  keyUsed: boolean;
+  nextAttemptAt: Date;
+  firstAttemptAt: Date | null;
+  lastError: string | null;
+  releaseNote: string | null;
+}
+
+/** One recipient of a send (its unsubscribe link is not shown). */
+export interface RecipientView {
+  id: string;
+  subscriberId: string | null;
+  email: string;
+  batchNumber: number | null;
+  status: RecipientStatus;
+  providerMessageId: string | null;
+  error: string | null;
+}
+
 function view(send: Send): SendView {
-  const { id, issueId, kind, number, status, audience, accepted, failed, suppressed, skipped, held, scheduledAt, pauseReason } = send;
-  return { id, issueId, kind, number, status, audience, accepted, failed, suppressed, skipped, held, scheduledAt, pauseReason };
+  const { id, issueId, kind, number, status, audience, accepted, failed, suppressed, skipped, held, scheduledAt, startedAt, finishedAt, pauseReason } = send;
+  return { id, issueId, kind, number, status, audience, accepted, failed, suppressed, skipped, held, scheduledAt, startedAt, finishedAt, pauseReason };
+}
+
+function batchView(b: DeliveryBatch): BatchView {
+  const { id, number, status, idempotencyKey, attempts, keyUsed, nextAttemptAt, firstAttemptAt, lastError, releaseNote } = b;
+  return { id, number, status, idempotencyKey, attempts, keyUsed, nextAttemptAt, firstAttemptAt, lastError, releaseNote };
+}
+
+function recipientView(r: Recipient): RecipientView {
+  const { id, subscriberId, email, batchNumber, status, providerMessageId, error } = r;
+  return { id, subscriberId, email, batchNumber, status, providerMessageId, error };
 }
 
 /** Delivery's use cases for editors, the CLI and the scheduler. The sending itself is DeliveryEngine's. */
@@ -79,8 +113,6 @@ export class DeliveryService {
     private readonly issues: IssuesService,
     private readonly subscribers: SubscribersService,
     private readonly sender: EmailSender,
-    private readonly limiter: RateLimiter,
-    private readonly templates: EmailTemplates,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -105,11 +137,11 @@ export class DeliveryService {
   }
 
   /** Freezes (now) an issue's send that was queued: for callers that start sends themselves (tests, tools). */
-  async startSend(issueId: string): Promise<Send | null> {
+  async startSend(issueId: string): Promise<SendView | null> {
     const queued = await this.repo.queueSend({ issueId, kind: SendKind.Issue, provider: this.sender.name, at: this.clock.now() });
     if (!queued) return null;
     await this.engine.freeze(queued.id);
-    return this.repo.getSend(queued.id);
+    return view((await this.repo.getSend(queued.id))!);
   }
 
   private async liveSend(issueNumber: number): Promise<Send> {
@@ -171,31 +203,13 @@ export class DeliveryService {
   async testSend(issueNumber: number, addresses: string[]): Promise<SendView> {
     if (addresses.length === 0 || addresses.length > 50) throw new ValidationError('give 1 to 50 addresses for a test send');
     const emails = addresses.map((a) => this.subscribers.normaliseEmail(a));
-    const issue = await this.issues.getView((await this.issues.getByNumber(issueNumber)).id);
-    const digest = await renderDigest(issue, this.templates, this.config);
-    const link = `${this.config.server.publicUrl}/unsubscribe?test=1`;
-    const body = personalise(digest, link);
-    const subject = `[Test] ${digest.subject}`;
-    const slot = await this.limiter.acquire(this.sender.name);
-    if (slot && slot.waitMs > 0) await sleep(slot.waitMs);
-    await slot?.start();
-    const outcome = await this.sender.sendBatch(
-      emails.map((to) => ({ from: this.config.email.from, to, subject, html: body.html, text: body.text, headers: { 'List-Unsubscribe': `<${link}>`, 'X-Broadsheet-Test': 'true' }, tags: [{ name: 'test', value: 'true' }] })),
-      { idempotencyKey: `broadsheet-test-${issue.id}-${randomUUID()}`, timeoutMs: this.config.email.requestTimeoutMs },
-    );
-    const results = emails.map((email, i) => {
-      if (outcome.kind !== 'accepted') return { email, status: RecipientStatus.Failed, messageId: null, error: outcome.error };
-      const m = outcome.messages[i];
-      return m?.status === 'accepted' ? { email, status: RecipientStatus.Accepted, messageId: m.messageId, error: null } : { email, status: RecipientStatus.Failed, messageId: null, error: m?.error ?? 'no result' };
-    });
-    const send = await this.repo.recordTestSend({ issueId: issue.id, provider: this.sender.name, subject, html: digest.html, text: digest.text, from: this.config.email.from, results, now: this.clock.now() });
-    return view(send);
+    return view(await this.engine.sendTest((await this.issues.getByNumber(issueNumber)).id, emails));
   }
 
   /** The figures of `issues status N`, summed over the issue's sends (tests excluded). */
   /** An issue's digest as subscribers would get it, before personalisation (the editors' preview). */
   async previewDigest(issueNumber: number): Promise<{ subject: string; preheader: string; html: string; text: string }> {
-    const { subject, preheader, html, text } = await renderDigest(await this.issues.getByNumber(issueNumber), this.templates, this.config);
+    const { subject, preheader, html, text } = await this.engine.render(await this.issues.getByNumber(issueNumber));
     return { subject, preheader, html, text };
   }
 
@@ -237,15 +251,16 @@ export class DeliveryService {
   }
 
   /** The issue's latest send (not a test). */
-  getSendForIssue(issueId: string): Promise<Send | null> {
-    return this.repo.latestIssueSend(issueId);
+  async getSendForIssue(issueId: string): Promise<SendView | null> {
+    const send = await this.repo.latestIssueSend(issueId);
+    return send ? view(send) : null;
   }
 
-  recipientsOf(sendId: string): Promise<Recipient[]> {
-    return this.repo.recipientsOf(sendId);
+  async recipientsOf(sendId: string): Promise<RecipientView[]> {
+    return (await this.repo.recipientsOf(sendId)).map(recipientView);
   }
 
-  batchesOf(sendId: string): Promise<DeliveryBatch[]> {
-    return this.repo.batchesOf(sendId);
+  async batchesOf(sendId: string): Promise<BatchView[]> {
+    return (await this.repo.batchesOf(sendId)).map(batchView);
   }
 }

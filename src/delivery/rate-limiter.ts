@@ -5,7 +5,7 @@ import { type AppConfig } from '../kernel/config/config';
 import { returningRows } from '../kernel/database/returning-rows';
 
 /** Slack added to each slot's period, so arrival jitter at the provider never puts limit + 1 into one second. */
-const MARGIN_MS = 30;
+const MARGIN_MS = 50;
 
 /**
  * One budget of provider requests per second shared by every instance, held in PostgreSQL
