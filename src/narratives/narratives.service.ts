@@ -666,7 +666,10 @@ export interface SearchResults {
 
 /** Control characters (NUL included, which PostgreSQL text cannot hold) become spaces; space runs collapse; trimmed. */
 export function normalizeSearchQuery(query: string): string {
-  return query.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ').replace(/\s+/g, ' ').trim();
+  return query
+    .replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
 }
 
 const ENTITIES: Record<string, string> = { '&amp;': '&', '&lt;': '<', '&gt;': '>', '&quot;': '"', '&#39;': "'" };
