@@ -6,6 +6,7 @@ import { AddSubscriberLifecycle1764330000000 } from './1764330000000-AddSubscrib
 import { CreateAdminAccounts1764350000000 } from './1764350000000-CreateAdminAccounts';
 import { AddNearDuplicateSignatures1764410000000 } from './1764410000000-AddNearDuplicateSignatures';
 import { IndexSubscriberConfirmations1764430000000 } from './1764430000000-IndexSubscriberConfirmations';
+import { AddStorySearch1764440000000 } from './1764440000000-AddStorySearch';
 
 /**
  * The one chain of migrations for both the embedded database and a PostgreSQL server, sorted by timestamp
@@ -20,4 +21,5 @@ export const migrations = [
   AddNarrativeGroundingAndCosts1764320000000,
   AddNearDuplicateSignatures1764410000000,
   IndexSubscriberConfirmations1764430000000,
+  AddStorySearch1764440000000,
 ];

@@ -16,6 +16,7 @@ export function setupApiDocs(app: INestApplication, config: AppConfig): void {
         'Everything the /admin workspace does. Authenticate with `Authorization: Bearer <token>` (tokens from `broadsheet tokens create` or /admin/tokens), or with the session cookie plus the `X-CSRF-Token` header (GET /api/v1/me gives the token) for changes. Errors are RFC 9457 problem details (application/problem+json).',
       )
       .setVersion('1')
+      .addTag('public', 'The public read API under /api/v1/public: stories, issues, beats and search, for anyone, no sign-in; cacheable (ETag, 304)')
       .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API token (bs_…)' }, 'token')
       .addCookieAuth('bs_session', { type: 'apiKey', in: 'cookie', name: 'bs_session' }, 'session')
       .addApiKey({ type: 'apiKey', in: 'header', name: 'X-CSRF-Token', description: 'With the session cookie, on every change' }, 'csrf')

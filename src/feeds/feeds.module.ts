@@ -7,6 +7,8 @@ import { PublicCache } from './public-cache';
 import { PublicFastPath } from './public-fast-path';
 import { PublicSite } from './public-site';
 import { PublicSiteMiddleware } from './public-site.middleware';
+import { PublicApiController } from './public-api.controller';
+import { SearchController } from './search.controller';
 import { SubscriptionApiController } from './subscription-api.controller';
 import { SubscriptionController } from './subscription.controller';
 import { WebSubPublisher } from './websub.publisher';
@@ -18,7 +20,7 @@ import { WebSubPublisher } from './websub.publisher';
  */
 @Module({
   imports: [NarrativesModule, IssuesModule, SubscribersModule],
-  controllers: [SubscriptionController, SubscriptionApiController],
+  controllers: [SubscriptionController, SubscriptionApiController, SearchController, PublicApiController],
   providers: [FeedsService, PublicCache, PublicSite, PublicSiteMiddleware, PublicFastPath, WebSubPublisher],
   exports: [PublicCache],
 })

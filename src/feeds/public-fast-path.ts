@@ -9,6 +9,23 @@ import { chooseEncoding, notModified } from './public-site.middleware';
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => void;
 
+interface Prepared {
+  ok: Record<Encoding, Record<string, string>>;
+  notModified: Record<Encoding, Record<string, string>>;
+  /** The entry's three strong tags (identity, gzip, br), for If-None-Match without building them per request. */
+  tags: Set<string>;
+}
+
+/** Most request URLs and Accept-Encoding values remembered (bounded: strangers choose both). */
+const MEMO_LIMIT = 4096;
+
+/** Adds to a bounded memo, dropping the oldest entry past the limit. */
+function remember<K, V>(memo: Map<K, V>, key: K, value: V): V {
+  memo.set(key, value);
+  if (memo.size > MEMO_LIMIT) memo.delete(memo.keys().next().value!);
+  return value;
+}
+
 /** The headers helmet sets on every answer, collected once by running it against a recording response. */
 function helmetHeaders(): Record<string, string> {
   const headers: Record<string, string> = {};
@@ -32,7 +49,10 @@ function helmetHeaders(): Record<string, string> {
 @Injectable()
 export class PublicFastPath implements OnApplicationBootstrap {
   private readonly logger = new Logger(PublicFastPath.name);
-  private readonly merged = new WeakMap<CachedResource, { ok: Record<Encoding, Record<string, string>>; notModified: Record<Encoding, Record<string, string>> }>();
+  private readonly merged = new WeakMap<CachedResource, Prepared>();
+  /** Request URL → its cache key and route template (a pure function of the URL), for URLs that are public routes. */
+  private readonly routes = new Map<string, { key: string; template: string }>();
+  private readonly encodings = new Map<string, Encoding>();
   private base: Record<string, string> = {};
 
   constructor(
@@ -55,7 +75,7 @@ export class PublicFastPath implements OnApplicationBootstrap {
     this.logger.debug('public fast path in front of express');
   }
 
-  private headersFor(entry: CachedResource): { ok: Record<Encoding, Record<string, string>>; notModified: Record<Encoding, Record<string, string>> } {
+  private headersFor(entry: CachedResource): Prepared {
     let headers = this.merged.get(entry);
     if (!headers) {
       const ok = {} as Record<Encoding, Record<string, string>>;
@@ -64,7 +84,7 @@ export class PublicFastPath implements OnApplicationBootstrap {
         ok[encoding] = { ...this.base, ...entry.headers[encoding] };
         nm[encoding] = { ...this.base, ...entry.notModified[encoding] };
       }
-      headers = { ok, notModified: nm };
+      headers = { ok, notModified: nm, tags: new Set((['identity', 'gzip', 'br'] as const).map((e) => entry.headers[e].ETag)) };
       this.merged.set(entry, headers);
     }
     return headers;
@@ -73,15 +93,23 @@ export class PublicFastPath implements OnApplicationBootstrap {
   /** Answers a cache hit and returns true; false (having touched nothing) for anything else. */
   serve(req: IncomingMessage, res: ServerResponse): boolean {
     if (req.method !== 'GET' && req.method !== 'HEAD') return false;
-    const route = this.site.match(req.url ?? '/');
-    if (!route) return false;
+    const url = req.url ?? '/';
+    let route = this.routes.get(url);
+    if (!route) {
+      const matched = this.site.match(url);
+      if (!matched) return false;
+      route = remember(this.routes, url, { key: matched.key, template: matched.template });
+    }
     const entry = this.cache.peek(route.key);
     if (!entry) return false;
     const started = this.metrics ? process.hrtime.bigint() : 0n;
-    const encoding = chooseEncoding(req.headers['accept-encoding']);
+    const accept = req.headers['accept-encoding'];
+    const encoding = accept === undefined ? 'identity' : (this.encodings.get(accept) ?? remember(this.encodings, accept, chooseEncoding(accept)));
     const headers = this.headersFor(entry);
+    const inm = req.headers['if-none-match'];
     let status: number;
-    if (notModified(req, entry)) {
+    // The common revalidation sends back exactly one of our tags; anything else takes the general comparison.
+    if ((inm !== undefined && headers.tags.has(inm)) || notModified(req, entry)) {
       status = 304;
       res.writeHead(304, headers.notModified[encoding]);
       res.end();

@@ -152,6 +152,47 @@ export class NarrativesRepository {
     return `${row.n}|${row.c}|${row.b}`;
   }
 
+  /**
+   * Published narratives matching a web-search style query (`websearch_to_tsquery`: never a syntax error, whatever
+   * the input), best rank first, with the headline and a snippet of the text highlighted by `ts_headline`.
+   *
+   * The highlighted text comes back HTML-escaped by PostgreSQL, with U+0001/U+0002 around each match (both removed
+   * from the document first, so the text cannot forge a mark): the default parser turns anything that looks like a
+   * tag into a space, and escaping first keeps `<script>` in a story's text as text. The caller un-escapes the five
+   * entities and splits at the marks.
+   */
+  async search(input: { query: string; limit: number; offset: number }): Promise<{ total: number; hits: Array<{ id: string; rank: number; headline: string; snippet: string }> }> {
+    const escaped = (sql: string) =>
+      `replace(replace(replace(replace(replace(translate(${sql}, E'\\x01\\x02', ''), '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&quot;'), '''', '&#39;')`;
+    const body = `(SELECT string_agg((SELECT string_agg(seg->>'text', '' ORDER BY si) FROM jsonb_array_elements(para) WITH ORDINALITY AS s(seg, si)), ' ' ORDER BY pi)
+      FROM jsonb_array_elements(h.paragraphs) WITH ORDINALITY AS p(para, pi))`;
+    const [{ total }] = await this.dataSource.query(
+      `SELECT count(*)::int AS total FROM narratives WHERE status = $2 AND search_vector @@ websearch_to_tsquery('english', $1)`,
+      [input.query, NarrativeStatus.Published],
+    );
+    if (total === 0 || input.offset >= total) return { total, hits: [] };
+    const rows: Array<{ id: string; rank: number; headline: string; snippet: string }> = await this.dataSource.query(
+      `WITH q AS (SELECT websearch_to_tsquery('english', $1) AS q),
+       h AS (
+         SELECT n.id, n.headline, n.paragraphs, n.published_at, n.slug, ts_rank_cd(n.search_vector, q.q, 32) AS rank
+         FROM narratives n, q WHERE n.status = $2 AND n.search_vector @@ q.q
+         ORDER BY rank DESC, n.published_at DESC NULLS LAST, n.slug LIMIT $3 OFFSET $4)
+       SELECT h.id, h.rank::float8 AS rank,
+         ts_headline('english', ${escaped('h.headline')}, q.q, $5) AS headline,
+         ts_headline('english', ${escaped(`coalesce(${body}, '')`)}, q.q, $6) AS snippet
+       FROM h, q ORDER BY h.rank DESC, h.published_at DESC NULLS LAST, h.slug`,
+      [
+        input.query,
+        NarrativeStatus.Published,
+        input.limit,
+        input.offset,
+        'HighlightAll=true, StartSel=\u0001, StopSel=\u0002',
+        'MaxFragments=2, MaxWords=28, MinWords=12, ShortWord=2, FragmentDelimiter=" … ", StartSel=\u0001, StopSel=\u0002',
+      ],
+    );
+    return { total, hits: rows.map((r) => ({ ...r, rank: Number(r.rank) })) };
+  }
+
   bySlug(slug: string): Promise<Narrative | null> {
     return this.dataSource.getRepository(Narrative).findOneBy({ slug });
   }

@@ -578,6 +578,28 @@ export class NarrativesService {
     return beat ? this.repo.countPublished(beat.id) : 0;
   }
 
+  /**
+   * Full-text search over published stories (PostgreSQL: `websearch_to_tsquery`, ranked by `ts_rank_cd`, highlighted
+   * by `ts_headline`). The query is cleaned first (control characters become spaces, runs of space one) and may be at
+   * most MAX_SEARCH_QUERY characters; an empty query, or one of stop words only, matches nothing.
+   */
+  async search(input: { query: string; limit: number; offset?: number }): Promise<SearchResults> {
+    const query = normalizeSearchQuery(input.query);
+    if (query.length > MAX_SEARCH_QUERY) {
+      throw new ValidationError(`A search is at most ${MAX_SEARCH_QUERY} characters.`, [{ field: 'q', message: `at most ${MAX_SEARCH_QUERY} characters` }]);
+    }
+    if (!query) return { query, total: 0, hits: [] };
+    const found = await this.repo.search({ query, limit: input.limit, offset: input.offset ?? 0 });
+    const views = new Map((await this.getPublishedByIds(found.hits.map((h) => h.id))).map((v) => [v.id, v]));
+    return {
+      query,
+      total: found.total,
+      hits: found.hits
+        .filter((h) => views.has(h.id))
+        .map((h) => ({ story: views.get(h.id)!, rank: h.rank, headline: highlightRuns(h.headline), snippet: highlightRuns(h.snippet) })),
+    };
+  }
+
   /** An opaque value that changes whenever published narratives, their citations or beats change (for caches). */
   changeMarker(): Promise<string> {
     return this.repo.changeMarker();
@@ -692,6 +714,53 @@ export class NarrativesService {
       continues: continues.get(n.storylineId) ?? null,
     }));
   }
+}
+
+// --- Search ---------------------------------------------------------------------------------------------------
+
+/** The longest search query accepted, in characters (after cleaning). */
+export const MAX_SEARCH_QUERY = 200;
+
+/** A run of highlighted text: `match` runs are what the query found. Plain text, never markup. */
+export interface HighlightRun {
+  text: string;
+  match: boolean;
+}
+
+export interface SearchHit {
+  story: NarrativeView;
+  rank: number;
+  /** The headline with the matching words marked. */
+  headline: HighlightRun[];
+  /** One or two fragments of the text around the matches (joined by " … "), marked. */
+  snippet: HighlightRun[];
+}
+
+export interface SearchResults {
+  /** The query as it was searched (cleaned). */
+  query: string;
+  total: number;
+  hits: SearchHit[];
+}
+
+/** Control characters (NUL included, which PostgreSQL text cannot hold) become spaces; space runs collapse; trimmed. */
+export function normalizeSearchQuery(query: string): string {
+  return query
+    .replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+const ENTITIES: Record<string, string> = { '&amp;': '&', '&lt;': '<', '&gt;': '>', '&quot;': '"', '&#39;': "'" };
+
+/** ts_headline's output (HTML-escaped text, U+0001/U+0002 around matches: see the repository) as plain runs. */
+export function highlightRuns(marked: string): HighlightRun[] {
+  const runs: HighlightRun[] = [];
+  for (const [i, part] of marked.split(/[\u0001\u0002]/).entries()) {
+    const text = part.replace(/&(?:amp|lt|gt|quot|#39);/g, (e) => ENTITIES[e]);
+    if (text) runs.push({ text, match: i % 2 === 1 });
+  }
+  return runs;
 }
 
 function beatView(b: Beat): BeatView {

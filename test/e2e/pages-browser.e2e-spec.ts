@@ -44,6 +44,7 @@ describe('pages and the digest in Chromium', () => {
       ['issues', '/issues'],
       ['issue', '/issues/1'],
       ['not-found', '/stories/no-such-story'],
+      ['search', `/search?q=${encodeURIComponent(story.headline.split(' ').slice(0, 2).join(' '))}`],
     ];
   }
 

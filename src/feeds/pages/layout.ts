@@ -79,6 +79,15 @@ footer a{color:var(--muted)}
 .compact li{padding:.5rem 0;border-bottom:1px solid var(--rule)}
 .compact a{color:var(--ink);text-decoration:none;font-weight:700}
 .compact a:hover{color:var(--accent)}
+.search{display:flex;justify-content:center;gap:.4rem;margin:.6rem auto 0;max-width:24rem}
+.search input[type=search]{flex:1 1 auto;min-width:0;font:inherit;font-size:.95rem;padding:.4rem .6rem;border:1px solid #b8ad97;border-radius:4px;background:#fff;color:var(--ink)}
+.search button{padding:.4rem .8rem;font-size:.85rem}
+.results{list-style:none;padding:0;margin:0}
+.results>li{padding:1.1rem 0;border-bottom:1px solid var(--rule)}
+.results h2{font-size:1.35rem;margin:.25rem 0 .35rem}
+.results h2 a{color:var(--ink);text-decoration:none}
+.results .snippet{margin:.2rem 0 0;font-size:1rem}
+mark{background:#f3e6c4;color:inherit;padding:0 .08em;border-radius:2px}
 @media (max-width:32rem){body{font-size:1.05rem}.masthead .name{font-size:2rem}h1{font-size:1.75rem}.masthead nav a{margin:0 .35rem}}
 @media print{.masthead nav,.panel,footer{display:none}body{background:#fff}}
 `);
@@ -107,6 +116,8 @@ export interface PageOptions {
   alternates?: Alternate[];
   /** Pages reached with a token: keep them out of search engines. */
   noindex?: boolean;
+  /** The search box's current query (the search page). */
+  query?: string;
   /** Open Graph type: `article` for stories and issues. */
   ogType?: 'website' | 'article';
   /** For articles: when it was published. */
@@ -150,6 +161,7 @@ ${page.noindex && html`<meta name="robots" content="noindex">\n`}${page.canonica
 <a class="name" href="/">${site.title}</a>
 <p class="tagline">${site.description}</p>
 <nav aria-label="Site"><a href="/">Latest</a>${(site.beats ?? []).map((b) => html`<a href="/beats/${encodeURIComponent(b.slug)}">${b.name}</a>`)}<a href="/issues">Issues</a><a href="/subscribe">Subscribe</a><a href="/#feeds">Feeds</a></nav>
+<form class="search" role="search" method="get" action="/search"><label class="visually-hidden" for="site-search">Search stories</label><input type="search" id="site-search" name="q" value="${page.query ?? ''}" maxlength="200" placeholder="Search stories" enterkeyhint="search"><button type="submit">Search</button></form>
 </header>
 <main>
 ${page.body}

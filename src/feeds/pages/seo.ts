@@ -2,7 +2,7 @@ import { escapeXml } from '../xml';
 import { relativeLinks, type BeatSummary, type IssueSummary, type SiteInfo, type StoryView } from './views';
 
 export function robotsTxt(site: SiteInfo): string {
-  return `User-agent: *\nDisallow: /admin\nDisallow: /api/\nDisallow: /subscribe/confirm\nDisallow: /unsubscribe\nAllow: /\n\nSitemap: ${site.publicUrl}/sitemap.xml\n`;
+  return `User-agent: *\nDisallow: /admin\nDisallow: /api/\nDisallow: /subscribe/confirm\nDisallow: /unsubscribe\nDisallow: /search\nAllow: /\n\nSitemap: ${site.publicUrl}/sitemap.xml\n`;
 }
 
 /** sitemaps.org 0.9: the home page, beats, the archive, every issue and the newest stories. */
