@@ -1,4 +1,4 @@
-import { html, type SafeHtml } from './html';
+import { html, type SafeHtml } from '../../kernel/web/html';
 import { layout } from './layout';
 import { dateTag } from './story-html';
 import { relativeLinks, type SiteInfo } from './views';
