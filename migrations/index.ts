@@ -4,6 +4,7 @@ import { RebuildDelivery1764300000000 } from './1764300000000-RebuildDelivery';
 import { AddSourcePolling1764310000000 } from './1764310000000-AddSourcePolling';
 import { AddSubscriberLifecycle1764330000000 } from './1764330000000-AddSubscriberLifecycle';
 import { CreateAdminAccounts1764350000000 } from './1764350000000-CreateAdminAccounts';
+import { AddNarrativeBatches1764420000000 } from './1764420000000-AddNarrativeBatches';
 
 /**
  * The one chain of migrations for both the embedded database and a PostgreSQL server, sorted by timestamp
@@ -16,4 +17,5 @@ export const migrations = [
   AddSubscriberLifecycle1764330000000,
   CreateAdminAccounts1764350000000,
   AddNarrativeGroundingAndCosts1764320000000,
+  AddNarrativeBatches1764420000000,
 ];

@@ -6,12 +6,14 @@ import { parseDuration, type AppConfig } from '../kernel/config/config';
 import { DomainError, NotFoundError, ValidationError } from '../kernel/errors/domain-error';
 import { adapterFor } from './adapters/source-adapter';
 import { type DiscourseRecord } from './discourse-record.entity';
+import { type DiscourseRecordView } from './source-views';
 import { DiscourseRecordRepository } from './discourse-record.repository';
 import { SourcePoller, plainError, toRows, type PollSummary } from './source-poller';
 import { SourceKind, type Source } from './source.entity';
 import { SourceRepository, type SourceDefinition } from './source.repository';
 
 export type { PollSummary } from './source-poller';
+export type { DiscourseRecordView } from './source-views';
 
 /** A record together with the beats its source may feed (what the narratives module needs). */
 export interface RecordWithBeats extends DiscourseRecord {
@@ -261,6 +263,16 @@ export class SourcesService {
     return this.records.getByIds(ids);
   }
 
+  /** Records by id as plain views (what the narratives module reads). */
+  async recordViews(ids: string[]): Promise<DiscourseRecordView[]> {
+    return (await this.records.getByIds(ids)).map(recordView);
+  }
+
+  /** The records published in [from, to) as plain views, each with the beats its source may feed. */
+  async recordViewsBetween(from: Date, to: Date): Promise<Array<DiscourseRecordView & { beatSlugs: string[] }>> {
+    return (await this.recordsBetween(from, to)).map((r) => ({ ...recordView(r), beatSlugs: r.beatSlugs }));
+  }
+
   latestRecordAt(): Promise<Date | null> {
     return this.records.latestPublishedAt();
   }
@@ -314,4 +326,22 @@ export class SourcesService {
       consecutiveFailures: s.consecutiveFailures, itemsLastPoll: s.lastItems, responseMsLastPoll: s.lastResponseMs, nextPollAt: s.enabled ? iso(s.nextPollAt) : null,
     };
   }
+}
+
+function recordView(r: DiscourseRecord): DiscourseRecordView {
+  const engagement: Record<string, number> = {};
+  for (const [key, value] of Object.entries(r.engagement ?? {})) if (typeof value === 'number' && Number.isFinite(value)) engagement[key] = value;
+  return {
+    id: r.id,
+    sourceId: r.sourceId,
+    platform: r.platform,
+    providerId: r.externalId,
+    url: r.url,
+    canonicalUrl: r.canonicalUrl,
+    author: r.author,
+    title: r.title,
+    text: r.text,
+    publishedAt: r.publishedAt,
+    engagement,
+  };
 }
