@@ -70,6 +70,8 @@ export interface FakeAnthropicFailure {
   message?: string;
   /** Sent as `retry-after` (seconds; fractions allowed so tests stay fast — the SDK honours them). */
   retryAfterSeconds?: number;
+  /** Only a request whose JSON body this accepts fails (e.g. the judge's call, not the writer's); others pass by. */
+  when?: (body: Record<string, unknown>) => boolean;
 }
 
 export interface FakeAnthropicRequest {
@@ -838,7 +840,8 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
       return;
     }
 
-    const failure = failures.shift();
+    const failureIndex = failures.findIndex((f) => !f.when || (isRecord(parsed) && f.when(parsed)));
+    const failure = failureIndex >= 0 ? failures.splice(failureIndex, 1)[0] : undefined;
     if (failure) {
       const type =
         failure.type ??
