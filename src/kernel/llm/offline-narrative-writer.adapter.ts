@@ -128,10 +128,6 @@ function seedOf(text: string): number {
   return h;
 }
 
-/** "a, b and c" */
-function list(items: string[]): string {
-  return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
-}
 
 /**
  * Composes an extractive narrative from the records themselves, with no model: the latest reported development
