@@ -67,8 +67,28 @@ describe('assessDraft: the grounding check holds what it cannot support', () => 
   });
 
   it('reads "a second reading" as grammar, not the fraction one half (a faithful sentence was held)', () => {
-    const bill = [record({ id: 'b0', platform: 'news', text: "The Calder Assembly's Digital Affairs Committee on Monday approved Bill 114, the Model Transparency Act, sending the most ambitious AI legislation in the province's history to a second reading vote as early as Tuesday." })];
-    const result = assessDraft({ draft: { headline: 'Bill heads to a second reading', dek: 'A vote could come on Tuesday.', paragraphs: [[seg("The Calder Assembly's Digital Affairs Committee on Monday approved Bill 114, the Model Transparency Act, sending the most ambitious AI legislation in the province's history to a second reading vote as early as Tuesday.", 0)]] }, records: bill });
+    const bill = [
+      record({
+        id: 'b0',
+        platform: 'news',
+        text: "The Calder Assembly's Digital Affairs Committee on Monday approved Bill 114, the Model Transparency Act, sending the most ambitious AI legislation in the province's history to a second reading vote as early as Tuesday.",
+      }),
+    ];
+    const result = assessDraft({
+      draft: {
+        headline: 'Bill heads to a second reading',
+        dek: 'A vote could come on Tuesday.',
+        paragraphs: [
+          [
+            seg(
+              "The Calder Assembly's Digital Affairs Committee on Monday approved Bill 114, the Model Transparency Act, sending the most ambitious AI legislation in the province's history to a second reading vote as early as Tuesday.",
+              0,
+            ),
+          ],
+        ],
+      },
+      records: bill,
+    });
     expect(result.report.failed).toEqual([]);
   });
 

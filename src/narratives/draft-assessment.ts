@@ -11,7 +11,15 @@ export interface SourceRecord extends GroundingRecord {
 
 /** The documents a writer is given for these records (same order: citations point into it by index). */
 export function writerDocuments(records: SourceRecord[]): WriterDocument[] {
-  return records.map((r) => ({ platform: r.platform, author: r.author, outlet: r.outlet ?? null, title: r.title, text: r.text, url: r.url, publishedAt: r.publishedAt }));
+  return records.map((r) => ({
+    platform: r.platform,
+    author: r.author,
+    outlet: r.outlet ?? null,
+    title: r.title,
+    text: r.text,
+    url: r.url,
+    publishedAt: r.publishedAt,
+  }));
 }
 
 export interface AssessedSegment {

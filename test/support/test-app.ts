@@ -45,7 +45,13 @@ async function listenOnFreePort(): Promise<{ server: Server; port: number }> {
  */
 export async function startTestApp(
   env: Record<string, string> = {},
-  options: { clock?: Clock; /** Port implementations to use instead of config's (test adapters). */ providers?: Array<{ provide: abstract new (...args: never[]) => unknown; useValue: unknown }> } = {},
+  options: {
+    clock?: Clock;
+    /** Port implementations to use instead of config's (test adapters). */ providers?: Array<{
+      provide: abstract new (...args: never[]) => unknown;
+      useValue: unknown;
+    }>;
+  } = {},
 ): Promise<TestApp> {
   const dataDir = mkdtempSync(join(tmpdir(), 'broadsheet-test-'));
   const { server: http, port } = await listenOnFreePort();
