@@ -264,7 +264,7 @@ export class OfflineNarrativeWriter extends NarrativeWriter {
       const critics = chosenByStance.get('critical');
       const others = chosenByStance.get('supportive') ?? chosenByStance.get('practical');
       if (critics?.length && others?.length) {
-        segments.push({ text: ` ${capitalise(attribution(critics[0].doc))}, on one side, and ${attribution(others[0].doc)}, on the other, read the same development differently.`, sources: [critics[0].index, others[0].index] });
+        segments.push({ text: ` On one side stood ${attribution(critics[0].doc)}, on the other ${attribution(others[0].doc)}: they read the same development differently.`, sources: [critics[0].index, others[0].index] });
       }
       paragraphs.splice(firstPosition, 0, segments);
     }
