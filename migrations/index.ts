@@ -7,6 +7,7 @@ import { CreateAdminAccounts1764350000000 } from './1764350000000-CreateAdminAcc
 import { AddNearDuplicateSignatures1764410000000 } from './1764410000000-AddNearDuplicateSignatures';
 import { IndexSubscriberConfirmations1764430000000 } from './1764430000000-IndexSubscriberConfirmations';
 import { AddStorySearch1764440000000 } from './1764440000000-AddStorySearch';
+import { AddNarrativeBatches1764420000000 } from './1764420000000-AddNarrativeBatches';
 
 /**
  * The one chain of migrations for both the embedded database and a PostgreSQL server, sorted by timestamp
@@ -22,4 +23,5 @@ export const migrations = [
   AddNearDuplicateSignatures1764410000000,
   IndexSubscriberConfirmations1764430000000,
   AddStorySearch1764440000000,
+  AddNarrativeBatches1764420000000,
 ];

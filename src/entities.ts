@@ -1,5 +1,6 @@
 import { Beat } from './narratives/beat.entity';
 import { Narrative, NarrativeCitation, NarrativeRun, NarrativeVersion } from './narratives/narrative.entity';
+import { NarrativeBatch, NarrativeBatchItem } from './narratives/narrative-batch.entity';
 import { Storyline, StorylineRecord } from './narratives/storyline.entity';
 import { DiscourseRecord } from './sources/discourse-record.entity';
 import { Source, SourceHostBackoff } from './sources/source.entity';
@@ -22,6 +23,8 @@ export const entities = [
   NarrativeVersion,
   NarrativeCitation,
   NarrativeRun,
+  NarrativeBatch,
+  NarrativeBatchItem,
   Issue,
   IssueEntry,
   Subscriber,

@@ -11,6 +11,8 @@ import { AnthropicNarrativeWriter } from './llm/anthropic-narrative-writer.adapt
 import { OfflineNarrativeWriter } from './llm/offline-narrative-writer.adapter';
 import { ClaimJudge, DisabledClaimJudge } from './llm/claim-judge.port';
 import { AnthropicClaimJudge } from './llm/anthropic-claim-judge.adapter';
+import { EmbeddingsProvider, NoEmbeddings } from './embeddings/embeddings.port';
+import { HashingEmbeddings } from './embeddings/hashing-embeddings.adapter';
 import { HttpFetcher } from './http/http-fetcher.port';
 import { SafeHttpFetcher } from './http/safe-http-fetcher.adapter';
 import { JobRunner } from './jobs/job-runner';
@@ -56,6 +58,11 @@ import { EmailTemplates } from './templates/email-templates';
       },
     },
     {
+      provide: EmbeddingsProvider,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig): EmbeddingsProvider => (config.narratives.embeddings === 'hashing' ? new HashingEmbeddings() : new NoEmbeddings()),
+    },
+    {
       provide: HttpFetcher,
       inject: [APP_CONFIG],
       useFactory: (config: AppConfig): HttpFetcher => new SafeHttpFetcher(config.fetch),
@@ -65,6 +72,6 @@ import { EmailTemplates } from './templates/email-templates';
     SigningKey,
     { provide: EmailTemplates, useFactory: () => new EmailTemplates() },
   ],
-  exports: [Clock, EmailSender, NarrativeWriter, ClaimJudge, HttpFetcher, JobRunner, Metrics, SigningKey, EmailTemplates],
+  exports: [Clock, EmailSender, NarrativeWriter, ClaimJudge, EmbeddingsProvider, HttpFetcher, JobRunner, Metrics, SigningKey, EmailTemplates],
 })
 export class KernelModule {}

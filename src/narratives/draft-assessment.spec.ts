@@ -66,6 +66,32 @@ describe('assessDraft: the grounding check holds what it cannot support', () => 
     expect(result.publishable).toBe(false);
   });
 
+  it('reads "a second reading" as grammar, not the fraction one half (a faithful sentence was held)', () => {
+    const bill = [
+      record({
+        id: 'b0',
+        platform: 'news',
+        text: "The Calder Assembly's Digital Affairs Committee on Monday approved Bill 114, the Model Transparency Act, sending the most ambitious AI legislation in the province's history to a second reading vote as early as Tuesday.",
+      }),
+    ];
+    const result = assessDraft({
+      draft: {
+        headline: 'Bill heads to a second reading',
+        dek: 'A vote could come on Tuesday.',
+        paragraphs: [
+          [
+            seg(
+              "The Calder Assembly's Digital Affairs Committee on Monday approved Bill 114, the Model Transparency Act, sending the most ambitious AI legislation in the province's history to a second reading vote as early as Tuesday.",
+              0,
+            ),
+          ],
+        ],
+      },
+      records: bill,
+    });
+    expect(result.report.failed).toEqual([]);
+  });
+
   it('does not find a number in the record’s date prefix or metadata', () => {
     expect(failures([[seg('The thread opened on the 16th with 2026 in view.', 0)]])).toEqual(expect.arrayContaining(['number:16th', 'number:2026']));
     expect(assess([[seg('Something happened in 2026.', 0)]]).publishable).toBe(false);

@@ -1,4 +1,4 @@
-import { type DraftSegment } from '../kernel/llm/narrative-writer.port';
+import { type DraftSegment, type WriterDocument } from '../kernel/llm/narrative-writer.port';
 import { checkClaims, type FidelityFailure, type GroundingRecord } from './grounding-check';
 import { accusations, findInstructions, repeatsWords } from './injection';
 
@@ -7,6 +7,19 @@ export interface SourceRecord extends GroundingRecord {
   id: string;
   url: string;
   publishedAt: Date;
+}
+
+/** The documents a writer is given for these records (same order: citations point into it by index). */
+export function writerDocuments(records: SourceRecord[]): WriterDocument[] {
+  return records.map((r) => ({
+    platform: r.platform,
+    author: r.author,
+    outlet: r.outlet ?? null,
+    title: r.title,
+    text: r.text,
+    url: r.url,
+    publishedAt: r.publishedAt,
+  }));
 }
 
 export interface AssessedSegment {

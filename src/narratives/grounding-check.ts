@@ -176,7 +176,8 @@ function parseNumbers(text: string): NumberClaim[] {
       }
       continue;
     }
-    if (textual && n.terms.every((t) => VAGUE_WORDS.test(t.text) || t.tags.includes('Ordinal')) && !n.number.unit) continue;
+    // "a second reading", "the first", "half the thread": grammar, even where compromise reads a fraction.
+    if ((textual || !/\d/.test(raw)) && n.terms.every((t) => VAGUE_WORDS.test(t.text) || t.tags.includes('Ordinal')) && !n.number.unit) continue;
     if (textual && n.terms.some((t) => t.tags.includes('Ordinal'))) continue;
     let value = n.number.num;
     if (!Number.isFinite(value)) continue;

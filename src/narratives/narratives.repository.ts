@@ -5,6 +5,7 @@ import { Storyline, StorylineRecord } from './storyline.entity';
 import { Narrative, NarrativeCitation, NarrativeRun, NarrativeStatus, NarrativeVersion } from './narrative.entity';
 import { type TokenUsage } from '../kernel/llm/pricing';
 import { type Cluster } from './storyline-clusterer';
+import { BatchItemStatus, BatchStatus, NarrativeBatch, NarrativeBatchItem } from './narrative-batch.entity';
 
 export type BeatDefinition = Pick<Beat, 'slug' | 'name' | 'description' | 'keywords'>;
 
@@ -99,8 +100,16 @@ export class NarrativesRepository {
     costUsd: number | null;
     runId: string | null;
     editor: string | null;
+    /** The batch request this answers: marked saved in the same transaction, so it is never saved twice. */
+    batchItem?: { batchId: string; customId: string };
   }): Promise<Narrative> {
     return this.dataSource.transaction(async (m: EntityManager) => {
+      if (input.batchItem) {
+        const claimed = await m
+          .getRepository(NarrativeBatchItem)
+          .update({ batchId: input.batchItem.batchId, customId: input.batchItem.customId, status: BatchItemStatus.Pending }, { status: BatchItemStatus.Saved, error: null });
+        if (!claimed.affected) return input.narrative;
+      }
       const narrative = await m.getRepository(Narrative).save(input.narrative);
       const { headline, dek, paragraphs, writer, model, fidelity, version, fidelityReport, status } = narrative;
       await m.getRepository(NarrativeVersion).insert({
@@ -329,5 +338,62 @@ export class NarrativesRepository {
         costUsd: r.costUsd,
       })),
     };
+  }
+
+  // --- Message Batches ----------------------------------------------------------------------------------------
+
+  /** Writes a batch and its requests (status submitting) before anything is sent. */
+  createBatch(input: { weekStart: Date; model: string | null; submittedAt: Date; items: Array<Omit<NarrativeBatchItem, 'batchId' | 'status' | 'error' | 'createdAt' | 'updatedAt'>> }): Promise<NarrativeBatch> {
+    return this.dataSource.transaction(async (m) => {
+      const batch = await m.getRepository(NarrativeBatch).save(
+        m.getRepository(NarrativeBatch).create({ status: BatchStatus.Submitting, weekStart: input.weekStart, model: input.model, submittedAt: input.submittedAt, providerBatchId: null, error: null }),
+      );
+      await m.getRepository(NarrativeBatchItem).insert(input.items.map((item) => ({ ...item, batchId: batch.id, status: BatchItemStatus.Pending, error: null })));
+      return batch;
+    });
+  }
+
+  async updateBatch(id: string, changes: Partial<Pick<NarrativeBatch, 'providerBatchId' | 'status' | 'endedAt' | 'collectedAt' | 'counts' | 'error'>>): Promise<void> {
+    await this.dataSource.getRepository(NarrativeBatch).update({ id }, changes);
+  }
+
+  /** A batch the API refused or that was abandoned: its pending requests fail (and are sent again later). */
+  failBatch(id: string, error: string): Promise<void> {
+    return this.dataSource.transaction(async (m) => {
+      await m.getRepository(NarrativeBatch).update({ id }, { status: BatchStatus.Failed, error });
+      await m.getRepository(NarrativeBatchItem).update({ batchId: id, status: BatchItemStatus.Pending }, { status: BatchItemStatus.Failed, error });
+    });
+  }
+
+  /** Batches of a week still submitting or in progress, oldest first. */
+  openBatches(weekStart: Date): Promise<NarrativeBatch[]> {
+    return this.dataSource.getRepository(NarrativeBatch).find({ where: { weekStart, status: In([BatchStatus.Submitting, BatchStatus.InProgress]) }, order: { submittedAt: 'ASC' } });
+  }
+
+  batchItems(batchId: string): Promise<NarrativeBatchItem[]> {
+    return this.dataSource.getRepository(NarrativeBatchItem).find({ where: { batchId }, order: { customId: 'ASC' } });
+  }
+
+  async markBatchItem(key: { batchId: string; customId: string }, status: BatchItemStatus, error: string | null): Promise<void> {
+    await this.dataSource.getRepository(NarrativeBatchItem).update({ ...key, status: BatchItemStatus.Pending }, { status, error });
+  }
+
+  /** Storylines with a request waiting in an open batch (not to be sent again meanwhile). */
+  async storylinesInOpenBatches(): Promise<Set<string>> {
+    const rows: Array<{ storyline_id: string }> = await this.dataSource.query(
+      `SELECT DISTINCT i.storyline_id FROM narrative_batch_items i JOIN narrative_batches b ON b.id = i.batch_id
+       WHERE i.status = $1 AND b.status IN ($2, $3)`,
+      [BatchItemStatus.Pending, BatchStatus.Submitting, BatchStatus.InProgress],
+    );
+    return new Set(rows.map((r) => r.storyline_id));
+  }
+
+  /** When the newest version of a storyline's narrative was written (null without one). */
+  async lastVersionAt(storylineId: string): Promise<Date | null> {
+    const [row] = await this.dataSource.query(
+      `SELECT max(v.created_at) AS at FROM narrative_versions v JOIN narratives n ON n.id = v.narrative_id WHERE n.storyline_id = $1`,
+      [storylineId],
+    );
+    return row?.at ? new Date(row.at) : null;
   }
 }

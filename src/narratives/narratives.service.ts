@@ -4,21 +4,20 @@ import { type AppConfig } from '../kernel/config/config';
 import { Clock } from '../kernel/clock/clock';
 import { type Week } from '../kernel/clock/week';
 import { NotFoundError, ValidationError } from '../kernel/errors/domain-error';
-import { ClaimJudge } from '../kernel/llm/claim-judge.port';
-import { NarrativeWriter, documentText, type NarrativeBrief, type NarrativeDraft } from '../kernel/llm/narrative-writer.port';
-import { NO_USAGE, addUsage, estimateCostUsd, type TokenUsage } from '../kernel/llm/pricing';
+import { EmbeddingsProvider } from '../kernel/embeddings/embeddings.port';
+import { NarrativeWriter, type NarrativeBrief, type NarrativeDraft } from '../kernel/llm/narrative-writer.port';
+import { NO_USAGE, addUsage, type TokenUsage } from '../kernel/llm/pricing';
 import { Metrics } from '../kernel/metrics/metrics';
-import { SourcesService, type RecordWithBeats } from '../sources/sources.service';
-import { type DiscourseRecord } from '../sources/discourse-record.entity';
+import { SourcesService, type DiscourseRecordView } from '../sources/sources.service';
 import { type Beat } from './beat.entity';
-import { assessDraft, type Assessment, type FidelityReport, type SourceRecord } from './draft-assessment';
+import { assessDraft, writerDocuments, type FidelityReport, type SourceRecord } from './draft-assessment';
+import { DraftSaver, type Outcome, type SaveOutcome } from './draft-saver';
+import { NarrativeBatchRunner, type BatchJob } from './narrative-batches';
 import { findInstructions } from './injection';
 import { NarrativeStatus, type Narrative, type NarrativeParagraph, type NarrativeVersion } from './narrative.entity';
 import { NarrativesRepository, type BeatDefinition } from './narratives.repository';
 import { assignBeat, carryKeys, clusterRecords, linkToPrevious, type StorylineSignals } from './storyline-clusterer';
 import { type Storyline } from './storyline.entity';
-import { slugify } from './slug';
-
 export { slugify } from './slug';
 
 export const DISCLOSURE =
@@ -104,6 +103,8 @@ export interface BuildSummary {
   unchanged: number;
   held: number;
   failed: number;
+  /** Sent as a Message Batch by this build (ANTHROPIC_BATCH=true); a later build saves their answers. */
+  batched: number;
 }
 
 export interface CostTotals extends TokenUsage {
@@ -133,8 +134,6 @@ export interface EditResult {
   publishable: boolean;
 }
 
-type Outcome = 'written' | 'unchanged' | 'held' | 'failed';
-
 @Injectable()
 export class NarrativesService {
   private readonly logger = new Logger(NarrativesService.name);
@@ -143,7 +142,9 @@ export class NarrativesService {
     private readonly repo: NarrativesRepository,
     private readonly sources: SourcesService,
     private readonly writer: NarrativeWriter,
-    private readonly judge: ClaimJudge,
+    private readonly saver: DraftSaver,
+    private readonly batches: NarrativeBatchRunner,
+    private readonly embeddings: EmbeddingsProvider,
     private readonly clock: Clock,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly metrics: Metrics,
@@ -207,30 +208,56 @@ export class NarrativesService {
 
   // --- Building -------------------------------------------------------------------------------------------------
 
-  /** Clusters the week's records into storylines per beat, then writes (or rewrites) the top narratives. */
+  /**
+   * Clusters the week's records into storylines per beat, then writes (or rewrites) the top narratives: now, or
+   * with ANTHROPIC_BATCH=true as one Message Batch whose answers a later build collects (it first collects the
+   * week's ended batches).
+   */
   async build(week: Week): Promise<BuildSummary[]> {
     const beats = await this.repo.listBeats();
-    const records = await this.sources.recordsBetween(week.start, week.end);
-    const byBeat = new Map<string, RecordWithBeats[]>(beats.map((b) => [b.slug, []]));
+    const records = await this.sources.recordViewsBetween(week.start, week.end);
+    const byBeat = new Map<string, Array<DiscourseRecordView & { beatSlugs: string[] }>>(beats.map((b) => [b.slug, []]));
     for (const record of records) {
       const slug = assignBeat(`${record.title}\n${record.text}`, record.beatSlugs, beats);
       if (slug) byBeat.get(slug)?.push(record);
     }
+    const batching = this.batches.enabled;
     const run = await this.repo.startRun({
       startedAt: this.clock.now(),
       weekStart: week.start,
       writer: this.writer.name,
       model: this.writer.name === 'claude' ? this.config.anthropic.model : null,
-      batch: false,
+      batch: batching,
     });
-    const summaries: BuildSummary[] = [];
-    const jobs: Array<{ beat: Beat; storyline: Storyline; summary: BuildSummary }> = [];
+    const summaries: BuildSummary[] = beats.map((beat) => ({ beat: beat.slug, storylines: 0, written: 0, unchanged: 0, held: 0, failed: 0, batched: 0 }));
+    const summaryOf = new Map(beats.map((beat, i) => [beat.id, summaries[i]]));
+    let usage = NO_USAGE;
+    let cost = 0;
+    const count = (beatId: string, outcome: SaveOutcome) => {
+      summaryOf.get(beatId)![outcome.outcome]++;
+      this.metrics.narrative(outcome.outcome);
+      usage = addUsage(usage, outcome.usage);
+      cost += outcome.costUsd;
+    };
+    if (batching) for (const collected of await this.batches.collect(week, run.id, beats)) count(collected.beatId, collected);
+
+    const jobs: Array<{ beat: Beat; storyline: Storyline }> = [];
     for (const beat of beats) {
       const members = byBeat.get(beat.slug) ?? [];
-      const fresh = clusterRecords(
-        members.map((r) => ({ id: r.id, platform: r.platform, author: r.author, publishedAt: r.publishedAt, text: `${r.title}\n${r.text}`, title: r.title })),
-        { minRecords: this.config.narratives.storylineMinRecords, window: week },
-      );
+      const inputs = members.map((r) => ({
+        id: r.id,
+        platform: r.platform,
+        author: r.author,
+        publishedAt: r.publishedAt,
+        text: `${r.title}\n${r.text}`,
+        title: r.title,
+        engagement: engagementOf(r.engagement),
+      }));
+      const fresh = clusterRecords(inputs, {
+        minRecords: this.config.narratives.storylineMinRecords,
+        window: week,
+        embeddings: await this.embed(inputs.map((r) => r.text)),
+      });
       const clusters = carryKeys(fresh, await this.repo.storylinesWithRecords(beat.id, week.start));
       const byId = new Map(members.map((r) => [r.id, r]));
       const flagged = clusters.map((c) =>
@@ -247,19 +274,29 @@ export class NarrativesService {
         week,
         clusters.map((c, i) => ({ ...c, flaggedRecords: flagged[i], previousStorylineId: links[i] })),
       );
-      const summary: BuildSummary = { beat: beat.slug, storylines: clusters.length, written: 0, unchanged: 0, held: 0, failed: 0 };
-      for (const storyline of await this.repo.topStorylines(beat.id, week.start, this.config.narratives.perBeat)) jobs.push({ beat, storyline, summary });
-      summaries.push(summary);
+      summaryOf.get(beat.id)!.storylines = clusters.length;
+      for (const storyline of await this.repo.topStorylines(beat.id, week.start, this.config.narratives.perBeat)) jobs.push({ beat, storyline });
     }
-    let usage = NO_USAGE;
-    let cost = 0;
-    await runPool(jobs, this.writer.name === 'claude' ? this.config.anthropic.concurrency : 1, async ({ beat, storyline, summary }) => {
-      const outcome = await this.writeStoryline(beat, storyline, { runId: run.id });
-      summary[outcome.outcome]++;
-      this.metrics.narrative(outcome.outcome);
-      usage = addUsage(usage, outcome.usage);
-      cost += outcome.costUsd;
-    });
+
+    if (batching) {
+      const inFlight = await this.repo.storylinesInOpenBatches();
+      const toSend: BatchJob[] = [];
+      for (const { beat, storyline } of jobs) {
+        if (inFlight.has(storyline.id)) continue;
+        const existing = await this.repo.narrativeForStoryline(storyline.id);
+        if (existing && existing.membershipHash === storyline.membershipHash) {
+          summaryOf.get(beat.id)!.unchanged++;
+          continue;
+        }
+        toSend.push({ beat, storyline, ...(await this.prepare(beat, storyline)) });
+      }
+      const sent = await this.batches.submit(week, toSend);
+      for (const job of toSend) summaryOf.get(job.beat.id)![sent ? 'batched' : 'failed']++;
+    } else {
+      await runPool(jobs, this.writer.name === 'claude' ? this.config.anthropic.concurrency : 1, async ({ beat, storyline }) => {
+        count(beat.id, await this.writeStoryline(beat, storyline, { runId: run.id }));
+      });
+    }
     await this.repo.finishRun(run.id, {
       finishedAt: this.clock.now(),
       written: summaries.reduce((n, s) => n + s.written + s.held, 0),
@@ -268,6 +305,19 @@ export class NarrativesService {
       costUsd: cost,
     });
     return summaries;
+  }
+
+  /** Embeddings for clustering when a provider is configured; without one, or when it fails, none (lexical only). */
+  private async embed(texts: string[]): Promise<number[][] | undefined> {
+    if (!this.embeddings.enabled || !texts.length) return undefined;
+    try {
+      const vectors = await this.embeddings.embed(texts);
+      if (vectors.length !== texts.length) throw new Error(`${vectors.length} vectors for ${texts.length} texts`);
+      return vectors;
+    } catch (error) {
+      this.logger.warn(`embeddings (${this.embeddings.name}) failed, clustering on text alone: ${(error as Error).message}`);
+      return undefined;
+    }
   }
 
   /** Rewrites one narrative now, whatever its records; the previous versions are kept. */
@@ -282,30 +332,24 @@ export class NarrativesService {
     return (await this.viewsOf([(await this.repo.narrativeById(narrativeId))!]))[0];
   }
 
-  /** Writes one storyline's narrative unless its records are unchanged; failures are recorded on the storyline. */
-  private async writeStoryline(
-    beat: Beat,
-    storyline: Storyline,
-    options: { force?: boolean; runId: string | null },
-  ): Promise<{ outcome: Outcome; usage: TokenUsage | null; costUsd: number }> {
-    const existing = await this.repo.narrativeForStoryline(storyline.id);
-    if (!options.force && existing && existing.membershipHash === storyline.membershipHash) return { outcome: 'unchanged', usage: null, costUsd: 0 };
-    const records = await this.sourceRecords(selectDocuments(await this.sources.getRecords(await this.repo.storylineRecordIds(storyline.id))));
+  /** The records (at most MAX_DOCUMENTS) and the brief a writer gets for one storyline. */
+  private async prepare(beat: Beat, storyline: Storyline): Promise<{ records: SourceRecord[]; brief: NarrativeBrief }> {
+    const records = await this.sourceRecords(selectDocuments(await this.sources.recordViews(await this.repo.storylineRecordIds(storyline.id))));
     const previous = storyline.previousStorylineId ? await this.repo.narrativeForStoryline(storyline.previousStorylineId) : null;
     const brief: NarrativeBrief = {
       beat: { name: beat.name, description: beat.description },
       topic: storyline.label,
-      documents: records.map((r) => ({
-        platform: r.platform,
-        author: r.author,
-        outlet: r.outlet,
-        title: r.title,
-        text: r.text,
-        url: r.url,
-        publishedAt: r.publishedAt,
-      })),
+      documents: writerDocuments(records),
       previous: previous?.status === NarrativeStatus.Published ? { headline: previous.headline, dek: previous.dek } : null,
     };
+    return { records, brief };
+  }
+
+  /** Writes one storyline's narrative now unless its records are unchanged; failures are recorded on the storyline. */
+  private async writeStoryline(beat: Beat, storyline: Storyline, options: { force?: boolean; runId: string | null }): Promise<SaveOutcome> {
+    const existing = await this.repo.narrativeForStoryline(storyline.id);
+    if (!options.force && existing && existing.membershipHash === storyline.membershipHash) return { outcome: 'unchanged', usage: null, costUsd: 0 };
+    const { records, brief } = await this.prepare(beat, storyline);
     let draft: NarrativeDraft;
     try {
       draft = await this.writer.write(brief);
@@ -313,94 +357,9 @@ export class NarrativesService {
       const message = `${this.writer.name} writer failed: ${(error as Error).message}`;
       this.logger.warn(`storyline ${storyline.id} (${storyline.label}): ${message}`);
       await this.repo.recordWriteError(storyline.id, message, this.clock.now());
-      return { outcome: 'failed', usage: null, costUsd: 0 };
+      return { outcome: 'failed' satisfies Outcome, usage: null, costUsd: 0 };
     }
-    const flaggedIds = new Set(storyline.flaggedRecords.map((f) => f.recordId));
-    const assessment = assessDraft({
-      draft,
-      records,
-      threshold: this.config.narratives.fidelityThreshold,
-      flagged: new Set(records.flatMap((r, i) => (flaggedIds.has(r.id) ? [i] : []))),
-    });
-    const judged = await this.judgeClaims(assessment, records);
-    const usage = addUsage(draft.usage ?? NO_USAGE, judged.usage);
-    const costUsd = estimateCostUsd(draft.model, draft.usage ?? NO_USAGE, { batch: draft.batch ?? false }) + judged.costUsd;
-    const publishable = assessment.publishable;
-    const now = this.clock.now();
-    const narrative = existing ?? this.repo.newNarrative();
-    Object.assign(narrative, {
-      storylineId: storyline.id,
-      beatId: beat.id,
-      // Published stories keep their URL forever: a rewrite never changes the slug.
-      slug: existing?.slug ?? (await this.uniqueSlug(draft.headline, storyline.key)),
-      // An editor's unpublish stands until an editor approves the story again.
-      status: existing?.status === NarrativeStatus.Unpublished ? NarrativeStatus.Unpublished : publishable ? NarrativeStatus.Published : NarrativeStatus.Held,
-      headline: draft.headline,
-      dek: draft.dek,
-      paragraphs: assessment.paragraphs,
-      writer: draft.writer,
-      model: draft.model,
-      fidelity: assessment.fidelity,
-      fidelityReport: assessment.report,
-      version: (existing?.version ?? 0) + 1,
-      membershipHash: storyline.membershipHash,
-      publishedAt:
-        publishable && existing?.status !== NarrativeStatus.Unpublished ? (existing?.publishedAt ?? latest(records) ?? now) : (existing?.publishedAt ?? null),
-    });
-    await this.repo.saveNarrative({
-      narrative,
-      usage: draft.usage ? usage : null,
-      citations: assessment.citations,
-      costUsd: draft.usage ? costUsd : null,
-      runId: options.runId,
-      editor: null,
-    });
-    await this.repo.recordWriteError(storyline.id, null, now);
-    if (!publishable) this.logger.warn(`narrative "${draft.headline}" held: ${assessment.report.heldBecause}`);
-    return { outcome: publishable ? 'written' : 'held', usage: draft.usage ? usage : null, costUsd };
-  }
-
-  /** The optional entailment judge: unsupported sentences become failures (and hold the narrative). */
-  private async judgeClaims(assessment: Assessment, records: SourceRecord[]): Promise<{ usage: TokenUsage | null; costUsd: number }> {
-    if (!this.config.narratives.entailmentJudge || !this.judge.enabled) return { usage: null, costUsd: 0 };
-    const byNumber = new Map([...assessment.citations].map(([n, id]) => [n, records.find((r) => r.id === id)!]));
-    const claims = assessment.paragraphs.flatMap((segments, p) =>
-      segments
-        .filter((s) => s.cites.length && s.text.trim().length > 3)
-        .map((s) => ({ p, sentence: s.text.trim(), sources: s.cites.map((n) => documentText(byNumber.get(n)!)) })),
-    );
-    if (!claims.length) return { usage: null, costUsd: 0 };
-    try {
-      const result = await this.judge.judge(claims.map((c, id) => ({ id, sentence: c.sentence, sources: c.sources })));
-      const verdicts = claims.map((c, id) => {
-        const v = result.verdicts.find((x) => x.id === id);
-        return { where: `paragraph ${c.p + 1}`, sentence: c.sentence, supported: v?.supported ?? false, reason: v?.reason ?? 'no verdict returned' };
-      });
-      assessment.report.judge = { model: result.model, verdicts };
-      for (const v of verdicts) {
-        assessment.report.checks++;
-        if (!v.supported)
-          assessment.report.failed.push({
-            kind: 'entailment',
-            value: v.sentence,
-            where: v.where,
-            reason: `the judge (${result.model}) found it unsupported: ${v.reason}`,
-          });
-      }
-      return { usage: result.usage, costUsd: estimateCostUsd(result.model, result.usage) };
-    } catch (error) {
-      // A judge that was asked for and could not answer holds the narrative: an editor decides.
-      assessment.report.failed.push({ kind: 'entailment', value: '', where: 'narrative', reason: `the entailment judge failed: ${(error as Error).message}` });
-      return { usage: null, costUsd: 0 };
-    } finally {
-      const failed = assessment.report.failed;
-      const checks = assessment.report.checks;
-      assessment.fidelity = checks === 0 ? 1 : Math.max(0, (checks - failed.length) / checks);
-      if (failed.length) {
-        assessment.publishable = false;
-        assessment.report.heldBecause = `${failed.length} unsupported: ${[...new Set(failed.map((f) => f.kind))].join(', ')}`;
-      }
-    }
+    return this.saver.save({ beat, storyline, records, draft, runId: options.runId });
   }
 
   /**
@@ -420,7 +379,7 @@ export class NarrativesService {
     if (!editor) problems.editor = 'who is editing';
     const citations = await this.repo.citations([narrative.id]);
     const recordIds = citations.map((c) => c.recordId);
-    const records = await this.sourceRecords(await this.sources.getRecords(recordIds));
+    const records = await this.sourceRecords(await this.sources.recordViews(recordIds));
     const indexOfNumber = new Map(citations.map((c) => [c.number, records.findIndex((r) => r.id === c.recordId)]));
     const parsed = parseBody(input.body);
     const unknown = [...new Set(parsed.flat().flatMap((s) => s.numbers))].filter((n) => !indexOfNumber.has(n) || indexOfNumber.get(n)! < 0);
@@ -435,7 +394,7 @@ export class NarrativesService {
         Object.entries(problems).map(([field, message]) => ({ field, message })),
       );
 
-    const storylineRecords = await this.sourceRecords(await this.sources.getRecords(await this.repo.storylineRecordIds(narrative.storylineId)));
+    const storylineRecords = await this.sourceRecords(await this.sources.recordViews(await this.repo.storylineRecordIds(narrative.storylineId)));
     const storyline = await this.repo.storylineById(narrative.storylineId);
     const flaggedIds = new Set(storyline?.flaggedRecords.map((f) => f.recordId) ?? []);
     const assessment = assessDraft({
@@ -642,18 +601,7 @@ export class NarrativesService {
     return this.repo.count();
   }
 
-  private async uniqueSlug(headline: string, key: string): Promise<string> {
-    const base = slugify(headline) || 'story';
-    if (!(await this.repo.slugTaken(base))) return base;
-    const suffixed = `${base}-${key
-      .replace(/[^a-z0-9]/gi, '')
-      .slice(0, 6)
-      .toLowerCase()}`;
-    if (!(await this.repo.slugTaken(suffixed))) return suffixed;
-    for (let n = 2; ; n++) if (!(await this.repo.slugTaken(`${suffixed}-${n}`))) return `${suffixed}-${n}`;
-  }
-
-  private async sourceRecords(records: DiscourseRecord[]): Promise<SourceRecord[]> {
+  private async sourceRecords(records: DiscourseRecordView[]): Promise<SourceRecord[]> {
     const names = await this.sources.sourceNames();
     return records.map((r) => ({
       id: r.id,
@@ -671,7 +619,7 @@ export class NarrativesService {
     if (!narratives.length) return [];
     const allBeats = beats ?? (await this.repo.listBeats());
     const citations = await this.repo.citations(narratives.map((n) => n.id));
-    const records = new Map((await this.sourceRecords(await this.sources.getRecords([...new Set(citations.map((c) => c.recordId))]))).map((r) => [r.id, r]));
+    const records = new Map((await this.sourceRecords(await this.sources.recordViews([...new Set(citations.map((c) => c.recordId))]))).map((r) => [r.id, r]));
     const beatById = new Map(allBeats.map((b) => [b.id, beatView(b)]));
     const continues = await this.repo.continuations(narratives.map((n) => n.storylineId));
     return narratives.map((n) => ({
@@ -818,18 +766,24 @@ async function runPool<T>(items: T[], concurrency: number, fn: (item: T) => Prom
 }
 
 /** Up to MAX_DOCUMENTS records: round-robin across platforms in time order, so every platform is heard. */
-export function selectDocuments(records: DiscourseRecord[]): DiscourseRecord[] {
+export function selectDocuments<R extends { platform: string; publishedAt: Date; id: string }>(records: R[]): R[] {
   const sorted = [...records].sort((a, b) => a.publishedAt.getTime() - b.publishedAt.getTime() || (a.id < b.id ? -1 : 1));
   if (sorted.length <= MAX_DOCUMENTS) return sorted;
-  const queues = new Map<string, DiscourseRecord[]>();
+  const queues = new Map<string, R[]>();
   for (const r of sorted) queues.set(r.platform, [...(queues.get(r.platform) ?? []), r]);
-  const picked: DiscourseRecord[] = [];
+  const picked: R[] = [];
   while (picked.length < MAX_DOCUMENTS) {
     for (const queue of queues.values()) if (queue.length && picked.length < MAX_DOCUMENTS) picked.push(queue.shift()!);
   }
   return picked.sort((a, b) => a.publishedAt.getTime() - b.publishedAt.getTime() || (a.id < b.id ? -1 : 1));
 }
 
-function latest(records: Array<{ publishedAt: Date }>): Date | null {
-  return records.reduce<Date | null>((max, r) => (!max || r.publishedAt > max ? r.publishedAt : max), null);
+/**
+ * One number for a record's engagement, whatever the platform calls its figures: points or score, comments or
+ * replies, likes or favourites, reposts, boosts and quotes, added up (a ratio such as upvoteRatio is left out).
+ */
+export function engagementOf(figures: Record<string, number> | undefined): number {
+  let total = 0;
+  for (const [key, value] of Object.entries(figures ?? {})) if (Number.isFinite(value) && value > 0 && !/ratio/i.test(key)) total += value;
+  return total;
 }

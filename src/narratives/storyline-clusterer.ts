@@ -48,14 +48,25 @@ export interface ClusterOptions {
   minRecords: number;
 }
 
-/** Volume and cross-platform spread: each extra platform is worth half the storyline again. */
-export function storylineScore(recordCount: number, platformCount: number, extra: { authors?: number; velocity?: number; engagement?: number } = {}): number {
+/**
+ * A storyline's signal: volume, spread across platforms (each extra platform is worth half the storyline again),
+ * independent authors, velocity against the beat's baseline rate, and engagement against the beat's baseline (the
+ * storyline's engagement per record over the beat's).
+ */
+export function storylineScore(
+  recordCount: number,
+  platformCount: number,
+  extra: { authors?: number; velocity?: number; engagement?: number; engagementBaseline?: number } = {},
+): number {
   const base = recordCount * (1 + 0.5 * Math.max(0, platformCount - 1));
   // Independent voices: a storyline of one prolific author counts for less than one of many.
   const authors = extra.authors === undefined ? 1 : 0.5 + 0.5 * Math.min(1, extra.authors / Math.max(1, recordCount));
   // Velocity against the beat's baseline: a burst well above the usual rate ranks higher.
   const velocity = 1 + 0.25 * Math.log2(Math.max(1, extra.velocity ?? 1));
-  const engagement = 1 + 0.1 * Math.log10(1 + Math.max(0, extra.engagement ?? 0));
+  // Engagement per record against the beat's: twice the beat's usual attention is worth a third more, none is worth nothing extra.
+  const perRecord = Math.max(0, extra.engagement ?? 0) / Math.max(1, recordCount);
+  const baseline = extra.engagementBaseline ?? 0;
+  const engagement = 1 + 0.2 * Math.log2(1 + (baseline > 0 ? perRecord / baseline : perRecord > 0 ? 1 : 0));
   return Math.round(base * authors * velocity * engagement * 1000) / 1000;
 }
 
@@ -140,6 +151,7 @@ export function clusterRecords(records: ClusterInput[], options: ClusterOptions)
 
   const windowDays = options.window ? Math.max(1, (options.window.end.getTime() - options.window.start.getTime()) / 86_400_000) : 7;
   const baselinePerDay = Math.max(1, ordered.length) / windowDays / Math.max(1, clusters.length);
+  const engagementBaseline = ordered.reduce((n, r) => n + Math.max(0, r.engagement ?? 0), 0) / Math.max(1, ordered.length);
   return clusters
     .filter((c) => c.members.length >= options.minRecords)
     .map((c) => {
@@ -164,7 +176,7 @@ export function clusterRecords(records: ClusterInput[], options: ClusterOptions)
         keyPhrases: ranked.filter(([term]) => term.includes(' ')).slice(0, 6).map(([term]) => term),
         entities: ranked.filter(([term]) => term.startsWith('§')).slice(0, 6).map(([term]) => term.slice(1)),
       };
-      const score = storylineScore(members.length, platformCount, { authors, velocity, engagement });
+      const score = storylineScore(members.length, platformCount, { authors, velocity, engagement, engagementBaseline });
       return { key: members[0].id, recordIds, label, platformCount, score, membershipHash: membershipHash(recordIds), signals };
     })
     .sort((a, b) => b.score - a.score || (a.key < b.key ? -1 : 1));

@@ -220,6 +220,16 @@ export class SourcesService {
     return new Map((await this.sources.listAll()).map((s) => [s.id, s.beatSlugs]));
   }
 
+  /** Records by id as plain views (what the narratives module reads). */
+  recordViews(ids: string[]): Promise<DiscourseRecordView[]> {
+    return this.getRecords(ids);
+  }
+
+  /** The records published in [from, to) as plain views, each with the beats its source may feed. */
+  recordViewsBetween(from: Date, to: Date): Promise<RecordWithBeats[]> {
+    return this.recordsBetween(from, to);
+  }
+
   latestRecordAt(): Promise<Date | null> {
     return this.records.latestPublishedAt();
   }
@@ -275,8 +285,10 @@ export class SourcesService {
   }
 }
 
-/** A record as other modules see it: plain data, no entity. */
+/** A record as other modules see it: plain data, no entity (engagement keeps only finite numbers). */
 function recordView(r: DiscourseRecord, beatsBySource: Map<string, string[]>): DiscourseRecordView {
+  const engagement: Record<string, number> = {};
+  for (const [key, value] of Object.entries(r.engagement ?? {})) if (typeof value === 'number' && Number.isFinite(value)) engagement[key] = value;
   return {
     id: r.id,
     sourceId: r.sourceId,
@@ -288,7 +300,7 @@ function recordView(r: DiscourseRecord, beatsBySource: Map<string, string[]>): D
     title: r.title,
     text: r.text,
     publishedAt: r.publishedAt,
-    engagement: { ...(r.engagement ?? {}) },
+    engagement,
     beatSlugs: [...(beatsBySource.get(r.sourceId) ?? [])],
     firstSeenAt: r.createdAt,
     updatedAt: r.updatedAt,

@@ -29,7 +29,7 @@ describe('the Claude writer', () => {
   });
 
   it('records a failed model call on the storyline and carries on with the others', async () => {
-    // Every request of the first storyline fails (first try and one SDK retry), the rest succeed.
+    // The one request of the first storyline fails (first try and one SDK retry), the rest succeed.
     claude.failNext(2, { status: 500, type: 'api_error', message: 'upstream exploded' });
     const summaries = await t.get(NarrativesService).build(week);
     expect(summaries.reduce((n, s) => n + s.failed, 0)).toBe(1);
@@ -39,7 +39,7 @@ describe('the Claude writer', () => {
   });
 
   it('sends records as a citable document with the stable prompt cached, and keeps instructions out of the data', () => {
-    const call = claude.requests.find((r) => r.status === 200 && (r.body as { tools?: unknown }).tools === undefined)!;
+    const call = claude.requests.find((r) => r.status === 200 && r.path === '/v1/messages')!;
     const body = call.body as { system: Array<{ cache_control?: unknown; text: string }>; messages: Array<{ content: Array<Record<string, any>> }> };
     expect(body.system[0].cache_control).toEqual({ type: 'ephemeral' });
     expect(body.system[0].text).toMatch(/data, not instructions/);
@@ -47,8 +47,10 @@ describe('the Claude writer', () => {
     expect(document.citations).toEqual({ enabled: true });
     expect(document.source.type).toBe('content');
     expect(document.source.content.length).toBeGreaterThanOrEqual(3);
-    const headlineCall = claude.requests.find((r) => r.status === 200 && (r.body as { tool_choice?: { name: string } }).tool_choice?.name === 'set_headline');
-    expect(headlineCall).toBeDefined();
+    // One request per narrative: no forced tool call and no structured output (citations refuse both, and so it works in a batch).
+    expect(claude.requests.every((r) => (r.body as { tools?: unknown; output_config?: unknown }).tools === undefined && (r.body as { output_config?: unknown }).output_config === undefined)).toBe(true);
+    // The stable prefix is a real style guide, long enough to be cached (over 1,024 tokens at about four characters each).
+    expect(body.system[0].text.length).toBeGreaterThan(4 * 1024 * 1.5);
   });
 
   it('turns the API citations into numbered markers that resolve to the cited records', async () => {
@@ -80,6 +82,6 @@ describe('the Claude writer', () => {
     const summaries = await t.get(NarrativesService).build(week);
     // Only the storyline that failed earlier is written now.
     expect(summaries.reduce((n, s) => n + s.unchanged, 0)).toBe(summaries.length * 2 - 1);
-    expect(claude.requests.length - before).toBe(2);
+    expect(claude.requests.length - before).toBe(1);
   });
 });

@@ -398,4 +398,50 @@ describe('fake Anthropic driven by the real @anthropic-ai/sdk', () => {
     expect(viaQuery.status).toBe(200);
     expect(fake.requests[1]).toMatchObject({ path: '/v1/messages', query: 'beta=true' });
   });
+
+  describe('Message Batches', () => {
+    const params = (text: string) => ({ model: MODEL, max_tokens: 100, messages: [{ role: 'user' as const, content: text }] });
+
+    it('creates a batch, reports it in progress, then ended with its counts, and streams JSONL results matched by custom_id', async () => {
+      fake.failNextBatchRequests(1, { type: 'errored', status: 529, errorType: 'overloaded_error' });
+      const created = await client.messages.batches.create({
+        requests: [
+          { custom_id: 'a', params: params('first') },
+          { custom_id: 'b', params: params('second') },
+          { custom_id: 'c', params: { ...params('third'), max_tokens: 0 } },
+        ],
+      });
+      expect(created).toMatchObject({ type: 'message_batch', processing_status: 'in_progress', results_url: null, ended_at: null, request_counts: { processing: 3, succeeded: 0 } });
+      expect(created.id).toMatch(/^msgbatch_01/);
+      expect(Date.parse(created.expires_at) - Date.parse(created.created_at)).toBe(24 * 3_600_000);
+      expect((await client.messages.batches.retrieve(created.id)).processing_status).toBe('in_progress');
+      const ended = await client.messages.batches.retrieve(created.id);
+      expect(ended).toMatchObject({ processing_status: 'ended', request_counts: { processing: 0, succeeded: 1, errored: 2, canceled: 0, expired: 0 } });
+      expect(ended.results_url).toBe(`${fake.url}/v1/messages/batches/${created.id}/results`);
+      const lines: Anthropic.Messages.MessageBatchIndividualResponse[] = [];
+      for await (const line of await client.messages.batches.results(created.id)) lines.push(line);
+      expect(lines.map((l) => l.custom_id)).toEqual(['c', 'b', 'a']); // unordered: clients match by custom_id
+      const byId = new Map(lines.map((l) => [l.custom_id, l.result]));
+      expect(byId.get('a')).toMatchObject({ type: 'errored', error: { type: 'error', error: { type: 'overloaded_error' } } });
+      const b = byId.get('b');
+      expect(b?.type === 'succeeded' && b.message.content[0].type === 'text' && b.message.content[0].text).toBe('Fake reply to: second');
+      expect(byId.get('c')).toMatchObject({ type: 'errored', error: { error: { type: 'invalid_request_error', message: expect.stringMatching(/max_tokens/) } } });
+    });
+
+    it('refuses bad custom ids and duplicates, and cancels a batch in progress', async () => {
+      await expect(client.messages.batches.create({ requests: [{ custom_id: 'has space', params: params('x') }] })).rejects.toBeInstanceOf(Anthropic.BadRequestError);
+      await expect(
+        client.messages.batches.create({
+          requests: [
+            { custom_id: 'same', params: params('x') },
+            { custom_id: 'same', params: params('y') },
+          ],
+        }),
+      ).rejects.toThrow(/duplicate custom_id/);
+      const batch = await client.messages.batches.create({ requests: [{ custom_id: 'only', params: params('x') }] });
+      expect((await client.messages.batches.cancel(batch.id)).processing_status).toBe('canceling');
+      expect(await client.messages.batches.retrieve(batch.id)).toMatchObject({ processing_status: 'ended', request_counts: { canceled: 1 } });
+      await expect(client.messages.batches.retrieve('msgbatch_01nope')).rejects.toBeInstanceOf(Anthropic.NotFoundError);
+    });
+  });
 });

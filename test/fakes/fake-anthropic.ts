@@ -35,6 +35,29 @@ export interface FakeAnthropicOptions {
    * short test prompts cache.
    */
   minCacheableTokens?: number;
+  /**
+   * Message Batches: how many `GET /v1/messages/batches/:id` answers say `in_progress` before the batch ends
+   * (default 1, so a client that polls until `ended` is exercised). Requests are processed when the batch ends.
+   */
+  batchPollsBeforeEnd?: number;
+}
+
+/** A batch request's outcome forced by a test (`failNextBatchRequests`). */
+export type FakeBatchFailure =
+  | { type: 'errored'; status?: number; errorType?: FakeAnthropicErrorType; message?: string }
+  | { type: 'expired' }
+  | { type: 'canceled' };
+
+export interface FakeBatch {
+  id: string;
+  requests: Array<{ custom_id: string; params: Record<string, unknown> }>;
+  processing_status: 'in_progress' | 'canceling' | 'ended';
+  polls: number;
+  /** JSONL lines once ended (unordered, as the API promises: reversed here so clients must match by custom_id). */
+  results: Array<Record<string, unknown>> | null;
+  created_at: string;
+  ended_at: string | null;
+  cancel_initiated_at: string | null;
 }
 
 export interface FakeAnthropicFailure {
@@ -47,6 +70,8 @@ export interface FakeAnthropicFailure {
   message?: string;
   /** Sent as `retry-after` (seconds; fractions allowed so tests stay fast — the SDK honours them). */
   retryAfterSeconds?: number;
+  /** Only a request whose JSON body this accepts fails (e.g. the judge's call, not the writer's); others pass by. */
+  when?: (body: Record<string, unknown>) => boolean;
 }
 
 export interface FakeAnthropicRequest {
@@ -117,6 +142,10 @@ export interface FakeAnthropic {
   failNext(count: number, failure: FakeAnthropicFailure): void;
   /** The next `times` valid message requests (default 1; Infinity for all) are answered by `handler`. */
   respondWith(handler: FakeAnthropicHandler, times?: number): void;
+  /** Message Batches created so far, by id. */
+  readonly batches: Map<string, FakeBatch>;
+  /** The next `count` batch requests processed (in request order) end with this result instead of a message. */
+  failNextBatchRequests(count: number, failure: FakeBatchFailure): void;
   close(): Promise<void>;
 }
 
@@ -358,7 +387,7 @@ export function valueForSchema(schemaIn: unknown, name: string, source: string, 
   }
 }
 
-function apiError(status: number, type: FakeAnthropicErrorType, message: string, requestId: string): Json {
+function apiError(status: number, type: FakeAnthropicErrorType, message: string, requestId: string | null): Json {
   return { type: 'error', error: { type, message }, request_id: requestId };
 }
 
@@ -558,7 +587,17 @@ function defaultAnswer(body: Json): { content: FakeContentBlock[]; stop_reason: 
         );
       }
     }
-    if (content.length > 0) return { content, stop_reason: 'end_turn' };
+    if (content.length > 0) {
+      // Asked for labelled headline and dek lines (Broadsheet's one-request format): they come first, from the
+      // first record's text (its "[platform · author · date]" label left out).
+      if (/Headline:/.test(lastUserText(body))) {
+        const first = (cited[0].contentTexts ?? []).find((t) => t.trim()) ?? '';
+        const plain = first.replace(/^\s*\[[^\]]*\]\s*/, '');
+        const headline = firstWords(plain, 8).replace(/[.!?,;:]+$/, '') || 'The conversation';
+        content.unshift(textBlock(`Headline: ${headline}\nDek: ${firstSentence(plain)}\n\n`));
+      }
+      return { content, stop_reason: 'end_turn' };
+    }
   }
   const echo = firstWords(lastUserText(body), 12);
   return { content: [textBlock(`Fake reply to: ${echo}`)], stop_reason: 'end_turn' };
@@ -571,6 +610,9 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
   const failures: FakeAnthropicFailure[] = [];
   const handlers: { handler: FakeAnthropicHandler; remaining: number }[] = [];
   const cache = new Set<string>();
+  const batches = new Map<string, FakeBatch>();
+  const batchFailures: FakeBatchFailure[] = [];
+  const batchPolls = options.batchPollsBeforeEnd ?? 1;
 
   function usageFor(body: Json, content: FakeContentBlock[]): FakeUsage {
     const segments = segmentsOf(body);
@@ -645,6 +687,118 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
     };
   }
 
+  function batchView(batch: FakeBatch): Json {
+    const counts = { processing: 0, succeeded: 0, errored: 0, canceled: 0, expired: 0 };
+    if (batch.results) for (const line of batch.results) counts[(line.result as { type: keyof typeof counts }).type] += 1;
+    else counts.processing = batch.requests.length;
+    const created = new Date(batch.created_at);
+    return {
+      id: batch.id,
+      type: 'message_batch',
+      processing_status: batch.processing_status,
+      request_counts: counts,
+      ended_at: batch.ended_at,
+      created_at: batch.created_at,
+      expires_at: new Date(created.getTime() + 24 * 3_600_000).toISOString(),
+      archived_at: null,
+      cancel_initiated_at: batch.cancel_initiated_at,
+      results_url: batch.results ? `${listening.url}/v1/messages/batches/${batch.id}/results` : null,
+    };
+  }
+
+  /** Processes every request of a batch, in order, as `/v1/messages` would (handlers, cache, validation). */
+  async function endBatch(batch: FakeBatch): Promise<void> {
+    const results: Array<Record<string, unknown>> = [];
+    for (const request of batch.requests) {
+      const forced = batch.processing_status === 'canceling' ? ({ type: 'canceled' } as FakeBatchFailure) : batchFailures.shift();
+      let result: Json;
+      if (forced?.type === 'errored') {
+        const type = forced.errorType ?? DEFAULT_ERROR_TYPES[forced.status ?? 500] ?? 'api_error';
+        result = { type: 'errored', error: apiError(forced.status ?? 500, type, forced.message ?? DEFAULT_ERROR_MESSAGES[type], null) };
+      } else if (forced) result = { type: forced.type };
+      else {
+        const invalid = validateMessages(request.params, false);
+        result = invalid
+          ? { type: 'errored', error: apiError(400, 'invalid_request_error', invalid, null) }
+          : { type: 'succeeded', message: await buildMessage(request.params) };
+      }
+      results.push({ custom_id: request.custom_id, result });
+    }
+    batch.results = results.reverse();
+    batch.processing_status = 'ended';
+    batch.ended_at = new Date().toISOString();
+  }
+
+  async function handleBatch(
+    method: string,
+    id: string | undefined,
+    action: string | undefined,
+    parsed: unknown,
+    answer: (status: number, body: unknown, extra?: Record<string, string>) => void,
+    fail: (status: number, type: FakeAnthropicErrorType, message: string) => void,
+    res: ServerResponse,
+    entry: FakeAnthropicRequest,
+    requestId: string,
+  ): Promise<void> {
+    if (!id) {
+      if (method !== 'POST') return fail(405, 'invalid_request_error', `Method ${method} not allowed`);
+      if (!isRecord(parsed) || !Array.isArray(parsed.requests)) return fail(400, 'invalid_request_error', 'requests: Field required');
+      if (parsed.requests.length === 0 || parsed.requests.length > 100_000) {
+        return fail(400, 'invalid_request_error', 'requests: a batch holds 1 to 100000 requests');
+      }
+      const seen = new Set<string>();
+      const requests: FakeBatch['requests'] = [];
+      for (const [i, request] of parsed.requests.entries()) {
+        if (!isRecord(request) || typeof request.custom_id !== 'string' || !/^[a-zA-Z0-9_-]{1,64}$/.test(request.custom_id)) {
+          return fail(400, 'invalid_request_error', `requests.${i}.custom_id: String should match pattern '^[a-zA-Z0-9_-]{1,64}$'`);
+        }
+        if (seen.has(request.custom_id)) return fail(400, 'invalid_request_error', `requests.${i}.custom_id: duplicate custom_id '${request.custom_id}'`);
+        if (!isRecord(request.params)) return fail(400, 'invalid_request_error', `requests.${i}.params: Field required`);
+        if (request.params.stream === true) return fail(400, 'invalid_request_error', `requests.${i}.params.stream: streaming is not supported in batches`);
+        seen.add(request.custom_id);
+        requests.push({ custom_id: request.custom_id, params: request.params });
+      }
+      const batch: FakeBatch = {
+        id: fakeId('msgbatch'),
+        requests,
+        processing_status: 'in_progress',
+        polls: 0,
+        results: null,
+        created_at: new Date().toISOString(),
+        ended_at: null,
+        cancel_initiated_at: null,
+      };
+      batches.set(batch.id, batch);
+      return answer(200, batchView(batch));
+    }
+    const batch = batches.get(id);
+    if (!batch) return fail(404, 'not_found_error', `No batch with id ${id}`);
+    if (action === '/cancel') {
+      if (method !== 'POST') return fail(405, 'invalid_request_error', `Method ${method} not allowed`);
+      if (batch.processing_status === 'in_progress') {
+        batch.processing_status = 'canceling';
+        batch.cancel_initiated_at = new Date().toISOString();
+      }
+      return answer(200, batchView(batch));
+    }
+    if (method !== 'GET') return fail(405, 'invalid_request_error', `Method ${method} not allowed`);
+    if (action === '/results') {
+      if (!batch.results) return fail(400, 'invalid_request_error', `Batch ${id} has not finished processing`);
+      const body = batch.results.map((line) => JSON.stringify(line)).join('\n') + '\n';
+      entry.status = 200;
+      entry.responseBody = body;
+      entry.responseHeaders = { 'request-id': requestId };
+      res.writeHead(200, { 'content-type': 'application/binary', 'content-length': Buffer.byteLength(body), 'request-id': requestId });
+      res.end(body);
+      return;
+    }
+    if (!batch.results) {
+      batch.polls += 1;
+      if (batch.polls > batchPolls || batch.processing_status === 'canceling') await endBatch(batch);
+    }
+    return answer(200, batchView(batch));
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const raw = await readBody(req);
     const parsed = parseJson(raw);
@@ -686,7 +840,8 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
       return;
     }
 
-    const failure = failures.shift();
+    const failureIndex = failures.findIndex((f) => !f.when || (isRecord(parsed) && f.when(parsed)));
+    const failure = failureIndex >= 0 ? failures.splice(failureIndex, 1)[0] : undefined;
     if (failure) {
       const type =
         failure.type ??
@@ -695,6 +850,12 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
       const extra: Record<string, string> = {};
       if (failure.retryAfterSeconds !== undefined) extra['retry-after'] = String(failure.retryAfterSeconds);
       fail(failure.status, type, failure.message ?? DEFAULT_ERROR_MESSAGES[type], extra);
+      return;
+    }
+
+    const batchPath = /^\/v1\/messages\/batches(?:\/([A-Za-z0-9_]+)(\/results|\/cancel)?)?$/.exec(path);
+    if (batchPath) {
+      await handleBatch(req.method ?? 'GET', batchPath[1], batchPath[2], parsed, answer, fail, res, entry, requestId);
       return;
     }
 
@@ -734,6 +895,10 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
     },
     respondWith(handler: FakeAnthropicHandler, times = 1): void {
       handlers.push({ handler, remaining: times });
+    },
+    batches,
+    failNextBatchRequests(count: number, failure: FakeBatchFailure): void {
+      for (let i = 0; i < count; i += 1) batchFailures.push({ ...failure });
     },
     close: () => listening.close(),
   };

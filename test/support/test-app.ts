@@ -43,7 +43,16 @@ async function listenOnFreePort(): Promise<{ server: Server; port: number }> {
  * The port is taken first, so the configuration (read-only, like in production) already names the server's own
  * URL as PUBLIC_URL for the links in emails and feeds: nothing is changed after boot.
  */
-export async function startTestApp(env: Record<string, string> = {}, options: { clock?: Clock } = {}): Promise<TestApp> {
+export async function startTestApp(
+  env: Record<string, string> = {},
+  options: {
+    clock?: Clock;
+    /** Port implementations to use instead of config's (test adapters). */ providers?: Array<{
+      provide: abstract new (...args: never[]) => unknown;
+      useValue: unknown;
+    }>;
+  } = {},
+): Promise<TestApp> {
   const dataDir = mkdtempSync(join(tmpdir(), 'broadsheet-test-'));
   const { server: http, port } = await listenOnFreePort();
   const url = `http://127.0.0.1:${port}`;
@@ -77,6 +86,7 @@ export async function startTestApp(env: Record<string, string> = {}, options: { 
     });
     let builder = Test.createTestingModule({ imports: [AppModule.forRoot(config)] });
     if (options.clock) builder = builder.overrideProvider(Clock).useValue(options.clock);
+    for (const p of options.providers ?? []) builder = builder.overrideProvider(p.provide).useValue(p.useValue);
     const moduleRef = await builder.compile();
     app = moduleRef.createNestApplication<NestExpressApplication>({ logger: ['error'], rawBody: true });
     applyHttpDefaults(app);

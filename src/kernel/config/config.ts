@@ -84,6 +84,7 @@ export const envSchema = z.object({
   ANTHROPIC_CONCURRENCY: int(1, 32).default(4),
   ANTHROPIC_JUDGE_MODEL: z.string().trim().min(1).default('claude-haiku-4-5'),
   NARRATIVES_ENTAILMENT_JUDGE: bool.default(false),
+  ANTHROPIC_BATCH: bool.default(false),
   RESEND_API_KEY: z
     .string()
     .trim()
@@ -108,6 +109,7 @@ export const envSchema = z.object({
   NARRATIVES_PER_BEAT: int(1, 20).default(3),
   NARRATIVE_FIDELITY_THRESHOLD: z.coerce.number({ error: 'a number from 0 to 1' }).min(0, 'a number from 0 to 1').max(1, 'a number from 0 to 1').default(0.7),
   STORYLINE_MIN_RECORDS: int(2, 100).default(3),
+  NARRATIVES_EMBEDDINGS: z.enum(['none', 'hashing'], { error: '"none" or "hashing"' }).default('none'),
   ISSUE_STORIES_PER_BEAT: int(1, 20).default(3),
   ISSUES_AUTO_APPROVE: bool.default(false),
   ADMIN_SESSION_IDLE_HOURS: int(1, 720).default(12),
@@ -204,6 +206,8 @@ export interface AppConfig {
     maxTokens: number;
     concurrency: number;
     judgeModel: string;
+    /** Scheduled builds write through Message Batches (half price, results collected by a later build). */
+    batch: boolean;
   };
   email: {
     from: string;
@@ -220,7 +224,7 @@ export interface AppConfig {
     sendOnApprove: boolean;
     webhookSecret?: string;
   };
-  narratives: { perBeat: number; fidelityThreshold: number; storylineMinRecords: number; entailmentJudge: boolean };
+  narratives: { perBeat: number; fidelityThreshold: number; storylineMinRecords: number; entailmentJudge: boolean; embeddings: 'none' | 'hashing' };
   issues: { storiesPerBeat: number; autoApprove: boolean };
   /** Editors' sign-in: sessions expire after `sessionIdleHours` unused; a client gets `loginMaxPerClient` failed sign-ins per 15 minutes. */
   admin: { sessionIdleHours: number; loginMaxPerClient: number; secureCookies: boolean };
@@ -309,6 +313,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       maxTokens: e.ANTHROPIC_MAX_TOKENS,
       concurrency: e.ANTHROPIC_CONCURRENCY,
       judgeModel: e.ANTHROPIC_JUDGE_MODEL,
+      batch: e.ANTHROPIC_BATCH,
     },
     email: {
       from: e.EMAIL_FROM,
@@ -329,6 +334,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       fidelityThreshold: e.NARRATIVE_FIDELITY_THRESHOLD,
       storylineMinRecords: e.STORYLINE_MIN_RECORDS,
       entailmentJudge: e.NARRATIVES_ENTAILMENT_JUDGE,
+      embeddings: e.NARRATIVES_EMBEDDINGS,
     },
     issues: { storiesPerBeat: e.ISSUE_STORIES_PER_BEAT, autoApprove: e.ISSUES_AUTO_APPROVE },
     admin: { sessionIdleHours: e.ADMIN_SESSION_IDLE_HOURS, loginMaxPerClient: e.ADMIN_LOGIN_MAX_PER_CLIENT, secureCookies: publicUrl.startsWith('https://') },

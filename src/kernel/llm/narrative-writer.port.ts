@@ -68,9 +68,36 @@ export interface IntroDraft {
   usage: NarrativeDraft['usage'];
 }
 
+/** One narrative request of a batch: `id` is ours (`[A-Za-z0-9_-]{1,64}`), unique within the batch. */
+export interface BatchItem {
+  id: string;
+  brief: NarrativeBrief;
+}
+
+export interface BatchState {
+  ended: boolean;
+  counts: { processing: number; succeeded: number; errored: number; canceled: number; expired: number };
+}
+
+/** One request's outcome: a draft, or why there is none (and whether sending it again may help). */
+export type BatchOutcome = { id: string; draft: NarrativeDraft } | { id: string; error: string; retryable: boolean };
+
+/**
+ * Asynchronous writing at half price (Anthropic Message Batches): submit many briefs at once, poll until the
+ * batch has ended, then read each request's outcome (matched by id, in any order).
+ */
+export interface NarrativeBatches {
+  submit(items: BatchItem[]): Promise<string>;
+  state(batchId: string): Promise<BatchState>;
+  /** The briefs are those submitted (citations point into their documents). */
+  results(batchId: string, briefs: Map<string, NarrativeBrief>): Promise<BatchOutcome[]>;
+}
+
 /** Writes one narrative from a storyline's records. Implementations: Claude, and an offline composer. */
 export abstract class NarrativeWriter {
   abstract readonly name: 'claude' | 'offline';
+  /** Message Batches, when the writer has them (Claude). */
+  readonly batches: NarrativeBatches | null = null;
   abstract write(brief: NarrativeBrief): Promise<NarrativeDraft>;
   /** A short intro for an issue from its chosen stories' headlines and deks (offline: a template). */
   abstract writeIntro(brief: IntroBrief): Promise<IntroDraft>;

@@ -25,7 +25,7 @@ describe('OfflineNarrativeWriter', () => {
     expect(draft.dek).toBe('The Calder Assembly passed Bill 114 at second reading on Thursday, 61 votes to 38.');
     expect(draft.paragraphs[0][0]).toEqual({ text: 'Yusuf Penhaligon of The Signal reported on Thursday: “Third reading is set for December 1.”', sources: [3] });
     // Earlier developments follow, in order.
-    expect(draft.paragraphs[1].map((s) => s.text).join('')).toMatch(/Rosalind Achterberg of Civic Wire had reported “Calder committee backs Bill 114”/);
+    expect(draft.paragraphs[1].map((s) => s.text).join('')).toMatch(/Monday.*“Calder committee backs Bill 114”.*Rosalind Achterberg of Civic Wire/);
   });
 
   it('quotes complete thoughts verbatim, never cutting before a reversal, with Markdown and list residue removed', async () => {
@@ -43,11 +43,34 @@ describe('OfflineNarrativeWriter', () => {
 
   it('groups voices by what they say, across platforms, and never quotes one author twice in a row', async () => {
     const draft = await write();
-    const authors = draft.paragraphs.flat().filter((s) => s.sources.length).map((s) => documents[s.sources[0]].author);
+    const quoted = (s: { text: string }) => s.text.includes('“');
+    const authors = draft.paragraphs.flat().filter((s) => s.sources.length && quoted(s)).map((s) => documents[s.sources[0]].author);
     for (let i = 1; i < authors.length; i++) expect(authors[i]).not.toBe(authors[i - 1]);
-    // Critical and supportive voices land in different paragraphs, whatever their platform.
-    const paragraphOf = (author: string) => draft.paragraphs.findIndex((p) => p.some((s) => s.sources.some((i) => documents[i].author === author)));
+    // Critical and supportive voices are quoted in different paragraphs, whatever their platform.
+    const paragraphOf = (author: string) => draft.paragraphs.findIndex((p) => p.some((s) => quoted(s) && s.sources.some((i) => documents[i].author === author)));
     expect(paragraphOf('@clerk@civic.example')).not.toBe(paragraphOf('mara.bsky.social'));
+  });
+
+  it('says who holds which position and who disagrees with whom, every name cited to its post', async () => {
+    const draft = await write();
+    const overview = draft.paragraphs.find((p) => p.some((s) => /pushed back|more favourable|focused on the specifics/.test(s.text)))!;
+    expect(overview).toBeDefined();
+    const text = overview.map((s) => s.text).join('');
+    expect(text).toMatch(/read the same development differently/);
+    // It comes before the positions are quoted, and names only posts it cites.
+    expect(draft.paragraphs.indexOf(overview)).toBeLessThan(draft.paragraphs.findIndex((p) => p.some((s) => s.text.includes('“') && documents[s.sources[0]]?.platform !== 'news')));
+    for (const segment of overview.filter((s) => s.sources.length)) {
+      for (const i of segment.sources) expect(segment.text).toContain(documents[i].author);
+    }
+  });
+
+  it('varies its connective prose between stories', async () => {
+    const openers = new Set<string>();
+    for (const topic of ['bill, reading, incident', 'licence, weights', 'benchmark, leak', 'scribe, notes']) {
+      const draft = await new OfflineNarrativeWriter().write({ beat: { name: 'AI policy', description: '' }, topic, documents });
+      openers.add(draft.paragraphs.map((p) => (p[0].sources.length ? '' : p[0].text)).join('|'));
+    }
+    expect(openers.size).toBeGreaterThan(1);
   });
 
   it('says "offline" nowhere in the story: the disclosure line is the one label', async () => {

@@ -63,6 +63,8 @@ export function keyQuote(text: string, topic: Set<string>, max = 200): string | 
   let bestScore = -Infinity;
   sentences.forEach((s, i) => {
     if (s.length < 12 || s.endsWith(':')) return;
+    // A fragment that starts mid-thought ("most common: …") or a hashtag run is not a quotable sentence.
+    if (/^#/.test(s) || (/^\p{Ll}/u.test(s) && !/^(?:i|e\.g|i\.e)\b/.test(s))) return;
     const words = s.toLowerCase().match(/[\p{L}\p{N}-]+/gu) ?? [];
     const onTopic = words.filter((w) => topic.has(w)).length;
     let score = onTopic * 2 + Math.min(words.length, 30) / 10 - (s.endsWith('?') ? 2 : 0) - (s.length > max ? 3 : 0) - i * 0.3;
@@ -75,10 +77,10 @@ export function keyQuote(text: string, topic: Set<string>, max = 200): string | 
   // A reversal or a pronoun opener needs the sentence before it; a short reversal after it belongs to it.
   if (start > 0 && (REVERSAL.test(sentences[start]) || LEANS_BACK.test(sentences[start]))) start--;
   while (end + 1 < sentences.length && (REVERSAL.test(sentences[end + 1]) || sentences[end + 1].length < 40) && sentences.slice(start, end + 2).join(' ').length <= max + 60) end++;
-  let quote = sentences.slice(start, end + 1).join(' ');
+  let quote = stripHashtags(sentences.slice(start, end + 1).join(' '));
   if (quote.length > max + 60) {
     // Too long as a whole: fall back to the single best sentence, if it stands alone.
-    quote = sentences[best];
+    quote = stripHashtags(sentences[best]);
     if (quote.length > max + 60 || REVERSAL.test(quote) || LEANS_BACK.test(quote)) return null;
   }
   return quote;
@@ -96,11 +98,36 @@ function stanceOf(quote: string): Stance {
   return 'practical';
 }
 
-const GROUP_OPENERS: Record<Stance, string[]> = {
-  critical: ['The sharpest reactions were critical.', 'Not everyone was persuaded.'],
-  supportive: ['Others welcomed it.', 'There was support, too.'],
-  practical: ['Much of the discussion was practical.', 'Others focused on the details.'],
+/** How a position is introduced, and the verbs its voices are given: several of each, so stories do not repeat. */
+const POSITION: Record<Stance, { opener: string[]; verbs: string[]; label: string }> = {
+  critical: {
+    opener: ['The objections were specific.', 'Sceptics pressed on the details.', 'There were objections, and specific ones.', 'The pushback was pointed.'],
+    verbs: ['argued', 'objected', 'warned', 'wrote'],
+    label: 'pushed back',
+  },
+  supportive: {
+    opener: ['Some were more welcoming.', 'The change had defenders.', 'A more favourable reading came from others.', 'Not all of it was criticism.'],
+    verbs: ['wrote', 'said', 'countered', 'argued'],
+    label: 'more favourable',
+  },
+  practical: {
+    opener: ['Much of the talk was about how it works in practice.', 'Others went straight to the particulars.', 'A good share of the thread was about the specifics.', 'Practitioners weighed in with specifics.'],
+    verbs: ['noted', 'wrote', 'pointed out', 'observed'],
+    label: 'focused on the specifics',
+  },
 };
+
+/** A stable choice for this story (the same storyline always reads the same; different ones read differently). */
+function pick<T>(options: T[], seed: number, offset = 0): T {
+  return options[(seed + offset) % options.length];
+}
+
+function seedOf(text: string): number {
+  let h = 0;
+  for (const ch of text) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
+  return h;
+}
+
 
 /**
  * Composes an extractive narrative from the records themselves, with no model: the latest reported development
@@ -120,11 +147,14 @@ export class OfflineNarrativeWriter extends NarrativeWriter {
     const docs = brief.documents.map((doc, index) => ({ doc, index }));
     if (docs.length === 0) throw new Error('cannot write a narrative from no documents');
     const topic = topicWords(brief);
+    const seed = seedOf(brief.topic + brief.documents.length);
     const newestFirst = [...docs].sort((a, b) => b.doc.publishedAt.getTime() - a.doc.publishedAt.getTime() || a.index - b.index);
     // News leads (the latest reported development); a blog only when there is no news; then a titled link post.
     const news = newestFirst.filter(({ doc }) => doc.title && doc.platform === 'news');
     const blogs = newestFirst.filter(({ doc }) => doc.title && doc.platform === 'blog');
-    const reports = news.length ? news : blogs;
+    // A report of what happened leads; an explainer or opinion title ("why…", "what … means", a question) does not.
+    const analysis = (doc: WriterDocument) => /^(?:why|what|how)\b|\b(?:why|explainer|means for|analysis)\b|\?|:\s*(?:why|what|how)\b/i.test(doc.title);
+    const reports = [...(news.length ? news : blogs)].sort((a, b) => Number(analysis(a.doc)) - Number(analysis(b.doc)));
     const titled = newestFirst.filter(({ doc }) => doc.title && (doc.platform === 'hackernews' || doc.platform === 'reddit'));
     const lead = reports[0] ?? titled[0] ?? newestFirst[0];
 
@@ -133,7 +163,7 @@ export class OfflineNarrativeWriter extends NarrativeWriter {
     const leadSentences = sentencesOf(leadText).filter((s) => s.length >= 20 && !s.endsWith('?') && !s.endsWith(':'));
     const headline = clip(cleanPostText(lead.doc.title) || leadSentences[0] || firstSentence(leadText, 90), 140);
     // The dek says what the conversation is about: the lead report's own summary sentence.
-    const dekSentence = leadSentences.find((s) => s.length <= 200 && !s.endsWith('?')) ?? null;
+    const dekSentence = leadSentences.find((s) => s.length >= 50 && s.length <= 200 && !s.endsWith('?')) ?? leadSentences.find((s) => s.length >= 30 && s.length <= 200) ?? null;
     const dek = dekSentence ?? `${lead.doc.title ? 'Readers react to' : 'A conversation about'} ${brief.topic.split(/,\s*/).slice(0, 3).join(', ')}.`;
 
     // 1. The latest development, attributed.
@@ -151,13 +181,23 @@ export class OfflineNarrativeWriter extends NarrativeWriter {
     paragraphs.push(opening);
     if (brief.previous) paragraphs[0].push({ text: ' The conversation picks up from last week’s coverage.', sources: [] });
 
-    // 2. How it got here: earlier reports, oldest first.
-    const earlier = reports.slice(1, 4).reverse();
+    // 2. How it got here: earlier reports, oldest first, told as a sequence.
+    const earlier = reports
+      .filter((r) => r.index !== lead.index)
+      .slice(0, 3)
+      .sort((a, b) => a.doc.publishedAt.getTime() - b.doc.publishedAt.getTime() || a.index - b.index);
     if (earlier.length) {
-      const segments: DraftSegment[] = [{ text: 'It was the latest turn in a week of developments. ', sources: [] }];
+      const segments: DraftSegment[] = [];
       earlier.forEach(({ doc, index }, i) => {
-        const opener = i === 0 ? `On ${WEEKDAY.format(doc.publishedAt)}, ${sourceName(doc)} had reported` : ` On ${WEEKDAY.format(doc.publishedAt)}, ${sourceName(doc)} reported`;
-        segments.push({ text: `${opener} “${clip(cleanPostText(doc.title), 200)}”.`, sources: [index] });
+        const day = WEEKDAY.format(doc.publishedAt);
+        const title = `“${clip(cleanPostText(doc.title), 200)}”`;
+        const text =
+          i === 0
+            ? pick([`It began on ${day}, when ${sourceName(doc)} reported ${title}.`, `The first report came on ${day}: ${title}, from ${sourceName(doc)}.`], seed)
+            : i === earlier.length - 1
+              ? pick([` By ${day}, ${sourceName(doc)} had ${title}.`, ` Then, on ${day}, ${sourceName(doc)} reported ${title}.`], seed).replace(' had “', ' was reporting “')
+              : ` On ${day} came ${title} (${sourceName(doc)}).`;
+        segments.push({ text, sources: [index] });
       });
       paragraphs.push(segments);
     }
@@ -177,6 +217,7 @@ export class OfflineNarrativeWriter extends NarrativeWriter {
     const order = [...groups.entries()].sort((a, b) => b[1].length - a[1].length || (a[0] < b[0] ? -1 : 1));
     let lastAuthor = lead.doc.author;
     const quotedAuthors = new Set<string>();
+    const chosenByStance = new Map<Stance, Array<{ doc: WriterDocument; index: number; quote: string }>>();
     for (const [stance, members] of order) {
       if (paragraphs.length >= 7) break;
       const chosen: typeof voices = [];
@@ -191,20 +232,45 @@ export class OfflineNarrativeWriter extends NarrativeWriter {
         lastAuthor = author;
       }
       if (!chosen.length) continue;
-      const openers = GROUP_OPENERS[stance];
-      const segments: DraftSegment[] = [{ text: `${openers[paragraphs.length % openers.length]} `, sources: [] }];
+      chosenByStance.set(stance, chosen);
+      const position = POSITION[stance];
+      const segments: DraftSegment[] = [{ text: `${pick(position.opener, seed, paragraphs.length)} `, sources: [] }];
       chosen.forEach(({ doc, index, quote }, i) => {
         const where = doc.platform === 'blog' && doc.outlet ? `the blog ${doc.outlet}` : platformName(doc.platform);
         const name = attribution(doc);
-        const text =
-          i === 0
-            ? `“${quote}” wrote ${name} on ${where}.`
-            : i === 1
-              ? ` ${capitalise(name)}, on ${where}, put it this way: “${quote}”`
-              : ` On ${where}, ${name} wrote: “${quote}”`;
-        segments.push({ text, sources: [index] });
+        const verb = pick(position.verbs, seed, i + paragraphs.length);
+        const forms = [
+          `On ${where}, ${name} ${verb}: “${quote}”`,
+          `“${quote}” ${verb === 'pointed out' ? 'was how' : ''}${verb === 'pointed out' ? ` ${name} put it on ${where}.` : `${name} ${verb} on ${where}.`}`,
+          `${capitalise(name)} (${where}) ${verb}: “${quote}”`,
+        ];
+        const text = forms[(seed + i + paragraphs.length) % forms.length];
+        segments.push({ text: `${i ? ' ' : ''}${text}`, sources: [index] });
       });
       paragraphs.push(segments);
+    }
+
+    // Where they disagree: name who stands where, before the positions are told (inserted after the news).
+    const stances = [...chosenByStance.entries()].filter(([, voices]) => voices.length);
+    if (stances.length >= 2) {
+      const firstPosition = paragraphs.length - stances.length;
+      // Every name is cited to the posts it comes from.
+      const segments: DraftSegment[] = [{ text: `${pick(['The conversation divided.', 'Readers did not agree.', 'The reactions went different ways.'], seed)} `, sources: [] }];
+      stances.forEach(([stance, voices], i) => {
+        const named = voices.slice(0, 2);
+        // "Name (Platform)": the parenthesis keeps two names from reading as one ("Reyes and Juniper Vale").
+        const who = named.map((v, j) => `${j === 0 && i === 0 ? capitalise(attribution(v.doc)) : attribution(v.doc)} (${platformName(v.doc.platform)})`).join(' and ');
+        const label = POSITION[stance].label === 'more favourable' ? `${named.length > 1 ? 'were' : 'was'} more favourable` : POSITION[stance].label;
+        const joiner = i === 0 ? '' : i === stances.length - 1 ? ', while ' : '; ';
+        segments.push({ text: `${joiner}${who} ${label}`, sources: named.map((v) => v.index) });
+      });
+      segments.push({ text: '.', sources: [] });
+      const critics = chosenByStance.get('critical');
+      const others = chosenByStance.get('supportive') ?? chosenByStance.get('practical');
+      if (critics?.length && others?.length) {
+        segments.push({ text: ` On one side stood ${attribution(critics[0].doc)}, on the other ${attribution(others[0].doc)}: they read the same development differently.`, sources: [critics[0].index, others[0].index] });
+      }
+      paragraphs.splice(firstPosition, 0, segments);
     }
 
     return { headline, dek, paragraphs, writer: 'offline', model: null, usage: null };
@@ -236,6 +302,11 @@ function attribution(doc: WriterDocument): string {
 
 function capitalise(s: string): string {
   return s.startsWith('an anonymous') ? `A${s.slice(1)}` : s;
+}
+
+/** A trailing run of hashtags is a post's filing, not its words. */
+function stripHashtags(text: string): string {
+  return text.replace(/(?:\s*#[\p{L}\p{N}_]+)+\s*$/u, '').trim();
 }
 
 function clip(text: string, max: number): string {
