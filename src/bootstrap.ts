@@ -9,6 +9,7 @@ import { PipelineService } from './admin/pipeline.service';
 import { AppModule } from './app.module';
 import { AppLogger } from './kernel/logging/app-logger';
 import { BootLock } from './kernel/database/boot-lock';
+import { DatabaseLifecycle } from './kernel/database/database.module';
 import { type AppConfig } from './kernel/config/config';
 import { applyHttpDefaults } from './kernel/web/security-headers';
 
@@ -68,6 +69,9 @@ export async function serve(config: AppConfig): Promise<NestExpressApplication> 
   await app.init();
   await runDemoIfEmpty(app, config);
   await app.listen(config.server.port, config.server.host);
+  // Once booted (migrated, seeded): commands run next to this server reach its embedded database through a
+  // Unix socket only this user can open. On a server database they connect to it themselves.
+  await app.get(DatabaseLifecycle).listenForClients();
   console.log(startupBanner(config, await editorSignInLines(app)).join('\n'));
   return app;
 }
