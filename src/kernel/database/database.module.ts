@@ -57,7 +57,7 @@ export async function openDatabase(
       url = 'postgres://postgres@embedded.invalid/postgres';
     }
   }
-  // PGlite has a single session: exactly one pooled connection (STACK.md), kept open however long it idles
+  // PGlite has a single session: exactly one pooled connection (docs/architecture.md), kept open however long it idles
   // (idleTimeoutMillis 0: pg's default closes an idle client after 10 s), over an in-process stream. A command
   // on a running server's database uses one connection too, through the server's socket (`host` a directory:
   // pg connects to its `.s.PGSQL.5432`).

@@ -310,7 +310,7 @@ async function initialiseCluster(dir: string): Promise<void> {
  * other end is a pglite-socket protocol handler. There is no TCP port. A running server (`broadsheet serve`)
  * also accepts the CLI's connections on a Unix socket inside DATA_DIR (`listenForClients`), in a directory only
  * its owner can enter: other local users cannot reach it whatever they try, and the signing key in `settings`
- * stays ours. PGlite has one session: the server's pool MUST hold exactly one connection (STACK.md), the CLI's
+ * stays ours. PGlite has one session: the server's pool MUST hold exactly one connection (docs/architecture.md), the CLI's
  * connections take turns with it (`SerialQueue`), and a lock file keeps a second process off the data directory.
  */
 export class EmbeddedPostgres {
