@@ -56,7 +56,8 @@ async function seedDemo(app: INestApplication, config: AppConfig): Promise<boole
 /** How editors sign in, for the startup banner; on the demo this first creates the owner account. */
 export async function editorSignInLines(app: INestApplication): Promise<string[]> {
   const owner = app.select(AdminModule).get(DemoOwner);
-  await owner.ensure();
+  // Instances starting together on one empty database: one creates the account, the others then find it.
+  await app.get(BootLock).run('demoOwner', () => owner.ensure());
   return owner.signInLines();
 }
 
