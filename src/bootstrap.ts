@@ -20,6 +20,8 @@ export async function createApp(config: AppConfig, options: { logger?: false | A
     bodyParser: true,
     // Webhook signatures are checked over the exact bytes received (req.rawBody).
     rawBody: true,
+    // A failed boot rejects (serve says why in one line) instead of Nest ending the process itself.
+    abortOnError: false,
   });
   applyHttpDefaults(app);
   app.set('trust proxy', 'loopback');
