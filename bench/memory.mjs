@@ -92,11 +92,14 @@ try {
   const idle = await ask('sample');
   const afterGc = await ask('gc');
   const smaps = smapsTop(child.pid);
+  // Worker threads (the feed-parse pool retires its idle workers after 30 s) each hold a V8 isolate of their own.
+  const threads = Number(readFileSync(`/proc/${child.pid}/status`, 'utf8').match(/^Threads:\s+(\d+)/m)?.[1]);
   const figures = {
     database: databaseUrl ? 'server' : 'embedded',
     nodeFlags: nodeFlags.join(' '),
     bootSeconds: Number(bootSeconds.toFixed(2)),
     idleSeconds,
+    threads,
     afterDemo,
     idle,
     afterGc,

@@ -6,9 +6,10 @@
 // interrupted build leaves no stamp and the next start builds again.
 //   node scripts/build-if-stale.mjs          build if stale
 //   node scripts/build-if-stale.mjs --check  exit 0 if current, 1 if a build is needed (builds nothing)
+//   node scripts/build-if-stale.mjs --stamp  after `nest build` (npm run build's postbuild): record that build
 import { createHash } from 'node:crypto';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -52,7 +53,22 @@ function isCurrent({ digest, files }) {
   return { current: true };
 }
 
+/** Records a finished build: the stamp, and the `broadsheet` bin made executable (tsc writes it 0644). */
+function finish(digest) {
+  const bin = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).bin?.broadsheet;
+  if (bin && existsSync(join(root, bin))) chmodSync(join(root, bin), 0o755);
+  writeFileSync(stampFile, `${digest}\n`);
+}
+
 const before = fingerprint();
+if (process.argv.includes('--stamp')) {
+  if (!outputsPresent(before.files)) {
+    console.error('dist/ is incomplete: not stamping it');
+    process.exit(1);
+  }
+  finish(before.digest);
+  process.exit(0);
+}
 const state = isCurrent(before);
 if (process.argv.includes('--check')) {
   console.log(state.current ? 'build is current' : `build needed: ${state.reason}`);
@@ -67,4 +83,4 @@ const nest = join(root, 'node_modules', '@nestjs', 'cli', 'bin', 'nest.js');
 const result = spawnSync(process.execPath, [nest, 'build'], { cwd: root, stdio: 'inherit' });
 if (result.status !== 0) process.exit(result.status ?? 1);
 // The fingerprint taken before the build: an edit made while it ran makes the next start build again.
-writeFileSync(stampFile, `${before.digest}\n`);
+finish(before.digest);

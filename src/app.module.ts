@@ -22,12 +22,13 @@ import { SubscribersModule } from './subscribers/subscribers.module';
 
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig): DynamicModule {
+  /** `commandLine`: a CLI command's application (it may reach the embedded database through a running server). */
+  static forRoot(config: AppConfig, options: { commandLine?: boolean } = {}): DynamicModule {
     return {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
-        DatabaseModule.forRoot({ entities, migrations }),
+        DatabaseModule.forRoot({ entities, migrations, viaRunningServer: options.commandLine }),
         ScheduleModule.forRoot(),
         KernelModule,
         SourcesModule,

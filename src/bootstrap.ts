@@ -9,6 +9,7 @@ import { PipelineService } from './admin/pipeline.service';
 import { AppModule } from './app.module';
 import { AppLogger } from './kernel/logging/app-logger';
 import { BootLock } from './kernel/database/boot-lock';
+import { DatabaseLifecycle } from './kernel/database/database.module';
 import { type AppConfig } from './kernel/config/config';
 import { applyHttpDefaults } from './kernel/web/security-headers';
 
@@ -19,6 +20,8 @@ export async function createApp(config: AppConfig, options: { logger?: false | A
     bodyParser: true,
     // Webhook signatures are checked over the exact bytes received (req.rawBody).
     rawBody: true,
+    // A failed boot rejects (serve says why in one line) instead of Nest ending the process itself.
+    abortOnError: false,
   });
   applyHttpDefaults(app);
   app.set('trust proxy', 'loopback');
@@ -55,7 +58,8 @@ async function seedDemo(app: INestApplication, config: AppConfig): Promise<boole
 /** How editors sign in, for the startup banner; on the demo this first creates the owner account. */
 export async function editorSignInLines(app: INestApplication): Promise<string[]> {
   const owner = app.select(AdminModule).get(DemoOwner);
-  await owner.ensure();
+  // Instances starting together on one empty database: one creates the account, the others then find it.
+  await app.get(BootLock).run('demoOwner', () => owner.ensure());
   return owner.signInLines();
 }
 
@@ -68,6 +72,9 @@ export async function serve(config: AppConfig): Promise<NestExpressApplication> 
   await app.init();
   await runDemoIfEmpty(app, config);
   await app.listen(config.server.port, config.server.host);
+  // Once booted (migrated, seeded): commands run next to this server reach its embedded database through a
+  // Unix socket only this user can open. On a server database they connect to it themselves.
+  await app.get(DatabaseLifecycle).listenForClients();
   console.log(startupBanner(config, await editorSignInLines(app)).join('\n'));
   return app;
 }

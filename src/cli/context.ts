@@ -76,7 +76,7 @@ export class CommandContext {
   }
 
   boot(): Promise<INestApplicationContext> {
-    this.app ??= NestFactory.createApplicationContext(AppModule.forRoot(this.config()), {
+    this.app ??= NestFactory.createApplicationContext(AppModule.forRoot(this.config(), { commandLine: true }), {
       logger: new StderrLogger(new Set<LogLevel>(this.verbose ? ['log', 'warn', 'error', 'debug'] : ['warn', 'error'])),
       abortOnError: false,
     }).then(async (app) => {

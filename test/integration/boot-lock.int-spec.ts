@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { migrations } from '../../migrations';
-import { runDemoIfEmpty } from '../../src/bootstrap';
+import { editorSignInLines, runDemoIfEmpty } from '../../src/bootstrap';
 import { entities } from '../../src/entities';
 import { loadConfig } from '../../src/kernel/config/config';
 import { openDatabase } from '../../src/kernel/database/database.module';
@@ -65,6 +65,10 @@ describe('instances booting together', () => {
         const seeded = await Promise.all(apps.map((app) => runDemoIfEmpty(app.app, app.config)));
         expect(seeded.sort()).toEqual([false, true]);
         await expect(count(server.url, `SELECT count(*)::int AS n FROM issues`)).resolves.toEqual([{ n: 1 }]);
+        // The demo owner account, made by each start-up banner at once: created once, and neither start fails.
+        const banners = await Promise.allSettled(apps.map((app) => editorSignInLines(app.app)));
+        expect(banners.map((b) => (b.status === 'rejected' ? String(b.reason) : 'ok'))).toEqual(['ok', 'ok']);
+        await expect(count(server.url, `SELECT count(*)::int AS n FROM admin_users`)).resolves.toEqual([{ n: 1 }]);
       } finally {
         for (const app of apps) await app.close();
       }

@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { type Pool } from 'pg';
+import { dirname, join } from 'node:path';
+import { Client, type Pool } from 'pg';
 import { type DataSource } from 'typeorm';
 import { migrations } from '../../migrations';
 import { entities } from '../../src/entities';
@@ -146,4 +146,120 @@ describe('embedded PostgreSQL: the data-folder lock', () => {
     writeFileSync(lockFile, JSON.stringify({ pid: 4242, host: 'elsewhere.example', started: null, boot: null, token: 'x' }));
     await expect(EmbeddedPostgres.start(join(dir, 'pglite'))).rejects.toThrow(/process 4242 on elsewhere\.example/);
   });
+});
+
+describe('embedded PostgreSQL: local clients beside the server’s own connection', () => {
+  let dir: string;
+  let embedded: EmbeddedPostgres;
+  let socketDir: string;
+  const stallMs = 300;
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'broadsheet-clients-'));
+    embedded = await EmbeddedPostgres.start(join(dir, 'pglite'), { stallMs });
+    socketDir = dirname(await embedded.listenForClients());
+  }, 180_000);
+  afterEach(async () => {
+    await embedded?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const local = () => new Client({ host: socketDir, port: 5432, user: 'postgres', database: 'postgres' });
+  const inProcess = () => new Client({ stream: () => embedded.connect(), user: 'postgres', database: 'postgres' });
+
+  it('keeps each connection’s extended-protocol exchange whole when both query at once', async () => {
+    const [a, b] = [inProcess(), local()];
+    await Promise.all([a.connect(), b.connect()]);
+    try {
+      // Parse/Bind/Execute/Sync of one connection must not be interleaved with the other's (pglite#1046).
+      // Different statements on each side: a Bind or Execute that lands on the other's statement or portal
+      // answers with the other's value or columns.
+      const ask = (client: Client, tag: string, i: number) =>
+        client
+          .query<{ v: string }>(tag === 'a' ? 'SELECT $1::text AS v' : 'SELECT $1::text AS v, $2::int AS w', tag === 'a' ? [`a${i}`] : [`b${i}`, i])
+          .then((r) => r.rows[0].v);
+      const answers = await Promise.all(Array.from({ length: 60 }, (_, i) => [ask(a, 'a', i), ask(b, 'b', i)]).flat());
+      expect(answers).toEqual(Array.from({ length: 60 }, (_, i) => [`a${i}`, `b${i}`]).flat());
+    } finally {
+      await Promise.all([a.end(), b.end()]);
+    }
+  });
+
+  it('disconnects a local client that holds a transaction idle, rolling it back, so the server goes on', async () => {
+    const server = inProcess();
+    const stalled = local();
+    await Promise.all([server.connect(), stalled.connect()]);
+    const dropped = once(stalled, 'error');
+    try {
+      await stalled.query('CREATE TABLE IF NOT EXISTS t (v text)');
+      await stalled.query('BEGIN');
+      await stalled.query(`INSERT INTO t VALUES ('left open')`);
+      // The server's query waits behind the open transaction until the client is dropped for idling.
+      const rows = await server.query<{ n: number }>('SELECT count(*)::int AS n FROM t');
+      expect(rows.rows).toEqual([{ n: 0 }]);
+      await dropped;
+      await expect(stalled.query('SELECT 1')).rejects.toThrow();
+    } finally {
+      await server.end();
+      await stalled.end().catch(() => undefined);
+    }
+  });
+
+  it('refuses a startup that PGlite would answer with FATAL, and its session stays usable', async () => {
+    // A startup without a user name: PGlite answers FATAL and its one session is then stuck for everyone.
+    for (const user of ['', 'mallory']) {
+      const stranger = new Client({ host: socketDir, port: 5432, user, database: 'postgres' });
+      await expect(stranger.connect()).rejects.toThrow(/one role and one database/);
+      await stranger.end().catch(() => undefined);
+    }
+    const server = inProcess();
+    await server.connect();
+    try {
+      await expect(server.query('SELECT 1 AS ok').then((r) => r.rows)).resolves.toEqual([{ ok: 1 }]);
+    } finally {
+      await server.end();
+    }
+  });
+
+  it('finds the running server’s socket only while it is there and owner-only', async () => {
+    expect(EmbeddedPostgres.runningServerSocket(join(dir, 'pglite'))).toBe(socketDir);
+    chmodSync(socketDir, 0o750);
+    expect(EmbeddedPostgres.runningServerSocket(join(dir, 'pglite'))).toBeUndefined();
+    chmodSync(socketDir, 0o700);
+    await embedded.stop();
+    expect(EmbeddedPostgres.runningServerSocket(join(dir, 'pglite'))).toBeUndefined();
+  });
+});
+
+describe('embedded PostgreSQL: the data-folder lock while its holder is blocked', () => {
+  it('refuses a second instance while the holder’s event loop is blocked, however old the lock file looks', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'broadsheet-blocked-'));
+    const dataDir = join(dir, 'pglite');
+    // The holder takes the lock as EmbeddedPostgres.start does, says so, then blocks its event loop for good
+    // (as PGlite's synchronous WASM boot does on a loaded machine): it runs no timer and answers nothing.
+    const holderScript = `
+      const { DataDirLock } = require(${JSON.stringify(join(__dirname, '..', '..', 'src', 'kernel', 'database', 'data-dir-lock.ts'))});
+      require('node:fs').mkdirSync(process.argv[1], { recursive: true });
+      DataDirLock.acquire(process.argv[1] + '.pid', process.argv[1]);
+      process.stdout.write('locked\\n', () => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0));`;
+    const holder = spawn(process.execPath, ['-r', join(__dirname, '..', '..', 'bench', 'ts-hook.cjs'), '-e', holderScript, dataDir], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const exited = once(holder, 'exit');
+    try {
+      const [line] = await once(holder.stdout!, 'data');
+      expect(String(line)).toBe('locked\n');
+      // Time passes for the lock file (a day), none for the blocked holder: the lock is judged by its process.
+      const dayAgo = new Date(Date.now() - 24 * 60 * 60 * 1000);
+      utimesSync(`${dataDir}.pid`, dayAgo, dayAgo);
+      await expect(EmbeddedPostgres.start(dataDir)).rejects.toThrow(new RegExp(`process ${holder.pid} `));
+      await expect(EmbeddedPostgres.start(dataDir)).rejects.toThrow(DataDirLockedError);
+    } finally {
+      holder.kill('SIGKILL');
+      await exited;
+    }
+    // Its process gone, the lock is taken over at once.
+    const next = await EmbeddedPostgres.start(dataDir);
+    await next.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }, 180_000);
 });

@@ -2,6 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { DemoSeeder } from '../../src/admin/demo-seeder';
+import { PipelineService } from '../../src/admin/pipeline.service';
 import { CommandContext } from '../../src/cli/context';
 import { runCli } from '../../src/cli/program';
 import { createServerDatabase } from './test-database';
@@ -50,4 +52,15 @@ export async function cliWorkspace(env: Record<string, string> = {}) {
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** The demo week loaded into a workspace and its issue drafted (not approved), as the weekly job leaves it. */
+export async function seedDraftedIssue(workspace: { context: () => CommandContext }): Promise<void> {
+  const ctx = workspace.context();
+  try {
+    await (await ctx.get(DemoSeeder)).seed();
+    await (await ctx.get(PipelineService)).runOnce({ approve: false });
+  } finally {
+    await ctx.close();
+  }
 }

@@ -4,7 +4,7 @@ import { APP_CONFIG } from '../config/config.module';
 import { type AppConfig } from '../config/config';
 
 /** The work that instances booting together must do one at a time: each has its own advisory lock. */
-export const BOOT_LOCKS = { migrations: 1, signingKey: 2, demo: 3 } as const;
+export const BOOT_LOCKS = { migrations: 1, signingKey: 2, demo: 3, demoOwner: 4 } as const;
 export type BootLockName = keyof typeof BOOT_LOCKS;
 /** The first key of the two-key advisory lock: "BRDS", so Broadsheet's locks don't collide with another app's. */
 const LOCK_CLASS = 0x42524453;
