@@ -46,7 +46,14 @@ let nginx;
 try {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  app = start('node', ['dist/src/main.js'], { PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, SCHEDULER_ENABLED: 'false', LOG_LEVEL: 'warn', PUBLIC_URL: url });
+  app = start('node', ['dist/src/main.js'], {
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    DATA_DIR: dataDir,
+    SCHEDULER_ENABLED: 'false',
+    LOG_LEVEL: 'warn',
+    PUBLIC_URL: url,
+  });
   await waitForHealth(`${url}/health`, app);
   // The demo runs before the server listens: the feed has its stories now.
   const feed = await fetchBytes(`${url}/feed.xml`);
@@ -122,7 +129,7 @@ http {
       'broadsheet p99 s': broadsheet.p99,
       'nginx req/s': static_.rps,
       'nginx p99 s': static_.p99,
-      'ratio': Number((broadsheet.rps / static_.rps).toFixed(3)),
+      ratio: Number((broadsheet.rps / static_.rps).toFixed(3)),
       'broadsheet non-2xx/3xx': broadsheet.non2xx3xx,
       'nginx non-2xx/3xx': static_.non2xx3xx,
     });

@@ -50,18 +50,38 @@ it('corpus: public feed-parser test suites', async () => {
       const message = (error as Error).message;
       if (/took longer than/.test(message)) hangs++;
       else if (/the parser stopped/.test(message)) crashes++;
-      const bucket = message.replace(/"[^"]*"/g, '"…"').replace(/\d+/g, 'N').slice(0, 90);
+      const bucket = message
+        .replace(/"[^"]*"/g, '"…"')
+        .replace(/\d+/g, 'N')
+        .slice(0, 90);
       reasons.set(bucket, (reasons.get(bucket) ?? 0) + 1);
     }
   }
   const seconds = (performance.now() - t0) / 1000;
   const rejected = files.length - parsed;
   results.corpus = {
-    repositories: sources, files: files.length, parsed, rejected, crashes, hangs, items, seconds: Number(seconds.toFixed(2)),
-    rssAtStartBytes: rssAtStart, peakRssBytes: peakRss, processMaxRssBytes: process.resourceUsage().maxRSS * 1024, rejectedReasons: Object.fromEntries([...reasons.entries()].sort((a, b) => b[1] - a[1])),
+    repositories: sources,
+    files: files.length,
+    parsed,
+    rejected,
+    crashes,
+    hangs,
+    items,
+    seconds: Number(seconds.toFixed(2)),
+    rssAtStartBytes: rssAtStart,
+    peakRssBytes: peakRss,
+    processMaxRssBytes: process.resourceUsage().maxRSS * 1024,
+    rejectedReasons: Object.fromEntries([...reasons.entries()].sort((a, b) => b[1] - a[1])),
   };
-  console.log(`corpus: ${files.length} files, ${parsed} parsed, ${rejected} rejected with a reason, ${crashes} crashes, ${hangs} hangs, ${items} items, ${seconds.toFixed(1)} s`);
-  table([...reasons.entries()].sort((a, b) => b[1] - a[1]).slice(0, 15).map(([reason, n]) => ({ n, reason })));
+  console.log(
+    `corpus: ${files.length} files, ${parsed} parsed, ${rejected} rejected with a reason, ${crashes} crashes, ${hangs} hangs, ${items} items, ${seconds.toFixed(1)} s`,
+  );
+  table(
+    [...reasons.entries()]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, 15)
+      .map(([reason, n]) => ({ n, reason })),
+  );
   expect(crashes + hangs).toBe(0);
 });
 
@@ -103,8 +123,19 @@ it('ingest rate on both databases, next to the parse-only rate', async () => {
   const parseSeconds = (performance.now() - t0) / 1000;
   const parseRate = parseItems / parseSeconds;
   const server = await serve(docs, null);
-  const rows: Array<Record<string, unknown>> = [{ step: 'parse only (worker thread)', documents: docs.length, records: parseItems, seconds: Number(parseSeconds.toFixed(2)), recordsPerSecond: Math.round(parseRate) }];
-  const databases: Array<[string, string | undefined]> = [['PGlite (embedded)', undefined], ['PostgreSQL server', process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres']];
+  const rows: Array<Record<string, unknown>> = [
+    {
+      step: 'parse only (worker thread)',
+      documents: docs.length,
+      records: parseItems,
+      seconds: Number(parseSeconds.toFixed(2)),
+      recordsPerSecond: Math.round(parseRate),
+    },
+  ];
+  const databases: Array<[string, string | undefined]> = [
+    ['PGlite (embedded)', undefined],
+    ['PostgreSQL server', process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'],
+  ];
   const saved = process.env.DATABASE_URL;
   try {
     for (const [label, url] of databases) {
@@ -123,7 +154,16 @@ it('ingest rate on both databases, next to the parse-only rate', async () => {
         const seconds = (performance.now() - t1) / 1000;
         const processed = polls.reduce((n, p) => n + p.new + p.updated + p.duplicate, 0);
         const stored = polls.reduce((n, p) => n + p.new, 0);
-        rows.push({ step: `fetch → parse → dedupe → upsert, ${label}`, documents: polls.length, records: processed, seconds: Number(seconds.toFixed(2)), recordsPerSecond: Math.round(processed / seconds), newRecords: stored, failedPolls: polls.filter((p) => !p.ok).length, shareOfParseRate: Number((processed / seconds / parseRate).toFixed(2)) });
+        rows.push({
+          step: `fetch → parse → dedupe → upsert, ${label}`,
+          documents: polls.length,
+          records: processed,
+          seconds: Number(seconds.toFixed(2)),
+          recordsPerSecond: Math.round(processed / seconds),
+          newRecords: stored,
+          failedPolls: polls.filter((p) => !p.ok).length,
+          shareOfParseRate: Number((processed / seconds / parseRate).toFixed(2)),
+        });
       } finally {
         await t.close();
       }
@@ -133,7 +173,15 @@ it('ingest rate on both databases, next to the parse-only rate', async () => {
     else delete process.env.DATABASE_URL;
     await server.close();
   }
-  results.ingest = { rows, before: { parseOnlyRecordsPerSecond: 2865, postgresRecordsPerSecond: 682, pgliteRecordsPerSecond: 887, note: 'as measured in issue 7 on 5,115 items from 330 file sources' } };
+  results.ingest = {
+    rows,
+    before: {
+      parseOnlyRecordsPerSecond: 2865,
+      postgresRecordsPerSecond: 682,
+      pgliteRecordsPerSecond: 887,
+      note: 'as measured in issue 7 on 5,115 items from 330 file sources',
+    },
+  };
   table(rows);
   expect(rows).toHaveLength(3);
 });
@@ -194,14 +242,29 @@ it.each([
     latencies.sort((a, b) => a - b);
     const at = (list: number[], p: number) => Number(list[Math.min(list.length - 1, Math.floor(p * list.length))].toFixed(1));
     const figures = {
-      feedBytes: bigs[0].length, feedItems: 286_764, feeds: ROUNDS, ingestSeconds: Number(ingestSeconds.toFixed(2)), polls: summaries, requests: latencies.length, concurrentClients: 2,
-      p50Seconds: at(latencies, 0.5) / 1000, p99Seconds: at(latencies, 0.99) / 1000, maxSeconds: at(latencies, 1) / 1000,
+      feedBytes: bigs[0].length,
+      feedItems: 286_764,
+      feeds: ROUNDS,
+      ingestSeconds: Number(ingestSeconds.toFixed(2)),
+      polls: summaries,
+      requests: latencies.length,
+      concurrentClients: 2,
+      p50Seconds: at(latencies, 0.5) / 1000,
+      p99Seconds: at(latencies, 0.99) / 1000,
+      maxSeconds: at(latencies, 1) / 1000,
       idle: { requests: idle.length, p50Seconds: at(idle, 0.5) / 1000, p99Seconds: at(idle, 0.99) / 1000 },
-      eventLoopDelayMaxSeconds: loop.max / 1e9, eventLoopDelayP99Seconds: loop.percentile(99) / 1e9,
-      rssBeforeBytes: rssBefore, peakRssDuringIngestBytes: peakRss, loadAverage: loadavg(),
+      eventLoopDelayMaxSeconds: loop.max / 1e9,
+      eventLoopDelayP99Seconds: loop.percentile(99) / 1e9,
+      rssBeforeBytes: rssBefore,
+      peakRssDuringIngestBytes: peakRss,
+      loadAverage: loadavg(),
     };
     results[`latency ${label}`] = figures;
-    console.log(`${label}: page / idle p50 ${at(idle, 0.5)} ms, p99 ${at(idle, 0.99)} ms; during ${ROUNDS} ingests of ${bigs[0].length}-byte feeds (${ingestSeconds.toFixed(1)} s): ${latencies.length} requests, p50 ${at(latencies, 0.5)} ms, p99 ${at(latencies, 0.99)} ms, max ${at(latencies, 1)} ms; event loop delay p99 ${(loop.percentile(99) / 1e6).toFixed(1)} ms, max ${(loop.max / 1e6).toFixed(1)} ms; peak RSS ${(peakRss / 1e6).toFixed(0)} MB; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}; polls: new ${summaries.map((p) => p.new).join('/')}`);
+    console.log(
+      `${label}: page / idle p50 ${at(idle, 0.5)} ms, p99 ${at(idle, 0.99)} ms; during ${ROUNDS} ingests of ${bigs[0].length}-byte feeds (${ingestSeconds.toFixed(1)} s): ${latencies.length} requests, p50 ${at(latencies, 0.5)} ms, p99 ${at(latencies, 0.99)} ms, max ${at(latencies, 1)} ms; event loop delay p99 ${(loop.percentile(99) / 1e6).toFixed(1)} ms, max ${(loop.max / 1e6).toFixed(1)} ms; peak RSS ${(peakRss / 1e6).toFixed(0)} MB; load average ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')}; polls: new ${summaries.map((p) => p.new).join('/')}`,
+    );
     expect(summaries.every((p) => p.ok)).toBe(true);
   } finally {
     await t.close();

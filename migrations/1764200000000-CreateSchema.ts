@@ -104,9 +104,23 @@ export class CreateSchema1764200000000 implements MigrationInterface {
 
   async down(q: QueryRunner): Promise<void> {
     for (const table of [
-      'recipients', 'delivery_batches', 'sends', 'subscribers', 'issue_entries', 'issues', 'narrative_citations',
-      'narrative_versions', 'narratives', 'storyline_records', 'storylines', 'discourse_records', 'source_polls',
-      'sources', 'beats', 'job_locks', 'settings',
+      'recipients',
+      'delivery_batches',
+      'sends',
+      'subscribers',
+      'issue_entries',
+      'issues',
+      'narrative_citations',
+      'narrative_versions',
+      'narratives',
+      'storyline_records',
+      'storylines',
+      'discourse_records',
+      'source_polls',
+      'sources',
+      'beats',
+      'job_locks',
+      'settings',
     ]) {
       await q.query(`DROP TABLE IF EXISTS ${table}`);
     }

@@ -41,7 +41,9 @@ export class AddSourcePolling1764310000000 implements MigrationInterface {
     await q.query(`DROP INDEX IF EXISTS discourse_records_fingerprint_idx`);
     await q.query(`ALTER TABLE discourse_records DROP COLUMN text_fingerprint, DROP COLUMN raw, DROP COLUMN engagement`);
     await q.query(`DROP TABLE source_host_backoffs`);
-    await q.query(`ALTER TABLE source_polls DROP COLUMN rejected, DROP COLUMN not_modified, DROP COLUMN response_ms, DROP COLUMN http_status, DROP COLUMN items_updated, DROP COLUMN items_over_cap`);
+    await q.query(
+      `ALTER TABLE source_polls DROP COLUMN rejected, DROP COLUMN not_modified, DROP COLUMN response_ms, DROP COLUMN http_status, DROP COLUMN items_updated, DROP COLUMN items_over_cap`,
+    );
     await q.query(`DROP INDEX IF EXISTS sources_due_idx`);
     await q.query(`ALTER TABLE sources DROP COLUMN paused_reason, DROP COLUMN last_response_ms, DROP COLUMN last_items, DROP COLUMN consecutive_failures,
       DROP COLUMN last_success_at, DROP COLUMN last_modified, DROP COLUMN etag, DROP COLUMN lease_until, DROP COLUMN next_poll_at, DROP COLUMN interval_seconds`);

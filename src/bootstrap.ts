@@ -14,7 +14,10 @@ import { type AppConfig } from './kernel/config/config';
 import { applyHttpDefaults } from './kernel/web/security-headers';
 
 /** Builds the Nest application (not yet listening). Used by main.ts and the e2e tests. */
-export async function createApp(config: AppConfig, options: { logger?: false | Array<'log' | 'error' | 'warn' | 'debug'> | AppLogger } = {}): Promise<NestExpressApplication> {
+export async function createApp(
+  config: AppConfig,
+  options: { logger?: false | Array<'log' | 'error' | 'warn' | 'debug'> | AppLogger } = {},
+): Promise<NestExpressApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
     logger: options.logger ?? new AppLogger(config.log.format),
     bodyParser: true,

@@ -67,7 +67,9 @@ export class AdminRepository {
 
   // --- sign-in attempts
   async recordAttempt(input: { email: string; ip: string | null; succeeded: boolean; at: Date }): Promise<void> {
-    await this.dataSource.getRepository(LoginAttempt).insert({ email: input.email.slice(0, 320), ip: input.ip, succeeded: input.succeeded, attemptedAt: input.at });
+    await this.dataSource
+      .getRepository(LoginAttempt)
+      .insert({ email: input.email.slice(0, 320), ip: input.ip, succeeded: input.succeeded, attemptedAt: input.at });
   }
 
   /** Failed attempts from one client since `since`, and the oldest of them (when the window frees up). */

@@ -26,7 +26,10 @@ export class DemoOwner {
   /** Creates the demo owner when DEMO is on and there is no account yet. */
   async ensure(): Promise<void> {
     if (!this.config.demo || (await this.accounts.countUsers()) > 0) return;
-    const { generatedPassword } = await this.accounts.createUser({ email: DEMO_OWNER_EMAIL, role: Role.Owner }, { actor: 'demo', actorKind: 'system', ip: null, userAgent: null });
+    const { generatedPassword } = await this.accounts.createUser(
+      { email: DEMO_OWNER_EMAIL, role: Role.Owner },
+      { actor: 'demo', actorKind: 'system', ip: null, userAgent: null },
+    );
     await mkdir(this.config.dataDir, { recursive: true });
     await writeFile(this.file, `${generatedPassword}\n`, { mode: 0o600 });
     await chmod(this.file, 0o600);
@@ -37,7 +40,10 @@ export class DemoOwner {
     const login = `${this.config.server.publicUrl}/admin/login`;
     const api = `${this.config.server.publicUrl}/api/docs`;
     if (this.config.demo) {
-      const password = await readFile(this.file, 'utf8').then((s) => s.trim(), () => null);
+      const password = await readFile(this.file, 'utf8').then(
+        (s) => s.trim(),
+        () => null,
+      );
       if (password && (await this.accounts.passwordMatches(DEMO_OWNER_EMAIL, password))) {
         return [`  editors          ${login}`, `                   email ${DEMO_OWNER_EMAIL}  password ${password}`, `  editor API       ${api}`];
       }

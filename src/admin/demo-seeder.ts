@@ -41,7 +41,9 @@ export class DemoSeeder {
     if (!parsed.success) throw new Error(`${file} is not a valid demo manifest: ${z.prettifyError(parsed.error)}`);
     const manifest = parsed.data;
     await this.narratives.registerBeats(manifest.beats.map(({ slug, name, description, keywords }) => ({ slug, name, description, keywords })));
-    await this.sources.register(manifest.sources.map((s) => ({ slug: s.slug, name: s.name, platform: s.platform, kind: s.kind, location: s.path, beatSlugs: s.beats })));
+    await this.sources.register(
+      manifest.sources.map((s) => ({ slug: s.slug, name: s.name, platform: s.platform, kind: s.kind, location: s.path, beatSlugs: s.beats })),
+    );
     await this.subscribers.seedActive(DEMO_SUBSCRIBERS, 'demo-seed');
     this.logger.log(`demo: ${manifest.beats.length} beats, ${manifest.sources.length} sources, ${DEMO_SUBSCRIBERS.length} readers`);
   }

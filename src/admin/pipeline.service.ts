@@ -49,7 +49,13 @@ export class PipelineService implements OnApplicationBootstrap {
     const s = this.config.schedule;
     scheduleStage({ registry: this.registry, runner: this.runner, name: 'poll-sources', cron: s.pollSources, run: () => this.sources.pollDue() });
     scheduleStage({ registry: this.registry, runner: this.runner, name: 'build-narratives', cron: s.buildNarratives, run: () => this.buildRecentWeeks() });
-    scheduleStage({ registry: this.registry, runner: this.runner, name: 'assemble-issue', cron: s.assembleIssue, run: () => this.issues.assembleWeekly(previousWeek(weekContaining(this.clock.now()))) });
+    scheduleStage({
+      registry: this.registry,
+      runner: this.runner,
+      name: 'assemble-issue',
+      cron: s.assembleIssue,
+      run: () => this.issues.assembleWeekly(previousWeek(weekContaining(this.clock.now()))),
+    });
     scheduleStage({ registry: this.registry, runner: this.runner, name: 'deliver', cron: s.deliver, run: () => this.delivery.run(), shared: true });
   }
 
@@ -97,7 +103,9 @@ export class PipelineService implements OnApplicationBootstrap {
       if (!latest) return { week: null, issueNumber: null };
       const week = weekContaining(latest);
       const built = await this.narratives.build(week);
-      this.logger.log(`narratives: ${built.map((b) => `${b.beat} ${b.written} written/${b.held} held/${b.failed} failed of ${b.storylines} storylines`).join('; ')}`);
+      this.logger.log(
+        `narratives: ${built.map((b) => `${b.beat} ${b.written} written/${b.held} held/${b.failed} failed of ${b.storylines} storylines`).join('; ')}`,
+      );
       const issue = await this.issues.assemble(week);
       if (!issue) return { week, issueNumber: null };
       // Nothing goes out without a person, unless the caller (the demo's first run) or ISSUES_AUTO_APPROVE says so.

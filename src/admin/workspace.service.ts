@@ -54,7 +54,10 @@ export class WorkspaceService {
   async sendTest(number: number, addresses: string): Promise<{ to: string[]; accepted: number }> {
     const list = addresses.split(/[\s,;]+/).filter(Boolean);
     const parsed = z.array(z.string().email()).min(1).max(MAX_TEST_RECIPIENTS).safeParse(list);
-    if (!parsed.success) throw new ValidationError(`Give 1 to ${MAX_TEST_RECIPIENTS} email addresses, separated by commas or spaces.`, [{ field: 'to', message: `1 to ${MAX_TEST_RECIPIENTS} email addresses` }]);
+    if (!parsed.success)
+      throw new ValidationError(`Give 1 to ${MAX_TEST_RECIPIENTS} email addresses, separated by commas or spaces.`, [
+        { field: 'to', message: `1 to ${MAX_TEST_RECIPIENTS} email addresses` },
+      ]);
     const send = await this.delivery.testSend(number, parsed.data);
     if (send.accepted === 0) throw new ValidationError('The test was not sent: the provider refused every address.', []);
     return { to: parsed.data, accepted: send.accepted };
@@ -90,10 +93,36 @@ export class WorkspaceService {
   async progress(number: number): Promise<SendProgress> {
     const s = await this.delivery.issueStatus(number);
     const latest = s.sends[s.sends.length - 1];
-    if (!latest) return { issue: number, status: 'not_started', audience: 0, accepted: 0, failed: 0, suppressed: 0, skipped: 0, held: 0, pending: 0, done: 0, scheduledAt: null, startedAt: null, finishedAt: null };
+    if (!latest)
+      return {
+        issue: number,
+        status: 'not_started',
+        audience: 0,
+        accepted: 0,
+        failed: 0,
+        suppressed: 0,
+        skipped: 0,
+        held: 0,
+        pending: 0,
+        done: 0,
+        scheduledAt: null,
+        startedAt: null,
+        finishedAt: null,
+      };
     return {
-      issue: number, status: latest.status, audience: s.audience, accepted: s.accepted, failed: s.failed, suppressed: s.suppressed, skipped: s.skipped, held: s.held, pending: s.pending,
-      done: s.accepted + s.failed + s.suppressed + s.skipped, scheduledAt: latest.scheduledAt, startedAt: latest.startedAt, finishedAt: latest.finishedAt,
+      issue: number,
+      status: latest.status,
+      audience: s.audience,
+      accepted: s.accepted,
+      failed: s.failed,
+      suppressed: s.suppressed,
+      skipped: s.skipped,
+      held: s.held,
+      pending: s.pending,
+      done: s.accepted + s.failed + s.suppressed + s.skipped,
+      scheduledAt: latest.scheduledAt,
+      startedAt: latest.startedAt,
+      finishedAt: latest.finishedAt,
     };
   }
 
@@ -102,7 +131,10 @@ export class WorkspaceService {
     const sends: SafeHtml[] = [];
     for (const issue of issues.slice(0, 5)) {
       const send = await this.delivery.getSendForIssue(issue.id);
-      if (send) sends.push(html`<li>#${issue.number}: ${send.status}, ${send.accepted} accepted, ${send.failed} failed, ${send.suppressed} suppressed, ${send.skipped} skipped of ${send.audience} <span class="muted">${when(send.startedAt)}</span></li>`);
+      if (send)
+        sends.push(
+          html`<li>#${issue.number}: ${send.status}, ${send.accepted} accepted, ${send.failed} failed, ${send.suppressed} suppressed, ${send.skipped} skipped of ${send.audience} <span class="muted">${when(send.startedAt)}</span></li>`,
+        );
     }
     const sources = await this.sources.list();
     const failing = sources.filter((src) => src.lastError);
@@ -123,7 +155,8 @@ export class WorkspaceService {
     const testForm = editor
       ? html`<form method="post" action="/admin/issues/${issue.number}/test">${csrfField(actor)}<label for="test-to">Send a test to (up to ${MAX_TEST_RECIPIENTS} addresses)</label><input id="test-to" name="to" type="text" inputmode="email" autocomplete="email" required><p><button type="submit" class="secondary">Send test</button></p></form>`
       : '';
-    const form = (action: string, label: string, cls = 'secondary') => html`<form method="post" action="/admin/issues/${issue.number}/${action}" class="inline">${csrfField(actor)}<button type="submit" class="${cls}">${label}</button></form>`;
+    const form = (action: string, label: string, cls = 'secondary') =>
+      html`<form method="post" action="/admin/issues/${issue.number}/${action}" class="inline">${csrfField(actor)}<button type="submit" class="${cls}">${label}</button></form>`;
     const live = ['scheduled', 'sending', 'paused'].includes(p.status);
     const sendForm = !editor
       ? ''
@@ -133,9 +166,13 @@ export class WorkspaceService {
 <label for="send-at">Send at (UTC; empty: now)</label><input id="send-at" name="at" type="datetime-local" step="1">
 <p class="row"><button type="submit" name="when" value="now">Send to subscribers now</button><button type="submit" name="when" value="at" class="secondary">Schedule</button></p></form>`;
     const progress = html`<div id="progress" data-issue="${issue.number}" data-status="${p.status}" aria-live="polite">
-${p.status === 'not_started' ? html`<p>Not sent yet.</p>` : html`${p.scheduledAt && p.status === 'scheduled' ? html`<p>Scheduled for ${p.scheduledAt.replace('T', ' ').slice(0, 19)} UTC.</p>` : ''}<p>Send <strong data-field="status">${p.status}</strong>: <span data-field="done">${p.done}</span> of <span data-field="audience">${p.audience}</span> recipients final.</p>
+${
+  p.status === 'not_started'
+    ? html`<p>Not sent yet.</p>`
+    : html`${p.scheduledAt && p.status === 'scheduled' ? html`<p>Scheduled for ${p.scheduledAt.replace('T', ' ').slice(0, 19)} UTC.</p>` : ''}<p>Send <strong data-field="status">${p.status}</strong>: <span data-field="done">${p.done}</span> of <span data-field="audience">${p.audience}</span> recipients final.</p>
 <progress max="${Math.max(1, p.audience)}" value="${p.done}" aria-label="Recipients final"></progress>
-<p><span data-field="accepted">${p.accepted}</span> accepted · <span data-field="failed">${p.failed}</span> failed · <span data-field="suppressed">${p.suppressed}</span> suppressed · <span data-field="skipped">${p.skipped}</span> skipped · <span data-field="held">${p.held}</span> held · <span data-field="pending">${p.pending}</span> pending</p>`}</div>`;
+<p><span data-field="accepted">${p.accepted}</span> accepted · <span data-field="failed">${p.failed}</span> failed · <span data-field="suppressed">${p.suppressed}</span> suppressed · <span data-field="skipped">${p.skipped}</span> skipped · <span data-field="held">${p.held}</span> held · <span data-field="pending">${p.pending}</span> pending</p>`
+}</div>`;
     return html`${testForm}${sendForm}${progress}`;
   }
 

@@ -133,7 +133,8 @@ export function describeFailure(error: unknown): { message: string; code: string
 /** Parses a positive whole number argument (an issue number, a count); commander reports a bad one as bad usage (exit 2). */
 export function positiveInt(name: string): (value: string) => number {
   return (value: string) => {
-    if (!/^\d+$/.test(value) || Number(value) < 1 || !Number.isSafeInteger(Number(value))) throw new InvalidArgumentError(`${name} must be a positive whole number, not "${value}"`);
+    if (!/^\d+$/.test(value) || Number(value) < 1 || !Number.isSafeInteger(Number(value)))
+      throw new InvalidArgumentError(`${name} must be a positive whole number, not "${value}"`);
     return Number(value);
   };
 }

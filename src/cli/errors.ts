@@ -1,7 +1,10 @@
 /** A command that could not do what was asked: one line on stderr, exit code 1. */
 export class CliError extends Error {
   readonly exitCode: number = 1;
-  constructor(message: string, readonly code = 'failed') {
+  constructor(
+    message: string,
+    readonly code = 'failed',
+  ) {
     super(message);
     this.name = new.target.name;
   }

@@ -62,7 +62,12 @@ export class CliOutput {
 
   private bar(label: string, total = 0): Progress {
     const bar = new SingleBar(
-      { format: `${label} [{bar}] {value}/{total} {percentage}% | {duration_formatted}`, stream: this.streams.stderr as NodeJS.WriteStream, hideCursor: true, clearOnComplete: false },
+      {
+        format: `${label} [{bar}] {value}/{total} {percentage}% | {duration_formatted}`,
+        stream: this.streams.stderr as NodeJS.WriteStream,
+        hideCursor: true,
+        clearOnComplete: false,
+      },
       Presets.shades_classic,
     );
     let value = 0;

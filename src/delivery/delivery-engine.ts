@@ -143,15 +143,34 @@ export class DeliveryEngine implements BeforeApplicationShutdown {
     if (slot && slot.waitMs > 0) await sleep(slot.waitMs);
     await slot?.start();
     const outcome = await this.sender.sendBatch(
-      emails.map((to) => ({ from: this.config.email.from, to, subject, html: body.html, text: body.text, headers: { 'List-Unsubscribe': `<${link}>`, 'X-Broadsheet-Test': 'true' }, tags: [{ name: 'test', value: 'true' }] })),
+      emails.map((to) => ({
+        from: this.config.email.from,
+        to,
+        subject,
+        html: body.html,
+        text: body.text,
+        headers: { 'List-Unsubscribe': `<${link}>`, 'X-Broadsheet-Test': 'true' },
+        tags: [{ name: 'test', value: 'true' }],
+      })),
       { idempotencyKey: `broadsheet-test-${issue.id}-${randomUUID()}`, timeoutMs: this.config.email.requestTimeoutMs },
     );
     const results = emails.map((email, i) => {
       if (outcome.kind !== 'accepted') return { email, status: RecipientStatus.Failed, messageId: null, error: outcome.error };
       const m = outcome.messages[i];
-      return m?.status === 'accepted' ? { email, status: RecipientStatus.Accepted, messageId: m.messageId, error: null } : { email, status: RecipientStatus.Failed, messageId: null, error: m?.error ?? 'no result' };
+      return m?.status === 'accepted'
+        ? { email, status: RecipientStatus.Accepted, messageId: m.messageId, error: null }
+        : { email, status: RecipientStatus.Failed, messageId: null, error: m?.error ?? 'no result' };
     });
-    return this.repo.recordTestSend({ issueId: issue.id, provider: this.sender.name, subject, html: digest.html, text: digest.text, from: this.config.email.from, results, now: this.clock.now() });
+    return this.repo.recordTestSend({
+      issueId: issue.id,
+      provider: this.sender.name,
+      subject,
+      html: digest.html,
+      text: digest.text,
+      from: this.config.email.from,
+      results,
+      now: this.clock.now(),
+    });
   }
 
   /** Renders the digest once and freezes the send's audience and batches (see DeliveryRepository.freeze). */
@@ -161,9 +180,17 @@ export class DeliveryEngine implements BeforeApplicationShutdown {
     const issue = await this.issues.getView(send.issueId);
     const digest = await renderDigest(issue, this.templates, this.config);
     const frozen = await this.repo.freeze({
-      sendId, issueId: send.issueId, sendNumber: send.number, subject: digest.subject, html: digest.html, text: digest.text,
-      from: this.config.email.from, issueBeats: [...new Set(issue.stories.map((s) => s.beat.slug))],
-      audienceSql: this.subscribers.audienceSql(), batchSize: Math.min(this.config.email.batchSize, this.sender.maxBatchSize), now: this.clock.now(),
+      sendId,
+      issueId: send.issueId,
+      sendNumber: send.number,
+      subject: digest.subject,
+      html: digest.html,
+      text: digest.text,
+      from: this.config.email.from,
+      issueBeats: [...new Set(issue.stories.map((s) => s.beat.slug))],
+      audienceSql: this.subscribers.audienceSql(),
+      batchSize: Math.min(this.config.email.batchSize, this.sender.maxBatchSize),
+      now: this.clock.now(),
     });
     if (frozen) {
       const after = (await this.repo.getSend(sendId))!;
@@ -177,7 +204,9 @@ export class DeliveryEngine implements BeforeApplicationShutdown {
     let content = this.contents.get(sendId);
     if (!content) {
       const send = (await this.repo.getSend(sendId)) as Send;
-      const hash = createHash('sha256').update(JSON.stringify([send.fromAddress, send.subject, send.html, send.text])).digest('base64');
+      const hash = createHash('sha256')
+        .update(JSON.stringify([send.fromAddress, send.subject, send.html, send.text]))
+        .digest('base64');
       content = { id: send.id, issueId: send.issueId, subject: send.subject, html: send.html, text: send.text, from: send.fromAddress, hash };
       if (this.contents.size > 20) this.contents.clear();
       this.contents.set(sendId, content);
@@ -203,7 +232,11 @@ export class DeliveryEngine implements BeforeApplicationShutdown {
 
   /** The payload's fingerprint: the send's frozen content, the key, and each recipient's address and link. */
   private payloadHash(content: SendContent, key: string, members: Array<{ email: string; unsubscribeUrl: string }>): string {
-    return createHash('sha256').update(content.hash).update(key).update(JSON.stringify(members.map((m) => [m.email, m.unsubscribeUrl]))).digest('base64');
+    return createHash('sha256')
+      .update(content.hash)
+      .update(key)
+      .update(JSON.stringify(members.map((m) => [m.email, m.unsubscribeUrl])))
+      .digest('base64');
   }
 
   /** Submits one claimed batch. Never throws for provider trouble: it is recorded on the batch. */
@@ -223,13 +256,16 @@ export class DeliveryEngine implements BeforeApplicationShutdown {
       members = members.filter((m) => m.subscriberId && active.has(m.subscriberId));
       ready = members.map((m) => ({ ...m, unsubscribeUrl: this.subscribers.unsubscribeUrl(m.subscriberId!) }));
       const prepared = await this.repo.prepare(batch, {
-        suppress: leavers.map((m) => m.id), links: ready.map((m) => ({ id: m.id, url: m.unsubscribeUrl })),
-        payloadHash: this.payloadHash(content, batch.idempotencyKey, ready), now,
+        suppress: leavers.map((m) => m.id),
+        links: ready.map((m) => ({ id: m.id, url: m.unsubscribeUrl })),
+        payloadHash: this.payloadHash(content, batch.idempotencyKey, ready),
+        now,
       });
       if (!prepared) return 'lost';
     } else {
       // A request under this key may have reached the provider: rebuild exactly that payload from what was stored.
-      if (members.some((m) => !m.unsubscribeUrl)) return this.hold(batch, 'outcome unknown: this batch was attempted before its payload was stored, so it cannot be rebuilt identically');
+      if (members.some((m) => !m.unsubscribeUrl))
+        return this.hold(batch, 'outcome unknown: this batch was attempted before its payload was stored, so it cannot be rebuilt identically');
       ready = members as Array<Member & { unsubscribeUrl: string }>;
       if (this.payloadHash(content, batch.idempotencyKey, ready) !== batch.payloadHash) {
         return this.hold(batch, 'outcome unknown: the rebuilt payload differs from the one first sent under this key');
@@ -271,12 +307,19 @@ export class DeliveryEngine implements BeforeApplicationShutdown {
       case 'rate-limited':
         // The account's budget, not this batch's fault: everyone waits, and the attempt is given back.
         await this.limiter.pauseAll(this.sender.name, outcome.retryAfterMs);
-        await this.repo.reschedule(batch, { at: new Date(after.getTime() + outcome.retryAfterMs), error: outcome.error, countAttempt: false, keyUsed: batch.keyUsed });
+        await this.repo.reschedule(batch, {
+          at: new Date(after.getTime() + outcome.retryAfterMs),
+          error: outcome.error,
+          countAttempt: false,
+          keyUsed: batch.keyUsed,
+        });
         return 'batchesRetried';
       case 'quota': {
         await this.repo.reschedule(batch, { at: after, error: outcome.error, countAttempt: false, keyUsed: batch.keyUsed });
         const resumeAt = outcome.resetAt ?? new Date(after.getTime() + 3_600_000);
-        if (await this.repo.setSendStatus(batch.sendId, [SendStatus.Sending], SendStatus.Paused, { pauseReason: `provider quota: ${outcome.error}`, resumeAt })) {
+        if (
+          await this.repo.setSendStatus(batch.sendId, [SendStatus.Sending], SendStatus.Paused, { pauseReason: `provider quota: ${outcome.error}`, resumeAt })
+        ) {
           this.logger.warn(`send ${batch.sendId} paused until ${resumeAt.toISOString()}: ${outcome.error}`);
         }
         return 'batchesRetried';
@@ -299,7 +342,9 @@ export class DeliveryEngine implements BeforeApplicationShutdown {
         if (outcome.account) {
           // Every batch would meet the same refusal: stop the send instead of failing its whole audience.
           await this.repo.reschedule(batch, { at: after, error: outcome.error, countAttempt: false, keyUsed: batch.keyUsed });
-          await this.repo.setSendStatus(batch.sendId, [SendStatus.Sending], SendStatus.Paused, { pauseReason: `provider refused the account: ${outcome.error}` });
+          await this.repo.setSendStatus(batch.sendId, [SendStatus.Sending], SendStatus.Paused, {
+            pauseReason: `provider refused the account: ${outcome.error}`,
+          });
           this.logger.error(`send ${batch.sendId} paused: ${outcome.error}`);
           return 'batchesRetried';
         }
@@ -328,7 +373,9 @@ export class DeliveryEngine implements BeforeApplicationShutdown {
     if (!status) return;
     const send = (await this.repo.getSend(sendId))!;
     if (status === SendStatus.Sent && send.kind === SendKind.Issue) await this.issues.markSent(send.issueId);
-    this.logger.log(`send ${sendId} ${status}: ${send.accepted} accepted, ${send.failed} failed, ${send.skipped} skipped, ${send.suppressed} suppressed, ${send.held} held of ${send.audience}`);
+    this.logger.log(
+      `send ${sendId} ${status}: ${send.accepted} accepted, ${send.failed} failed, ${send.skipped} skipped, ${send.suppressed} suppressed, ${send.held} held of ${send.audience}`,
+    );
   }
 }
 

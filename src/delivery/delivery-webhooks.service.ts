@@ -41,7 +41,13 @@ export class DeliveryWebhooksService {
       if (error instanceof WebhookVerificationError) throw new WebhookSignatureError(`webhook refused: ${error.message}`);
       throw error;
     }
-    const { stored, recipient } = await this.repo.recordEvent({ eventId: event.id, type: event.type, messageId: event.messageId, occurredAt: event.occurredAt, payload: event.payload });
+    const { stored, recipient } = await this.repo.recordEvent({
+      eventId: event.id,
+      type: event.type,
+      messageId: event.messageId,
+      occurredAt: event.occurredAt,
+      payload: event.payload,
+    });
     if (!stored) return { duplicate: true };
     const email = recipient?.email ?? event.to;
     if (email && (event.hardBounce || event.type === 'email.complained')) {

@@ -71,7 +71,9 @@ export class DeliveryRepository {
   /** Issue ids among these that have any non-test send. */
   async issuesWithSends(issueIds: string[]): Promise<Set<string>> {
     if (issueIds.length === 0) return new Set();
-    const rows: Array<{ issue_id: string }> = await this.dataSource.query(`SELECT DISTINCT issue_id FROM sends WHERE kind = 'issue' AND issue_id = ANY($1)`, [issueIds]);
+    const rows: Array<{ issue_id: string }> = await this.dataSource.query(`SELECT DISTINCT issue_id FROM sends WHERE kind = 'issue' AND issue_id = ANY($1)`, [
+      issueIds,
+    ]);
     return new Set(rows.map((r) => r.issue_id));
   }
 
@@ -94,7 +96,10 @@ export class DeliveryRepository {
 
   /** Scheduled sends due now, and quota-paused sends whose quota has reset. */
   async dueSends(now: Date): Promise<{ toStart: string[]; toResume: string[] }> {
-    const start: Array<{ id: string }> = await this.dataSource.query(`SELECT id FROM sends WHERE status = $1 AND scheduled_at <= $2 ORDER BY scheduled_at`, [SendStatus.Scheduled, now]);
+    const start: Array<{ id: string }> = await this.dataSource.query(`SELECT id FROM sends WHERE status = $1 AND scheduled_at <= $2 ORDER BY scheduled_at`, [
+      SendStatus.Scheduled,
+      now,
+    ]);
     const resume: Array<{ id: string }> = await this.dataSource.query(`SELECT id FROM sends WHERE status = $1 AND resume_at <= $2`, [SendStatus.Paused, now]);
     return { toStart: start.map((r) => r.id), toResume: resume.map((r) => r.id) };
   }
@@ -106,7 +111,19 @@ export class DeliveryRepository {
    * subscriber-id order. All in SQL (INSERT … SELECT): no audience held in memory. Returns false when another
    * instance froze it first (or it is no longer scheduled).
    */
-  freeze(input: { sendId: string; issueId: string; sendNumber: number; subject: string; html: string; text: string; from: string; issueBeats: string[]; audienceSql: string; batchSize: number; now: Date }): Promise<boolean> {
+  freeze(input: {
+    sendId: string;
+    issueId: string;
+    sendNumber: number;
+    subject: string;
+    html: string;
+    text: string;
+    from: string;
+    issueBeats: string[];
+    audienceSql: string;
+    batchSize: number;
+    now: Date;
+  }): Promise<boolean> {
     return this.dataSource.transaction(async (m) => {
       const locked = await m.query(`SELECT id FROM sends WHERE id = $1 AND status = $2 FOR UPDATE SKIP LOCKED`, [input.sendId, SendStatus.Scheduled]);
       if (locked.length === 0) return false;
@@ -146,8 +163,9 @@ export class DeliveryRepository {
    * with SKIP LOCKED so instances never take the same batch. Each claim gets a new fencing token and lease.
    */
   async claim(now: Date, leaseMs: number, limit: number): Promise<ClaimedBatch[]> {
-    const rows = returningRows<Record<string, unknown>>(await this.dataSource.query(
-      `UPDATE delivery_batches b SET status = 'submitting', attempts = b.attempts + 1, lease_until = $2,
+    const rows = returningRows<Record<string, unknown>>(
+      await this.dataSource.query(
+        `UPDATE delivery_batches b SET status = 'submitting', attempts = b.attempts + 1, lease_until = $2,
               lease_token = gen_random_uuid(), first_attempt_at = coalesce(b.first_attempt_at, $1), updated_at = now()
        FROM sends s
        WHERE s.id = b.send_id AND b.id IN (
@@ -156,13 +174,21 @@ export class DeliveryRepository {
          ORDER BY c.next_attempt_at, c.number LIMIT $3 FOR UPDATE OF c SKIP LOCKED)
        RETURNING b.id, b.send_id, s.issue_id, s.number AS send_number, b.number, b.idempotency_key, b.attempts,
                  b.first_attempt_at, b.key_used, b.payload_hash, b.lease_token`,
-      [now, new Date(now.getTime() + leaseMs), limit],
-    ));
+        [now, new Date(now.getTime() + leaseMs), limit],
+      ),
+    );
     return rows.map((r) => ({
-      id: r.id as string, sendId: r.send_id as string, issueId: r.issue_id as string, sendNumber: Number(r.send_number),
-      number: Number(r.number), idempotencyKey: r.idempotency_key as string, attempts: Number(r.attempts),
-      firstAttemptAt: r.first_attempt_at ? new Date(r.first_attempt_at as string) : null, keyUsed: r.key_used as boolean,
-      payloadHash: (r.payload_hash as string | null) ?? null, leaseToken: r.lease_token as string,
+      id: r.id as string,
+      sendId: r.send_id as string,
+      issueId: r.issue_id as string,
+      sendNumber: Number(r.send_number),
+      number: Number(r.number),
+      idempotencyKey: r.idempotency_key as string,
+      attempts: Number(r.attempts),
+      firstAttemptAt: r.first_attempt_at ? new Date(r.first_attempt_at as string) : null,
+      keyUsed: r.key_used as boolean,
+      payloadHash: (r.payload_hash as string | null) ?? null,
+      leaseToken: r.lease_token as string,
     }));
   }
 
@@ -178,7 +204,10 @@ export class DeliveryRepository {
   /** Runs `work` in a transaction only if this claimer still holds the batch's lease (locks the row). */
   private fenced<T>(batch: ClaimedBatch, work: (m: EntityManager) => Promise<T>): Promise<T | null> {
     return this.dataSource.transaction(async (m) => {
-      const held = await m.query(`SELECT id FROM delivery_batches WHERE id = $1 AND lease_token = $2 AND status = 'submitting' FOR UPDATE`, [batch.id, batch.leaseToken]);
+      const held = await m.query(`SELECT id FROM delivery_batches WHERE id = $1 AND lease_token = $2 AND status = 'submitting' FOR UPDATE`, [
+        batch.id,
+        batch.leaseToken,
+      ]);
       if (held.length === 0) return null;
       return work(m);
     });
@@ -189,10 +218,17 @@ export class DeliveryRepository {
    * each remaining recipient's link is stored, the payload hash recorded and the key marked used. False if the
    * lease was lost.
    */
-  async prepare(batch: ClaimedBatch, input: { suppress: string[]; links: Array<{ id: string; url: string }>; payloadHash: string; now: Date }): Promise<boolean> {
+  async prepare(
+    batch: ClaimedBatch,
+    input: { suppress: string[]; links: Array<{ id: string; url: string }>; payloadHash: string; now: Date },
+  ): Promise<boolean> {
     const done = await this.fenced(batch, async (m) => {
       if (input.suppress.length) {
-        await this.record(m, batch.sendId, input.suppress.map((recipientId) => ({ recipientId, status: RecipientStatus.Suppressed, messageId: null, error: 'unsubscribed before delivery' })));
+        await this.record(
+          m,
+          batch.sendId,
+          input.suppress.map((recipientId) => ({ recipientId, status: RecipientStatus.Suppressed, messageId: null, error: 'unsubscribed before delivery' })),
+        );
       }
       if (input.links.length) {
         await m.query(
@@ -200,7 +236,11 @@ export class DeliveryRepository {
           [input.links.map((l) => l.id), input.links.map((l) => l.url)],
         );
       }
-      await m.query(`UPDATE delivery_batches SET payload_hash = $2, prepared_at = $3, key_used = true, updated_at = now() WHERE id = $1`, [batch.id, input.payloadHash, input.now]);
+      await m.query(`UPDATE delivery_batches SET payload_hash = $2, prepared_at = $3, key_used = true, updated_at = now() WHERE id = $1`, [
+        batch.id,
+        input.payloadHash,
+        input.now,
+      ]);
       return true;
     });
     return done === true;
@@ -228,7 +268,11 @@ export class DeliveryRepository {
   async complete(batch: ClaimedBatch, results: RecipientResult[], status: BatchStatus.Sent | BatchStatus.Failed, error: string | null): Promise<boolean> {
     const done = await this.fenced(batch, async (m) => {
       await this.record(m, batch.sendId, results);
-      await m.query(`UPDATE delivery_batches SET status = $2, lease_until = NULL, lease_token = NULL, last_error = $3, updated_at = now() WHERE id = $1`, [batch.id, status, error]);
+      await m.query(`UPDATE delivery_batches SET status = $2, lease_until = NULL, lease_token = NULL, last_error = $3, updated_at = now() WHERE id = $1`, [
+        batch.id,
+        status,
+        error,
+      ]);
       return true;
     });
     return done === true;
@@ -258,7 +302,10 @@ export class DeliveryRepository {
          UPDATE sends SET held = held + (SELECT count(*) FROM changed), updated_at = now() WHERE id = $1`,
         [batch.sendId, batch.number],
       );
-      await m.query(`UPDATE delivery_batches SET status = 'held', lease_until = NULL, lease_token = NULL, last_error = $2, updated_at = now() WHERE id = $1`, [batch.id, error]);
+      await m.query(`UPDATE delivery_batches SET status = 'held', lease_until = NULL, lease_token = NULL, last_error = $2, updated_at = now() WHERE id = $1`, [
+        batch.id,
+        error,
+      ]);
       return true;
     });
     return done === true;
@@ -266,10 +313,12 @@ export class DeliveryRepository {
 
   /** Keeps a claim alive while its request waits for the shared rate budget. */
   async extendLease(batch: ClaimedBatch, until: Date): Promise<boolean> {
-    const rows = returningRows(await this.dataSource.query(
-      `UPDATE delivery_batches SET lease_until = greatest(lease_until, $3) WHERE id = $1 AND lease_token = $2 AND status = 'submitting' RETURNING id`,
-      [batch.id, batch.leaseToken, until],
-    ));
+    const rows = returningRows(
+      await this.dataSource.query(
+        `UPDATE delivery_batches SET lease_until = greatest(lease_until, $3) WHERE id = $1 AND lease_token = $2 AND status = 'submitting' RETURNING id`,
+        [batch.id, batch.leaseToken, until],
+      ),
+    );
     return rows.length === 1;
   }
 
@@ -278,15 +327,17 @@ export class DeliveryRepository {
    * waits for an editor. Returns the new status the one time it flips, else null.
    */
   async finishIfComplete(sendId: string, now: Date): Promise<SendStatus | null> {
-    const rows = returningRows<{ status: SendStatus }>(await this.dataSource.query(
-      `UPDATE sends SET status = CASE WHEN EXISTS (SELECT 1 FROM delivery_batches WHERE send_id = $1 AND status = 'held') THEN 'held' ELSE 'sent' END,
+    const rows = returningRows<{ status: SendStatus }>(
+      await this.dataSource.query(
+        `UPDATE sends SET status = CASE WHEN EXISTS (SELECT 1 FROM delivery_batches WHERE send_id = $1 AND status = 'held') THEN 'held' ELSE 'sent' END,
               finished_at = CASE WHEN EXISTS (SELECT 1 FROM delivery_batches WHERE send_id = $1 AND status = 'held') THEN NULL ELSE $2::timestamptz END,
               updated_at = now()
        WHERE id = $1 AND status = 'sending'
          AND NOT EXISTS (SELECT 1 FROM delivery_batches WHERE send_id = $1 AND status IN ('pending', 'submitting'))
        RETURNING status`,
-      [sendId, now],
-    ));
+        [sendId, now],
+      ),
+    );
     return rows[0]?.status ?? null;
   }
 
@@ -299,11 +350,18 @@ export class DeliveryRepository {
   }
 
   /** Changes a send's status if it is in one of `from`; returns whether it changed. */
-  async setSendStatus(sendId: string, from: SendStatus[], to: SendStatus, extra: { pauseReason?: string | null; resumeAt?: Date | null } = {}): Promise<boolean> {
-    const rows = returningRows(await this.dataSource.query(
-      `UPDATE sends SET status = $3, pause_reason = $4, resume_at = $5, updated_at = now() WHERE id = $1 AND status = ANY($2) RETURNING id`,
-      [sendId, from, to, extra.pauseReason ?? null, extra.resumeAt ?? null],
-    ));
+  async setSendStatus(
+    sendId: string,
+    from: SendStatus[],
+    to: SendStatus,
+    extra: { pauseReason?: string | null; resumeAt?: Date | null } = {},
+  ): Promise<boolean> {
+    const rows = returningRows(
+      await this.dataSource.query(
+        `UPDATE sends SET status = $3, pause_reason = $4, resume_at = $5, updated_at = now() WHERE id = $1 AND status = ANY($2) RETURNING id`,
+        [sendId, from, to, extra.pauseReason ?? null, extra.resumeAt ?? null],
+      ),
+    );
     return rows.length === 1;
   }
 
@@ -315,22 +373,30 @@ export class DeliveryRepository {
     return this.dataSource.transaction(async (m) => {
       const live = await m.query(`SELECT id FROM sends WHERE id = $1 AND status = ANY($2) FOR UPDATE`, [sendId, LIVE]);
       if (live.length === 0) return null;
-      const batches = returningRows<{ number: number }>(await m.query(
-        `UPDATE delivery_batches SET status = 'cancelled', updated_at = now() WHERE send_id = $1 AND status = 'pending' AND NOT key_used RETURNING number`,
-        [sendId],
-      ));
+      const batches = returningRows<{ number: number }>(
+        await m.query(
+          `UPDATE delivery_batches SET status = 'cancelled', updated_at = now() WHERE send_id = $1 AND status = 'pending' AND NOT key_used RETURNING number`,
+          [sendId],
+        ),
+      );
       const numbers = batches.map((b) => b.number);
-      const released = returningRows(await m.query(`DELETE FROM recipients WHERE send_id = $1 AND status = 'pending' AND batch_number = ANY($2::int[]) RETURNING id`, [sendId, numbers])).length;
+      const released = returningRows(
+        await m.query(`DELETE FROM recipients WHERE send_id = $1 AND status = 'pending' AND batch_number = ANY($2::int[]) RETURNING id`, [sendId, numbers]),
+      ).length;
       // A waiting batch whose key was used may have reached the provider: held for an editor, never dropped.
-      const unknown = returningRows<{ number: number }>(await m.query(
-        `UPDATE delivery_batches SET status = 'held', last_error = 'send cancelled after an attempt of unknown outcome', updated_at = now()
+      const unknown = returningRows<{ number: number }>(
+        await m.query(
+          `UPDATE delivery_batches SET status = 'held', last_error = 'send cancelled after an attempt of unknown outcome', updated_at = now()
          WHERE send_id = $1 AND status = 'pending' RETURNING number`,
-        [sendId],
-      ));
-      const held = returningRows(await m.query(
-        `UPDATE recipients SET status = 'held', updated_at = now() WHERE send_id = $1 AND status = 'pending' AND batch_number = ANY($2::int[]) RETURNING id`,
-        [sendId, unknown.map((b) => b.number)],
-      )).length;
+          [sendId],
+        ),
+      );
+      const held = returningRows(
+        await m.query(
+          `UPDATE recipients SET status = 'held', updated_at = now() WHERE send_id = $1 AND status = 'pending' AND batch_number = ANY($2::int[]) RETURNING id`,
+          [sendId, unknown.map((b) => b.number)],
+        ),
+      ).length;
       await m.query(
         `UPDATE sends SET status = 'cancelled', audience = audience - $2, cancelled = cancelled + $2, held = held + $3,
                 pause_reason = NULL, resume_at = NULL, updated_at = now()
@@ -345,12 +411,14 @@ export class DeliveryRepository {
   retryFailed(send: Send, batchSize: number, now: Date): Promise<number> {
     return this.dataSource.transaction(async (m) => {
       const [{ last }] = await m.query(`SELECT coalesce(max(number), 0)::int AS last FROM delivery_batches WHERE send_id = $1`, [send.id]);
-      const moved = returningRows<{ batch_number: number }>(await m.query(
-        `WITH f AS (SELECT id, $2 + (row_number() OVER (ORDER BY subscriber_id, id) - 1) / $3 + 1 AS n FROM recipients WHERE send_id = $1 AND status = 'failed')
+      const moved = returningRows<{ batch_number: number }>(
+        await m.query(
+          `WITH f AS (SELECT id, $2 + (row_number() OVER (ORDER BY subscriber_id, id) - 1) / $3 + 1 AS n FROM recipients WHERE send_id = $1 AND status = 'failed')
          UPDATE recipients r SET status = 'pending', batch_number = f.n, unsubscribe_url = NULL, provider_message_id = NULL, updated_at = now()
          FROM f WHERE r.id = f.id RETURNING r.batch_number`,
-        [send.id, last, batchSize],
-      ));
+          [send.id, last, batchSize],
+        ),
+      );
       if (moved.length === 0) return 0;
       const top = Math.max(...moved.map((r) => Number(r.batch_number)));
       const keyBase = idempotencyKey(send.issueId, send.number, 0).replace(/-batch-0$/, '-batch-');
@@ -358,7 +426,10 @@ export class DeliveryRepository {
         `INSERT INTO delivery_batches (send_id, number, status, idempotency_key, next_attempt_at) SELECT $1, n, 'pending', $2 || n, $3 FROM generate_series($4::int, $5::int) n`,
         [send.id, keyBase, now, last + 1, top],
       );
-      await m.query(`UPDATE sends SET failed = failed - $2, status = CASE WHEN status IN ('sent', 'held') THEN 'sending' ELSE status END, finished_at = NULL, updated_at = now() WHERE id = $1`, [send.id, moved.length]);
+      await m.query(
+        `UPDATE sends SET failed = failed - $2, status = CASE WHEN status IN ('sent', 'held') THEN 'sending' ELSE status END, finished_at = NULL, updated_at = now() WHERE id = $1`,
+        [send.id, moved.length],
+      );
       return moved.length;
     });
   }
@@ -366,13 +437,21 @@ export class DeliveryRepository {
   /** An editor's decision on a held batch, with the reason recorded on the batch. */
   release(batchId: string, action: 'resend' | 'accepted' | 'failed', reason: string): Promise<{ sendId: string; recipients: number } | null> {
     return this.dataSource.transaction(async (m) => {
-      const [batch] = await m.query(`SELECT b.id, b.send_id, b.number, b.generation, s.issue_id, s.number AS send_number FROM delivery_batches b JOIN sends s ON s.id = b.send_id WHERE b.id = $1 AND b.status = 'held' FOR UPDATE OF b`, [batchId]);
+      const [batch] = await m.query(
+        `SELECT b.id, b.send_id, b.number, b.generation, s.issue_id, s.number AS send_number FROM delivery_batches b JOIN sends s ON s.id = b.send_id WHERE b.id = $1 AND b.status = 'held' FOR UPDATE OF b`,
+        [batchId],
+      );
       if (!batch) return null;
       const note = `${action} by an editor: ${reason}`;
       let count: number;
       if (action === 'resend') {
         const generation = Number(batch.generation) + 1;
-        count = returningRows(await m.query(`UPDATE recipients SET status = 'pending', updated_at = now() WHERE send_id = $1 AND batch_number = $2 AND status = 'held' RETURNING id`, [batch.send_id, batch.number])).length;
+        count = returningRows(
+          await m.query(
+            `UPDATE recipients SET status = 'pending', updated_at = now() WHERE send_id = $1 AND batch_number = $2 AND status = 'held' RETURNING id`,
+            [batch.send_id, batch.number],
+          ),
+        ).length;
         await m.query(
           `UPDATE delivery_batches SET status = 'pending', generation = $2, idempotency_key = $3, attempts = 0, first_attempt_at = NULL, key_used = false,
                   payload_hash = NULL, prepared_at = NULL, next_attempt_at = now(), release_note = $4, updated_at = now() WHERE id = $1`,
@@ -381,11 +460,17 @@ export class DeliveryRepository {
         await m.query(`UPDATE sends SET held = held - $2, status = 'sending', finished_at = NULL, updated_at = now() WHERE id = $1`, [batch.send_id, count]);
       } else {
         const status = action === 'accepted' ? RecipientStatus.Accepted : RecipientStatus.Failed;
-        count = returningRows(await m.query(
-          `UPDATE recipients SET status = $3, error = $4, updated_at = now() WHERE send_id = $1 AND batch_number = $2 AND status = 'held' RETURNING id`,
-          [batch.send_id, batch.number, status, note],
-        )).length;
-        await m.query(`UPDATE delivery_batches SET status = $2, release_note = $3, updated_at = now() WHERE id = $1`, [batch.id, action === 'accepted' ? BatchStatus.Sent : BatchStatus.Failed, note]);
+        count = returningRows(
+          await m.query(
+            `UPDATE recipients SET status = $3, error = $4, updated_at = now() WHERE send_id = $1 AND batch_number = $2 AND status = 'held' RETURNING id`,
+            [batch.send_id, batch.number, status, note],
+          ),
+        ).length;
+        await m.query(`UPDATE delivery_batches SET status = $2, release_note = $3, updated_at = now() WHERE id = $1`, [
+          batch.id,
+          action === 'accepted' ? BatchStatus.Sent : BatchStatus.Failed,
+          note,
+        ]);
         await m.query(
           `UPDATE sends SET held = held - $2, ${action === 'accepted' ? 'accepted = accepted + $2' : 'failed = failed + $2'},
                   status = CASE WHEN status = 'held' THEN 'sending' ELSE status END, updated_at = now() WHERE id = $1`,
@@ -431,28 +516,68 @@ export class DeliveryRepository {
     return this.dataSource.getRepository(DeliveryBatch).find({ where: { sendId }, order: { number: 'ASC' } });
   }
 
-
   recipientsOf(sendId: string): Promise<Recipient[]> {
     return this.dataSource.getRepository(Recipient).find({ where: { sendId }, order: { email: 'ASC' } });
   }
 
   /** Records a test send and its results in one go (no batches: it is sent at once). */
-  async recordTestSend(input: { issueId: string; provider: string; subject: string; html: string; text: string; from: string; results: Array<{ email: string; status: RecipientStatus; messageId: string | null; error: string | null }>; now: Date }): Promise<Send> {
+  async recordTestSend(input: {
+    issueId: string;
+    provider: string;
+    subject: string;
+    html: string;
+    text: string;
+    from: string;
+    results: Array<{ email: string; status: RecipientStatus; messageId: string | null; error: string | null }>;
+    now: Date;
+  }): Promise<Send> {
     return this.dataSource.transaction(async (m) => {
       const [{ next }] = await m.query(`SELECT coalesce(max(number), 0) + 1 AS next FROM sends WHERE issue_id = $1 AND kind = 'test'`, [input.issueId]);
       const count = (s: RecipientStatus) => input.results.filter((r) => r.status === s).length;
       const [row] = await m.query(
         `INSERT INTO sends (issue_id, kind, number, status, provider, subject, html, text, from_address, audience, accepted, failed, started_at, finished_at)
          VALUES ($1, 'test', $2, 'sent', $3, $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id`,
-        [input.issueId, next, input.provider, input.subject, input.html, input.text, input.from, input.results.length, count(RecipientStatus.Accepted), count(RecipientStatus.Failed), input.now],
+        [
+          input.issueId,
+          next,
+          input.provider,
+          input.subject,
+          input.html,
+          input.text,
+          input.from,
+          input.results.length,
+          count(RecipientStatus.Accepted),
+          count(RecipientStatus.Failed),
+          input.now,
+        ],
       );
-      await m.getRepository(Recipient).insert(input.results.map((r) => ({ sendId: row.id, issueId: input.issueId, subscriberId: null, batchNumber: null, email: r.email, status: r.status, providerMessageId: r.messageId, error: r.error, unsubscribeUrl: null })));
+      await m
+        .getRepository(Recipient)
+        .insert(
+          input.results.map((r) => ({
+            sendId: row.id,
+            issueId: input.issueId,
+            subscriberId: null,
+            batchNumber: null,
+            email: r.email,
+            status: r.status,
+            providerMessageId: r.messageId,
+            error: r.error,
+            unsubscribeUrl: null,
+          })),
+        );
       return m.getRepository(Send).findOneByOrFail({ id: row.id });
     });
   }
 
   /** Stores a webhook event once per event id, against its recipient when the message id is known. */
-  async recordEvent(input: { eventId: string; type: string; messageId: string | null; occurredAt: Date | null; payload: unknown }): Promise<{ stored: boolean; recipient: { id: string; sendId: string; email: string } | null }> {
+  async recordEvent(input: {
+    eventId: string;
+    type: string;
+    messageId: string | null;
+    occurredAt: Date | null;
+    payload: unknown;
+  }): Promise<{ stored: boolean; recipient: { id: string; sendId: string; email: string } | null }> {
     return this.dataSource.transaction(async (m) => {
       const [recipient] = input.messageId
         ? await m.query(`SELECT id, send_id, email FROM recipients WHERE provider_message_id = $1 LIMIT 1`, [input.messageId])

@@ -36,7 +36,16 @@ export interface IssueDeliveryStatus {
   pending: number;
   /** Recipients released by a cancel before anything was sent to them (not in `audience`). */
   cancelled: number;
-  sends: Array<{ number: number; status: SendStatus; audience: number; scheduledAt: string | null; startedAt: string | null; finishedAt: string | null; pauseReason: string | null; resumeAt: string | null }>;
+  sends: Array<{
+    number: number;
+    status: SendStatus;
+    audience: number;
+    scheduledAt: string | null;
+    startedAt: string | null;
+    finishedAt: string | null;
+    pauseReason: string | null;
+    resumeAt: string | null;
+  }>;
   /** Batches waiting for an editor (`issues release`). */
   heldBatches: Array<{ id: string; send: number; number: number; recipients: number; lastError: string | null }>;
   /** Webhook figures: recipients with at least one such event. */
@@ -164,7 +173,8 @@ export class DeliveryService {
   async resume(issueNumber: number): Promise<SendView> {
     const send = await this.liveSend(issueNumber);
     const to = send.startedAt ? SendStatus.Sending : SendStatus.Scheduled;
-    if (!(await this.repo.setSendStatus(send.id, [SendStatus.Paused], to))) throw new SendStateError(`issue ${issueNumber}'s send is ${send.status}, not paused`);
+    if (!(await this.repo.setSendStatus(send.id, [SendStatus.Paused], to)))
+      throw new SendStateError(`issue ${issueNumber}'s send is ${send.status}, not paused`);
     await this.engine.finish(send.id);
     return view((await this.repo.getSend(send.id))!);
   }
@@ -215,7 +225,12 @@ export class DeliveryService {
 
   async issueStatus(issueNumber: number): Promise<IssueDeliveryStatus> {
     const issue = await this.issues.getByNumber(issueNumber);
-    const [totals, sends, events, heldBatches] = [await this.repo.issueTotals(issue.id), await this.repo.issueSends(issue.id), await this.repo.eventCounts(issue.id), await this.repo.heldBatches(issue.id)];
+    const [totals, sends, events, heldBatches] = [
+      await this.repo.issueTotals(issue.id),
+      await this.repo.issueSends(issue.id),
+      await this.repo.eventCounts(issue.id),
+      await this.repo.heldBatches(issue.id),
+    ];
     const latest = sends[sends.length - 1];
     const pending = totals.audience - totals.accepted - totals.failed - totals.suppressed - totals.skipped - totals.held;
     return {
@@ -230,14 +245,25 @@ export class DeliveryService {
       pending,
       cancelled: totals.cancelled,
       sends: sends.map((s) => ({
-        number: s.number, status: s.status, audience: s.audience, scheduledAt: s.scheduledAt?.toISOString() ?? null, startedAt: s.startedAt?.toISOString() ?? null,
-        finishedAt: s.finishedAt?.toISOString() ?? null, pauseReason: s.pauseReason, resumeAt: s.resumeAt?.toISOString() ?? null,
+        number: s.number,
+        status: s.status,
+        audience: s.audience,
+        scheduledAt: s.scheduledAt?.toISOString() ?? null,
+        startedAt: s.startedAt?.toISOString() ?? null,
+        finishedAt: s.finishedAt?.toISOString() ?? null,
+        pauseReason: s.pauseReason,
+        resumeAt: s.resumeAt?.toISOString() ?? null,
       })),
       heldBatches,
       events: {
-        delivered: events['email.delivered'] ?? 0, bounced: events['email.bounced'] ?? 0, complained: events['email.complained'] ?? 0,
-        opened: events['email.opened'] ?? 0, clicked: events['email.clicked'] ?? 0, delayed: events['email.delivery_delayed'] ?? 0,
-        failed: events['email.failed'] ?? 0, suppressed: events['email.suppressed'] ?? 0,
+        delivered: events['email.delivered'] ?? 0,
+        bounced: events['email.bounced'] ?? 0,
+        complained: events['email.complained'] ?? 0,
+        opened: events['email.opened'] ?? 0,
+        clicked: events['email.clicked'] ?? 0,
+        delayed: events['email.delivery_delayed'] ?? 0,
+        failed: events['email.failed'] ?? 0,
+        suppressed: events['email.suppressed'] ?? 0,
       },
     };
   }

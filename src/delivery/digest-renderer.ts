@@ -21,7 +21,14 @@ export interface RenderedDigest {
   text: string;
 }
 
-const PLATFORM_NAMES: Record<string, string> = { reddit: 'Reddit', hackernews: 'Hacker News', bluesky: 'Bluesky', mastodon: 'Mastodon', news: 'News', blog: 'Blog' };
+const PLATFORM_NAMES: Record<string, string> = {
+  reddit: 'Reddit',
+  hackernews: 'Hacker News',
+  bluesky: 'Bluesky',
+  mastodon: 'Mastodon',
+  news: 'News',
+  blog: 'Blog',
+};
 
 function platformName(platform: string): string {
   return PLATFORM_NAMES[platform] ?? platform;
@@ -73,11 +80,14 @@ export function writerFooter(issue: IssueView): string {
   const claude = issue.stories.filter((s) => s.writer !== 'offline');
   const quote = (list: typeof offline) => list.map((s) => `“${s.headline.trim()}”`).join(', ');
   const parts: string[] = [];
-  if (claude.length === issue.stories.length && claude.length > 0) parts.push(`Every story in this issue was written by Claude, a language model, from public posts.`);
+  if (claude.length === issue.stories.length && claude.length > 0)
+    parts.push(`Every story in this issue was written by Claude, a language model, from public posts.`);
   else if (offline.length === issue.stories.length && offline.length > 0)
     parts.push(`Every story in this issue is an offline draft: composed from public posts by Broadsheet, quoting them directly, without a language model.`);
   else if (issue.stories.length > 0)
-    parts.push(`Written by Claude, a language model, from public posts: ${quote(claude)}. Offline drafts composed from the posts without a language model: ${quote(offline)}.`);
+    parts.push(
+      `Written by Claude, a language model, from public posts: ${quote(claude)}. Offline drafts composed from the posts without a language model: ${quote(offline)}.`,
+    );
   parts.push('Every claim links to the posts behind it; stories may contain inaccuracies.');
   return parts.join(' ');
 }

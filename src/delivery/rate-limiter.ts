@@ -50,15 +50,17 @@ export class RateLimiter {
     await this.ensureSlots(provider);
     for (;;) {
       if (shouldStop()) return null;
-      const rows = returningRows<{ slot: number; wait_ms: string | number }>(await this.dataSource.query(
-        `WITH s AS (
+      const rows = returningRows<{ slot: number; wait_ms: string | number }>(
+        await this.dataSource.query(
+          `WITH s AS (
            SELECT slot, greatest(next_free_at, clock_timestamp()) AS start_at FROM delivery_rate_slots
            WHERE provider = $1 AND slot < $2 ORDER BY next_free_at, slot LIMIT 1 FOR UPDATE SKIP LOCKED)
          UPDATE delivery_rate_slots r SET next_free_at = s.start_at + $3 * interval '1 millisecond', updated_at = now()
          FROM s WHERE r.provider = $1 AND r.slot = s.slot
          RETURNING r.slot, extract(epoch FROM (s.start_at - clock_timestamp())) * 1000 AS wait_ms`,
-        [provider, this.slots, this.periodMs],
-      ));
+          [provider, this.slots, this.periodMs],
+        ),
+      );
       const row = rows[0];
       if (!row) {
         // Every slot is being taken this instant by someone else: try again shortly.

@@ -3,17 +3,7 @@ import { type AppConfig } from '../kernel/config/config';
 import { APP_CONFIG } from '../kernel/config/config.module';
 import { IssuesService } from '../issues/issues.service';
 import { NarrativesService } from '../narratives/narratives.service';
-import {
-  buildFeed,
-  FEED_FILES,
-  FEED_FORMATS,
-  feedPageUrl,
-  issueEntry,
-  storyEntry,
-  type FeedChannel,
-  type FeedDocument,
-  type FeedFormat,
-} from './feed-builder';
+import { buildFeed, FEED_FILES, FEED_FORMATS, feedPageUrl, issueEntry, storyEntry, type FeedChannel, type FeedDocument, type FeedFormat } from './feed-builder';
 import { siteInfo, type SiteInfo } from './pages/views';
 
 /** Stories per feed page. */
@@ -93,7 +83,11 @@ export class FeedsService {
         page,
         pages,
       };
-      document = buildFeed(format, channel, issues.map((issue) => issueEntry(site, issue)));
+      document = buildFeed(
+        format,
+        channel,
+        issues.map((issue) => issueEntry(site, issue)),
+      );
     } else {
       const beat = topic.kind === 'beat' ? beats.find((b) => b.slug === topic.slug) : undefined;
       if (topic.kind === 'beat' && !beat) return null;
@@ -108,7 +102,11 @@ export class FeedsService {
         page,
         pages,
       };
-      document = buildFeed(format, channel, stories.map((story) => storyEntry(site, story)));
+      document = buildFeed(
+        format,
+        channel,
+        stories.map((story) => storyEntry(site, story)),
+      );
     }
     const links = [`<${feedPageUrl(feedUrls[format], page)}>; rel="self"`];
     if (this.config.websub.hubUrl) links.push(`<${this.config.websub.hubUrl}>; rel="hub"`);

@@ -102,7 +102,10 @@ export class PublicCache implements OnApplicationBootstrap, OnModuleDestroy {
   onApplicationBootstrap(): void {
     const seconds = this.config.publicCache.checkSeconds;
     if (seconds > 0) {
-      this.timer = setInterval(() => void this.checkForChanges().catch((error) => this.logger.warn(`change check failed: ${(error as Error).message}`)), seconds * 1000);
+      this.timer = setInterval(
+        () => void this.checkForChanges().catch((error) => this.logger.warn(`change check failed: ${(error as Error).message}`)),
+        seconds * 1000,
+      );
       this.timer.unref();
     }
   }

@@ -104,10 +104,18 @@ export class PublicSite {
     if (path === '/issues') return route('page', '/issues', (n) => this.issueArchive(n));
     const issue = ISSUE_PATH.exec(path);
     if (issue) return route('issue', '/issues/:number', async (n) => (n === 1 ? this.issue(Number(issue[1])) : null));
-    if (path === '/robots.txt') return route('file', path, async () => ({ contentType: 'text/plain; charset=utf-8', body: robotsTxt(this.info), lastModified: null, cacheControl: STATIC_CACHE_CONTROL }));
+    if (path === '/robots.txt')
+      return route('file', path, async () => ({
+        contentType: 'text/plain; charset=utf-8',
+        body: robotsTxt(this.info),
+        lastModified: null,
+        cacheControl: STATIC_CACHE_CONTROL,
+      }));
     if (path === '/sitemap.xml') return route('file', path, () => this.sitemap());
-    if (path === '/favicon.ico') return route('file', path, async () => ({ contentType: 'image/x-icon', body: faviconIco(), lastModified: null, cacheControl: STATIC_CACHE_CONTROL }));
-    if (path === '/favicon.svg') return route('file', path, async () => ({ contentType: 'image/svg+xml', body: FAVICON_SVG, lastModified: null, cacheControl: STATIC_CACHE_CONTROL }));
+    if (path === '/favicon.ico')
+      return route('file', path, async () => ({ contentType: 'image/x-icon', body: faviconIco(), lastModified: null, cacheControl: STATIC_CACHE_CONTROL }));
+    if (path === '/favicon.svg')
+      return route('file', path, async () => ({ contentType: 'image/svg+xml', body: FAVICON_SVG, lastModified: null, cacheControl: STATIC_CACHE_CONTROL }));
     return null;
   }
 
@@ -120,7 +128,12 @@ export class PublicSite {
       lastModified: feed.lastModified,
       cacheControl: FEED_CACHE_CONTROL,
       // Feeds are for other sites' readers too: any origin may fetch them.
-      headers: { Link: feed.links.join(', '), 'X-Content-Type-Options': 'nosniff', 'Access-Control-Allow-Origin': '*', 'Cross-Origin-Resource-Policy': 'cross-origin' },
+      headers: {
+        Link: feed.links.join(', '),
+        'X-Content-Type-Options': 'nosniff',
+        'Access-Control-Allow-Origin': '*',
+        'Cross-Origin-Resource-Policy': 'cross-origin',
+      },
     };
   }
 
@@ -177,6 +190,11 @@ export class PublicSite {
   private async sitemap(): Promise<Resource> {
     const site = await this.withBeats();
     const [stories, issues] = [await this.narratives.latest(SITEMAP_STORIES), await this.issues.listPublic(1000)];
-    return { contentType: 'application/xml; charset=utf-8', body: sitemapXml(site, { stories, issues, beats: site.beats ?? [] }), lastModified: null, cacheControl: PAGE_CACHE_CONTROL };
+    return {
+      contentType: 'application/xml; charset=utf-8',
+      body: sitemapXml(site, { stories, issues, beats: site.beats ?? [] }),
+      lastModified: null,
+      cacheControl: PAGE_CACHE_CONTROL,
+    };
   }
 }

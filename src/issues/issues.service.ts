@@ -89,13 +89,15 @@ export class IssuesService {
     }
     const beats = [...new Set(stories.map((s) => s.beat.name))];
     try {
-      return issueSummary(await this.repo.create({
-        weekStart: week.start,
-        weekEnd: week.end,
-        title: `The week of ${weekLabel(week)}`,
-        intro: `This week: ${stories.length} stories from ${beats.join(', ')} — what the communities we follow argued about, with every claim linked to the posts behind it.`,
-        narrativeIds: stories.map((s) => s.id),
-      }));
+      return issueSummary(
+        await this.repo.create({
+          weekStart: week.start,
+          weekEnd: week.end,
+          title: `The week of ${weekLabel(week)}`,
+          intro: `This week: ${stories.length} stories from ${beats.join(', ')} — what the communities we follow argued about, with every claim linked to the posts behind it.`,
+          narrativeIds: stories.map((s) => s.id),
+        }),
+      );
     } catch (error) {
       // Another instance assembled the same week first.
       const raced = await this.repo.getByWeek(week.start);
@@ -152,7 +154,8 @@ export class IssuesService {
   }
 
   private async writeEntries(issue: Issue, ids: string[]): Promise<IssueView> {
-    if (!(await this.repo.setEntries(issue.id, ids, IssueStatus.Draft))) throw new ConflictError(`Issue ${issue.number} is no longer a draft: only a draft can be changed.`);
+    if (!(await this.repo.setEntries(issue.id, ids, IssueStatus.Draft)))
+      throw new ConflictError(`Issue ${issue.number} is no longer a draft: only a draft can be changed.`);
     return this.getByNumber(issue.number);
   }
 
@@ -172,7 +175,10 @@ export class IssuesService {
     const issue = await this.draftIssue(number);
     const current = await this.repo.entries(issue.id);
     if (!current.includes(narrativeId)) throw new NotFoundError('That story is not in the issue.');
-    return this.writeEntries(issue, current.filter((id) => id !== narrativeId));
+    return this.writeEntries(
+      issue,
+      current.filter((id) => id !== narrativeId),
+    );
   }
 
   /** Puts the issue's stories in the order given, which must name each of them exactly once. */
@@ -180,7 +186,10 @@ export class IssuesService {
     const issue = await this.draftIssue(number);
     const current = await this.repo.entries(issue.id);
     const same = narrativeIds.length === current.length && new Set(narrativeIds).size === current.length && narrativeIds.every((id) => current.includes(id));
-    if (!same) throw new ValidationError('The new order must list each of the issue\'s stories exactly once.', [{ field: 'narrativeIds', message: `each of the ${current.length} stories of the issue exactly once` }]);
+    if (!same)
+      throw new ValidationError("The new order must list each of the issue's stories exactly once.", [
+        { field: 'narrativeIds', message: `each of the ${current.length} stories of the issue exactly once` },
+      ]);
     return this.writeEntries(issue, narrativeIds);
   }
 
@@ -205,7 +214,8 @@ export class IssuesService {
     };
     if (errors.length) throw new ValidationError(errors.map((e) => `${e.field}: ${e.message}`).join('; '), errors);
     const defined = Object.fromEntries(Object.entries(update).filter(([, v]) => v !== undefined));
-    if (Object.keys(defined).length && !(await this.repo.updateCopy(issue.id, defined, IssueStatus.Draft))) throw new ConflictError(`Issue ${number} is no longer a draft.`);
+    if (Object.keys(defined).length && !(await this.repo.updateCopy(issue.id, defined, IssueStatus.Draft)))
+      throw new ConflictError(`Issue ${number} is no longer a draft.`);
     return this.getByNumber(number);
   }
 
@@ -222,7 +232,12 @@ export class IssuesService {
       return { intro: draft.intro, writer: draft.writer === 'claude' ? 'claude' : 'template', model: draft.model, warning: null };
     } catch (error) {
       this.logger.warn(`issue ${number}: the intro writer failed: ${(error as Error).message}`);
-      return { intro: templateIntro(brief), writer: 'template', model: null, warning: `The ${this.writer.name} writer could not draft the intro (${(error as Error).message}); this is the template.` };
+      return {
+        intro: templateIntro(brief),
+        writer: 'template',
+        model: null,
+        warning: `The ${this.writer.name} writer could not draft the intro (${(error as Error).message}); this is the template.`,
+      };
     }
   }
 

@@ -133,7 +133,18 @@ export interface NumberClaim {
   unit: string | null;
 }
 
-const CURRENCY_WORDS: Record<string, string> = { dollar: '$', dollars: '$', usd: '$', euro: '€', euros: '€', eur: '€', pound: '£', pounds: '£', gbp: '£', yen: '¥' };
+const CURRENCY_WORDS: Record<string, string> = {
+  dollar: '$',
+  dollars: '$',
+  usd: '$',
+  euro: '€',
+  euros: '€',
+  eur: '€',
+  pound: '£',
+  pounds: '£',
+  gbp: '£',
+  yen: '¥',
+};
 const MAGNITUDE_SUFFIX: Record<string, number> = { k: 1e3, m: 1e6, mn: 1e6, b: 1e9, bn: 1e9, t: 1e12 };
 /** Spelled-out words that are grammar more than specifics ("one commenter", "half the thread", "the first"). */
 const VAGUE_WORDS = /^(one|a|an|half|quarter|third|first|second|third|fourth|fifth|last|zero|none|single|once|twice|couple)$/i;
@@ -142,7 +153,12 @@ const numberCache = new Map<string, NumberClaim[]>();
 
 /** Every number in a text, as compromise reads it, with unit and magnitude (memoised: records are read many times). */
 export function findNumbers(text: string): NumberClaim[] {
-  if (!/[0-9]|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|million|billion|trillion|dozen)\b/i.test(text)) return [];
+  if (
+    !/[0-9]|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|million|billion|trillion|dozen)\b/i.test(
+      text,
+    )
+  )
+    return [];
   const cached = numberCache.get(text);
   if (cached) return cached;
   const found = parseNumbers(text);
@@ -205,7 +221,8 @@ function parseNumbers(text: string): NumberClaim[] {
   return out;
 }
 
-const NUMBER_WORD = /\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|million|billion|trillion|dozen|half|percent)\b/i;
+const NUMBER_WORD =
+  /\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundred|thousand|million|billion|trillion|dozen|half|percent)\b/i;
 const sentenceCache = new Map<string, string[]>();
 
 function sentencesOf(text: string): string[] {
@@ -227,7 +244,12 @@ function numberFoundIn(claim: NumberClaim, field: string): boolean {
   const leading = digits ?? String(claim.value).replace(/e\+?\d+$/, '');
   for (const sentence of sentencesOf(field)) {
     const plain = sentence.replace(/(\d),(?=\d{3})/g, '$1');
-    if (!plain.includes(leading.replace(/\.0+$/, '')) && !(NUMBER_WORD.test(sentence) && !digits) && !(digits && NUMBER_WORD.test(sentence) && /million|billion|thousand|trillion|percent/i.test(sentence))) continue;
+    if (
+      !plain.includes(leading.replace(/\.0+$/, '')) &&
+      !(NUMBER_WORD.test(sentence) && !digits) &&
+      !(digits && NUMBER_WORD.test(sentence) && /million|billion|thousand|trillion|percent/i.test(sentence))
+    )
+      continue;
     if (findNumbers(sentence).some((n) => sameNumber(n.value, claim.value) && (claim.unit === null || n.unit === claim.unit))) return true;
   }
   return false;
@@ -288,13 +310,20 @@ export function findNames(text: string, vocabulary: { capitalised: Set<string>; 
     let words = m[0].split(/(\s+)/);
     let start = m.index;
     // Drop leading grammar words ("On", "The", "Meanwhile") and possessive endings.
-    while (words.length && (COMMON.has(words[0].toLowerCase().replace(/['’]s$/, '')) || /^\s+$/.test(words[0]) || /^(of|de|del|la|le|von|van|der|du|&|and)$/.test(words[0]))) {
+    while (
+      words.length &&
+      (COMMON.has(words[0].toLowerCase().replace(/['’]s$/, '')) || /^\s+$/.test(words[0]) || /^(of|de|del|la|le|von|van|der|du|&|and)$/.test(words[0]))
+    ) {
       start += words[0].length;
       words = words.slice(1);
     }
-    while (words.length && (/^\s+$/.test(words[words.length - 1]) || /^(of|de|del|la|le|von|van|der|du|&|and)$/.test(words[words.length - 1]))) words = words.slice(0, -1);
+    while (words.length && (/^\s+$/.test(words[words.length - 1]) || /^(of|de|del|la|le|von|van|der|du|&|and)$/.test(words[words.length - 1])))
+      words = words.slice(0, -1);
     if (!words.length) continue;
-    let name = words.join('').replace(/['’]s?$/, '').replace(/\.$/, (dot) => (HONORIFICS.test(words[words.length - 1]) ? dot : ''));
+    let name = words
+      .join('')
+      .replace(/['’]s?$/, '')
+      .replace(/\.$/, (dot) => (HONORIFICS.test(words[words.length - 1]) ? dot : ''));
     const tokens = name.split(/\s+/);
     if (tokens.every((t) => COMMON.has(t.toLowerCase()) || HONORIFICS.test(t))) continue;
     if (PLATFORMS.some((p) => p.toLowerCase() === name.toLowerCase())) continue;
@@ -316,7 +345,9 @@ function looksLikeName(word: string, text: string, start: number, vocabulary: { 
   const lower = word.toLowerCase();
   if (vocabulary.lowercase.has(lower)) return false;
   const known = (nlp.model() as { one: { lexicon: Record<string, unknown> } }).one.lexicon[lower] !== undefined;
-  const grammatical = ['Verb', 'Adjective', 'Adverb', 'Plural', 'Pronoun', 'Determiner', 'Preposition', 'Conjunction', 'Value', 'QuestionWord', 'Date'].some((t) => tags.has(t));
+  const grammatical = ['Verb', 'Adjective', 'Adverb', 'Plural', 'Pronoun', 'Determiner', 'Preposition', 'Conjunction', 'Value', 'QuestionWord', 'Date'].some(
+    (t) => tags.has(t),
+  );
   return !known && !grammatical;
 }
 
@@ -353,7 +384,8 @@ function nameFoundIn(name: string, record: GroundingRecord): boolean {
 // ---------------------------------------------------------------------------------------------------------------
 // Negation: a lexical polarity check (the optional entailment judge covers what this can't see)
 
-const NEGATION = /\b(?:not|no|never|nobody|none|nothing|neither|nor|without|cannot|denied|denies|deny|denying|refused|refuses|refuse|declined|declines|decline|failed to|fails to|rejected|rejects)\b|n['’]t\b/i;
+const NEGATION =
+  /\b(?:not|no|never|nobody|none|nothing|neither|nor|without|cannot|denied|denies|deny|denying|refused|refuses|refuse|declined|declines|decline|failed to|fails to|rejected|rejects)\b|n['’]t\b/i;
 const STOP = new Set(
   `a an the and or but if so to of in on at by for from with as is are was were be been being it its this that these those there
 their they them he she his her we our you your i me my said says say wrote writes write added adds argued argues noted notes
@@ -364,11 +396,7 @@ which who whom what when where while how some many most more other such very ove
 const stem = (w: string) => w.replace(/(ing|ed|es|s|e)$/, '');
 
 function contentStems(text: string): Set<string> {
-  return new Set(
-    (normalise(text).match(/[\p{L}\p{N}][\p{L}\p{N}'-]*/gu) ?? [])
-      .filter((w) => w.length > 2 && !STOP.has(w) && !NEGATION.test(w))
-      .map(stem),
-  );
+  return new Set((normalise(text).match(/[\p{L}\p{N}][\p{L}\p{N}'-]*/gu) ?? []).filter((w) => w.length > 2 && !STOP.has(w) && !NEGATION.test(w)).map(stem));
 }
 
 const clauses = (text: string) =>
@@ -446,7 +474,11 @@ export function checkClaims(input: { headline: string; dek: string; paragraphs: 
     if (markup) fail('markup', text.trim().slice(0, 80), where, `contains ${markup}; narratives are plain prose`);
     if (records === null) {
       // No citation anywhere in the sentence: any specific fails.
-      const specifics = [...findQuotes(text).map((q) => q.inner), ...findNumbers(maskQuotes(text)).map((n) => n.text), ...findNames(text, vocabulary).map((n) => n.text)];
+      const specifics = [
+        ...findQuotes(text).map((q) => q.inner),
+        ...findNumbers(maskQuotes(text)).map((n) => n.text),
+        ...findNames(text, vocabulary).map((n) => n.text),
+      ];
       for (const value of specifics) {
         checks++;
         fail('uncited', value, where, 'a specific with no citation in its sentence');
@@ -529,7 +561,8 @@ function titleCaseWords(text: string, vocabulary: { capitalised: Set<string>; lo
   for (const m of masked.matchAll(/(?<![\p{L}\p{N}])\p{Lu}[\p{L}\p{N}'’-]*/gu)) {
     const word = m[0].replace(/['’]s$/, '');
     if (COMMON.has(word.toLowerCase()) || vocabulary.lowercase.has(word.toLowerCase()) || PLATFORMS.includes(word)) continue;
-    if ((nlp.model() as { one: { lexicon: Record<string, unknown> } }).one.lexicon[word.toLowerCase()] !== undefined && !vocabulary.capitalised.has(word)) continue;
+    if ((nlp.model() as { one: { lexicon: Record<string, unknown> } }).one.lexicon[word.toLowerCase()] !== undefined && !vocabulary.capitalised.has(word))
+      continue;
     out.push({ start: m.index, end: m.index + word.length, text: word });
   }
   return out;

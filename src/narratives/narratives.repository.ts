@@ -26,7 +26,11 @@ export class NarrativesRepository {
    * Replaces the storylines of one beat and week with a fresh clustering, in one transaction. A storyline keeps
    * its row (and so its narrative) when its key survives; vanished storylines go unless a narrative holds them.
    */
-  async replaceStorylines(beatId: string, window: { start: Date; end: Date }, clusters: Array<Cluster & { flaggedRecords?: Storyline['flaggedRecords']; previousStorylineId?: string | null }>): Promise<Storyline[]> {
+  async replaceStorylines(
+    beatId: string,
+    window: { start: Date; end: Date },
+    clusters: Array<Cluster & { flaggedRecords?: Storyline['flaggedRecords']; previousStorylineId?: string | null }>,
+  ): Promise<Storyline[]> {
     return this.dataSource.transaction(async (m) => {
       const repo = m.getRepository(Storyline);
       const existing = await repo.findBy({ beatId, windowStart: window.start });
@@ -40,7 +44,9 @@ export class NarrativesRepository {
       }
       const saved: Storyline[] = [];
       for (const cluster of clusters) {
-        const storyline = byKey.get(cluster.key) ?? repo.create({ beatId, windowStart: window.start, windowEnd: window.end, key: cluster.key, lastWriteError: null, lastWriteErrorAt: null });
+        const storyline =
+          byKey.get(cluster.key) ??
+          repo.create({ beatId, windowStart: window.start, windowEnd: window.end, key: cluster.key, lastWriteError: null, lastWriteErrorAt: null });
         Object.assign(storyline, {
           label: cluster.label,
           recordCount: cluster.recordIds.length,
@@ -107,7 +113,10 @@ export class NarrativesRepository {
       if (input.batchItem) {
         const claimed = await m
           .getRepository(NarrativeBatchItem)
-          .update({ batchId: input.batchItem.batchId, customId: input.batchItem.customId, status: BatchItemStatus.Pending }, { status: BatchItemStatus.Saved, error: null });
+          .update(
+            { batchId: input.batchItem.batchId, customId: input.batchItem.customId, status: BatchItemStatus.Pending },
+            { status: BatchItemStatus.Saved, error: null },
+          );
         if (!claimed.affected) return input.narrative;
       }
       const narrative = await m.getRepository(Narrative).save(input.narrative);
@@ -170,7 +179,11 @@ export class NarrativesRepository {
    * tag into a space, and escaping first keeps `<script>` in a story's text as text. The caller un-escapes the five
    * entities and splits at the marks.
    */
-  async search(input: { query: string; limit: number; offset: number }): Promise<{ total: number; hits: Array<{ id: string; rank: number; headline: string; snippet: string }> }> {
+  async search(input: {
+    query: string;
+    limit: number;
+    offset: number;
+  }): Promise<{ total: number; hits: Array<{ id: string; rank: number; headline: string; snippet: string }> }> {
     const escaped = (sql: string) =>
       `replace(replace(replace(replace(replace(translate(${sql}, E'\\x01\\x02', ''), '&', '&amp;'), '<', '&lt;'), '>', '&gt;'), '"', '&quot;'), '''', '&#39;')`;
     const body = `(SELECT string_agg((SELECT string_agg(seg->>'text', '' ORDER BY si) FROM jsonb_array_elements(para) WITH ORDINALITY AS s(seg, si)), ' ' ORDER BY pi)
@@ -288,11 +301,23 @@ export class NarrativesRepository {
     return this.dataSource.getRepository(NarrativeRun).save(this.dataSource.getRepository(NarrativeRun).create(input));
   }
 
-  async finishRun(id: string, input: { finishedAt: Date; written: number; failed: number; usage: TokenUsage; costUsd: number; batch?: boolean }): Promise<void> {
-    await this.dataSource.getRepository(NarrativeRun).update(
-      { id },
-      { finishedAt: input.finishedAt, written: input.written, failed: input.failed, ...input.usage, costUsd: input.costUsd, ...(input.batch === undefined ? {} : { batch: input.batch }) },
-    );
+  async finishRun(
+    id: string,
+    input: { finishedAt: Date; written: number; failed: number; usage: TokenUsage; costUsd: number; batch?: boolean },
+  ): Promise<void> {
+    await this.dataSource
+      .getRepository(NarrativeRun)
+      .update(
+        { id },
+        {
+          finishedAt: input.finishedAt,
+          written: input.written,
+          failed: input.failed,
+          ...input.usage,
+          costUsd: input.costUsd,
+          ...(input.batch === undefined ? {} : { batch: input.batch }),
+        },
+      );
   }
 
   /** Token and cost totals per narrative, per week and per run (from the versions that were written). */
@@ -316,8 +341,13 @@ export class NarrativesRepository {
     const join = `FROM narrative_versions v JOIN narratives n ON n.id = v.narrative_id JOIN storylines s ON s.id = n.storyline_id WHERE v.usage IS NOT NULL ${weekFilter}`;
     const [total] = await this.dataSource.query(`SELECT ${tokens('v')} ${join}`, params);
     const byWeek = await this.dataSource.query(`SELECT s.window_start, ${tokens('v')} ${join} GROUP BY s.window_start ORDER BY s.window_start DESC`, params);
-    const narratives = await this.dataSource.query(`SELECT n.id, n.slug, n.headline, ${tokens('v')} ${join} GROUP BY n.id, n.slug, n.headline ORDER BY cost_usd DESC, n.slug LIMIT 200`, params);
-    const runs = await this.dataSource.getRepository(NarrativeRun).find({ where: options.weekStart ? { weekStart: options.weekStart } : {}, order: { startedAt: 'DESC' }, take: options.runs ?? 20 });
+    const narratives = await this.dataSource.query(
+      `SELECT n.id, n.slug, n.headline, ${tokens('v')} ${join} GROUP BY n.id, n.slug, n.headline ORDER BY cost_usd DESC, n.slug LIMIT 200`,
+      params,
+    );
+    const runs = await this.dataSource
+      .getRepository(NarrativeRun)
+      .find({ where: options.weekStart ? { weekStart: options.weekStart } : {}, order: { startedAt: 'DESC' }, take: options.runs ?? 20 });
     return {
       total: totals(total ?? {}),
       byWeek: byWeek.map((r: Record<string, unknown>) => ({ weekStart: new Date(r.window_start as string), ...totals(r) })),
@@ -343,17 +373,38 @@ export class NarrativesRepository {
   // --- Message Batches ----------------------------------------------------------------------------------------
 
   /** Writes a batch and its requests (status submitting) before anything is sent. */
-  createBatch(input: { weekStart: Date; model: string | null; submittedAt: Date; items: Array<Omit<NarrativeBatchItem, 'batchId' | 'status' | 'error' | 'createdAt' | 'updatedAt'>> }): Promise<NarrativeBatch> {
+  createBatch(input: {
+    weekStart: Date;
+    model: string | null;
+    submittedAt: Date;
+    items: Array<Omit<NarrativeBatchItem, 'batchId' | 'status' | 'error' | 'createdAt' | 'updatedAt'>>;
+  }): Promise<NarrativeBatch> {
     return this.dataSource.transaction(async (m) => {
-      const batch = await m.getRepository(NarrativeBatch).save(
-        m.getRepository(NarrativeBatch).create({ status: BatchStatus.Submitting, weekStart: input.weekStart, model: input.model, submittedAt: input.submittedAt, providerBatchId: null, error: null }),
-      );
-      await m.getRepository(NarrativeBatchItem).insert(input.items.map((item) => ({ ...item, batchId: batch.id, status: BatchItemStatus.Pending, error: null })));
+      const batch = await m
+        .getRepository(NarrativeBatch)
+        .save(
+          m
+            .getRepository(NarrativeBatch)
+            .create({
+              status: BatchStatus.Submitting,
+              weekStart: input.weekStart,
+              model: input.model,
+              submittedAt: input.submittedAt,
+              providerBatchId: null,
+              error: null,
+            }),
+        );
+      await m
+        .getRepository(NarrativeBatchItem)
+        .insert(input.items.map((item) => ({ ...item, batchId: batch.id, status: BatchItemStatus.Pending, error: null })));
       return batch;
     });
   }
 
-  async updateBatch(id: string, changes: Partial<Pick<NarrativeBatch, 'providerBatchId' | 'status' | 'endedAt' | 'collectedAt' | 'counts' | 'error'>>): Promise<void> {
+  async updateBatch(
+    id: string,
+    changes: Partial<Pick<NarrativeBatch, 'providerBatchId' | 'status' | 'endedAt' | 'collectedAt' | 'counts' | 'error'>>,
+  ): Promise<void> {
     await this.dataSource.getRepository(NarrativeBatch).update({ id }, changes);
   }
 
@@ -367,7 +418,9 @@ export class NarrativesRepository {
 
   /** Batches of a week still submitting or in progress, oldest first. */
   openBatches(weekStart: Date): Promise<NarrativeBatch[]> {
-    return this.dataSource.getRepository(NarrativeBatch).find({ where: { weekStart, status: In([BatchStatus.Submitting, BatchStatus.InProgress]) }, order: { submittedAt: 'ASC' } });
+    return this.dataSource
+      .getRepository(NarrativeBatch)
+      .find({ where: { weekStart, status: In([BatchStatus.Submitting, BatchStatus.InProgress]) }, order: { submittedAt: 'ASC' } });
   }
 
   batchItems(batchId: string): Promise<NarrativeBatchItem[]> {

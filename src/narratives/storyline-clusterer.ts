@@ -90,7 +90,10 @@ function featuresOf(record: ClusterInput): string[] {
 }
 
 export function membershipHash(ids: string[]): string {
-  return createHash('sha256').update([...ids].sort().join(',')).digest('hex').slice(0, 32);
+  return createHash('sha256')
+    .update([...ids].sort().join(','))
+    .digest('hex')
+    .slice(0, 32);
 }
 
 /**
@@ -133,7 +136,7 @@ export function clusterRecords(records: ClusterInput[], options: ClusterOptions)
     }
   });
 
-  for (let merged = true; merged; ) {
+  for (let merged = true; merged;) {
     merged = false;
     outer: for (let i = 0; i < clusters.length; i++) {
       for (let j = i + 1; j < clusters.length; j++) {
@@ -173,8 +176,14 @@ export function clusterRecords(records: ClusterInput[], options: ClusterOptions)
         platforms: platformCount,
         authors,
         engagement,
-        keyPhrases: ranked.filter(([term]) => term.includes(' ')).slice(0, 6).map(([term]) => term),
-        entities: ranked.filter(([term]) => term.startsWith('§')).slice(0, 6).map(([term]) => term.slice(1)),
+        keyPhrases: ranked
+          .filter(([term]) => term.includes(' '))
+          .slice(0, 6)
+          .map(([term]) => term),
+        entities: ranked
+          .filter(([term]) => term.startsWith('§'))
+          .slice(0, 6)
+          .map(([term]) => term.slice(1)),
       };
       const score = storylineScore(members.length, platformCount, { authors, velocity, engagement, engagementBaseline });
       return { key: members[0].id, recordIds, label, platformCount, score, membershipHash: membershipHash(recordIds), signals };

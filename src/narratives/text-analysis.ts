@@ -12,7 +12,12 @@ points user post posted thread week today yesterday url article item`.split(/\s+
 );
 
 export function tokenize(text: string): string[] {
-  return (text.toLowerCase().normalize('NFKD').match(/[a-z0-9][a-z0-9'’\-.]*[a-z0-9%]|[a-z0-9]/g) ?? [])
+  return (
+    text
+      .toLowerCase()
+      .normalize('NFKD')
+      .match(/[a-z0-9][a-z0-9'’\-.]*[a-z0-9%]|[a-z0-9]/g) ?? []
+  )
     .map((t) => t.replace(/['’]s$/, '').replace(/[.]+$/, ''))
     .filter((t) => t.length >= 3 && !STOPWORDS.has(t) && !/^\d{1,2}$/.test(t) && !/\.(com|org|net|example|social|io)\b|^https?/.test(t));
 }

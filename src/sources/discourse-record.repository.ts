@@ -26,7 +26,21 @@ export interface UpsertOutcome {
   unchanged: number;
 }
 
-const COLUMNS = ['source_id', 'platform', 'external_id', 'url', 'canonical_url', 'title', 'author', 'text', 'published_at', 'engagement', 'raw', 'text_fingerprint', 'text_minhash'] as const;
+const COLUMNS = [
+  'source_id',
+  'platform',
+  'external_id',
+  'url',
+  'canonical_url',
+  'title',
+  'author',
+  'text',
+  'published_at',
+  'engagement',
+  'raw',
+  'text_fingerprint',
+  'text_minhash',
+] as const;
 const TYPES = ['uuid', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'timestamptz', 'jsonb', 'jsonb', 'text', 'text'];
 /**
  * Rows per transaction. PGlite runs in this process and has one session: while a transaction is open every other
@@ -52,7 +66,11 @@ export class DiscourseRecordRepository {
    * another record's (MinHash similarity at or over NEAR_DUPLICATE_SIMILARITY: a syndicated copy with small
    * edits), is a duplicate; the rest are inserted. Rows of one source only.
    */
-  async upsertForSource(sourceId: string, rows: NewRecord[], options: { finish?: (m: EntityManager, outcome: UpsertOutcome) => Promise<void> } = {}): Promise<UpsertOutcome> {
+  async upsertForSource(
+    sourceId: string,
+    rows: NewRecord[],
+    options: { finish?: (m: EntityManager, outcome: UpsertOutcome) => Promise<void> } = {},
+  ): Promise<UpsertOutcome> {
     const total: UpsertOutcome = { inserted: 0, updated: 0, duplicate: 0, nearDuplicate: 0, unchanged: 0 };
     // One row per provider id and per canonical URL within the poll (the first wins).
     const byId = new Map<string, NewRecord>();
@@ -84,8 +102,9 @@ export class DiscourseRecordRepository {
     // One round trip for every lookup: this source's records with these ids, and any other record with one of the
     // canonical URLs, exact fingerprints or LSH bands (near-duplicate candidates) of the piece.
     const ids = batch.map((r) => r.externalId);
-    const found: Array<Known & { kind: 'known' | 'url' | 'print' | 'band'; key: string | null; band: number | null; text_minhash: number[] | null }> = await m.query(
-      `SELECT 'known' AS kind, id, external_id, title, text, author, engagement, NULL::text AS key, NULL::int AS band, NULL::int[] AS text_minhash
+    const found: Array<Known & { kind: 'known' | 'url' | 'print' | 'band'; key: string | null; band: number | null; text_minhash: number[] | null }> =
+      await m.query(
+        `SELECT 'known' AS kind, id, external_id, title, text, author, engagement, NULL::text AS key, NULL::int AS band, NULL::int[] AS text_minhash
          FROM discourse_records WHERE source_id = $1 AND external_id = ANY($2::text[])
        UNION ALL SELECT 'url', NULL, NULL, NULL, NULL, NULL, NULL, canonical_url, NULL, NULL
          FROM discourse_records WHERE canonical_url = ANY($3::text[]) AND NOT (source_id = $1 AND external_id = ANY($2::text[]))
@@ -94,14 +113,14 @@ export class DiscourseRecordRepository {
        UNION ALL SELECT 'band', NULL, NULL, NULL, NULL, NULL, NULL, NULL, b.band, r.text_minhash
          FROM discourse_record_bands b JOIN discourse_records r ON r.id = b.record_id
          WHERE b.band = ANY($5::int[]) AND r.text_minhash IS NOT NULL AND NOT (r.source_id = $1 AND r.external_id = ANY($2::text[]))`,
-      [
-        sourceId,
-        ids,
-        batch.map((r) => r.canonicalUrl),
-        batch.map((r) => r.textFingerprint).filter((f): f is string => f !== null),
-        [...new Set(batch.flatMap((r) => r.bands))],
-      ],
-    );
+        [
+          sourceId,
+          ids,
+          batch.map((r) => r.canonicalUrl),
+          batch.map((r) => r.textFingerprint).filter((f): f is string => f !== null),
+          [...new Set(batch.flatMap((r) => r.bands))],
+        ],
+      );
     const knownById = new Map(found.filter((f) => f.kind === 'known').map((k) => [k.external_id, k]));
     const takenUrls = new Set(found.filter((f) => f.kind === 'url').map((f) => f.key));
     const takenPrints = new Set(found.filter((f) => f.kind === 'print').map((f) => f.key));
@@ -125,13 +144,15 @@ export class DiscourseRecordRepository {
       else {
         // A known record's text counts as taken for the fresh rows of the same piece.
         keep(row);
-        if (k.title !== row.title || k.text !== row.text || k.author !== row.author || !sameFigures(k.engagement, row.engagement)) changed.push({ ...row, id: k.id });
+        if (k.title !== row.title || k.text !== row.text || k.author !== row.author || !sameFigures(k.engagement, row.engagement))
+          changed.push({ ...row, id: k.id });
         else unchanged++;
       }
     }
     const updated = await this.updateChanged(m, changed);
     const nearlyKnown = (row: NewRecord): boolean =>
-      row.textMinhash !== null && row.bands.some((band) => (byBand.get(band) ?? []).some((other) => similarity(row.textMinhash as number[], other) >= NEAR_DUPLICATE_SIMILARITY));
+      row.textMinhash !== null &&
+      row.bands.some((band) => (byBand.get(band) ?? []).some((other) => similarity(row.textMinhash as number[], other) >= NEAR_DUPLICATE_SIMILARITY));
     const insert: NewRecord[] = [];
     let duplicate = 0;
     let nearDuplicate = 0;

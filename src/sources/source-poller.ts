@@ -82,7 +82,12 @@ export class SourcePoller implements OnApplicationShutdown {
   /** Every enabled source now, whatever its schedule (host backoff still holds); `run poll`. */
   async pollAll(): Promise<PollSummary[]> {
     const enabled = await this.sources.listEnabled();
-    const claimed = await this.sources.claimDue({ now: this.clock.now(), limit: Math.max(1, enabled.length), leaseSeconds: LEASE_SECONDS, onlyIds: enabled.map((s) => s.id) });
+    const claimed = await this.sources.claimDue({
+      now: this.clock.now(),
+      limit: Math.max(1, enabled.length),
+      leaseSeconds: LEASE_SECONDS,
+      onlyIds: enabled.map((s) => s.id),
+    });
     return this.pollConcurrently(claimed);
   }
 
@@ -143,17 +148,33 @@ export class SourcePoller implements OnApplicationShutdown {
           startedAt,
           finishedAt,
           {
-            status: PollStatus.Succeeded, itemsSeen: summary.seen, itemsNew: summary.new, itemsUpdated: summary.updated, itemsDuplicate: summary.duplicate,
-            itemsInvalid: summary.invalid, itemsOverCap: summary.overCap, httpStatus: collected.httpStatus, responseMs: collected.responseMs, notModified: collected.notModified,
-            rejected: collected.feed?.rejected ?? [], error: null,
+            status: PollStatus.Succeeded,
+            itemsSeen: summary.seen,
+            itemsNew: summary.new,
+            itemsUpdated: summary.updated,
+            itemsDuplicate: summary.duplicate,
+            itemsInvalid: summary.invalid,
+            itemsOverCap: summary.overCap,
+            httpStatus: collected.httpStatus,
+            responseMs: collected.responseMs,
+            notModified: collected.notModified,
+            rejected: collected.feed?.rejected ?? [],
+            error: null,
           },
           m,
         );
         await this.sources.update(
           source.id,
           {
-            lastPolledAt: finishedAt, lastSuccessAt: finishedAt, lastError: null, consecutiveFailures: 0, lastItems: summary.seen, lastResponseMs: collected.responseMs,
-            etag: collected.etag, lastModified: collected.lastModified, leaseUntil: null,
+            lastPolledAt: finishedAt,
+            lastSuccessAt: finishedAt,
+            lastError: null,
+            consecutiveFailures: 0,
+            lastItems: summary.seen,
+            lastResponseMs: collected.responseMs,
+            etag: collected.etag,
+            lastModified: collected.lastModified,
+            leaseUntil: null,
             // A document with more items than one poll takes is read again soon, so the backlog drains.
             nextPollAt: new Date(finishedAt.getTime() + (summary.overCap > 0 ? Math.min(300, source.intervalSeconds) : source.intervalSeconds) * 1000),
           },
@@ -176,24 +197,46 @@ export class SourcePoller implements OnApplicationShutdown {
         const until = new Date(finishedAt.getTime() + hostWait * 1000);
         await this.sources.backOffHost(host, until, `${host} answered ${status}`);
         const previous = backoffs?.get(host);
-        if (backoffs && (!previous || previous.until < until)) backoffs.set(host, Object.assign(new SourceHostBackoff(), { host, until, reason: `${host} answered ${status}` }));
+        if (backoffs && (!previous || previous.until < until))
+          backoffs.set(host, Object.assign(new SourceHostBackoff(), { host, until, reason: `${host} answered ${status}` }));
       }
       const pause = error instanceof FetchRefusedError || (error as Error).name === 'ValidationError' || failures >= this.config.sources.maxFailures;
       this.logger.warn(`poll of ${source.slug} failed (${failures} in a row): ${message}`);
       await this.sources.savePoll(source.id, startedAt, finishedAt, {
-        status: PollStatus.Failed, itemsSeen: 0, itemsNew: 0, itemsUpdated: 0, itemsDuplicate: 0, itemsInvalid: 0, itemsOverCap: 0, httpStatus: status, responseMs: null, notModified: false, rejected: [], error: message,
+        status: PollStatus.Failed,
+        itemsSeen: 0,
+        itemsNew: 0,
+        itemsUpdated: 0,
+        itemsDuplicate: 0,
+        itemsInvalid: 0,
+        itemsOverCap: 0,
+        httpStatus: status,
+        responseMs: null,
+        notModified: false,
+        rejected: [],
+        error: message,
       });
       await this.sources.update(source.id, {
-        lastPolledAt: finishedAt, lastError: message, lastErrorAt: finishedAt, consecutiveFailures: failures, leaseUntil: null,
+        lastPolledAt: finishedAt,
+        lastError: message,
+        lastErrorAt: finishedAt,
+        consecutiveFailures: failures,
+        leaseUntil: null,
         nextPollAt: new Date(finishedAt.getTime() + wait * 1000),
-        ...(pause ? { enabled: false, pausedReason: error instanceof FetchRefusedError ? message : `paused after ${failures} failed polls in a row; last: ${message}` } : {}),
+        ...(pause
+          ? { enabled: false, pausedReason: error instanceof FetchRefusedError ? message : `paused after ${failures} failed polls in a row; last: ${message}` }
+          : {}),
       });
       return { ...empty, ok: false, error: message };
     }
   }
 
   /** Stores what a poll collected; `finish` writes the poll's bookkeeping in the same transaction as the records. */
-  private async store(source: Source, collected: Collected, finish: (m: EntityManager, summary: Omit<PollSummary, 'ok'>) => Promise<void>): Promise<Omit<PollSummary, 'ok'>> {
+  private async store(
+    source: Source,
+    collected: Collected,
+    finish: (m: EntityManager, summary: Omit<PollSummary, 'ok'>) => Promise<void>,
+  ): Promise<Omit<PollSummary, 'ok'>> {
     const feed: ParsedFeed | null = collected.feed;
     if (!feed) {
       const summary = { source: source.slug, seen: 0, new: 0, updated: 0, duplicate: 0, invalid: 0, overCap: 0, notModified: true, deferred: false };
@@ -231,9 +274,21 @@ export function toRows(source: Pick<Source, 'id' | 'platform'>, feed: ParsedFeed
     }
     const signature = item.signature === undefined ? textSignature(item.text) : item.signature;
     rows.push({
-      sourceId: source.id, platform: source.platform, externalId: item.externalId, url, canonicalUrl: canonical, title: item.title, author: item.author, text: item.text,
-      publishedAt: item.publishedAt, dated: item.dated, engagement: item.engagement, rawJson: item.rawJson,
-      textFingerprint: signature?.fingerprint ?? null, textMinhash: signature?.minhash ?? null, bands: signature?.bands ?? [],
+      sourceId: source.id,
+      platform: source.platform,
+      externalId: item.externalId,
+      url,
+      canonicalUrl: canonical,
+      title: item.title,
+      author: item.author,
+      text: item.text,
+      publishedAt: item.publishedAt,
+      dated: item.dated,
+      engagement: item.engagement,
+      rawJson: item.rawJson,
+      textFingerprint: signature?.fingerprint ?? null,
+      textMinhash: signature?.minhash ?? null,
+      bands: signature?.bands ?? [],
     });
   }
   return { rows, invalid };

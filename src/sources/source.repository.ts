@@ -67,7 +67,10 @@ export class SourceRepository {
   }
 
   slugsStartingWith(prefix: string): Promise<Source[]> {
-    return this.sources.createQueryBuilder('s').where('s.slug LIKE :p', { p: `${prefix.replace(/[%_\\]/g, '\\$&')}%` }).getMany();
+    return this.sources
+      .createQueryBuilder('s')
+      .where('s.slug LIKE :p', { p: `${prefix.replace(/[%_\\]/g, '\\$&')}%` })
+      .getMany();
   }
 
   listEnabled(): Promise<Source[]> {

@@ -66,10 +66,19 @@ export class SourcesService {
     const adapter = adapterFor(input.kind);
     if (typeof input.target !== 'string' || !input.target.trim()) throw invalid('target', 'a target is required (see `sources add --help` for each kind)');
     const info = adapter.describe(input.target, this.config.sources.platforms);
-    if (await this.sources.findByKindAndTarget(adapter.kind, info.target)) throw invalid('target', `a ${adapter.kind} source for ${info.target} already exists`);
+    if (await this.sources.findByKindAndTarget(adapter.kind, info.target))
+      throw invalid('target', `a ${adapter.kind} source for ${info.target} already exists`);
     const name = this.name(input.name) ?? info.name;
     const source = await this.sources.create(
-      { slug: await this.freeSlug(name), name, platform: info.platform, kind: adapter.kind, location: info.target, beatSlugs: this.beats(input.beats), intervalSeconds: this.interval(input.every) },
+      {
+        slug: await this.freeSlug(name),
+        name,
+        platform: info.platform,
+        kind: adapter.kind,
+        location: info.target,
+        beatSlugs: this.beats(input.beats),
+        intervalSeconds: this.interval(input.every),
+      },
       this.clock.now(),
     );
     return this.view(source, 0);
@@ -80,7 +89,8 @@ export class SourcesService {
     const changes: Partial<Source> = {};
     if (input.target !== undefined) {
       const info = adapterFor(source.kind).describe(input.target, this.config.sources.platforms);
-      if (info.target !== source.location) Object.assign(changes, { location: info.target, platform: info.platform, etag: null, lastModified: null, nextPollAt: this.clock.now() });
+      if (info.target !== source.location)
+        Object.assign(changes, { location: info.target, platform: info.platform, etag: null, lastModified: null, nextPollAt: this.clock.now() });
     }
     if (input.name !== undefined) changes.name = this.name(input.name) ?? source.name;
     if (input.beats !== undefined) changes.beatSlugs = this.beats(input.beats);
@@ -121,8 +131,19 @@ export class SourcesService {
     return {
       ...this.view(source, counts.get(source.id) ?? 0),
       recentPolls: polls.map((p) => ({
-        startedAt: p.startedAt.toISOString(), status: p.status, seen: p.itemsSeen, new: p.itemsNew, updated: p.itemsUpdated, duplicate: p.itemsDuplicate, invalid: p.itemsInvalid,
-        overCap: p.itemsOverCap, notModified: p.notModified, httpStatus: p.httpStatus, responseMs: p.responseMs, error: p.error, rejected: p.rejected,
+        startedAt: p.startedAt.toISOString(),
+        status: p.status,
+        seen: p.itemsSeen,
+        new: p.itemsNew,
+        updated: p.itemsUpdated,
+        duplicate: p.itemsDuplicate,
+        invalid: p.itemsInvalid,
+        overCap: p.itemsOverCap,
+        notModified: p.notModified,
+        httpStatus: p.httpStatus,
+        responseMs: p.responseMs,
+        error: p.error,
+        rejected: p.rejected,
       })),
     };
   }
@@ -147,9 +168,26 @@ export class SourcesService {
     const feed = collected.feed;
     const rows = feed ? toRows({ id: '00000000-0000-0000-0000-000000000000', platform: info.platform }, feed).rows : [];
     return {
-      kind: adapter.kind, target: info.target, platform: info.platform, httpStatus: collected.httpStatus, responseMs: collected.responseMs, notModified: collected.notModified,
-      items: rows.length, rejected: feed?.rejectedCount ?? 0, overCap: feed?.overCap ?? 0, rejectedReasons: feed?.rejected.slice(0, 20) ?? [],
-      preview: rows.slice(0, 10).map((r) => ({ title: r.title, author: r.author, url: r.url, publishedAt: r.publishedAt.toISOString(), engagement: r.engagement, text: r.text.slice(0, 280) })),
+      kind: adapter.kind,
+      target: info.target,
+      platform: info.platform,
+      httpStatus: collected.httpStatus,
+      responseMs: collected.responseMs,
+      notModified: collected.notModified,
+      items: rows.length,
+      rejected: feed?.rejectedCount ?? 0,
+      overCap: feed?.overCap ?? 0,
+      rejectedReasons: feed?.rejected.slice(0, 20) ?? [],
+      preview: rows
+        .slice(0, 10)
+        .map((r) => ({
+          title: r.title,
+          author: r.author,
+          url: r.url,
+          publishedAt: r.publishedAt.toISOString(),
+          engagement: r.engagement,
+          text: r.text.slice(0, 280),
+        })),
     };
   }
 
@@ -240,7 +278,9 @@ export class SourcesService {
 
   private async find(idOrSlug: string): Promise<Source> {
     const key = String(idOrSlug ?? '').trim();
-    const source = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(key) ? await this.sources.getById(key) : await this.sources.getBySlug(key);
+    const source = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(key)
+      ? await this.sources.getById(key)
+      : await this.sources.getBySlug(key);
     if (!source) throw new NotFoundError(`no source "${key.slice(0, 100)}" (use an id or slug from \`sources list\`)`);
     return source;
   }
@@ -262,13 +302,22 @@ export class SourcesService {
   }
 
   private name(name: string | undefined): string | undefined {
-    const clean = name?.replace(/[\u0000-\u001f\u007f]/g, '').replace(/\s+/g, ' ').trim();
+    const clean = name
+      ?.replace(/[\u0000-\u001f\u007f]/g, '')
+      .replace(/\s+/g, ' ')
+      .trim();
     if (clean && clean.length > 200) throw invalid('name', 'a source name is at most 200 characters');
     return clean || undefined;
   }
 
   private async freeSlug(name: string): Promise<string> {
-    const base = name.toLowerCase().normalize('NFKD').replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 60) || 'source';
+    const base =
+      name
+        .toLowerCase()
+        .normalize('NFKD')
+        .replace(/[^a-z0-9]+/g, '-')
+        .replace(/^-+|-+$/g, '')
+        .slice(0, 60) || 'source';
     const taken = new Set((await this.sources.slugsStartingWith(base)).map((s) => s.slug));
     if (!taken.has(base)) return base;
     for (let n = 2; ; n++) if (!taken.has(`${base}-${n}`)) return `${base}-${n}`;
@@ -277,10 +326,25 @@ export class SourcesService {
   private view(s: Source, records: number): SourceView {
     const iso = (d: Date | null) => (d ? d.toISOString() : null);
     return {
-      id: s.id, slug: s.slug, name: s.name, kind: s.kind, target: s.location, platform: s.platform, beats: s.beatSlugs, everySeconds: s.intervalSeconds,
-      status: !s.enabled ? 'paused' : s.consecutiveFailures > 0 ? 'failing' : 'active', pausedReason: s.pausedReason, records,
-      lastPolledAt: iso(s.lastPolledAt), lastSuccessAt: iso(s.lastSuccessAt), lastError: s.lastError, lastErrorAt: iso(s.lastErrorAt),
-      consecutiveFailures: s.consecutiveFailures, itemsLastPoll: s.lastItems, responseMsLastPoll: s.lastResponseMs, nextPollAt: s.enabled ? iso(s.nextPollAt) : null,
+      id: s.id,
+      slug: s.slug,
+      name: s.name,
+      kind: s.kind,
+      target: s.location,
+      platform: s.platform,
+      beats: s.beatSlugs,
+      everySeconds: s.intervalSeconds,
+      status: !s.enabled ? 'paused' : s.consecutiveFailures > 0 ? 'failing' : 'active',
+      pausedReason: s.pausedReason,
+      records,
+      lastPolledAt: iso(s.lastPolledAt),
+      lastSuccessAt: iso(s.lastSuccessAt),
+      lastError: s.lastError,
+      lastErrorAt: iso(s.lastErrorAt),
+      consecutiveFailures: s.consecutiveFailures,
+      itemsLastPoll: s.lastItems,
+      responseMsLastPoll: s.lastResponseMs,
+      nextPollAt: s.enabled ? iso(s.nextPollAt) : null,
     };
   }
 }

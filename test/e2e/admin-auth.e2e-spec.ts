@@ -28,7 +28,11 @@ describe('editor sign-in and access', () => {
 
   it('signs in with a session cookie that is httpOnly and SameSite=Lax, signs out, and the cookie stops working', async () => {
     const password = await createEditor(t, 'ed@example.com', 'editor');
-    const res = await fetch(`${t.url}/admin/login`, { method: 'POST', redirect: 'manual', ...form({ email: 'ED@example.com', password, next: '/admin/issues' }) });
+    const res = await fetch(`${t.url}/admin/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      ...form({ email: 'ED@example.com', password, next: '/admin/issues' }),
+    });
     expect(res.status).toBe(303);
     expect(res.headers.get('location')).toBe('/admin/issues');
     const setCookie = res.headers.get('set-cookie')!;
@@ -42,8 +46,22 @@ describe('editor sign-in and access', () => {
     // Stored hashed: the cookie value is nowhere in the table.
     const rows = await t.get(DataSource).query(`SELECT token_hash FROM admin_sessions`);
     expect(JSON.stringify(rows)).not.toContain(cookie.split('=')[1]);
-    expect((await fetch(`${t.url}/admin/logout`, { method: 'POST', redirect: 'manual', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: '_csrf=wrong' })).status).toBe(403);
-    const out = await fetch(`${t.url}/admin/logout`, { method: 'POST', redirect: 'manual', headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ _csrf: me.csrfToken }) });
+    expect(
+      (
+        await fetch(`${t.url}/admin/logout`, {
+          method: 'POST',
+          redirect: 'manual',
+          headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+          body: '_csrf=wrong',
+        })
+      ).status,
+    ).toBe(403);
+    const out = await fetch(`${t.url}/admin/logout`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ _csrf: me.csrfToken }),
+    });
     expect(out.status).toBe(303);
     expect((await fetch(`${t.url}/api/v1/me`, { headers: { cookie } })).status).toBe(401);
   });
@@ -68,13 +86,23 @@ describe('editor sign-in and access', () => {
     // With the right token the request passes the guard and reaches the service (no issue 1 here: 404).
     expect((await fetch(`${t.url}/api/v1/issues/1/stories`, { method: 'PUT', headers: { ...headers, 'x-csrf-token': s.csrf }, body })).status).toBe(404);
     const { secret } = await t.get(TokensService).create({ name: 'ci', role: 'editor' }, CLI_SOURCE);
-    expect((await fetch(`${t.url}/api/v1/issues/1/stories`, { method: 'PUT', headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' }, body })).status).toBe(404);
+    expect(
+      (
+        await fetch(`${t.url}/api/v1/issues/1/stories`, {
+          method: 'PUT',
+          headers: { authorization: `Bearer ${secret}`, 'content-type': 'application/json' },
+          body,
+        })
+      ).status,
+    ).toBe(404);
   });
 
   it('gives roles what they may: a viewer reads but cannot change, only owners see tokens and the audit log', async () => {
     const viewer = await signIn(t, 'next@example.com', await resetPasswordFor('next@example.com'));
     expect((await fetch(`${t.url}/api/v1/issues`, { headers: { cookie: viewer.cookie } })).status).toBe(200);
-    expect((await fetch(`${t.url}/api/v1/issues/1/approve`, { method: 'POST', headers: { cookie: viewer.cookie, 'x-csrf-token': viewer.csrf } })).status).toBe(403);
+    expect((await fetch(`${t.url}/api/v1/issues/1/approve`, { method: 'POST', headers: { cookie: viewer.cookie, 'x-csrf-token': viewer.csrf } })).status).toBe(
+      403,
+    );
     expect((await fetch(`${t.url}/admin/audit`, { headers: { cookie: viewer.cookie } })).status).toBe(403);
     expect((await fetch(`${t.url}/api/v1/tokens`, { headers: { cookie: viewer.cookie } })).status).toBe(403);
     const ownerPassword = await createEditor(t, 'boss@example.com', 'owner');
@@ -88,7 +116,11 @@ describe('editor sign-in and access', () => {
 
   it('API tokens: shown once, stored hashed, last use recorded, revoked tokens get 401', async () => {
     const owner = await signIn(t, 'boss@example.com', await resetPasswordFor('boss@example.com'));
-    const created = await fetch(`${t.url}/api/v1/tokens`, { method: 'POST', headers: { cookie: owner.cookie, 'x-csrf-token': owner.csrf, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'reader bot', role: 'viewer' }) });
+    const created = await fetch(`${t.url}/api/v1/tokens`, {
+      method: 'POST',
+      headers: { cookie: owner.cookie, 'x-csrf-token': owner.csrf, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'reader bot', role: 'viewer' }),
+    });
     expect(created.status).toBe(201);
     const token = (await created.json()) as { id: string; token: string };
     expect(token.token).toMatch(/^bs_/);
@@ -97,11 +129,17 @@ describe('editor sign-in and access', () => {
     expect(stored[0].last_used_at).toBeNull();
     const auth = { authorization: `Bearer ${token.token}` };
     expect((await fetch(`${t.url}/api/v1/issues`, { headers: auth })).status).toBe(200);
-    const listed = (await (await fetch(`${t.url}/api/v1/tokens`, { headers: { cookie: owner.cookie } })).json()) as Array<{ id: string; lastUsedAt: string | null; token?: string }>;
+    const listed = (await (await fetch(`${t.url}/api/v1/tokens`, { headers: { cookie: owner.cookie } })).json()) as Array<{
+      id: string;
+      lastUsedAt: string | null;
+      token?: string;
+    }>;
     const mine = listed.find((l) => l.id === token.id)!;
     expect(mine.lastUsedAt).not.toBeNull();
     expect(JSON.stringify(listed)).not.toContain(token.token);
-    expect((await fetch(`${t.url}/api/v1/tokens/${token.id}`, { method: 'DELETE', headers: { cookie: owner.cookie, 'x-csrf-token': owner.csrf } })).status).toBe(200);
+    expect(
+      (await fetch(`${t.url}/api/v1/tokens/${token.id}`, { method: 'DELETE', headers: { cookie: owner.cookie, 'x-csrf-token': owner.csrf } })).status,
+    ).toBe(200);
     expect((await fetch(`${t.url}/api/v1/issues`, { headers: auth })).status).toBe(401);
     expect((await fetch(`${t.url}/api/v1/issues`, { headers: { authorization: 'Bearer bs_madeup' } })).status).toBe(401);
     expect((await fetch(`${t.url}/api/v1/issues`, { headers: { authorization: 'Basic abc' } })).status).toBe(401);
@@ -111,7 +149,11 @@ describe('editor sign-in and access', () => {
     const password = await createEditor(t, 'target@example.com', 'editor');
     const statuses: number[] = [];
     for (let i = 0; i < 30; i++) {
-      const res = await fetch(`${t.url}/admin/login`, { method: 'POST', redirect: 'manual', ...form({ email: 'target@example.com', password: `wrong-password-${i}` }) });
+      const res = await fetch(`${t.url}/admin/login`, {
+        method: 'POST',
+        redirect: 'manual',
+        ...form({ email: 'target@example.com', password: `wrong-password-${i}` }),
+      });
       statuses.push(res.status);
     }
     expect(statuses.every((s) => s === 401)).toBe(true);
@@ -137,7 +179,12 @@ describe('editor sign-in and access', () => {
   });
 
   it('refuses cross-site sign-in posts', async () => {
-    const res = await fetch(`${t.url}/admin/login`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://evil.example' }, body: 'email=a@b.c&password=x' });
+    const res = await fetch(`${t.url}/admin/login`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', origin: 'https://evil.example' },
+      body: 'email=a@b.c&password=x',
+    });
     expect(res.status).toBe(403);
   });
 

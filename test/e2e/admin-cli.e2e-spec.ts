@@ -29,7 +29,9 @@ describe('broadsheet users and tokens', () => {
     const body = created.json<{ email: string; role: string; password: string }>();
     expect(body).toMatchObject({ email: 'first.owner@example.com', role: 'owner' });
     expect(body.password.length).toBeGreaterThanOrEqual(20);
-    const fromStdin = await withStdin('correct horse battery staple\n', () => cli.run('users', 'create', '--email', 'ed@example.com', '--role', 'editor', '--password-stdin'));
+    const fromStdin = await withStdin('correct horse battery staple\n', () =>
+      cli.run('users', 'create', '--email', 'ed@example.com', '--role', 'editor', '--password-stdin'),
+    );
     expect(fromStdin.code).toBe(0);
     expect(fromStdin.stdout).not.toContain('password:');
     const ctx = cli.context();

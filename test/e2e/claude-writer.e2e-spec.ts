@@ -16,7 +16,13 @@ describe('the Claude writer', () => {
 
   beforeAll(async () => {
     claude = await startFakeAnthropic();
-    t = await startTestApp({ ANTHROPIC_API_KEY: claude.apiKey, ANTHROPIC_BASE_URL: claude.url, ANTHROPIC_MAX_RETRIES: '1', NARRATIVES_PER_BEAT: '2', ANTHROPIC_CONCURRENCY: '1' });
+    t = await startTestApp({
+      ANTHROPIC_API_KEY: claude.apiKey,
+      ANTHROPIC_BASE_URL: claude.url,
+      ANTHROPIC_MAX_RETRIES: '1',
+      NARRATIVES_PER_BEAT: '2',
+      ANTHROPIC_CONCURRENCY: '1',
+    });
     db = t.get(DataSource);
     await t.get(DemoSeeder).seed();
     await t.get(SourcesService).pollAll();
@@ -48,15 +54,19 @@ describe('the Claude writer', () => {
     expect(document.source.type).toBe('content');
     expect(document.source.content.length).toBeGreaterThanOrEqual(3);
     // One request per narrative: no forced tool call and no structured output (citations refuse both, and so it works in a batch).
-    expect(claude.requests.every((r) => (r.body as { tools?: unknown; output_config?: unknown }).tools === undefined && (r.body as { output_config?: unknown }).output_config === undefined)).toBe(true);
+    expect(
+      claude.requests.every(
+        (r) =>
+          (r.body as { tools?: unknown; output_config?: unknown }).tools === undefined && (r.body as { output_config?: unknown }).output_config === undefined,
+      ),
+    ).toBe(true);
     // The stable prefix is a real style guide, long enough to be cached (over 1,024 tokens at about four characters each).
     expect(body.system[0].text.length).toBeGreaterThan(4 * 1024 * 1.5);
   });
 
   it('turns the API citations into numbered markers that resolve to the cited records', async () => {
-    const narratives: Array<{ id: string; writer: string; headline: string; paragraphs: Array<Array<{ text: string; cites: number[] }>>; fidelity: number }> = await db.query(
-      `SELECT id, writer, headline, paragraphs, fidelity FROM narratives`,
-    );
+    const narratives: Array<{ id: string; writer: string; headline: string; paragraphs: Array<Array<{ text: string; cites: number[] }>>; fidelity: number }> =
+      await db.query(`SELECT id, writer, headline, paragraphs, fidelity FROM narratives`);
     expect(narratives.length).toBeGreaterThan(0);
     for (const n of narratives) {
       expect(n.writer).toBe('claude');

@@ -68,7 +68,12 @@ describe('the broadsheet command', () => {
       expect(human.stdout).toContain(issue.stories[0].headline);
 
       const beats = await cli.run('beats', 'list', '--json');
-      expect(beats.json<Array<{ slug: string }>>().map((b) => b.slug).sort()).toEqual(['ai-health', 'ai-policy', 'open-source-ai']);
+      expect(
+        beats
+          .json<Array<{ slug: string }>>()
+          .map((b) => b.slug)
+          .sort(),
+      ).toEqual(['ai-health', 'ai-policy', 'open-source-ai']);
 
       const counts = await cli.run('subscribers', 'count', '--json');
       const c = counts.json<{ total: number; byStatus: Record<string, number> }>();
@@ -103,13 +108,28 @@ describe('the broadsheet command', () => {
       expect(missing.stderr.trim().split('\n')).toEqual(['broadsheet: There is no issue 99.']);
       expect(missing.json()).toEqual({ error: { code: 'not_found', message: 'There is no issue 99.' } });
 
-      for (const argv of [['issues', 'show', 'abc'], ['issues', 'show'], ['nonsense'], ['run', 'everything'], ['issues'], ['issues', 'list', '--limit', '0'], ['beats', 'list', '--bogus']]) {
+      for (const argv of [
+        ['issues', 'show', 'abc'],
+        ['issues', 'show'],
+        ['nonsense'],
+        ['run', 'everything'],
+        ['issues'],
+        ['issues', 'list', '--limit', '0'],
+        ['beats', 'list', '--bogus'],
+      ]) {
         const bad = await cli.run(...argv);
         expect({ argv, code: bad.code }).toEqual({ argv, code: 2 });
         expect(bad.stderr).not.toBe('');
       }
 
-      for (const argv of [['--help'], ['issues', '--help'], ['issues', 'status', '--help'], ['run', '--help'], ['serve', '--help'], ['subscribers', 'count', '--help']]) {
+      for (const argv of [
+        ['--help'],
+        ['issues', '--help'],
+        ['issues', 'status', '--help'],
+        ['run', '--help'],
+        ['serve', '--help'],
+        ['subscribers', 'count', '--help'],
+      ]) {
         const help = await cli.run(...argv);
         expect({ argv, code: help.code }).toEqual({ argv, code: 0 });
         expect(help.stdout).toMatch(/^Usage: broadsheet/);

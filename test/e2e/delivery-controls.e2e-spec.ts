@@ -22,7 +22,10 @@ describe('delivery controls and provider faults', () => {
 
   beforeAll(async () => {
     resend = await startFakeResend();
-    t = await startTestApp({ RESEND_API_KEY: resend.apiKey, RESEND_BASE_URL: resend.url, DELIVERY_RATE_PER_SECOND: '100', DELIVERY_MAX_ATTEMPTS: '3' }, { clock });
+    t = await startTestApp(
+      { RESEND_API_KEY: resend.apiKey, RESEND_BASE_URL: resend.url, DELIVERY_RATE_PER_SECOND: '100', DELIVERY_MAX_ATTEMPTS: '3' },
+      { clock },
+    );
     db = t.get(DataSource);
     delivery = t.get(DeliveryService);
     fx = deliveryFixtures(t, db);
@@ -109,7 +112,10 @@ describe('delivery controls and provider faults', () => {
 
     // One batch goes out, then the editor cancels: the other batch is released, the sent one stays sent.
     const send = (await delivery.getSendForIssue(issue.id))!;
-    await db.query(`UPDATE delivery_batches SET next_attempt_at = $2 WHERE send_id = $1 AND number = 2`, [send.id, new Date(clock.now().getTime() + 3_600_000)]);
+    await db.query(`UPDATE delivery_batches SET next_attempt_at = $2 WHERE send_id = $1 AND number = 2`, [
+      send.id,
+      new Date(clock.now().getTime() + 3_600_000),
+    ]);
     await delivery.run();
     expect(mailed(issue.number)).toHaveLength(100);
     const cancelled = await delivery.cancel(issue.number);
@@ -137,7 +143,7 @@ describe('delivery controls and provider faults', () => {
     expect(await delivery.retryFailed(issue.number)).toEqual({ recipients: 0 });
   });
 
-  it('releases a held batch by the editor\'s decision, with the reason recorded', async () => {
+  it("releases a held batch by the editor's decision, with the reason recorded", async () => {
     const issue = await fx.issueFor(readers('held', 2));
     resend.failNext(1, { status: 409, name: 'invalid_idempotent_request' });
     await delivery.run();

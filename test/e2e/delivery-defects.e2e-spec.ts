@@ -135,14 +135,22 @@ describe('delivery after an instance was killed', () => {
     resend = await startFakeResend();
     t = await startTestApp(
       {
-        RESEND_API_KEY: resend.apiKey, RESEND_BASE_URL: resend.url, DELIVERY_RATE_PER_SECOND: '100',
-        SCHEDULER_ENABLED: 'true', CRON_DELIVER: '* * * * * *',
-        CRON_POLL_SOURCES: never, CRON_BUILD_NARRATIVES: never, CRON_ASSEMBLE_ISSUE: never,
+        RESEND_API_KEY: resend.apiKey,
+        RESEND_BASE_URL: resend.url,
+        DELIVERY_RATE_PER_SECOND: '100',
+        SCHEDULER_ENABLED: 'true',
+        CRON_DELIVER: '* * * * * *',
+        CRON_POLL_SOURCES: never,
+        CRON_BUILD_NARRATIVES: never,
+        CRON_ASSEMBLE_ISSUE: never,
       },
       { clock },
     );
     await t.get(DemoSeeder).seed();
-    await t.get(SubscribersService).seedActive(Array.from({ length: 120 }, (_, i) => `survivor${i}@example.net`), 'test');
+    await t.get(SubscribersService).seedActive(
+      Array.from({ length: 120 }, (_, i) => `survivor${i}@example.net`),
+      'test',
+    );
     await t.get(PipelineService).runOnce({ approve: false });
   });
 

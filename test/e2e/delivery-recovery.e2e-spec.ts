@@ -34,11 +34,17 @@ describe('delivery recovery', () => {
 
   beforeAll(async () => {
     resend = await startFakeResend();
-    t = await startTestApp({ RESEND_API_KEY: resend.apiKey, RESEND_BASE_URL: resend.url, DELIVERY_RATE_PER_SECOND: '100', DELIVERY_MAX_ATTEMPTS: '2' }, { clock });
+    t = await startTestApp(
+      { RESEND_API_KEY: resend.apiKey, RESEND_BASE_URL: resend.url, DELIVERY_RATE_PER_SECOND: '100', DELIVERY_MAX_ATTEMPTS: '2' },
+      { clock },
+    );
     db = t.get(DataSource);
     delivery = t.get(DeliveryService);
     await t.get(DemoSeeder).seed();
-    await t.get(SubscribersService).seedActive(Array.from({ length: 145 }, (_, i) => `reader${i}@example.net`), 'test');
+    await t.get(SubscribersService).seedActive(
+      Array.from({ length: 145 }, (_, i) => `reader${i}@example.net`),
+      'test',
+    );
     await t.get(PipelineService).runOnce({ approve: false });
     issue1 = (await db.query(`SELECT id FROM issues WHERE number = 1`))[0].id;
   });
@@ -96,7 +102,10 @@ describe('delivery recovery', () => {
   });
 
   it('leaves a story out of the issue once it has been held', async () => {
-    const [story] = await db.query(`SELECT n.id, n.slug FROM narratives n JOIN issue_entries e ON e.narrative_id = n.id WHERE e.issue_id = $1 ORDER BY e.position LIMIT 1`, [issue1]);
+    const [story] = await db.query(
+      `SELECT n.id, n.slug FROM narratives n JOIN issue_entries e ON e.narrative_id = n.id WHERE e.issue_id = $1 ORDER BY e.position LIMIT 1`,
+      [issue1],
+    );
     await db.query(`UPDATE narratives SET status = 'held' WHERE id = $1`, [story.id]);
     const view = await t.get(IssuesService).getView(issue1);
     expect(view.stories.map((s) => s.id)).not.toContain(story.id);

@@ -85,7 +85,9 @@ describe('delivery through Resend', () => {
       `INSERT INTO issues (number, week_start, week_end, title, intro, status, approved_at)
        SELECT 2, week_start + interval '7 days', week_end + interval '7 days', 'Second', 'x', 'approved', now() FROM issues WHERE number = 1`,
     );
-    await db.query(`INSERT INTO issue_entries (issue_id, narrative_id, position) SELECT i2.id, e.narrative_id, e.position FROM issue_entries e JOIN issues i1 ON i1.id = e.issue_id AND i1.number = 1, issues i2 WHERE i2.number = 2`);
+    await db.query(
+      `INSERT INTO issue_entries (issue_id, narrative_id, position) SELECT i2.id, e.narrative_id, e.position FROM issue_entries e JOIN issues i1 ON i1.id = e.issue_id AND i1.number = 1, issues i2 WHERE i2.number = 2`,
+    );
     const delivery = t.get(DeliveryService);
     const issueId: string = (await db.query(`SELECT id FROM issues WHERE number = 2`))[0].id;
     const send = (await delivery.startSend(issueId))!;
@@ -110,7 +112,10 @@ describe('delivery through Resend', () => {
     expect(after.status).toBe('sent');
     expect(after.accepted).toBe(5);
     expect(resend.emails.length).toBe(before + 5);
-    const keys = resend.requests.filter((r) => r.path === '/emails/batch').slice(-2).map((r) => r.headers['idempotency-key']);
+    const keys = resend.requests
+      .filter((r) => r.path === '/emails/batch')
+      .slice(-2)
+      .map((r) => r.headers['idempotency-key']);
     expect(keys).toEqual([batch.idempotencyKey, batch.idempotencyKey]);
     expect(new Set((await delivery.recipientsOf(send.id)).map((r) => r.providerMessageId)).size).toBe(5);
   });

@@ -16,7 +16,12 @@ describe('Resend webhooks', () => {
 
   beforeAll(async () => {
     resend = await startFakeResend();
-    t = await startTestApp({ RESEND_API_KEY: resend.apiKey, RESEND_BASE_URL: resend.url, DELIVERY_RATE_PER_SECOND: '100', RESEND_WEBHOOK_SECRET: resend.webhookSecret });
+    t = await startTestApp({
+      RESEND_API_KEY: resend.apiKey,
+      RESEND_BASE_URL: resend.url,
+      DELIVERY_RATE_PER_SECOND: '100',
+      RESEND_WEBHOOK_SECRET: resend.webhookSecret,
+    });
     db = t.get(DataSource);
     endpoint = `${t.url}/webhooks/resend`;
     await t.get(DemoSeeder).seed();
@@ -60,7 +65,8 @@ describe('Resend webhooks', () => {
   it('refuses unsigned, wrongly signed, tampered and stale deliveries', async () => {
     const event = { type: 'email.delivered', created_at: new Date().toISOString(), data: { email_id: 'x', to: ['a@example.net'] } };
     const signed = resend.signWebhook(event);
-    const post = (headers: Record<string, string>, body: string) => fetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
+    const post = (headers: Record<string, string>, body: string) =>
+      fetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body });
 
     const unsigned = await post({}, signed.body);
     expect(unsigned.status).toBe(401);

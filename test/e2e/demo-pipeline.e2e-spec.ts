@@ -97,7 +97,9 @@ describe('the demo week, end to end', () => {
       expect(response.status).toBe(200);
       const parsed = parseFeed(await response.text()) as { feed: { items?: Array<{ title?: unknown }>; entries?: Array<{ title?: unknown }> } };
       // Atom entry titles are type="text": the parsed value is the headline itself.
-      const titles = (parsed.feed.items ?? parsed.feed.entries ?? []).map((i) => (typeof i.title === 'string' ? i.title : (i.title as { value: string }).value));
+      const titles = (parsed.feed.items ?? parsed.feed.entries ?? []).map((i) =>
+        typeof i.title === 'string' ? i.title : (i.title as { value: string }).value,
+      );
       expect(titles).toContain(headline);
     }
   });
@@ -124,7 +126,16 @@ describe('the demo week, end to end', () => {
   });
 
   it('answers hostile and unknown URLs with a 404, never a 500', async () => {
-    for (const path of ['/stories/%00', '/stories/..%2F..%2Fetc%2Fpasswd', `/stories/${'a'.repeat(5000)}`, '/issues/0', '/issues/abc', '/issues/99999999999', '/beats/%00', '/beats/%00/feed.xml']) {
+    for (const path of [
+      '/stories/%00',
+      '/stories/..%2F..%2Fetc%2Fpasswd',
+      `/stories/${'a'.repeat(5000)}`,
+      '/issues/0',
+      '/issues/abc',
+      '/issues/99999999999',
+      '/beats/%00',
+      '/beats/%00/feed.xml',
+    ]) {
       expect([path, (await fetch(`${t.url}${path}`)).status]).toEqual([path, 404]);
     }
     const page = await fetch(`${t.url}/no/such/page`, { headers: { accept: 'text/html' } });
@@ -137,4 +148,3 @@ describe('the demo week, end to end', () => {
     expect(await api.json()).toMatchObject({ status: 404, code: 'not_found', title: 'Not Found' });
   });
 });
-

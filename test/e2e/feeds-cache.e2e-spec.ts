@@ -36,7 +36,10 @@ async function startHub(failFirst: number): Promise<{ server: Server; url: strin
 }
 
 /** Raw HTTP answers (fetch would decompress and hide Content-Encoding). */
-async function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
+async function get(
+  url: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: Buffer }> {
   const { request } = await import('node:http');
   return new Promise((resolve, reject) => {
     request(url, { headers }, (res) => {
@@ -122,7 +125,11 @@ describe('public cache, conditional GET, compression and WebSub on the demo week
     const beats = await t.get(NarrativesService).listBeats();
     const folders = ['', '/issues', ...beats.map((b) => `/beats/${b.slug}`)];
     for (const folder of folders) {
-      for (const [file, format] of [['feed.xml', 'rss'], ['atom.xml', 'atom'], ['feed.json', 'json']] as const) {
+      for (const [file, format] of [
+        ['feed.xml', 'rss'],
+        ['atom.xml', 'atom'],
+        ['feed.json', 'json'],
+      ] as const) {
         const res = await get(`${t.url}${folder}/${file}`);
         expect(res.status).toBe(200);
         const parsed = parseFeed(res.body.toString());
@@ -138,7 +145,14 @@ describe('public cache, conditional GET, compression and WebSub on the demo week
     const dir = mkdtempSync(join(tmpdir(), 'broadsheet-parsers-'));
     try {
       const [story] = await t.get(NarrativesService).latest(1);
-      const paths = ['/feed.xml', '/atom.xml', '/issues/feed.xml', '/issues/atom.xml', `/beats/${story.beat.slug}/feed.xml`, `/beats/${story.beat.slug}/atom.xml`];
+      const paths = [
+        '/feed.xml',
+        '/atom.xml',
+        '/issues/feed.xml',
+        '/issues/atom.xml',
+        `/beats/${story.beat.slug}/feed.xml`,
+        `/beats/${story.beat.slug}/atom.xml`,
+      ];
       const urls: string[] = [];
       // newsboat keeps one article per id across feeds: a story in the stories feed and its beat's is one article.
       const ids = new Set<string>();
@@ -148,7 +162,15 @@ describe('public cache, conditional GET, compression and WebSub on the demo week
         writeFileSync(file, xml);
         urls.push(`"exec:cat ${file}"`);
         const py = JSON.parse(
-          execFileSync('/usr/bin/python3', ['-c', 'import feedparser,json,sys,calendar\nd=feedparser.parse(sys.argv[1])\nprint(json.dumps({"bozo":int(bool(d.bozo)),"error":str(d.get("bozo_exception","")),"entries":[{"title":e.title,"link":e.link,"author":e.get("author"),"date":calendar.timegm(e.published_parsed)} for e in d.entries]}))', file], { encoding: 'utf8' }),
+          execFileSync(
+            '/usr/bin/python3',
+            [
+              '-c',
+              'import feedparser,json,sys,calendar\nd=feedparser.parse(sys.argv[1])\nprint(json.dumps({"bozo":int(bool(d.bozo)),"error":str(d.get("bozo_exception","")),"entries":[{"title":e.title,"link":e.link,"author":e.get("author"),"date":calendar.timegm(e.published_parsed)} for e in d.entries]}))',
+              file,
+            ],
+            { encoding: 'utf8' },
+          ),
         );
         expect({ path, bozo: py.bozo, error: py.error }).toEqual({ path, bozo: 0, error: '' });
         const rss = await new RssParser().parseString(xml);
@@ -168,7 +190,10 @@ describe('public cache, conditional GET, compression and WebSub on the demo week
       }
       writeFileSync(join(dir, 'urls'), `${urls.join('\n')}\n`);
       writeFileSync(join(dir, 'config'), 'always-display-description yes\n');
-      const out = execFileSync('newsboat', ['-u', join(dir, 'urls'), '-c', join(dir, 'cache.db'), '-C', join(dir, 'config'), '-x', 'reload', 'print-unread'], { encoding: 'utf8', env: { ...process.env, HOME: dir } });
+      const out = execFileSync('newsboat', ['-u', join(dir, 'urls'), '-c', join(dir, 'cache.db'), '-C', join(dir, 'config'), '-x', 'reload', 'print-unread'], {
+        encoding: 'utf8',
+        env: { ...process.env, HOME: dir },
+      });
       expect(out).toMatch(new RegExp(`^${ids.size} unread articles`));
       expect(ids.size).toBeGreaterThan(5);
     } finally {

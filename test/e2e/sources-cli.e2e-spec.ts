@@ -14,7 +14,13 @@ describe('broadsheet sources', () => {
 
   beforeAll(async () => {
     fake = await startFakePlatforms();
-    cli = await cliWorkspace({ DEMO: 'false', FETCH_ALLOWLIST: '127.0.0.1', HACKERNEWS_ALGOLIA_URL: fake.url, REDDIT_BASE_URL: fake.url, BLUESKY_APPVIEW_URL: fake.url });
+    cli = await cliWorkspace({
+      DEMO: 'false',
+      FETCH_ALLOWLIST: '127.0.0.1',
+      HACKERNEWS_ALGOLIA_URL: fake.url,
+      REDDIT_BASE_URL: fake.url,
+      BLUESKY_APPVIEW_URL: fake.url,
+    });
     dir = mkdtempSync(join(tmpdir(), 'broadsheet-opml-'));
   });
   afterAll(async () => {
@@ -25,7 +31,21 @@ describe('broadsheet sources', () => {
 
   it('starts with no sources, adds one, tests it without importing, polls it with run poll, and lists its health', async () => {
     expect((await cli.run('sources', 'list', '--json')).json()).toEqual([]);
-    const added = await cli.run('sources', 'add', '--kind', 'hackernews', '--target', 'front', '--beat', 'open-source-ai', '--every', '15m', '--name', 'HN front', '--json');
+    const added = await cli.run(
+      'sources',
+      'add',
+      '--kind',
+      'hackernews',
+      '--target',
+      'front',
+      '--beat',
+      'open-source-ai',
+      '--every',
+      '15m',
+      '--name',
+      'HN front',
+      '--json',
+    );
     expect(added.code).toBe(0);
     const source = added.json<{ id: string; slug: string }>();
     expect(source).toMatchObject({ slug: 'hn-front', kind: 'hackernews', target: 'front', beats: ['open-source-ai'], everySeconds: 900, status: 'active' });
@@ -64,13 +84,20 @@ describe('broadsheet sources', () => {
   it('pauses, resumes and removes a source; imports and exports OPML', async () => {
     const add = await cli.run('sources', 'add', '--kind', 'rss', '--target', `${fake.url}/feeds/rss2.xml`, '--json');
     const { id } = add.json<{ id: string }>();
-    expect((await cli.run('sources', 'pause', id, '--reason', 'too noisy', '--json')).json()).toMatchObject({ status: 'paused', pausedReason: 'too noisy', nextPollAt: null });
+    expect((await cli.run('sources', 'pause', id, '--reason', 'too noisy', '--json')).json()).toMatchObject({
+      status: 'paused',
+      pausedReason: 'too noisy',
+      nextPollAt: null,
+    });
     expect((await cli.run('sources', 'resume', id, '--json')).json()).toMatchObject({ status: 'active', pausedReason: null });
     expect((await cli.run('sources', 'remove', id)).stdout).toMatch(/^removed /);
     expect((await cli.run('sources', 'show', id)).code).toBe(1);
 
     const file = join(dir, 'feeds.opml');
-    writeFileSync(file, `<?xml version="1.0"?><opml version="1.0"><head><title>x</title></head><body><outline text="Atom" type="rss" xmlUrl="${fake.url}/feeds/atom.xml"/><outline text="no url"/></body></opml>`);
+    writeFileSync(
+      file,
+      `<?xml version="1.0"?><opml version="1.0"><head><title>x</title></head><body><outline text="Atom" type="rss" xmlUrl="${fake.url}/feeds/atom.xml"/><outline text="no url"/></body></opml>`,
+    );
     const imported = await cli.run('sources', 'import-opml', file, '--beat', 'science', '--json');
     expect(imported.json()).toMatchObject({ added: [{ name: 'Atom', beats: ['science'] }], skipped: [] });
     const exported = await cli.run('sources', 'export-opml');

@@ -67,9 +67,7 @@ describe('fake Anthropic driven by the real @anthropic-ai/sdk', () => {
 
   it('checks the key (x-api-key or bearer) and the anthropic-version header', async () => {
     const wrong = new Anthropic({ apiKey: 'sk-ant-wrong', baseURL: fake.url, maxRetries: 0 });
-    const error = await wrong.messages
-      .create({ model: MODEL, max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] })
-      .catch((e: unknown) => e);
+    const error = await wrong.messages.create({ model: MODEL, max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Anthropic.AuthenticationError);
     expect(error).toMatchObject({ status: 401, type: 'authentication_error' });
 
@@ -226,9 +224,10 @@ describe('fake Anthropic driven by the real @anthropic-ai/sdk', () => {
 
   it('validates roles, max_tokens and tool_choice with invalid_request_error', async () => {
     const create = (body: Record<string, unknown>) =>
-      client.messages
-        .create(body as unknown as Anthropic.MessageCreateParamsNonStreaming)
-        .then(() => null, (e: unknown) => e as InstanceType<typeof Anthropic.BadRequestError>);
+      client.messages.create(body as unknown as Anthropic.MessageCreateParamsNonStreaming).then(
+        () => null,
+        (e: unknown) => e as InstanceType<typeof Anthropic.BadRequestError>,
+      );
 
     const twoUsers = await create({
       model: MODEL,
@@ -274,9 +273,7 @@ describe('fake Anthropic driven by the real @anthropic-ai/sdk', () => {
 
     const once = new Anthropic({ apiKey: fake.apiKey, baseURL: fake.url, maxRetries: 1 });
     fake.failNext(2, { status: 429, retryAfterSeconds: 0.01 });
-    const error = await once.messages
-      .create({ model: MODEL, max_tokens: 16, messages: [{ role: 'user', content: 'hello' }] })
-      .catch((e: unknown) => e);
+    const error = await once.messages.create({ model: MODEL, max_tokens: 16, messages: [{ role: 'user', content: 'hello' }] }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(Anthropic.RateLimitError);
     expect(error).toMatchObject({ status: 429, type: 'rate_limit_error' });
     const rateLimited = error as InstanceType<typeof Anthropic.RateLimitError>;
@@ -288,10 +285,7 @@ describe('fake Anthropic driven by the real @anthropic-ai/sdk', () => {
   it('surfaces 529 overloaded and 500 api_error as the SDK typed errors', async () => {
     fake.failNext(1, { status: 529 });
     fake.failNext(1, { status: 500, message: 'boom' });
-    const call = () =>
-      client.messages
-        .create({ model: MODEL, max_tokens: 16, messages: [{ role: 'user', content: 'x' }] })
-        .catch((e: unknown) => e);
+    const call = () => client.messages.create({ model: MODEL, max_tokens: 16, messages: [{ role: 'user', content: 'x' }] }).catch((e: unknown) => e);
 
     const overloaded = await call();
     expect(overloaded).toBeInstanceOf(Anthropic.InternalServerError);
@@ -308,8 +302,7 @@ describe('fake Anthropic driven by the real @anthropic-ai/sdk', () => {
       seen.push(body.messages);
       return [{ type: 'text', text: 'overridden' }];
     });
-    const ask = () =>
-      client.messages.create({ model: MODEL, max_tokens: 16, messages: [{ role: 'user', content: 'question' }] });
+    const ask = () => client.messages.create({ model: MODEL, max_tokens: 16, messages: [{ role: 'user', content: 'question' }] });
 
     const first = await ask();
     expect(first.content).toEqual([{ type: 'text', text: 'overridden', citations: null }]);
@@ -326,11 +319,8 @@ describe('fake Anthropic driven by the real @anthropic-ai/sdk', () => {
   });
 
   it('counts a cache write on first use of a cached system prompt and cache reads after', async () => {
-    const system = [
-      { type: 'text' as const, text: 'You write Broadsheet. '.repeat(100), cache_control: { type: 'ephemeral' as const } },
-    ];
-    const ask = (content: string) =>
-      client.messages.create({ model: MODEL, max_tokens: 16, system, messages: [{ role: 'user', content }] });
+    const system = [{ type: 'text' as const, text: 'You write Broadsheet. '.repeat(100), cache_control: { type: 'ephemeral' as const } }];
+    const ask = (content: string) => client.messages.create({ model: MODEL, max_tokens: 16, system, messages: [{ role: 'user', content }] });
 
     const first = await ask('first issue');
     const systemTokens = Math.ceil(system[0]!.text.length / 4);
@@ -411,7 +401,13 @@ describe('fake Anthropic driven by the real @anthropic-ai/sdk', () => {
           { custom_id: 'c', params: { ...params('third'), max_tokens: 0 } },
         ],
       });
-      expect(created).toMatchObject({ type: 'message_batch', processing_status: 'in_progress', results_url: null, ended_at: null, request_counts: { processing: 3, succeeded: 0 } });
+      expect(created).toMatchObject({
+        type: 'message_batch',
+        processing_status: 'in_progress',
+        results_url: null,
+        ended_at: null,
+        request_counts: { processing: 3, succeeded: 0 },
+      });
       expect(created.id).toMatch(/^msgbatch_01/);
       expect(Date.parse(created.expires_at) - Date.parse(created.created_at)).toBe(24 * 3_600_000);
       expect((await client.messages.batches.retrieve(created.id)).processing_status).toBe('in_progress');
@@ -425,11 +421,16 @@ describe('fake Anthropic driven by the real @anthropic-ai/sdk', () => {
       expect(byId.get('a')).toMatchObject({ type: 'errored', error: { type: 'error', error: { type: 'overloaded_error' } } });
       const b = byId.get('b');
       expect(b?.type === 'succeeded' && b.message.content[0].type === 'text' && b.message.content[0].text).toBe('Fake reply to: second');
-      expect(byId.get('c')).toMatchObject({ type: 'errored', error: { error: { type: 'invalid_request_error', message: expect.stringMatching(/max_tokens/) } } });
+      expect(byId.get('c')).toMatchObject({
+        type: 'errored',
+        error: { error: { type: 'invalid_request_error', message: expect.stringMatching(/max_tokens/) } },
+      });
     });
 
     it('refuses bad custom ids and duplicates, and cancels a batch in progress', async () => {
-      await expect(client.messages.batches.create({ requests: [{ custom_id: 'has space', params: params('x') }] })).rejects.toBeInstanceOf(Anthropic.BadRequestError);
+      await expect(client.messages.batches.create({ requests: [{ custom_id: 'has space', params: params('x') }] })).rejects.toBeInstanceOf(
+        Anthropic.BadRequestError,
+      );
       await expect(
         client.messages.batches.create({
           requests: [

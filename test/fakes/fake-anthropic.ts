@@ -3,16 +3,7 @@
 // the default responder below and test/fakes/README.md).
 import { createHash, randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import {
-  INVALID_JSON,
-  headerRecord,
-  isRecord,
-  listenOnLoopback,
-  parseJson,
-  readBody,
-  sendJson,
-  stableStringify,
-} from './fake-http';
+import { INVALID_JSON, headerRecord, isRecord, listenOnLoopback, parseJson, readBody, sendJson, stableStringify } from './fake-http';
 
 export type FakeAnthropicErrorType =
   | 'invalid_request_error'
@@ -44,9 +35,7 @@ export interface FakeAnthropicOptions {
 
 /** A batch request's outcome forced by a test (`failNextBatchRequests`). */
 export type FakeBatchFailure =
-  | { type: 'errored'; status?: number; errorType?: FakeAnthropicErrorType; message?: string }
-  | { type: 'expired' }
-  | { type: 'canceled' };
+  { type: 'errored'; status?: number; errorType?: FakeAnthropicErrorType; message?: string } | { type: 'expired' } | { type: 'canceled' };
 
 export interface FakeBatch {
   id: string;
@@ -124,13 +113,9 @@ export interface FakeMessage {
  * What a `respondWith` handler may return: the content blocks, or part of a message (its `content`
  * at least); anything left out (id, usage, stop_reason, …) is filled in as for a default answer.
  */
-export type FakeAnthropicReply =
-  | FakeContentBlock[]
-  | (Partial<Omit<FakeMessage, 'usage'>> & { content: FakeContentBlock[]; usage?: Partial<FakeUsage> });
+export type FakeAnthropicReply = FakeContentBlock[] | (Partial<Omit<FakeMessage, 'usage'>> & { content: FakeContentBlock[]; usage?: Partial<FakeUsage> });
 
-export type FakeAnthropicHandler = (
-  body: Record<string, unknown>,
-) => FakeAnthropicReply | Promise<FakeAnthropicReply>;
+export type FakeAnthropicHandler = (body: Record<string, unknown>) => FakeAnthropicReply | Promise<FakeAnthropicReply>;
 
 export interface FakeAnthropic {
   /** Base URL for the SDK: `new Anthropic({ apiKey, baseURL: url })` or ANTHROPIC_BASE_URL. */
@@ -238,9 +223,7 @@ function documentsOf(body: Json): DocumentInfo[] {
       let contentTexts: string[] | null = null;
       let text = '';
       if (source.type === 'content') {
-        contentTexts = blocksOf(source.content).map((b) =>
-          b.type === 'text' && typeof b.text === 'string' ? b.text : '',
-        );
+        contentTexts = blocksOf(source.content).map((b) => (b.type === 'text' && typeof b.text === 'string' ? b.text : ''));
         text = contentTexts.filter(Boolean).join('\n');
       } else if (source.type === 'text' && typeof source.data === 'string') {
         text = source.data;
@@ -337,9 +320,7 @@ export function valueForSchema(schemaIn: unknown, name: string, source: string, 
   const schema = resolveRef(schemaIn, rootSchema);
   if ('const' in schema) return schema.const;
   if (Array.isArray(schema.enum) && schema.enum.length > 0) return schema.enum[0];
-  const options = (Array.isArray(schema.anyOf) ? schema.anyOf : Array.isArray(schema.oneOf) ? schema.oneOf : null) as
-    | unknown[]
-    | null;
+  const options = (Array.isArray(schema.anyOf) ? schema.anyOf : Array.isArray(schema.oneOf) ? schema.oneOf : null) as unknown[] | null;
   if (options) {
     const pick = options.find((o) => isRecord(o) && o.type !== 'null') ?? options[0];
     return valueForSchema(pick, name, source, rootSchema, depth + 1);
@@ -375,9 +356,7 @@ export function valueForSchema(schemaIn: unknown, name: string, source: string, 
     }
     case 'object': {
       const properties = isRecord(schema.properties) ? schema.properties : {};
-      const keys = Array.isArray(schema.required)
-        ? schema.required.filter((k): k is string => typeof k === 'string')
-        : Object.keys(properties);
+      const keys = Array.isArray(schema.required) ? schema.required.filter((k): k is string => typeof k === 'string') : Object.keys(properties);
       const out: Json = {};
       for (const key of keys) out[key] = valueForSchema(properties[key] ?? {}, key, source, rootSchema, depth + 1);
       return out;
@@ -474,8 +453,7 @@ function validateMessages(body: Json, forCountTokens: boolean): string | null {
 /** `output_config.format` (GA) or the older top-level `output_format` (beta), when it is a JSON schema. */
 function structuredFormat(body: Json): Json | null {
   const config = isRecord(body.output_config) ? body.output_config : null;
-  const format =
-    config && isRecord(config.format) ? config.format : isRecord(body.output_format) ? body.output_format : null;
+  const format = config && isRecord(config.format) ? config.format : isRecord(body.output_format) ? body.output_format : null;
   return format && format.type === 'json_schema' ? format : null;
 }
 
@@ -488,8 +466,7 @@ interface Segment {
 /** The request in prompt order (tools, system, messages) as cacheable segments. */
 function segmentsOf(body: Json): Segment[] {
   const segments: Segment[] = [];
-  const ttl = (block: Json): '5m' | '1h' | null =>
-    isRecord(block.cache_control) ? (block.cache_control.ttl === '1h' ? '1h' : '5m') : null;
+  const ttl = (block: Json): '5m' | '1h' | null => (isRecord(block.cache_control) ? (block.cache_control.ttl === '1h' ? '1h' : '5m') : null);
   const push = (block: Json, text: string): void => {
     const { cache_control: _ignored, ...rest } = block;
     segments.push({ key: stableStringify(rest), tokens: estimateTokens(text), breakpoint: ttl(block) });
@@ -512,7 +489,9 @@ function segmentsOf(body: Json): Segment[] {
         const source = isRecord(block.source) ? block.source : {};
         const inner =
           source.type === 'content'
-            ? blocksOf(source.content).map((b) => (typeof b.text === 'string' ? b.text : '')).join('\n')
+            ? blocksOf(source.content)
+                .map((b) => (typeof b.text === 'string' ? b.text : ''))
+                .join('\n')
             : typeof source.data === 'string'
               ? source.data
               : '';
@@ -545,14 +524,11 @@ function defaultAnswer(body: Json): { content: FakeContentBlock[]; stop_reason: 
   const source = sourceText(body);
   const tools = Array.isArray(body.tools) ? body.tools.filter(isRecord) : [];
   const choice = isRecord(body.tool_choice) ? body.tool_choice : null;
-  const forced =
-    choice?.type === 'tool' ? tools.find((t) => t.name === choice.name) : choice?.type === 'any' ? tools[0] : undefined;
+  const forced = choice?.type === 'tool' ? tools.find((t) => t.name === choice.name) : choice?.type === 'any' ? tools[0] : undefined;
   if (forced) {
     const input = valueForSchema(forced.input_schema, '', source) ?? {};
     return {
-      content: [
-        { type: 'tool_use', id: fakeId('toolu'), name: String(forced.name), input, caller: { type: 'direct' } },
-      ],
+      content: [{ type: 'tool_use', id: fakeId('toolu'), name: String(forced.name), input, caller: { type: 'direct' } }],
       stop_reason: 'tool_use',
     };
   }
@@ -843,10 +819,7 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
     const failureIndex = failures.findIndex((f) => !f.when || (isRecord(parsed) && f.when(parsed)));
     const failure = failureIndex >= 0 ? failures.splice(failureIndex, 1)[0] : undefined;
     if (failure) {
-      const type =
-        failure.type ??
-        DEFAULT_ERROR_TYPES[failure.status] ??
-        (failure.status >= 500 ? 'api_error' : 'invalid_request_error');
+      const type = failure.type ?? DEFAULT_ERROR_TYPES[failure.status] ?? (failure.status >= 500 ? 'api_error' : 'invalid_request_error');
       const extra: Record<string, string> = {};
       if (failure.retryAfterSeconds !== undefined) extra['retry-after'] = String(failure.retryAfterSeconds);
       fail(failure.status, type, failure.message ?? DEFAULT_ERROR_MESSAGES[type], extra);

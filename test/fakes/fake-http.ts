@@ -31,12 +31,7 @@ export function parseJson(raw: string): unknown {
   }
 }
 
-export function sendJson(
-  res: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: Record<string, string> = {},
-): void {
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
@@ -72,9 +67,7 @@ export interface ListeningServer {
  * Starts an HTTP server on 127.0.0.1 with an OS-assigned port. A handler that throws answers 500
  * (so a bug in a fake shows up as a failed request, not a hung one).
  */
-export async function listenOnLoopback(
-  handler: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
-): Promise<ListeningServer> {
+export async function listenOnLoopback(handler: (req: IncomingMessage, res: ServerResponse) => Promise<void>): Promise<ListeningServer> {
   const server = createServer((req, res) => {
     handler(req, res).catch((err: unknown) => {
       if (!res.headersSent) {

@@ -22,7 +22,10 @@ export interface FakePlatforms extends ListeningServer {
 }
 
 const json = (file: string): FakeRoute => ({ body: readFileSync(join(FIXTURES, file)), headers: { 'content-type': 'application/json; charset=utf-8' } });
-const xml = (file: string, type = 'application/rss+xml'): FakeRoute => ({ body: readFileSync(join(FIXTURES, file)), headers: { 'content-type': `${type}; charset=utf-8` } });
+const xml = (file: string, type = 'application/rss+xml'): FakeRoute => ({
+  body: readFileSync(join(FIXTURES, file)),
+  headers: { 'content-type': `${type}; charset=utf-8` },
+});
 
 export async function startFakePlatforms(): Promise<FakePlatforms> {
   const routes = new Map<string, FakeRoute>([

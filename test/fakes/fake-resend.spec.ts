@@ -99,10 +99,7 @@ describe('fake Resend driven by the real resend SDK', () => {
     expect(repeat.error).toBeNull();
     expect(repeat.data).toEqual(first.data);
     expect(fake.emails).toHaveLength(2);
-    expect(fake.requests.map((r) => r.headers['idempotency-key'])).toEqual([
-      'digest/2026-47/chunk-0',
-      'digest/2026-47/chunk-0',
-    ]);
+    expect(fake.requests.map((r) => r.headers['idempotency-key'])).toEqual(['digest/2026-47/chunk-0', 'digest/2026-47/chunk-0']);
     expect(fake.requests[0]?.headers['x-batch-validation']).toBe('strict');
 
     const changed = await resend.batch.send([email('one@example.org', 'Other subject')], {
@@ -125,10 +122,9 @@ describe('fake Resend driven by the real resend SDK', () => {
   });
 
   it('accepts the valid emails of a permissive batch and lists the others by index', async () => {
-    const result = await resend.batch.send(
-      [email('ok@example.org'), email('not-an-address'), { ...email('third@example.org'), subject: '' }],
-      { batchValidation: 'permissive' },
-    );
+    const result = await resend.batch.send([email('ok@example.org'), email('not-an-address'), { ...email('third@example.org'), subject: '' }], {
+      batchValidation: 'permissive',
+    });
 
     expect(result.error).toBeNull();
     expect(result.data?.data).toHaveLength(1);
@@ -235,9 +231,7 @@ describe('fake Resend driven by the real resend SDK', () => {
     expect(verified).toEqual(bounced);
 
     const tampered = signed.body.replace('bounce@example.org', 'other@example.org');
-    expect(() =>
-      resend.webhooks.verify({ payload: tampered, headers: verifyHeaders, webhookSecret: fake.webhookSecret }),
-    ).toThrow(/signature/i);
+    expect(() => resend.webhooks.verify({ payload: tampered, headers: verifyHeaders, webhookSecret: fake.webhookSecret })).toThrow(/signature/i);
     expect(() =>
       resend.webhooks.verify({
         payload: signed.body,

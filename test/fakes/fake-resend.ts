@@ -2,15 +2,7 @@
 // the real `resend` SDK (6.38) runs against it. See test/fakes/README.md for what is and is not covered.
 import { createHash, createHmac, randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import {
-  INVALID_JSON,
-  headerRecord,
-  isRecord,
-  listenOnLoopback,
-  parseJson,
-  sendJson,
-  stableStringify,
-} from './fake-http';
+import { INVALID_JSON, headerRecord, isRecord, listenOnLoopback, parseJson, sendJson, stableStringify } from './fake-http';
 
 /** Error names Resend answers with (`name` in the error body); the same union as the SDK's. */
 export type FakeResendErrorName =
@@ -189,11 +181,7 @@ export interface FakeResend {
   /** A realistic webhook payload for an accepted email; `extra` is merged into `data`. */
   eventFor(emailId: string, type: FakeResendEmailEventType, extra?: Record<string, unknown>): FakeResendEmailEvent;
   /** POSTs a signed `event` to `targetUrl` like Resend's webhook delivery, and returns the answer. */
-  deliverWebhook(
-    targetUrl: string,
-    event: object,
-    opts?: SignWebhookOptions,
-  ): Promise<{ status: number; body: string; signed: SignedWebhook }>;
+  deliverWebhook(targetUrl: string, event: object, opts?: SignWebhookOptions): Promise<{ status: number; body: string; signed: SignedWebhook }>;
   close(): Promise<void>;
 }
 
@@ -232,8 +220,7 @@ const DEFAULT_MESSAGES: Partial<Record<FakeResendErrorName, string>> = {
   application_error: 'An unexpected error occurred.',
 };
 
-const ADDRESS_FORMAT =
-  'The email address needs to follow the `email@example.com` or `Name <email@example.com>` format.';
+const ADDRESS_FORMAT = 'The email address needs to follow the `email@example.com` or `Name <email@example.com>` format.';
 const BARE_ADDRESS = /^[^\s@<>(),;:"]+@[^\s@<>(),;:"]+\.[^\s@<>(),;:"]+$/;
 const NAMED_ADDRESS = /^[^<>]*<\s*([^<>\s]+)\s*>$/;
 const TAG_PART = /^[A-Za-z0-9_-]{1,256}$/;
@@ -321,17 +308,10 @@ function validateEmail(raw: unknown, inBatch: boolean): ValidEmail | FieldError 
   if (raw.tags !== undefined && raw.tags !== null) {
     if (!Array.isArray(raw.tags)) return { name: 'validation_error', message: 'The `tags` field must be an array.' };
     for (const tag of raw.tags) {
-      if (
-        !isRecord(tag) ||
-        typeof tag.name !== 'string' ||
-        typeof tag.value !== 'string' ||
-        !TAG_PART.test(tag.name) ||
-        !TAG_PART.test(tag.value)
-      ) {
+      if (!isRecord(tag) || typeof tag.name !== 'string' || typeof tag.value !== 'string' || !TAG_PART.test(tag.name) || !TAG_PART.test(tag.value)) {
         return {
           name: 'validation_error',
-          message:
-            'Invalid `tags` field. Tag names and values can only contain ASCII letters, numbers, underscores, or dashes.',
+          message: 'Invalid `tags` field. Tag names and values can only contain ASCII letters, numbers, underscores, or dashes.',
         };
       }
       tags.push({ name: tag.name, value: tag.value });
@@ -576,14 +556,22 @@ export async function startFakeResend(options: FakeResendOptions = {}): Promise<
 
     const fault = faults.shift() ?? drawFault();
     if (fault?.kind === 'status') {
-      answer(fault.status, errorBody(fault.status, fault.status === 429 ? 'rate_limit_exceeded' : 'internal_server_error'), fault.status === 429 ? { 'retry-after': '1' } : {});
+      answer(
+        fault.status,
+        errorBody(fault.status, fault.status === 429 ? 'rate_limit_exceeded' : 'internal_server_error'),
+        fault.status === 429 ? { 'retry-after': '1' } : {},
+      );
       return;
     }
     if (key !== undefined) inFlight.add(key);
     try {
       if (fault?.kind === 'slow') await new Promise((resolve) => setTimeout(resolve, fault.ms));
       const result =
-        parsed instanceof Skimmed ? skimmedBatch(parsed, key ?? null) : pathname === '/emails' ? sendOne(parsed, key ?? null) : sendBatch(parsed, headers, key ?? null);
+        parsed instanceof Skimmed
+          ? skimmedBatch(parsed, key ?? null)
+          : pathname === '/emails'
+            ? sendOne(parsed, key ?? null)
+            : sendBatch(parsed, headers, key ?? null);
       if (result.status >= 200 && result.status < 300) {
         quota.used += count;
         if (key !== undefined) idempotent.set(key, { fingerprint, ...result, at: now() });
@@ -636,7 +624,24 @@ export async function startFakeResend(options: FakeResendOptions = {}): Promise<
     const createdAt = new Date(now()).toISOString();
     const data = batch.to.map((to, i) => {
       const id = randomUUID();
-      emails.push({ id, from: '', to, cc: [], bcc: [], replyTo: [], subject: '', html: null, text: null, headers: {}, tags: [], scheduledAt: null, idempotencyKey: key, endpoint: '/emails/batch', batchIndex: i, createdAt });
+      emails.push({
+        id,
+        from: '',
+        to,
+        cc: [],
+        bcc: [],
+        replyTo: [],
+        subject: '',
+        html: null,
+        text: null,
+        headers: {},
+        tags: [],
+        scheduledAt: null,
+        idempotencyKey: key,
+        endpoint: '/emails/batch',
+        batchIndex: i,
+        createdAt,
+      });
       return { id };
     });
     return { status: 200, body: { data, errors: [] } };
@@ -648,11 +653,7 @@ export async function startFakeResend(options: FakeResendOptions = {}): Promise<
     return { status: 200, body: { id: store(valid, key, '/emails', null).id } };
   }
 
-  function sendBatch(
-    body: unknown,
-    headers: Record<string, string>,
-    key: string | null,
-  ): { status: number; body: unknown } {
+  function sendBatch(body: unknown, headers: Record<string, string>, key: string | null): { status: number; body: unknown } {
     const mode = (headers['x-batch-validation'] ?? 'strict').toLowerCase();
     if (mode !== 'strict' && mode !== 'permissive') {
       return {
@@ -669,11 +670,7 @@ export async function startFakeResend(options: FakeResendOptions = {}): Promise<
     if (body.length > MAX_BATCH) {
       return {
         status: 422,
-        body: errorBody(
-          422,
-          'validation_error',
-          `Too many emails in the batch: ${body.length}. The maximum is ${MAX_BATCH}.`,
-        ),
+        body: errorBody(422, 'validation_error', `Too many emails in the batch: ${body.length}. The maximum is ${MAX_BATCH}.`),
       };
     }
     const checked = body.map((item) => validateEmail(item, true));
@@ -730,11 +727,7 @@ export async function startFakeResend(options: FakeResendOptions = {}): Promise<
     };
   }
 
-  function eventFor(
-    emailId: string,
-    type: FakeResendEmailEventType,
-    extra: Record<string, unknown> = {},
-  ): FakeResendEmailEvent {
+  function eventFor(emailId: string, type: FakeResendEmailEventType, extra: Record<string, unknown> = {}): FakeResendEmailEvent {
     const email = emails.find((e) => e.id === emailId);
     if (!email) throw new Error(`fake-resend: no accepted email with id ${emailId}`);
     const at = new Date(now()).toISOString();
@@ -750,8 +743,7 @@ export async function startFakeResend(options: FakeResendOptions = {}): Promise<
     switch (type) {
       case 'email.bounced':
         data.bounce = {
-          message:
-            "The recipient's email provider sent a hard bounce message, but didn't specify the reason for the hard bounce.",
+          message: "The recipient's email provider sent a hard bounce message, but didn't specify the reason for the hard bounce.",
           subType: 'General',
           type: 'Permanent',
         };

@@ -29,13 +29,26 @@ describe('database', () => {
       `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name`,
     );
     expect(tables.map((t) => t.table_name)).toEqual(
-      expect.arrayContaining(['beats', 'delivery_batches', 'discourse_records', 'issues', 'narratives', 'recipients', 'sends', 'sources', 'storylines', 'subscribers']),
+      expect.arrayContaining([
+        'beats',
+        'delivery_batches',
+        'discourse_records',
+        'issues',
+        'narratives',
+        'recipients',
+        'sends',
+        'sources',
+        'storylines',
+        'subscribers',
+      ]),
     );
   });
 
   it('migrates down and up again cleanly', async () => {
     for (let i = 0; i < migrations.length; i++) await dataSource.undoLastMigration({ transaction: 'each' });
-    const [{ n }] = await dataSource.query(`SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = 'public' AND table_name = 'narratives'`);
+    const [{ n }] = await dataSource.query(
+      `SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = 'public' AND table_name = 'narratives'`,
+    );
     expect(n).toBe(0);
     await dataSource.runMigrations({ transaction: 'each' });
     const [{ m }] = await dataSource.query(`SELECT count(*)::int AS m FROM migrations`);

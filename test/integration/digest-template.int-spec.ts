@@ -43,15 +43,27 @@ describe('digest template', () => {
 
   it('summarises what the communities said (Reddit, Hacker News, Bluesky, Mastodon), not the news quotes of the first paragraphs', async () => {
     const base = buildNarrativeView({}, 2);
-    const record = (n: number, platform: string, author: string) => ({ number: n, record: { ...base.citations[0].record, platform: platform as never, author, url: `https://example.com/${platform}/${n}`, title: `${platform} post` } });
+    const record = (n: number, platform: string, author: string) => ({
+      number: n,
+      record: { ...base.citations[0].record, platform: platform as never, author, url: `https://example.com/${platform}/${n}`, title: `${platform} post` },
+    });
     const story = buildNarrativeView({
       paragraphs: [
         [{ text: 'The Verge reported the licence change on Monday.', cites: [1] }],
         [{ text: 'Wired quoted the company saying the terms were unchanged.', cites: [2] }],
         [{ text: 'On Reddit, developers called the new clause a rug pull.', cites: [3] }],
-        [{ text: 'Hacker News commenters disagreed, arguing the threshold only hits large firms.', cites: [4] }, { text: ' On Bluesky, a lawyer said clause 7 was unenforceable.', cites: [5] }],
+        [
+          { text: 'Hacker News commenters disagreed, arguing the threshold only hits large firms.', cites: [4] },
+          { text: ' On Bluesky, a lawyer said clause 7 was unenforceable.', cites: [5] },
+        ],
       ],
-      citations: [record(1, 'news', 'The Verge'), record(2, 'news', 'Wired'), record(3, 'reddit', 'u/dev'), record(4, 'hackernews', 'pg'), record(5, 'bluesky', 'lawyer.bsky.social')],
+      citations: [
+        record(1, 'news', 'The Verge'),
+        record(2, 'news', 'Wired'),
+        record(3, 'reddit', 'u/dev'),
+        record(4, 'hackernews', 'pg'),
+        record(5, 'bluesky', 'lawyer.bsky.social'),
+      ],
     });
     const digest = await renderDigest(buildIssueView([story]), templates, config);
     expect(digest.html).toContain('On Reddit, developers called the new clause a rug pull.');
@@ -83,8 +95,14 @@ describe('digest template', () => {
     expect(offlineOnly.text).toContain('Every story in this issue is an offline draft');
     expect(offlineOnly.text).not.toContain('generated using Claude');
     expect(offlineOnly.text).not.toContain('written by Claude');
-    const mixed = await renderDigest(buildIssueView([buildNarrativeView({ headline: 'A' }), buildNarrativeView({ headline: 'B', writer: 'offline' })]), templates, config);
-    expect(mixed.text).toContain('Written by Claude, a language model, from public posts: “A”. Offline drafts composed from the posts without a language model: “B”.');
+    const mixed = await renderDigest(
+      buildIssueView([buildNarrativeView({ headline: 'A' }), buildNarrativeView({ headline: 'B', writer: 'offline' })]),
+      templates,
+      config,
+    );
+    expect(mixed.text).toContain(
+      'Written by Claude, a language model, from public posts: “A”. Offline drafts composed from the posts without a language model: “B”.',
+    );
   });
 
   it('stays under 102 kB at twelve long stories and is dark-mode aware', async () => {
@@ -96,8 +114,13 @@ describe('digest template', () => {
 
   it('renders the confirmation email', async () => {
     const out = await templates.render('confirm', {
-      title: 'Confirm', preview: 'Confirm', site: { title: 'Broadsheet', url: 'https://news.example.com' }, masthead: 'Confirm',
-      email: 'ada@example.com', confirmUrl: 'https://news.example.com/subscribe/confirm?token=abc', expiresIn: '72 hours',
+      title: 'Confirm',
+      preview: 'Confirm',
+      site: { title: 'Broadsheet', url: 'https://news.example.com' },
+      masthead: 'Confirm',
+      email: 'ada@example.com',
+      confirmUrl: 'https://news.example.com/subscribe/confirm?token=abc',
+      expiresIn: '72 hours',
     });
     // Handlebars escapes `=` in attributes as &#x3D;, which every HTML parser decodes back.
     expect(out.html).toContain('href="https://news.example.com/subscribe/confirm?token&#x3D;abc"');
@@ -113,6 +136,8 @@ describe('conversation summary sentences', () => {
       paragraphs: [[{ text: 'On blogs, Dr. Ama Whitlock and J. Doe wrote that the hospital had described the numbers as de-identified.', cites: [1] }]],
       citations: [{ number: 1, record: { ...base.citations[0].record, platform: 'blog' } }],
     };
-    expect(conversationSummary(story).map((s) => s.text)).toEqual(['On blogs, Dr. Ama Whitlock and J. Doe wrote that the hospital had described the numbers as de-identified.']);
+    expect(conversationSummary(story).map((s) => s.text)).toEqual([
+      'On blogs, Dr. Ama Whitlock and J. Doe wrote that the hospital had described the numbers as de-identified.',
+    ]);
   });
 });

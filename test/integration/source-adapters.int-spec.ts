@@ -17,7 +17,14 @@ describe('source adapters and polling', () => {
   beforeAll(async () => {
     fake = await startFakePlatforms();
     t = await startTestApp(
-      { FETCH_ALLOWLIST: '127.0.0.1', REDDIT_BASE_URL: fake.url, HACKERNEWS_ALGOLIA_URL: fake.url, BLUESKY_APPVIEW_URL: fake.url, SOURCES_MAX_FAILURES: '3', DEMO: 'false' },
+      {
+        FETCH_ALLOWLIST: '127.0.0.1',
+        REDDIT_BASE_URL: fake.url,
+        HACKERNEWS_ALGOLIA_URL: fake.url,
+        BLUESKY_APPVIEW_URL: fake.url,
+        SOURCES_MAX_FAILURES: '3',
+        DEMO: 'false',
+      },
       { clock },
     );
     sources = t.get(SourcesService);
@@ -28,8 +35,24 @@ describe('source adapters and polling', () => {
     await fake?.close();
   });
 
-  const recordsOf = (id: string): Promise<Array<{ title: string; author: string; url: string; text: string; engagement: Record<string, number>; raw: unknown; published_at: Date; external_id: string }>> =>
-    db.query(`SELECT title, author, url, text, engagement, raw, published_at, external_id FROM discourse_records WHERE source_id = $1 ORDER BY published_at, external_id`, [id]);
+  const recordsOf = (
+    id: string,
+  ): Promise<
+    Array<{
+      title: string;
+      author: string;
+      url: string;
+      text: string;
+      engagement: Record<string, number>;
+      raw: unknown;
+      published_at: Date;
+      external_id: string;
+    }>
+  > =>
+    db.query(
+      `SELECT title, author, url, text, engagement, raw, published_at, external_id FROM discourse_records WHERE source_id = $1 ORDER BY published_at, external_id`,
+      [id],
+    );
 
   it('reads a subreddit through the JSON listing with score and comments, skipping the broken entry', async () => {
     const s = await sources.add({ kind: 'reddit', target: 'r/LocalLLaMA', beats: ['open-source-ai'] });
@@ -80,7 +103,12 @@ describe('source adapters and polling', () => {
     const front = await sources.add({ kind: 'hackernews', target: 'front' });
     const search = await sources.add({ kind: 'hackernews', target: 'search:open-weight' });
     const summaries = await sources.pollAll();
-    expect(summaries.map((s) => [s.source, s.ok, s.new, s.invalid])).toEqual(expect.arrayContaining([[front.slug, true, 2, 1], [search.slug, true, 1, 0]]));
+    expect(summaries.map((s) => [s.source, s.ok, s.new, s.invalid])).toEqual(
+      expect.arrayContaining([
+        [front.slug, true, 2, 1],
+        [search.slug, true, 1, 0],
+      ]),
+    );
     const rows = await recordsOf(front.id);
     expect(rows.map((r) => [r.url, r.engagement])).toEqual([
       ['https://news.ycombinator.com/item?id=4600001', { points: 612, comments: 301 }],
@@ -118,7 +146,9 @@ describe('source adapters and polling', () => {
 
   it('says plainly when a Bluesky server does not allow search', async () => {
     fake.route('/xrpc/app.bsky.feed.searchPosts', { status: 403, body: '{"error":"Forbidden"}' });
-    await expect(sources.testTarget({ kind: 'bluesky', target: 'search:anything' })).rejects.toThrow('this Bluesky server does not allow search without an account (the server answered 403 (forbidden))');
+    await expect(sources.testTarget({ kind: 'bluesky', target: 'search:anything' })).rejects.toThrow(
+      'this Bluesky server does not allow search without an account (the server answered 403 (forbidden))',
+    );
   });
 
   it('reads Mastodon tag and account timelines through the API, and the tag’s RSS when the API is closed', async () => {
@@ -140,7 +170,8 @@ describe('source adapters and polling', () => {
 
   it('polls RSS, Atom, RDF and JSON feeds over HTTP with conditional GET; redirect targets never replace the source URL', async () => {
     const added = [];
-    for (const path of ['/feeds/rss2.xml', '/feeds/atom.xml', '/feeds/rdf.xml', '/feeds/json11.json', '/feeds/rss091.xml']) added.push(await sources.add({ kind: 'rss', target: `${fake.url}${path}` }));
+    for (const path of ['/feeds/rss2.xml', '/feeds/atom.xml', '/feeds/rdf.xml', '/feeds/json11.json', '/feeds/rss091.xml'])
+      added.push(await sources.add({ kind: 'rss', target: `${fake.url}${path}` }));
     const first = await sources.pollAll();
     for (const s of added) expect(first.find((p) => p.source === s.slug)).toMatchObject({ ok: true, new: 3 });
     const second = await sources.pollAll();
@@ -161,7 +192,12 @@ describe('source adapters and polling', () => {
       expect(summary).toMatchObject({ ok: false, error: 'the server answered 500 (server error)' });
     }
     const view = await sources.show(s.id);
-    expect(view).toMatchObject({ status: 'paused', consecutiveFailures: 3, lastError: 'the server answered 500 (server error)', pausedReason: 'paused after 3 failed polls in a row; last: the server answered 500 (server error)' });
+    expect(view).toMatchObject({
+      status: 'paused',
+      consecutiveFailures: 3,
+      lastError: 'the server answered 500 (server error)',
+      pausedReason: 'paused after 3 failed polls in a row; last: the server answered 500 (server error)',
+    });
     expect((await sources.pollAll()).find((p) => p.source === s.slug)).toBeUndefined();
     fake.route('/feeds/gone.xml', { body: fake.fixture('feeds/rss2-basic.xml'), headers: { 'content-type': 'application/rss+xml' } });
     await sources.resume(s.id);
@@ -189,12 +225,16 @@ describe('source adapters and polling', () => {
   });
 
   it('validates what editors type, saying what is wrong', async () => {
-    await expect(sources.add({ kind: 'twitter', target: 'x' })).rejects.toThrow('unknown source kind "twitter": use one of rss, reddit, hackernews, bluesky, mastodon, file');
+    await expect(sources.add({ kind: 'twitter', target: 'x' })).rejects.toThrow(
+      'unknown source kind "twitter": use one of rss, reddit, hackernews, bluesky, mastodon, file',
+    );
     await expect(sources.add({ kind: 'rss', target: 'ftp://x.example/feed' })).rejects.toThrow('an rss target must be an http:// or https:// URL, not ftp:');
     await expect(sources.add({ kind: 'reddit', target: 'LocalLLaMA' })).rejects.toThrow(/a reddit target is r\/<subreddit>/);
     await expect(sources.add({ kind: 'hackernews', target: 'top' })).rejects.toThrow(/"front" or "search:<query>"/);
     await expect(sources.add({ kind: 'mastodon', target: 'https://toot.example/explore' })).rejects.toThrow(/tags\/<tag> or https:\/\/<instance>\/@<user>/);
-    await expect(sources.add({ kind: 'rss', target: `${fake.url}/feeds/x.xml`, every: '10s' })).rejects.toThrow('--every must be a duration from 1m to 7d such as 30m, 2h or 1d; got "10s"');
+    await expect(sources.add({ kind: 'rss', target: `${fake.url}/feeds/x.xml`, every: '10s' })).rejects.toThrow(
+      '--every must be a duration from 1m to 7d such as 30m, 2h or 1d; got "10s"',
+    );
     await expect(sources.add({ kind: 'rss', target: `${fake.url}/feeds/x.xml`, beats: ['Not A Slug!'] })).rejects.toThrow('"not a slug!" is not a beat slug');
     await expect(sources.add({ kind: 'rss', target: `${fake.url}/feeds/rss2.xml` })).rejects.toThrow(/already exists/);
     await expect(sources.show('nope')).rejects.toThrow('no source "nope"');
@@ -207,7 +247,10 @@ describe('source adapters and polling', () => {
       <outline type="rss" text="Bad" xmlUrl="javascript:alert(1)"/></outline></body></opml>`;
     const result = await sources.importOpml(opml, { beats: ['science'] });
     expect(result.added.map((a) => [a.name, a.beats])).toEqual([['A JSON feed', ['science']]]);
-    expect(result.skipped.map((s) => s.reason)).toEqual([expect.stringMatching(/already exists/), 'an rss target must be an http:// or https:// URL, not javascript:']);
+    expect(result.skipped.map((s) => s.reason)).toEqual([
+      expect.stringMatching(/already exists/),
+      'an rss target must be an http:// or https:// URL, not javascript:',
+    ]);
     const exported = await sources.exportOpml();
     expect(exported).toContain(`xmlUrl="${fake.url}/feeds/other.json"`);
     expect(exported).toContain(`xmlUrl="${fake.url}/tags/coralreefs.rss"`);

@@ -17,7 +17,12 @@ export async function createEditor(t: TestApp, email: string, role: 'owner' | 'e
 
 /** Posts the sign-in form like a browser; returns the session cookie and the CSRF token from /api/v1/me. */
 export async function signIn(t: TestApp, email: string, password: string): Promise<EditorSession> {
-  const res = await fetch(`${t.url}/admin/login`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ email, password }) });
+  const res = await fetch(`${t.url}/admin/login`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ email, password }),
+  });
   if (res.status !== 303) throw new Error(`sign-in answered ${res.status}: ${(await res.text()).slice(0, 300)}`);
   const cookie = /bs_session=[^;]+/.exec(res.headers.get('set-cookie') ?? '')![0];
   const me = await fetch(`${t.url}/api/v1/me`, { headers: { cookie } });

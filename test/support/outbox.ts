@@ -15,7 +15,9 @@ export interface OutboxMessage {
 export async function readOutbox(dir: string): Promise<OutboxMessage[]> {
   let files: string[];
   try {
-    files = readdirSync(dir).filter((f) => f.endsWith('.eml')).sort();
+    files = readdirSync(dir)
+      .filter((f) => f.endsWith('.eml'))
+      .sort();
   } catch {
     return [];
   }

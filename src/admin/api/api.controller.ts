@@ -67,7 +67,11 @@ export class ApiController {
   @Patch('issues/:number')
   @ApiOperation({ summary: 'Change a draft’s title, intro, subject or preheader (null or empty: back to the default)' })
   @ApiBody({ schema: openApiSchema(copySchema) })
-  async updateIssue(@CurrentActor() actor: Actor, @Param('number', ParseIntPipe) number: number, @Body(new ZodValidationPipe(copySchema)) body: z.infer<typeof copySchema>) {
+  async updateIssue(
+    @CurrentActor() actor: Actor,
+    @Param('number', ParseIntPipe) number: number,
+    @Body(new ZodValidationPipe(copySchema)) body: z.infer<typeof copySchema>,
+  ) {
     const view = await this.issues.updateCopy(number, body);
     await this.audit.record(auditSourceOf(actor), 'issue.copy', `issue:${number}`, { fields: Object.keys(body) });
     return issueViewJson(view);
@@ -76,7 +80,11 @@ export class ApiController {
   @Put('issues/:number/stories')
   @ApiOperation({ summary: 'Reorder a draft’s stories: the new order must list each of them exactly once' })
   @ApiBody({ schema: openApiSchema(orderSchema) })
-  async reorder(@CurrentActor() actor: Actor, @Param('number', ParseIntPipe) number: number, @Body(new ZodValidationPipe(orderSchema)) body: z.infer<typeof orderSchema>) {
+  async reorder(
+    @CurrentActor() actor: Actor,
+    @Param('number', ParseIntPipe) number: number,
+    @Body(new ZodValidationPipe(orderSchema)) body: z.infer<typeof orderSchema>,
+  ) {
     const view = await this.issues.reorder(number, body.narrativeIds);
     await this.audit.record(auditSourceOf(actor), 'issue.reorder', `issue:${number}`, { order: body.narrativeIds });
     return issueViewJson(view);
@@ -85,7 +93,11 @@ export class ApiController {
   @Post('issues/:number/stories')
   @ApiOperation({ summary: 'Include a published story in a draft, at a position (0-based) or at the end' })
   @ApiBody({ schema: openApiSchema(includeSchema) })
-  async include(@CurrentActor() actor: Actor, @Param('number', ParseIntPipe) number: number, @Body(new ZodValidationPipe(includeSchema)) body: z.infer<typeof includeSchema>) {
+  async include(
+    @CurrentActor() actor: Actor,
+    @Param('number', ParseIntPipe) number: number,
+    @Body(new ZodValidationPipe(includeSchema)) body: z.infer<typeof includeSchema>,
+  ) {
     const view = await this.issues.include(number, body.narrativeId, body.position);
     await this.audit.record(auditSourceOf(actor), 'issue.include', `issue:${number}`, { narrativeId: body.narrativeId });
     return issueViewJson(view);
@@ -101,7 +113,9 @@ export class ApiController {
 
   @Post('issues/:number/intro-draft')
   @HttpCode(200)
-  @ApiOperation({ summary: 'Suggest an intro from the chosen stories (not saved): by Claude when configured, else a template; `warning` says why when Claude failed' })
+  @ApiOperation({
+    summary: 'Suggest an intro from the chosen stories (not saved): by Claude when configured, else a template; `warning` says why when Claude failed',
+  })
   async draftIntro(@CurrentActor() actor: Actor, @Param('number', ParseIntPipe) number: number) {
     const draft = await this.issues.draftIntro(number);
     await this.audit.record(auditSourceOf(actor), 'issue.intro_draft', `issue:${number}`, { writer: draft.writer, model: draft.model });
@@ -134,7 +148,11 @@ export class ApiController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Send the issue’s email, marked as a test, to up to ten addresses' })
   @ApiBody({ schema: openApiSchema(testSchema) })
-  async testSend(@CurrentActor() actor: Actor, @Param('number', ParseIntPipe) number: number, @Body(new ZodValidationPipe(testSchema)) body: z.infer<typeof testSchema>) {
+  async testSend(
+    @CurrentActor() actor: Actor,
+    @Param('number', ParseIntPipe) number: number,
+    @Body(new ZodValidationPipe(testSchema)) body: z.infer<typeof testSchema>,
+  ) {
     const sent = await this.workspace.sendTest(number, body.to.join(','));
     await this.audit.record(auditSourceOf(actor), 'issue.test_send', `issue:${number}`, { to: sent.to });
     return sent;
@@ -144,7 +162,11 @@ export class ApiController {
   @HttpCode(202)
   @ApiOperation({ summary: 'Approve (if a draft) and queue the send, now or at `at` (ISO time): the audience is frozen when it starts' })
   @ApiBody({ schema: openApiSchema(sendSchema), required: false })
-  async send(@CurrentActor() actor: Actor, @Param('number', ParseIntPipe) number: number, @Body(new ZodValidationPipe(sendSchema)) body: z.infer<typeof sendSchema>) {
+  async send(
+    @CurrentActor() actor: Actor,
+    @Param('number', ParseIntPipe) number: number,
+    @Body(new ZodValidationPipe(sendSchema)) body: z.infer<typeof sendSchema>,
+  ) {
     const at = body.at ? new Date(body.at) : undefined;
     const progress = await this.workspace.send(number, at);
     await this.audit.record(auditSourceOf(actor), at ? 'issue.schedule' : 'issue.send', `issue:${number}`, { at: at?.toISOString() ?? null });

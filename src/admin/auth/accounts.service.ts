@@ -35,9 +35,7 @@ export interface AdminUserView {
 }
 
 export type SignInResult =
-  | { ok: true; sessionToken: string; user: AdminUserView }
-  | { ok: false; reason: 'invalid' }
-  | { ok: false; reason: 'locked'; retryAt: Date };
+  { ok: true; sessionToken: string; user: AdminUserView } | { ok: false; reason: 'invalid' } | { ok: false; reason: 'locked'; retryAt: Date };
 
 const emailSchema = z.string().trim().toLowerCase().max(320).email('an email address such as editor@example.com');
 
@@ -60,7 +58,9 @@ export class AccountsService {
 
   private checkPassword(password: string): void {
     if (password.length < MIN_PASSWORD || password.length > MAX_PASSWORD) {
-      throw new ValidationError(`A password needs ${MIN_PASSWORD} to ${MAX_PASSWORD} characters.`, [{ field: 'password', message: `${MIN_PASSWORD} to ${MAX_PASSWORD} characters` }]);
+      throw new ValidationError(`A password needs ${MIN_PASSWORD} to ${MAX_PASSWORD} characters.`, [
+        { field: 'password', message: `${MIN_PASSWORD} to ${MAX_PASSWORD} characters` },
+      ]);
     }
   }
 
@@ -70,9 +70,13 @@ export class AccountsService {
   }
 
   /** Creates an account; without a password one is generated and returned (shown once). */
-  async createUser(input: { email: string; role: string; password?: string }, source: AuditSource): Promise<{ user: AdminUserView; generatedPassword: string | null }> {
+  async createUser(
+    input: { email: string; role: string; password?: string },
+    source: AuditSource,
+  ): Promise<{ user: AdminUserView; generatedPassword: string | null }> {
     const parsed = emailSchema.safeParse(input.email);
-    if (!parsed.success) throw new ValidationError(`"${input.email}" is not an email address.`, [{ field: 'email', message: 'an email address such as editor@example.com' }]);
+    if (!parsed.success)
+      throw new ValidationError(`"${input.email}" is not an email address.`, [{ field: 'email', message: 'an email address such as editor@example.com' }]);
     const role = parseRole(input.role);
     if (!role) throw new ValidationError(`"${input.role}" is not a role: owner, editor or viewer.`, [{ field: 'role', message: 'owner, editor or viewer' }]);
     const generated = input.password === undefined ? generatePassword() : null;
@@ -132,7 +136,10 @@ export class AccountsService {
    */
   async signIn(input: { email: string; password: string; ip: string | null; userAgent: string | null }): Promise<SignInResult> {
     const now = this.clock.now();
-    const email = String(input.email ?? '').trim().toLowerCase().slice(0, 320);
+    const email = String(input.email ?? '')
+      .trim()
+      .toLowerCase()
+      .slice(0, 320);
     const password = String(input.password ?? '').slice(0, MAX_PASSWORD + 1);
     const source: AuditSource = { actor: email || '(blank)', actorKind: 'user', ip: input.ip, userAgent: input.userAgent };
     if (input.ip) {
@@ -187,7 +194,16 @@ export class AccountsService {
     const user = await this.repo.getUserById(session.userId);
     if (!user) return null;
     if (now.getTime() - session.lastSeenAt.getTime() > 60_000) await this.repo.touchSession(session.id, now, this.sessionExpiry(now));
-    return { kind: 'user', id: user.id, label: user.email, role: user.role, csrfToken: session.csrfToken, sessionId: session.id, ip: client.ip, userAgent: client.userAgent };
+    return {
+      kind: 'user',
+      id: user.id,
+      label: user.email,
+      role: user.role,
+      csrfToken: session.csrfToken,
+      sessionId: session.id,
+      ip: client.ip,
+      userAgent: client.userAgent,
+    };
   }
 
   async signOut(actor: Actor): Promise<void> {
@@ -224,7 +240,8 @@ export class AccountsService {
       ],
       { idempotencyKey: `password-reset-${reset.id}` },
     );
-    if (outcome.kind !== 'accepted' || outcome.messages[0]?.status !== 'accepted') this.logger.warn(`password reset email for ${user.email} was not accepted: ${JSON.stringify(outcome)}`);
+    if (outcome.kind !== 'accepted' || outcome.messages[0]?.status !== 'accepted')
+      this.logger.warn(`password reset email for ${user.email} was not accepted: ${JSON.stringify(outcome)}`);
     await this.audit.record({ actor: user.email, actorKind: 'user', ip: input.ip, userAgent: input.userAgent }, 'auth.reset_requested', user.email);
   }
 

@@ -56,11 +56,13 @@ export class AdminAuthGuard implements CanActivate {
     if (isPublic) return true;
     const actor = req.actor!;
     const required = this.reflector.getAllAndOverride<Role>(ADMIN_ROLE, targets) ?? (SAFE_METHODS.has(req.method) ? Role.Viewer : Role.Editor);
-    if (!roleAtLeast(actor.role, required)) throw new ForbiddenError(`This needs the ${required} role; you are ${actor.role === Role.Owner ? 'an' : 'a'} ${actor.role}.`);
+    if (!roleAtLeast(actor.role, required))
+      throw new ForbiddenError(`This needs the ${required} role; you are ${actor.role === Role.Owner ? 'an' : 'a'} ${actor.role}.`);
     if (actor.kind === 'user' && !SAFE_METHODS.has(req.method)) {
       const body = req.body as Record<string, unknown> | undefined;
       const sent = req.get(CSRF_HEADER) ?? (body && typeof body[CSRF_FIELD] === 'string' ? (body[CSRF_FIELD] as string) : '');
-      if (!sent || !actor.csrfToken || !safeEqual(sent, actor.csrfToken)) throw new CsrfError('The form or request is missing its CSRF token, or it does not match your session. Reload the page and try again.');
+      if (!sent || !actor.csrfToken || !safeEqual(sent, actor.csrfToken))
+        throw new CsrfError('The form or request is missing its CSRF token, or it does not match your session. Reload the page and try again.');
     }
     return true;
   }

@@ -25,7 +25,17 @@ export interface ApiTokenView {
 }
 
 function tokenView(t: ApiToken): ApiTokenView {
-  return { id: t.id, name: t.name, role: t.role, prefix: t.prefix, createdBy: t.createdBy, createdAt: t.createdAt, lastUsedAt: t.lastUsedAt, lastUsedIp: t.lastUsedIp, revokedAt: t.revokedAt };
+  return {
+    id: t.id,
+    name: t.name,
+    role: t.role,
+    prefix: t.prefix,
+    createdBy: t.createdBy,
+    createdAt: t.createdAt,
+    lastUsedAt: t.lastUsedAt,
+    lastUsedIp: t.lastUsedIp,
+    revokedAt: t.revokedAt,
+  };
 }
 
 const nameSchema = z.string().trim().min(1, 'a name of 1 to 100 characters').max(100, 'a name of 1 to 100 characters');
@@ -69,6 +79,15 @@ export class TokensService {
     const token = await this.repo.getTokenByHash(sha256(secret));
     if (!token || token.revokedAt) return null;
     await this.repo.markTokenUsed(token.id, this.clock.now(), client.ip);
-    return { kind: 'token', id: token.id, label: `token:${token.name}`, role: token.role, csrfToken: null, sessionId: null, ip: client.ip, userAgent: client.userAgent };
+    return {
+      kind: 'token',
+      id: token.id,
+      label: `token:${token.name}`,
+      role: token.role,
+      csrfToken: null,
+      sessionId: null,
+      ip: client.ip,
+      userAgent: client.userAgent,
+    };
   }
 }

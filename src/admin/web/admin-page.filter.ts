@@ -37,8 +37,27 @@ export class AdminPageFilter implements ExceptionFilter {
       return;
     }
     if (exception instanceof TooManyAttemptsError) res.set('Retry-After', String(Math.max(1, Math.ceil((exception.retryAt.getTime() - Date.now()) / 1000))));
-    const title = status === 403 ? 'Not allowed' : status === 404 ? 'Not found' : status === 429 ? 'Too many attempts' : status >= 500 ? 'Something went wrong' : 'That did not work';
+    const title =
+      status === 403
+        ? 'Not allowed'
+        : status === 404
+          ? 'Not found'
+          : status === 429
+            ? 'Too many attempts'
+            : status >= 500
+              ? 'Something went wrong'
+              : 'That did not work';
     const back = req.get('referer');
-    sendPage(res, status, layout({ title, actor: req.actor ?? null, siteTitle, error: message, body: html`<p><a href="${back && back.startsWith(this.config.server.publicUrl) ? back : '/admin'}">Go back</a></p>` }));
+    sendPage(
+      res,
+      status,
+      layout({
+        title,
+        actor: req.actor ?? null,
+        siteTitle,
+        error: message,
+        body: html`<p><a href="${back && back.startsWith(this.config.server.publicUrl) ? back : '/admin'}">Go back</a></p>`,
+      }),
+    );
   }
 }

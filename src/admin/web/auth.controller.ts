@@ -44,14 +44,20 @@ export class AuthController {
   @AdminPublic()
   @Get('assets/admin.js')
   script(@Res() res: Response): void {
-    res.set({ 'Content-Type': 'text/javascript; charset=utf-8', 'Cache-Control': 'public, max-age=300', 'X-Content-Type-Options': 'nosniff' }).send(ADMIN_SCRIPT);
+    res
+      .set({ 'Content-Type': 'text/javascript; charset=utf-8', 'Cache-Control': 'public, max-age=300', 'X-Content-Type-Options': 'nosniff' })
+      .send(ADMIN_SCRIPT);
   }
 
   @AdminPublic()
   @Get('login')
   loginPage(@Req() req: AdminRequest, @Res() res: Response, @Query('next') next?: string): void {
     if (req.actor) return res.redirect(303, safeNext(next));
-    sendPage(res, 200, loginForm({ siteTitle: this.config.site.title, next, notice: req.query.reset === '1' ? 'Your password was changed: sign in with the new one.' : null }));
+    sendPage(
+      res,
+      200,
+      loginForm({ siteTitle: this.config.site.title, next, notice: req.query.reset === '1' ? 'Your password was changed: sign in with the new one.' : null }),
+    );
   }
 
   @AdminPublic()
@@ -62,7 +68,10 @@ export class AuthController {
     const email = str(body?.email);
     const result = await this.accounts.signIn({ email, password: str(body?.password), ip: req.ip ?? null, userAgent: req.get('user-agent') ?? null });
     if (!result.ok) {
-      const error = result.reason === 'locked' ? `This account is locked after too many wrong passwords. Try again after ${result.retryAt.toISOString().slice(11, 16)} UTC, or reset the password.` : 'That email and password do not match an account.';
+      const error =
+        result.reason === 'locked'
+          ? `This account is locked after too many wrong passwords. Try again after ${result.retryAt.toISOString().slice(11, 16)} UTC, or reset the password.`
+          : 'That email and password do not match an account.';
       sendPage(res, 401, loginForm({ siteTitle: this.config.site.title, next: str(body?.next), error, email }));
       return;
     }
@@ -96,7 +105,11 @@ export class AuthController {
       sendPage(res, 400, resetRequestForm({ siteTitle: this.config.site.title, error: error.message }));
       return;
     }
-    sendPage(res, 200, resetRequestForm({ siteTitle: this.config.site.title, notice: 'If that address has an account, a link is on its way. It works for an hour.' }));
+    sendPage(
+      res,
+      200,
+      resetRequestForm({ siteTitle: this.config.site.title, notice: 'If that address has an account, a link is on its way. It works for an hour.' }),
+    );
   }
 
   @AdminPublic()

@@ -22,7 +22,13 @@ export interface DeliveryPanel {
 }
 
 /** The issue editor: chosen stories (reorder by drag and drop or the move buttons), candidates, copy, approval. */
-export function issueEditor(input: { view: IssueEditorView; actor: Actor; introDraft: { intro: string; writer: string; warning: string | null } | null; delivery: SafeHtml; preview: SafeHtml }): SafeHtml {
+export function issueEditor(input: {
+  view: IssueEditorView;
+  actor: Actor;
+  introDraft: { intro: string; writer: string; warning: string | null } | null;
+  delivery: SafeHtml;
+  preview: SafeHtml;
+}): SafeHtml {
   const { issue, candidates } = input.view;
   const { actor } = input;
   const editable = issue.status === 'draft' && roleAtLeast(actor.role, Role.Editor);

@@ -5,7 +5,8 @@ import { html, raw, type HtmlValue, type SafeHtml } from '../../kernel/web/html'
 
 /** Workspace pages: our own script only, no framing except our own previews, nothing cached. */
 export const ADMIN_HEADERS: Readonly<Record<string, string>> = {
-  'Content-Security-Policy': "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+  'Content-Security-Policy':
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
   'X-Content-Type-Options': 'nosniff',
   'Referrer-Policy': 'same-origin',
   'Cache-Control': 'no-store',
@@ -65,7 +66,15 @@ export function csrfField(actor: Actor): SafeHtml {
   return html`<input type="hidden" name="_csrf" value="${actor.csrfToken ?? ''}">`;
 }
 
-export function layout(input: { title: string; actor: Actor | null; current?: string; body: HtmlValue; notice?: string | null; error?: string | null; siteTitle: string }): SafeHtml {
+export function layout(input: {
+  title: string;
+  actor: Actor | null;
+  current?: string;
+  body: HtmlValue;
+  notice?: string | null;
+  error?: string | null;
+  siteTitle: string;
+}): SafeHtml {
   const { actor } = input;
   return html`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${input.title} · ${input.siteTitle} editors</title><style>${raw(STYLE)}</style>
@@ -73,8 +82,12 @@ ${actor?.csrfToken ? html`<meta name="csrf-token" content="${actor.csrfToken}">`
 <script src="/admin/assets/admin.js" defer></script></head><body>
 <a class="skip" href="#main">Skip to content</a>
 <header class="top"><a href="/admin"><strong>${input.siteTitle}</strong> editors</a>
-${actor ? html`<nav aria-label="Workspace">${NAV.filter((n) => roleAtLeast(actor.role, n.role)).map((n) => html`<a href="${n.href}"${n.href === input.current ? html` aria-current="page"` : ''}>${n.label}</a>`)}</nav>
-<div class="who"><span>${actor.label} (${actor.role})</span><form method="post" action="/admin/logout">${csrfField(actor)}<button class="secondary" type="submit">Sign out</button></form></div>` : ''}
+${
+  actor
+    ? html`<nav aria-label="Workspace">${NAV.filter((n) => roleAtLeast(actor.role, n.role)).map((n) => html`<a href="${n.href}"${n.href === input.current ? html` aria-current="page"` : ''}>${n.label}</a>`)}</nav>
+<div class="who"><span>${actor.label} (${actor.role})</span><form method="post" action="/admin/logout">${csrfField(actor)}<button class="secondary" type="submit">Sign out</button></form></div>`
+    : ''
+}
 </header>
 <main id="main" tabindex="-1">
 ${input.notice ? html`<p class="notice" role="status">${input.notice}</p>` : ''}

@@ -52,8 +52,24 @@ export class WorkspaceController {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  private page(res: Response, actor: Actor, input: { title: string; current: string; body: ReturnType<typeof html>; done?: string; error?: string | null; status?: number }): void {
-    sendPage(res, input.status ?? 200, layout({ title: input.title, actor, current: input.current, body: input.body, siteTitle: this.config.site.title, notice: input.done ? (NOTICES[input.done] ?? null) : null, error: input.error }));
+  private page(
+    res: Response,
+    actor: Actor,
+    input: { title: string; current: string; body: ReturnType<typeof html>; done?: string; error?: string | null; status?: number },
+  ): void {
+    sendPage(
+      res,
+      input.status ?? 200,
+      layout({
+        title: input.title,
+        actor,
+        current: input.current,
+        body: input.body,
+        siteTitle: this.config.site.title,
+        notice: input.done ? (NOTICES[input.done] ?? null) : null,
+        error: input.error,
+      }),
+    );
   }
 
   @Get()
@@ -78,18 +94,35 @@ export class WorkspaceController {
     this.page(res, actor, { title: 'Issues', current: '/admin/issues', body: issuesTable(await this.issues.list()) });
   }
 
-  private async issueEditorPage(res: Response, actor: Actor, number: number, done?: string, introDraft: { intro: string; writer: string; warning: string | null } | null = null): Promise<void> {
+  private async issueEditorPage(
+    res: Response,
+    actor: Actor,
+    number: number,
+    done?: string,
+    introDraft: { intro: string; writer: string; warning: string | null } | null = null,
+  ): Promise<void> {
     const view = await this.issues.editorView(number);
     this.page(res, actor, {
       title: `Issue ${view.issue.number}: ${view.issue.title}`,
       current: '/admin/issues',
       done,
-      body: issueEditor({ view, actor, introDraft, delivery: await this.workspace.deliveryPanel(view.issue, actor), preview: await this.workspace.previewPanel(view.issue) }),
+      body: issueEditor({
+        view,
+        actor,
+        introDraft,
+        delivery: await this.workspace.deliveryPanel(view.issue, actor),
+        preview: await this.workspace.previewPanel(view.issue),
+      }),
     });
   }
 
   @Get('issues/:number')
-  async issuePage(@CurrentActor() actor: Actor, @Param('number', ParseIntPipe) number: number, @Res() res: Response, @Query('done') done?: string): Promise<void> {
+  async issuePage(
+    @CurrentActor() actor: Actor,
+    @Param('number', ParseIntPipe) number: number,
+    @Res() res: Response,
+    @Query('done') done?: string,
+  ): Promise<void> {
     await this.issueEditorPage(res, actor, number, done);
   }
 
@@ -134,7 +167,8 @@ export class WorkspaceController {
     const order = (await this.issues.getByNumber(number)).stories.map((s) => s.id);
     const at = order.indexOf(id);
     const to = body?.direction === 'up' ? at - 1 : at + 1;
-    if (at < 0 || to < 0 || to >= order.length) throw new ValidationError('That story cannot move that way.', [{ field: 'direction', message: 'up or down within the list' }]);
+    if (at < 0 || to < 0 || to >= order.length)
+      throw new ValidationError('That story cannot move that way.', [{ field: 'direction', message: 'up or down within the list' }]);
     [order[at], order[to]] = [order[to], order[at]];
     await this.issues.reorder(number, order);
     await this.audit.record(auditSourceOf(actor), 'issue.reorder', `issue:${number}`, { order });
@@ -166,7 +200,10 @@ export class WorkspaceController {
       if (Number.isNaN(at.getTime())) throw new ValidationError('Choose the date and time to send (UTC).', [{ field: 'at', message: 'a date and time' }]);
     }
     const progress = await this.workspace.send(number, at);
-    await this.audit.record(auditSourceOf(actor), at ? 'issue.schedule' : 'issue.send', `issue:${number}`, { at: at?.toISOString() ?? null, status: progress.status });
+    await this.audit.record(auditSourceOf(actor), at ? 'issue.schedule' : 'issue.send', `issue:${number}`, {
+      at: at?.toISOString() ?? null,
+      status: progress.status,
+    });
     this.back(res, number, at ? 'scheduled' : 'queued', '#send-h');
   }
 
@@ -197,7 +234,12 @@ export class WorkspaceController {
     const preview = await this.workspace.preview(number);
     res
       .status(200)
-      .set({ 'Content-Security-Policy': "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data: https:; frame-ancestors 'self'; base-uri 'none'; form-action 'none'", 'X-Frame-Options': 'SAMEORIGIN', 'Cache-Control': 'no-store' })
+      .set({
+        'Content-Security-Policy':
+          "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data: https:; frame-ancestors 'self'; base-uri 'none'; form-action 'none'",
+        'X-Frame-Options': 'SAMEORIGIN',
+        'Cache-Control': 'no-store',
+      })
       .type('text/html; charset=utf-8')
       .send(preview.html);
   }
@@ -239,7 +281,12 @@ ${tokens.map((t) => html`<tr><td>${t.name}</td><td>${t.role}</td><td class="mono
   @HttpCode(201)
   async createToken(@CurrentActor() actor: Actor, @Body() body: Form, @Res() res: Response): Promise<void> {
     const created = await this.tokens.create({ name: str(body?.name), role: str(body?.role) }, auditSourceOf(actor));
-    this.page(res, actor, { title: 'API tokens', current: '/admin/tokens', status: 201, body: this.tokensBody(actor, await this.tokens.list(), { name: created.token.name, secret: created.secret }) });
+    this.page(res, actor, {
+      title: 'API tokens',
+      current: '/admin/tokens',
+      status: 201,
+      body: this.tokensBody(actor, await this.tokens.list(), { name: created.token.name, secret: created.secret }),
+    });
   }
 
   @Requires(Role.Owner)
@@ -271,9 +318,15 @@ ${users.map((u) => html`<tr><td>${u.email}</td><td>${u.role}</td><td>${when(u.la
   @HttpCode(201)
   async createUser(@CurrentActor() actor: Actor, @Body() body: Form, @Res() res: Response): Promise<void> {
     const role = str(body?.role);
-    if (!roleAtLeast(actor.role, (ROLES as readonly string[]).includes(role) ? (role as Role) : Role.Owner)) throw new ForbiddenError('You cannot grant a role above your own.');
+    if (!roleAtLeast(actor.role, (ROLES as readonly string[]).includes(role) ? (role as Role) : Role.Owner))
+      throw new ForbiddenError('You cannot grant a role above your own.');
     const created = await this.accounts.createUser({ email: str(body?.email), role }, auditSourceOf(actor));
-    this.page(res, actor, { title: 'Editors', current: '/admin/users', status: 201, body: html`<div class="card notice" role="status"><p>Account ${created.user.email} (${created.user.role}) created. Its password, shown only once:</p><p class="mono">${created.generatedPassword ?? ''}</p></div><p><a href="/admin/users">Back to editors</a></p>` });
+    this.page(res, actor, {
+      title: 'Editors',
+      current: '/admin/users',
+      status: 201,
+      body: html`<div class="card notice" role="status"><p>Account ${created.user.email} (${created.user.role}) created. Its password, shown only once:</p><p class="mono">${created.generatedPassword ?? ''}</p></div><p><a href="/admin/users">Back to editors</a></p>`,
+    });
   }
 
   @Requires(Role.Owner)

@@ -16,8 +16,17 @@ export function registerIssuesCommands(program: Command, ctx: CommandContext): v
     .action(
       ctx.action(async (options: { limit: number }) => {
         const list = await (await ctx.get(IssuesService)).list(options.limit);
-        const rows = list.map((i) => ({ number: i.number, status: i.status, title: i.title, weekStart: i.weekStart, weekEnd: i.weekEnd, approvedAt: i.approvedAt }));
-        ctx.output.result(rows, (all) => (all.length === 0 ? 'no issues yet' : all.map((i) => `#${String(i.number).padEnd(4)} ${i.status.padEnd(9)} ${date(i.weekStart)}  ${i.title}`)));
+        const rows = list.map((i) => ({
+          number: i.number,
+          status: i.status,
+          title: i.title,
+          weekStart: i.weekStart,
+          weekEnd: i.weekEnd,
+          approvedAt: i.approvedAt,
+        }));
+        ctx.output.result(rows, (all) =>
+          all.length === 0 ? 'no issues yet' : all.map((i) => `#${String(i.number).padEnd(4)} ${i.status.padEnd(9)} ${date(i.weekStart)}  ${i.title}`),
+        );
       }),
     );
 
@@ -36,7 +45,13 @@ export function registerIssuesCommands(program: Command, ctx: CommandContext): v
           weekStart: issue.weekStart,
           weekEnd: issue.weekEnd,
           approvedAt: issue.approvedAt,
-          stories: issue.stories.map((s, position) => ({ position: position + 1, slug: s.slug, headline: s.headline, beat: s.beat.slug, fidelity: s.fidelity })),
+          stories: issue.stories.map((s, position) => ({
+            position: position + 1,
+            slug: s.slug,
+            headline: s.headline,
+            beat: s.beat.slug,
+            fidelity: s.fidelity,
+          })),
         };
         ctx.output.result(data, (i) => [
           `Issue #${i.number}: ${i.title} (${i.status})`,
@@ -44,7 +59,9 @@ export function registerIssuesCommands(program: Command, ctx: CommandContext): v
           '',
           i.intro,
           '',
-          ...(i.stories.length ? i.stories.map((s) => `${String(s.position).padStart(2)}. [${s.beat}] ${s.headline}  (/stories/${s.slug})`) : ['(no published stories)']),
+          ...(i.stories.length
+            ? i.stories.map((s) => `${String(s.position).padStart(2)}. [${s.beat}] ${s.headline}  (/stories/${s.slug})`)
+            : ['(no published stories)']),
         ]);
       }),
     );
@@ -86,7 +103,9 @@ export function registerIssuesCommands(program: Command, ctx: CommandContext): v
 
   issues
     .command('send')
-    .description('queue a send now or at --at (any running instance, or `run deliver`, does the work); on an issue already sent, only subscribers without a copy get it')
+    .description(
+      'queue a send now or at --at (any running instance, or `run deliver`, does the work); on an issue already sent, only subscribers without a copy get it',
+    )
     .argument('<number>', 'issue number', positiveInt('the issue number'))
     .option('--at <iso-time>', 'start at this time (ISO 8601, e.g. 2026-12-07T07:00:00Z)', isoTime)
     .option('--test <addresses>', 'send a test now to these comma-separated addresses instead (marked as a test, not counted)')
@@ -94,17 +113,27 @@ export function registerIssuesCommands(program: Command, ctx: CommandContext): v
       ctx.action(async (number: number, options: { at?: Date; test?: string }) => {
         const delivery = await ctx.get(DeliveryService);
         if (options.test !== undefined) {
-          const send = await delivery.testSend(number, options.test.split(',').map((a) => a.trim()).filter(Boolean));
+          const send = await delivery.testSend(
+            number,
+            options.test
+              .split(',')
+              .map((a) => a.trim())
+              .filter(Boolean),
+          );
           ctx.output.result(send, (s) => `test send of issue #${number}: ${s.accepted} accepted, ${s.failed} failed`);
           return;
         }
         const send = await delivery.send(number, { at: options.at });
-        ctx.output.result(send, (s) => (s.status === 'scheduled' ? `issue #${number} scheduled for ${s.scheduledAt?.toISOString()}` : `issue #${number}: send ${s.number} ${s.status} to ${s.audience} recipients`));
+        ctx.output.result(send, (s) =>
+          s.status === 'scheduled'
+            ? `issue #${number} scheduled for ${s.scheduledAt?.toISOString()}`
+            : `issue #${number}: send ${s.number} ${s.status} to ${s.audience} recipients`,
+        );
       }),
     );
 
   for (const [name, description] of [
-    ['pause', 'stop claiming the send\'s batches (those in flight finish); nothing is re-sent'],
+    ['pause', "stop claiming the send's batches (those in flight finish); nothing is re-sent"],
     ['resume', 'resume a paused send where it stopped'],
     ['cancel', 'cancel the send: recipients nobody has tried are released; nothing is re-sent'],
     ['retry-failed', 'send again to the recipients whose messages failed (new batches, new keys)'],
@@ -116,8 +145,19 @@ export function registerIssuesCommands(program: Command, ctx: CommandContext): v
       .action(
         ctx.action(async (number: number) => {
           const delivery = await ctx.get(DeliveryService);
-          const result = name === 'pause' ? await delivery.pause(number) : name === 'resume' ? await delivery.resume(number) : name === 'cancel' ? await delivery.cancel(number) : await delivery.retryFailed(number);
-          ctx.output.result(result, (r) => ('status' in r ? `issue #${number}: send ${r.number} is ${r.status}${'released' in r ? ` (${r.released} recipients released)` : ''}` : `issue #${number}: ${r.recipients} failed recipients queued again`));
+          const result =
+            name === 'pause'
+              ? await delivery.pause(number)
+              : name === 'resume'
+                ? await delivery.resume(number)
+                : name === 'cancel'
+                  ? await delivery.cancel(number)
+                  : await delivery.retryFailed(number);
+          ctx.output.result(result, (r) =>
+            'status' in r
+              ? `issue #${number}: send ${r.number} is ${r.status}${'released' in r ? ` (${r.released} recipients released)` : ''}`
+              : `issue #${number}: ${r.recipients} failed recipients queued again`,
+          );
         }),
       );
   }
@@ -131,15 +171,21 @@ export function registerIssuesCommands(program: Command, ctx: CommandContext): v
     .action(
       ctx.action(async (batchId: string, options: { as: string; reason: string }) => {
         if (!['resend', 'accepted', 'failed'].includes(options.as)) throw new UsageError('--as must be resend, accepted or failed');
-        const result = await (await ctx.get(DeliveryService)).releaseHeld({ batchId, action: options.as as 'resend' | 'accepted' | 'failed', reason: options.reason });
-        ctx.output.result(result, (r) => `batch ${batchId}: ${r.recipients} recipients ${options.as === 'resend' ? 'queued again under a new key' : `marked ${options.as}`}`);
+        const result = await (
+          await ctx.get(DeliveryService)
+        ).releaseHeld({ batchId, action: options.as as 'resend' | 'accepted' | 'failed', reason: options.reason });
+        ctx.output.result(
+          result,
+          (r) => `batch ${batchId}: ${r.recipients} recipients ${options.as === 'resend' ? 'queued again under a new key' : `marked ${options.as}`}`,
+        );
       }),
     );
 }
 
 function isoTime(value: string): Date {
   const at = new Date(value);
-  if (!/^\d{4}-\d{2}-\d{2}T/.test(value) || Number.isNaN(at.getTime())) throw new UsageError(`--at expects an ISO 8601 time such as 2026-12-07T07:00:00Z, not ${JSON.stringify(value)}`);
+  if (!/^\d{4}-\d{2}-\d{2}T/.test(value) || Number.isNaN(at.getTime()))
+    throw new UsageError(`--at expects an ISO 8601 time such as 2026-12-07T07:00:00Z, not ${JSON.stringify(value)}`);
   return at;
 }
 

@@ -30,7 +30,10 @@ export function registerServerCommands(program: Command, ctx: CommandContext): v
         const dataSource = await ctx.get(DataSource);
         const rows: Array<{ name: string }> = await dataSource.query('SELECT name FROM migrations ORDER BY id');
         const target = config.database.url ? 'PostgreSQL server' : `embedded database in ${config.database.embeddedDir}`;
-        ctx.output.result({ applied: rows.length, latest: rows.at(-1)?.name ?? null, database: config.database.url ? 'server' : 'embedded' }, (r) => `database is up to date: ${r.applied} migrations applied (${target})`);
+        ctx.output.result(
+          { applied: rows.length, latest: rows.at(-1)?.name ?? null, database: config.database.url ? 'server' : 'embedded' },
+          (r) => `database is up to date: ${r.applied} migrations applied (${target})`,
+        );
       }),
     );
 }

@@ -4,9 +4,16 @@ import { SourcesService, type SourceDetail, type SourceTestResult, type SourceVi
 import { type CommandContext } from '../context';
 import { CliError, UsageError } from '../errors';
 
-const collect = (value: string, previous: string[]) => [...previous, ...value.split(',').map((v) => v.trim()).filter(Boolean)];
+const collect = (value: string, previous: string[]) => [
+  ...previous,
+  ...value
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean),
+];
 const when = (iso: string | null) => (iso ? iso.replace('T', ' ').slice(0, 16) : '—');
-const every = (seconds: number) => (seconds % 86400 === 0 ? `${seconds / 86400}d` : seconds % 3600 === 0 ? `${seconds / 3600}h` : seconds % 60 === 0 ? `${seconds / 60}m` : `${seconds}s`);
+const every = (seconds: number) =>
+  seconds % 86400 === 0 ? `${seconds / 86400}d` : seconds % 3600 === 0 ? `${seconds / 3600}h` : seconds % 60 === 0 ? `${seconds / 60}m` : `${seconds}s`;
 
 function describe(s: SourceView): string[] {
   return [
@@ -21,7 +28,16 @@ function describeTest(r: SourceTestResult): string[] {
   return [
     `${r.kind} ${r.target}: ${r.notModified ? 'not modified' : `${r.items} items would be imported`}${r.rejected ? `, ${r.rejected} rejected` : ''}${r.overCap ? `, ${r.overCap} left for later polls` : ''}${r.httpStatus ? ` (HTTP ${r.httpStatus}, ${r.responseMs} ms)` : ''}`,
     ...r.rejectedReasons.map((x) => `  rejected item ${x.index}: ${x.reason}`),
-    ...r.preview.map((p) => `  ${p.publishedAt.slice(0, 16)}  ${(p.title || p.text).replace(/\s+/g, ' ').slice(0, 80)}${p.author ? ` — ${p.author}` : ''}${Object.keys(p.engagement).length ? `  [${Object.entries(p.engagement).map(([k, v]) => `${k} ${v}`).join(', ')}]` : ''}`),
+    ...r.preview.map(
+      (p) =>
+        `  ${p.publishedAt.slice(0, 16)}  ${(p.title || p.text).replace(/\s+/g, ' ').slice(0, 80)}${p.author ? ` — ${p.author}` : ''}${
+          Object.keys(p.engagement).length
+            ? `  [${Object.entries(p.engagement)
+                .map(([k, v]) => `${k} ${v}`)
+                .join(', ')}]`
+            : ''
+        }`,
+    ),
   ];
 }
 
@@ -30,7 +46,9 @@ export function registerSourcesCommands(program: Command, ctx: CommandContext): 
 
   sources
     .command('add')
-    .description('add a source: rss <url> | reddit r/<sub> | hackernews front|search:<q> | bluesky <handle>|search:<q> | mastodon https://<instance>/tags/<tag>|/@<user> | file <path>')
+    .description(
+      'add a source: rss <url> | reddit r/<sub> | hackernews front|search:<q> | bluesky <handle>|search:<q> | mastodon https://<instance>/tags/<tag>|/@<user> | file <path>',
+    )
     .requiredOption('--kind <kind>', 'rss, reddit, hackernews, bluesky, mastodon or file')
     .requiredOption('--target <target>', 'what to watch (see above)')
     .option('--beat <slug>', 'a beat it feeds (repeatable, or comma-separated)', collect, [])
@@ -64,7 +82,9 @@ export function registerSourcesCommands(program: Command, ctx: CommandContext): 
     .action(
       ctx.action(async () => {
         const list = await (await ctx.get(SourcesService)).list();
-        ctx.output.result(list, (all) => (all.length === 0 ? 'no sources yet: add one with `broadsheet sources add --kind rss --target https://…`' : all.flatMap(describe)));
+        ctx.output.result(list, (all) =>
+          all.length === 0 ? 'no sources yet: add one with `broadsheet sources add --kind rss --target https://…`' : all.flatMap(describe),
+        );
       }),
     );
 
@@ -79,7 +99,10 @@ export function registerSourcesCommands(program: Command, ctx: CommandContext): 
           ...describe(s),
           '  recent polls:',
           ...(s.recentPolls.length
-            ? s.recentPolls.map((p) => `    ${when(p.startedAt)} ${p.status.padEnd(9)} ${p.error ?? `${p.seen} seen, ${p.new} new, ${p.updated} updated, ${p.duplicate} known, ${p.invalid} rejected${p.notModified ? ' (not modified)' : ''}`}`)
+            ? s.recentPolls.map(
+                (p) =>
+                  `    ${when(p.startedAt)} ${p.status.padEnd(9)} ${p.error ?? `${p.seen} seen, ${p.new} new, ${p.updated} updated, ${p.duplicate} known, ${p.invalid} rejected${p.notModified ? ' (not modified)' : ''}`}`,
+              )
             : ['    none yet']),
         ]);
       }),
@@ -131,7 +154,11 @@ export function registerSourcesCommands(program: Command, ctx: CommandContext): 
         if (!info.isFile()) throw new CliError(`${file} is not a regular file`);
         if (info.size > 5 * 1024 * 1024) throw new CliError(`${file} is ${info.size} bytes; an OPML file of at most 5 MB is expected`);
         const result = await (await ctx.get(SourcesService)).importOpml(await readFile(file, 'utf8'), { beats: o.beat, every: o.every });
-        ctx.output.result(result, (r) => [`added ${r.added.length} sources, skipped ${r.skipped.length}`, ...r.added.map((s) => `  + ${s.slug}  ${s.target}`), ...r.skipped.map((s) => `  - ${s.url}: ${s.reason}`)]);
+        ctx.output.result(result, (r) => [
+          `added ${r.added.length} sources, skipped ${r.skipped.length}`,
+          ...r.added.map((s) => `  + ${s.slug}  ${s.target}`),
+          ...r.skipped.map((s) => `  - ${s.url}: ${s.reason}`),
+        ]);
       }),
     );
 

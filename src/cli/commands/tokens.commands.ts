@@ -15,7 +15,11 @@ export function registerTokensCommands(program: Command, ctx: CommandContext): v
     .action(
       ctx.action(async (options: { name: string; role: string }) => {
         const { token, secret } = await (await ctx.get(TokensService)).create({ name: options.name, role: options.role }, CLI_SOURCE);
-        ctx.output.result({ id: token.id, name: token.name, role: token.role, token: secret }, (t) => [`created ${t.role} token "${t.name}" (${t.id})`, t.token, 'copy it now: it is not shown again']);
+        ctx.output.result({ id: token.id, name: token.name, role: token.role, token: secret }, (t) => [
+          `created ${t.role} token "${t.name}" (${t.id})`,
+          t.token,
+          'copy it now: it is not shown again',
+        ]);
       }),
     );
 
@@ -28,7 +32,10 @@ export function registerTokensCommands(program: Command, ctx: CommandContext): v
         ctx.output.result(list, (all) =>
           all.length === 0
             ? 'no tokens yet'
-            : all.map((t) => `${t.id}  ${t.name.padEnd(24)} ${t.role.padEnd(7)} ${t.prefix}…  ${t.revokedAt ? `revoked ${t.revokedAt.toISOString()}` : `last used ${t.lastUsedAt ? t.lastUsedAt.toISOString() : 'never'}`}`),
+            : all.map(
+                (t) =>
+                  `${t.id}  ${t.name.padEnd(24)} ${t.role.padEnd(7)} ${t.prefix}…  ${t.revokedAt ? `revoked ${t.revokedAt.toISOString()}` : `last used ${t.lastUsedAt ? t.lastUsedAt.toISOString() : 'never'}`}`,
+              ),
         );
       }),
     );

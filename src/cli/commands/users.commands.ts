@@ -9,7 +9,9 @@ import { UsageError } from '../errors';
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(String(chunk)));
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }
 
 export function registerUsersCommands(program: Command, ctx: CommandContext): void {
@@ -25,7 +27,9 @@ export function registerUsersCommands(program: Command, ctx: CommandContext): vo
       ctx.action(async (options: { email: string; role: string; passwordStdin?: boolean }) => {
         const password = options.passwordStdin ? await readStdin() : undefined;
         if (options.passwordStdin && !password) throw new UsageError('--password-stdin was given but standard input was empty');
-        const { user, generatedPassword } = await (await ctx.get(AccountsService)).createUser({ email: options.email, role: options.role, password }, CLI_SOURCE);
+        const { user, generatedPassword } = await (
+          await ctx.get(AccountsService)
+        ).createUser({ email: options.email, role: options.role, password }, CLI_SOURCE);
         const login = `${ctx.config().server.publicUrl}/admin/login`;
         ctx.output.result({ id: user.id, email: user.email, role: user.role, password: generatedPassword, login }, (r) => [
           `created ${r.role} ${r.email}`,
@@ -43,7 +47,10 @@ export function registerUsersCommands(program: Command, ctx: CommandContext): vo
         const list = await (await ctx.get(AccountsService)).listUsers();
         ctx.output.result(
           list.map((u) => ({ id: u.id, email: u.email, role: u.role, lastLoginAt: u.lastLoginAt, lockedUntil: u.lockedUntil })),
-          (all) => (all.length === 0 ? 'no accounts yet' : all.map((u) => `${u.email.padEnd(36)} ${u.role.padEnd(7)} last sign-in ${u.lastLoginAt ? u.lastLoginAt.toISOString() : 'never'}`)),
+          (all) =>
+            all.length === 0
+              ? 'no accounts yet'
+              : all.map((u) => `${u.email.padEnd(36)} ${u.role.padEnd(7)} last sign-in ${u.lastLoginAt ? u.lastLoginAt.toISOString() : 'never'}`),
         );
       }),
     );

@@ -147,8 +147,11 @@ export function layout(site: SiteInfo, page: PageOptions): SafeHtml {
 <meta property="og:description" content="${description}">
 <meta property="og:url" content="${url}">
 <meta property="og:locale" content="en_GB">
-${page.published && html`<meta property="article:published_time" content="${page.published.toISOString()}">
-`}<meta name="twitter:card" content="summary">
+${
+  page.published &&
+  html`<meta property="article:published_time" content="${page.published.toISOString()}">
+`
+}<meta name="twitter:card" content="summary">
 <meta name="twitter:title" content="${page.title ?? site.title}">
 <meta name="twitter:description" content="${description}">
 ${page.noindex && html`<meta name="robots" content="noindex">\n`}${page.canonicalPath && html`<link rel="canonical" href="${site.publicUrl + page.canonicalPath}">\n`}${alternates.map(

@@ -145,9 +145,14 @@ ${storyMeta(story, links)}
 ${storyBody(story)}
 ${issues.length > 0 && html`<p class="sans">In ${issues.map((i, n) => html`${n > 0 && ', '}<a href="${links.issue(i.number)}">issue No. ${i.number}</a>`)}.</p>`}
 </article>
-${(extras.previous || extras.next) && html`<nav class="story-nav" aria-label="More in ${story.beat.name}">${extras.previous ? html`<a class="prev" href="${links.story(extras.previous.slug)}" rel="prev"><span>Previous in ${story.beat.name}</span>${extras.previous.headline}</a>` : html`<span></span>`}${
-      extras.next ? html`<a class="next" href="${links.story(extras.next.slug)}" rel="next"><span>Next in ${story.beat.name}</span>${extras.next.headline}</a>` : html`<span></span>`
-    }</nav>`}
+${
+  (extras.previous || extras.next) &&
+  html`<nav class="story-nav" aria-label="More in ${story.beat.name}">${extras.previous ? html`<a class="prev" href="${links.story(extras.previous.slug)}" rel="prev"><span>Previous in ${story.beat.name}</span>${extras.previous.headline}</a>` : html`<span></span>`}${
+    extras.next
+      ? html`<a class="next" href="${links.story(extras.next.slug)}" rel="next"><span>Next in ${story.beat.name}</span>${extras.next.headline}</a>`
+      : html`<span></span>`
+  }</nav>`
+}
 ${(extras.related ?? []).length > 0 && html`<section aria-labelledby="related"><div class="section-head"><h2 id="related">More on ${story.beat.name}</h2><a class="more" href="${links.beat(story.beat.slug)}">All</a></div>${compactList(extras.related!)}</section>`}
 ${(extras.more ?? []).length > 0 && html`<section aria-labelledby="more-stories"><div class="section-head"><h2 id="more-stories">Elsewhere this week</h2><a class="more" href="/">Front page</a></div>${compactList(extras.more!)}</section>`}
 ${subscribePanel(site)}`,
@@ -155,7 +160,11 @@ ${subscribePanel(site)}`,
 }
 
 export function beatPage(site: SiteInfo, beat: BeatSummary, stories: readonly StoryView[], paging?: Paging): SafeHtml {
-  const feed: Alternate = { type: 'application/rss+xml', title: `${site.title}: ${beat.name} (RSS)`, href: `${site.publicUrl}${links.beat(beat.slug)}/feed.xml` };
+  const feed: Alternate = {
+    type: 'application/rss+xml',
+    title: `${site.title}: ${beat.name} (RSS)`,
+    href: `${site.publicUrl}${links.beat(beat.slug)}/feed.xml`,
+  };
   return layout(site, {
     title: beat.name,
     description: beat.description,

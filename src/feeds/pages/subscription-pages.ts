@@ -75,7 +75,13 @@ function buttonPage(site: SiteInfo, input: { title: string; text: SafeHtml | str
 }
 
 export function confirmPromptPage(site: SiteInfo, token: string): SafeHtml {
-  return buttonPage(site, { title: 'Confirm your subscription', text: `Press the button to start receiving the weekly issue of ${site.title}.`, action: '/subscribe/confirm', token, button: 'Confirm my subscription' });
+  return buttonPage(site, {
+    title: 'Confirm your subscription',
+    text: `Press the button to start receiving the weekly issue of ${site.title}.`,
+    action: '/subscribe/confirm',
+    token,
+    button: 'Confirm my subscription',
+  });
 }
 
 export function confirmedPage(site: SiteInfo, preferencesUrl?: string): SafeHtml {
@@ -89,7 +95,13 @@ ${preferencesUrl && html`<p>Choose your beats or pause for a while on your <a hr
 }
 
 export function unsubscribePromptPage(site: SiteInfo, token: string): SafeHtml {
-  return buttonPage(site, { title: 'Unsubscribe', text: `Press the button to stop receiving the weekly issue of ${site.title}.`, action: '/unsubscribe', token, button: 'Unsubscribe' });
+  return buttonPage(site, {
+    title: 'Unsubscribe',
+    text: `Press the button to stop receiving the weekly issue of ${site.title}.`,
+    action: '/unsubscribe',
+    token,
+    button: 'Unsubscribe',
+  });
 }
 
 export function unsubscribedPage(site: SiteInfo, already = false): SafeHtml {
@@ -123,7 +135,8 @@ const STATUS_TEXT: Record<string, string> = {
 
 export function preferencesPage(site: SiteInfo, p: PreferencesPageInput): SafeHtml {
   const hidden = html`<input type="hidden" name="token" value="${p.token}">`;
-  const action = (name: string, label: string) => html`<form method="post" action="/preferences">${hidden}<input type="hidden" name="action" value="${name}"><button type="submit">${label}</button></form>`;
+  const action = (name: string, label: string) =>
+    html`<form method="post" action="/preferences">${hidden}<input type="hidden" name="action" value="${name}"><button type="submit">${label}</button></form>`;
   return layout(site, {
     title: 'Your preferences',
     noindex: true,
@@ -134,8 +147,11 @@ ${p.problem && html`<p class="notice" role="alert">${p.problem}</p>`}
 <section class="panel">
 <h2>What you receive</h2>
 <form method="post" action="/preferences">${hidden}<input type="hidden" name="action" value="save">
-${p.allBeats.length > 0 && html`<p>Beats (none ticked: all of them):</p>
-${p.allBeats.map((b) => html`<label><input type="checkbox" name="beats" value="${b.slug}"${p.beats?.includes(b.slug) ? html` checked` : html``}> ${b.name}</label>`)}`}
+${
+  p.allBeats.length > 0 &&
+  html`<p>Beats (none ticked: all of them):</p>
+${p.allBeats.map((b) => html`<label><input type="checkbox" name="beats" value="${b.slug}"${p.beats?.includes(b.slug) ? html` checked` : html``}> ${b.name}</label>`)}`
+}
 <label for="pause">Pause for (weeks, 0 to resume)</label>
 <input type="number" id="pause" name="pause_weeks" min="0" max="52" value="">
 <p><button type="submit">Save</button></p>
@@ -166,5 +182,11 @@ ${action('download', 'Download my data (JSON)')}
 }
 
 export function emailChangePromptPage(site: SiteInfo, token: string, email: string): SafeHtml {
-  return buttonPage(site, { title: 'Confirm your new address', text: html`Press the button to receive ${site.title} at <strong>${email}</strong> from now on.`, action: '/preferences/confirm-email', token, button: 'Use this address' });
+  return buttonPage(site, {
+    title: 'Confirm your new address',
+    text: html`Press the button to receive ${site.title} at <strong>${email}</strong> from now on.`,
+    action: '/preferences/confirm-email',
+    token,
+    button: 'Use this address',
+  });
 }

@@ -9,10 +9,7 @@ import { z } from 'zod';
 const cron = z
   .string()
   .trim()
-  .refine(
-    (value) => /^(\S+\s+){4,5}\S+$/.test(value) && validateCronExpression(value).valid,
-    'a valid cron expression with 5 or 6 fields, e.g. "0 6 * * 1"',
-  );
+  .refine((value) => /^(\S+\s+){4,5}\S+$/.test(value) && validateCronExpression(value).valid, 'a valid cron expression with 5 or 6 fields, e.g. "0 6 * * 1"');
 
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => ['true', '1', 'yes'].includes(v));
 
@@ -41,7 +38,10 @@ export function parseDuration(value: string): number | null {
   const seconds = Number(m[1]) * { s: 1, m: 60, h: 3600, d: 86400 }[m[2].toLowerCase() as 's' | 'm' | 'h' | 'd'];
   return seconds >= 60 && seconds <= 7 * 86400 ? seconds : null;
 }
-const duration = z.string().trim().refine((v) => parseDuration(v) !== null, 'a duration from 1m to 7d such as "30m", "2h" or "1d"');
+const duration = z
+  .string()
+  .trim()
+  .refine((v) => parseDuration(v) !== null, 'a duration from 1m to 7d such as "30m", "2h" or "1d"');
 
 /** A FETCH_DNS_SERVERS entry: an IPv4 address or a bracketed IPv6 address, with an optional port. */
 function isDnsServer(entry: string): boolean {
@@ -59,115 +59,138 @@ function isAllowlistEntry(entry: string): boolean {
   return isIP(entry) !== 0 || /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i.test(entry);
 }
 
-export const envSchema = z.object({
-  PORT: int(0, 65535).default(3000),
-  HOST: z.string().trim().min(1).default('0.0.0.0'),
-  PUBLIC_URL: httpUrl.optional(),
-  SITE_TITLE: z.string().trim().min(1).max(120).default('Broadsheet'),
-  SITE_DESCRIPTION: z
-    .string()
-    .trim()
-    .min(1)
-    .max(400)
-    .default('Short, cited stories about what online communities are saying, every week.'),
-  DATA_DIR: z.string().trim().min(1).default('./data'),
-  DATABASE_URL: postgresUrl.optional(),
-  DATABASE_POOL_SIZE: int(1, 100).default(10),
-  SOURCES_IMPORT_DIR: z.string().trim().min(1).default('./demo'),
-  DEMO: bool.default(true),
-  SECRET_KEY: z.string().min(32, 'at least 32 characters of random text (e.g. `openssl rand -hex 32`)').optional(),
-  ANTHROPIC_API_KEY: z.string().trim().min(1).optional(),
-  ANTHROPIC_BASE_URL: httpUrl.optional(),
-  ANTHROPIC_MODEL: z.string().trim().min(1).default('claude-sonnet-5-5'),
-  ANTHROPIC_MAX_RETRIES: int(0, 10).default(3),
-  ANTHROPIC_MAX_TOKENS: int(256, 64000).default(2000),
-  ANTHROPIC_CONCURRENCY: int(1, 32).default(4),
-  ANTHROPIC_JUDGE_MODEL: z.string().trim().min(1).default('claude-haiku-4-5'),
-  NARRATIVES_ENTAILMENT_JUDGE: bool.default(false),
-  ANTHROPIC_BATCH: bool.default(false),
-  RESEND_API_KEY: z
-    .string()
-    .trim()
-    .regex(/^re_\S+$/, 'a Resend API key starting with re_')
-    .optional(),
-  RESEND_BASE_URL: httpUrl.optional(),
-  EMAIL_FROM: z
-    .string()
-    .trim()
-    .regex(/^(.+<[^<>@\s]+@[^<>@\s]+>|[^<>@\s]+@[^<>@\s]+)$/, 'an address like "Broadsheet <digest@example.com>"')
-    .default('Broadsheet <digest@broadsheet.localhost>'),
-  EMAIL_OUTBOX_DIR: z.string().trim().min(1).optional(),
-  DELIVERY_BATCH_SIZE: int(1, 100).default(100),
-  DELIVERY_RATE_PER_SECOND: z.coerce.number({ error: 'a number of requests per second (0 = no limit)' }).min(0, 'a number of requests per second, 0 for no limit').max(100, 'at most 100 requests per second').default(2),
-  DELIVERY_MAX_ATTEMPTS: int(1, 20).default(6),
-  DELIVERY_LEASE_SECONDS: int(5, 3600).default(30),
-  DELIVERY_REQUEST_TIMEOUT_SECONDS: int(1, 600).default(10),
-  DELIVERY_CONCURRENCY: int(1, 32).default(4),
-  DELIVERY_SEND_ON_APPROVE: bool.default(true),
-  RESEND_WEBHOOK_SECRET: z.string().trim().regex(/^whsec_[A-Za-z0-9+/=]+$/, 'a Resend webhook signing secret starting with whsec_').optional(),
-  SMTP_URL: z.string().trim().refine((v) => /^smtps?:\/\/[^\s]+$/.test(v), 'an smtp:// or smtps:// URL such as smtp://user:pass@mail.example.com:587').optional(),
-  NARRATIVES_PER_BEAT: int(1, 20).default(3),
-  NARRATIVE_FIDELITY_THRESHOLD: z.coerce.number({ error: 'a number from 0 to 1' }).min(0, 'a number from 0 to 1').max(1, 'a number from 0 to 1').default(0.7),
-  STORYLINE_MIN_RECORDS: int(2, 100).default(3),
-  NARRATIVES_EMBEDDINGS: z.enum(['none', 'hashing'], { error: '"none" or "hashing"' }).default('none'),
-  ISSUE_STORIES_PER_BEAT: int(1, 20).default(3),
-  ISSUES_AUTO_APPROVE: bool.default(false),
-  ADMIN_SESSION_IDLE_HOURS: int(1, 720).default(12),
-  ADMIN_LOGIN_MAX_PER_CLIENT: int(1, 10000).default(50),
-  CRON_POLL_SOURCES: cron.default('* * * * *'),
-  CRON_BUILD_NARRATIVES: cron.default('15 * * * *'),
-  CRON_ASSEMBLE_ISSUE: cron.default('0 6 * * 1'),
-  CRON_DELIVER: cron.default('*/5 * * * * *'),
-  SCHEDULER_ENABLED: bool.default(true),
-  SOURCES_MAX_ITEMS_PER_POLL: int(1, 100_000).default(500),
-  SOURCES_POLL_CONCURRENCY: int(1, 64).default(4),
-  SOURCES_DEFAULT_INTERVAL: duration.default('30m'),
-  SOURCES_MAX_FAILURES: int(1, 1000).default(10),
-  SOURCES_PARSE_THREADS: int(1, 16).default(1),
-  SOURCES_PARSE_MEMORY_MB: int(32, 8192).default(512),
-  SOURCES_PARSE_TIMEOUT_SECONDS: int(1, 3600).default(60),
-  FETCH_ALLOWLIST: z
-    .string()
-    .trim()
-    .default('')
-    .refine((v) => v.split(',').map((e) => e.trim()).filter(Boolean).every(isAllowlistEntry), 'comma-separated host names, IP addresses or CIDR ranges (e.g. "127.0.0.1,10.0.0.0/8,feeds.internal")'),
-  FETCH_MAX_BYTES: int(1024, 1024 * 1024 * 1024).default(20 * 1024 * 1024),
-  FETCH_TIMEOUT_SECONDS: int(1, 600).default(30),
-  FETCH_MAX_REDIRECTS: int(0, 20).default(5),
-  FETCH_USER_AGENT: z.string().trim().min(1).max(300).optional(),
-  FETCH_DNS_SERVERS: z
-    .string()
-    .trim()
-    .default('')
-    .refine((v) => v.split(',').map((e) => e.trim()).filter(Boolean).every(isDnsServer), 'comma-separated DNS server addresses, each an IP with an optional port (e.g. "9.9.9.9,[2620:fe::fe]:53,127.0.0.1:5353")'),
-  REDDIT_BASE_URL: httpUrl.default('https://www.reddit.com'),
-  HACKERNEWS_ALGOLIA_URL: httpUrl.default('https://hn.algolia.com'),
-  BLUESKY_APPVIEW_URL: httpUrl.default('https://public.api.bsky.app'),
-  WEBSUB_HUB_URL: httpUrl.optional(),
-  WEBSUB_MAX_ATTEMPTS: int(1, 20).default(5),
-  WEBSUB_RETRY_BASE_MS: int(1, 600000).default(2000),
-  PUBLIC_CACHE_CHECK_SECONDS: z.coerce
-    .number({ error: 'a number of seconds from 0 to 3600 (0 checks on every request)' })
-    .min(0, 'a number of seconds from 0 to 3600 (0 checks on every request)')
-    .max(3600, 'a number of seconds from 0 to 3600 (0 checks on every request)')
-    .default(2),
-  SUBSCRIBE_CLIENT_LIMIT: int(1, 1_000_000).default(10),
-  SUBSCRIBE_CLIENT_WINDOW_MINUTES: int(1, 1440).default(10),
-  SUBSCRIBE_ADDRESS_LIMIT: int(1, 1_000_000).default(5),
-  SUBSCRIBE_ADDRESS_WINDOW_MINUTES: int(1, 1440).default(60),
-  SUBSCRIBE_RESEND_AFTER_MINUTES: int(1, 1440).default(10),
-  SUBSCRIBE_LINK_TTL_HOURS: int(1, 720).default(72),
-  SUBSCRIBE_CHALLENGE: z
-    .enum(['off', 'pow'], { error: '"off" (no challenge) or "pow" (a proof-of-work puzzle the form\'s script solves)' })
-    .default('off'),
-  SUBSCRIBE_POW_BITS: int(8, 28).default(16),
-  SUBSCRIBE_CHALLENGE_TTL_MINUTES: int(1, 1440).default(30),
-  CRON_SUBSCRIBER_MAIL: cron.default('*/10 * * * * *'),
-  LOG_FORMAT: z.enum(['text', 'json'], { error: '"text" (readable lines) or "json" (one JSON object per line)' }).default('text'),
-}).refine((e) => e.DELIVERY_REQUEST_TIMEOUT_SECONDS < e.DELIVERY_LEASE_SECONDS, {
-  path: ['DELIVERY_REQUEST_TIMEOUT_SECONDS'],
-  message: 'fewer seconds than DELIVERY_LEASE_SECONDS (a request must end before its batch lease does)',
-});
+export const envSchema = z
+  .object({
+    PORT: int(0, 65535).default(3000),
+    HOST: z.string().trim().min(1).default('0.0.0.0'),
+    PUBLIC_URL: httpUrl.optional(),
+    SITE_TITLE: z.string().trim().min(1).max(120).default('Broadsheet'),
+    SITE_DESCRIPTION: z.string().trim().min(1).max(400).default('Short, cited stories about what online communities are saying, every week.'),
+    DATA_DIR: z.string().trim().min(1).default('./data'),
+    DATABASE_URL: postgresUrl.optional(),
+    DATABASE_POOL_SIZE: int(1, 100).default(10),
+    SOURCES_IMPORT_DIR: z.string().trim().min(1).default('./demo'),
+    DEMO: bool.default(true),
+    SECRET_KEY: z.string().min(32, 'at least 32 characters of random text (e.g. `openssl rand -hex 32`)').optional(),
+    ANTHROPIC_API_KEY: z.string().trim().min(1).optional(),
+    ANTHROPIC_BASE_URL: httpUrl.optional(),
+    ANTHROPIC_MODEL: z.string().trim().min(1).default('claude-sonnet-5-5'),
+    ANTHROPIC_MAX_RETRIES: int(0, 10).default(3),
+    ANTHROPIC_MAX_TOKENS: int(256, 64000).default(2000),
+    ANTHROPIC_CONCURRENCY: int(1, 32).default(4),
+    ANTHROPIC_JUDGE_MODEL: z.string().trim().min(1).default('claude-haiku-4-5'),
+    NARRATIVES_ENTAILMENT_JUDGE: bool.default(false),
+    ANTHROPIC_BATCH: bool.default(false),
+    RESEND_API_KEY: z
+      .string()
+      .trim()
+      .regex(/^re_\S+$/, 'a Resend API key starting with re_')
+      .optional(),
+    RESEND_BASE_URL: httpUrl.optional(),
+    EMAIL_FROM: z
+      .string()
+      .trim()
+      .regex(/^(.+<[^<>@\s]+@[^<>@\s]+>|[^<>@\s]+@[^<>@\s]+)$/, 'an address like "Broadsheet <digest@example.com>"')
+      .default('Broadsheet <digest@broadsheet.localhost>'),
+    EMAIL_OUTBOX_DIR: z.string().trim().min(1).optional(),
+    DELIVERY_BATCH_SIZE: int(1, 100).default(100),
+    DELIVERY_RATE_PER_SECOND: z.coerce
+      .number({ error: 'a number of requests per second (0 = no limit)' })
+      .min(0, 'a number of requests per second, 0 for no limit')
+      .max(100, 'at most 100 requests per second')
+      .default(2),
+    DELIVERY_MAX_ATTEMPTS: int(1, 20).default(6),
+    DELIVERY_LEASE_SECONDS: int(5, 3600).default(30),
+    DELIVERY_REQUEST_TIMEOUT_SECONDS: int(1, 600).default(10),
+    DELIVERY_CONCURRENCY: int(1, 32).default(4),
+    DELIVERY_SEND_ON_APPROVE: bool.default(true),
+    RESEND_WEBHOOK_SECRET: z
+      .string()
+      .trim()
+      .regex(/^whsec_[A-Za-z0-9+/=]+$/, 'a Resend webhook signing secret starting with whsec_')
+      .optional(),
+    SMTP_URL: z
+      .string()
+      .trim()
+      .refine((v) => /^smtps?:\/\/[^\s]+$/.test(v), 'an smtp:// or smtps:// URL such as smtp://user:pass@mail.example.com:587')
+      .optional(),
+    NARRATIVES_PER_BEAT: int(1, 20).default(3),
+    NARRATIVE_FIDELITY_THRESHOLD: z.coerce.number({ error: 'a number from 0 to 1' }).min(0, 'a number from 0 to 1').max(1, 'a number from 0 to 1').default(0.7),
+    STORYLINE_MIN_RECORDS: int(2, 100).default(3),
+    NARRATIVES_EMBEDDINGS: z.enum(['none', 'hashing'], { error: '"none" or "hashing"' }).default('none'),
+    ISSUE_STORIES_PER_BEAT: int(1, 20).default(3),
+    ISSUES_AUTO_APPROVE: bool.default(false),
+    ADMIN_SESSION_IDLE_HOURS: int(1, 720).default(12),
+    ADMIN_LOGIN_MAX_PER_CLIENT: int(1, 10000).default(50),
+    CRON_POLL_SOURCES: cron.default('* * * * *'),
+    CRON_BUILD_NARRATIVES: cron.default('15 * * * *'),
+    CRON_ASSEMBLE_ISSUE: cron.default('0 6 * * 1'),
+    CRON_DELIVER: cron.default('*/5 * * * * *'),
+    SCHEDULER_ENABLED: bool.default(true),
+    SOURCES_MAX_ITEMS_PER_POLL: int(1, 100_000).default(500),
+    SOURCES_POLL_CONCURRENCY: int(1, 64).default(4),
+    SOURCES_DEFAULT_INTERVAL: duration.default('30m'),
+    SOURCES_MAX_FAILURES: int(1, 1000).default(10),
+    SOURCES_PARSE_THREADS: int(1, 16).default(1),
+    SOURCES_PARSE_MEMORY_MB: int(32, 8192).default(512),
+    SOURCES_PARSE_TIMEOUT_SECONDS: int(1, 3600).default(60),
+    FETCH_ALLOWLIST: z
+      .string()
+      .trim()
+      .default('')
+      .refine(
+        (v) =>
+          v
+            .split(',')
+            .map((e) => e.trim())
+            .filter(Boolean)
+            .every(isAllowlistEntry),
+        'comma-separated host names, IP addresses or CIDR ranges (e.g. "127.0.0.1,10.0.0.0/8,feeds.internal")',
+      ),
+    FETCH_MAX_BYTES: int(1024, 1024 * 1024 * 1024).default(20 * 1024 * 1024),
+    FETCH_TIMEOUT_SECONDS: int(1, 600).default(30),
+    FETCH_MAX_REDIRECTS: int(0, 20).default(5),
+    FETCH_USER_AGENT: z.string().trim().min(1).max(300).optional(),
+    FETCH_DNS_SERVERS: z
+      .string()
+      .trim()
+      .default('')
+      .refine(
+        (v) =>
+          v
+            .split(',')
+            .map((e) => e.trim())
+            .filter(Boolean)
+            .every(isDnsServer),
+        'comma-separated DNS server addresses, each an IP with an optional port (e.g. "9.9.9.9,[2620:fe::fe]:53,127.0.0.1:5353")',
+      ),
+    REDDIT_BASE_URL: httpUrl.default('https://www.reddit.com'),
+    HACKERNEWS_ALGOLIA_URL: httpUrl.default('https://hn.algolia.com'),
+    BLUESKY_APPVIEW_URL: httpUrl.default('https://public.api.bsky.app'),
+    WEBSUB_HUB_URL: httpUrl.optional(),
+    WEBSUB_MAX_ATTEMPTS: int(1, 20).default(5),
+    WEBSUB_RETRY_BASE_MS: int(1, 600000).default(2000),
+    PUBLIC_CACHE_CHECK_SECONDS: z.coerce
+      .number({ error: 'a number of seconds from 0 to 3600 (0 checks on every request)' })
+      .min(0, 'a number of seconds from 0 to 3600 (0 checks on every request)')
+      .max(3600, 'a number of seconds from 0 to 3600 (0 checks on every request)')
+      .default(2),
+    SUBSCRIBE_CLIENT_LIMIT: int(1, 1_000_000).default(10),
+    SUBSCRIBE_CLIENT_WINDOW_MINUTES: int(1, 1440).default(10),
+    SUBSCRIBE_ADDRESS_LIMIT: int(1, 1_000_000).default(5),
+    SUBSCRIBE_ADDRESS_WINDOW_MINUTES: int(1, 1440).default(60),
+    SUBSCRIBE_RESEND_AFTER_MINUTES: int(1, 1440).default(10),
+    SUBSCRIBE_LINK_TTL_HOURS: int(1, 720).default(72),
+    SUBSCRIBE_CHALLENGE: z.enum(['off', 'pow'], { error: '"off" (no challenge) or "pow" (a proof-of-work puzzle the form\'s script solves)' }).default('off'),
+    SUBSCRIBE_POW_BITS: int(8, 28).default(16),
+    SUBSCRIBE_CHALLENGE_TTL_MINUTES: int(1, 1440).default(30),
+    CRON_SUBSCRIBER_MAIL: cron.default('*/10 * * * * *'),
+    LOG_FORMAT: z.enum(['text', 'json'], { error: '"text" (readable lines) or "json" (one JSON object per line)' }).default('text'),
+  })
+  .refine((e) => e.DELIVERY_REQUEST_TIMEOUT_SECONDS < e.DELIVERY_LEASE_SECONDS, {
+    path: ['DELIVERY_REQUEST_TIMEOUT_SECONDS'],
+    message: 'fewer seconds than DELIVERY_LEASE_SECONDS (a request must end before its batch lease does)',
+  });
 
 export type Env = z.infer<typeof envSchema>;
 
@@ -296,11 +319,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       },
     },
     fetch: {
-      allowlist: e.FETCH_ALLOWLIST.split(',').map((v) => v.trim().toLowerCase()).filter(Boolean),
+      allowlist: e.FETCH_ALLOWLIST.split(',')
+        .map((v) => v.trim().toLowerCase())
+        .filter(Boolean),
       maxBytes: e.FETCH_MAX_BYTES,
       timeoutMs: e.FETCH_TIMEOUT_SECONDS * 1000,
       maxRedirects: e.FETCH_MAX_REDIRECTS,
-      dnsServers: e.FETCH_DNS_SERVERS.split(',').map((v) => v.trim()).filter(Boolean),
+      dnsServers: e.FETCH_DNS_SERVERS.split(',')
+        .map((v) => v.trim())
+        .filter(Boolean),
       userAgent: e.FETCH_USER_AGENT ?? `Broadsheet/0.1 (+${publicUrl}; feed and discourse reader)`,
     },
     demo: e.DEMO,

@@ -54,7 +54,8 @@ export class ResendWebhooks {
       to,
       occurredAt: at && !Number.isNaN(at.getTime()) ? at : null,
       hardBounce: event.type === 'email.bounced' && bounce?.type === 'Permanent',
-      detail: bounce?.message ?? (typeof (data.failed as { reason?: string } | undefined)?.reason === 'string' ? (data.failed as { reason: string }).reason : null),
+      detail:
+        bounce?.message ?? (typeof (data.failed as { reason?: string } | undefined)?.reason === 'string' ? (data.failed as { reason: string }).reason : null),
       payload: event,
     };
   }

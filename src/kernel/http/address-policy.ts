@@ -35,7 +35,10 @@ export function parseAllowlist(entries: string[]): Allowlist {
   const hosts = new Set<string>();
   const ranges: Allowlist['ranges'] = [];
   for (const raw of entries) {
-    const entry = raw.trim().toLowerCase().replace(/^\[|\]$/g, '');
+    const entry = raw
+      .trim()
+      .toLowerCase()
+      .replace(/^\[|\]$/g, '');
     if (!entry) continue;
     if (entry.includes('/')) ranges.push(ipaddr.parseCIDR(entry));
     else if (ipaddr.isValid(entry)) {

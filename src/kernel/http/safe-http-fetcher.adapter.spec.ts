@@ -50,12 +50,21 @@ describe('SafeHttpFetcher', () => {
   });
 
   const make = (options: { allowlist?: string[]; resolver?: Resolver; maxBytes?: number; timeoutMs?: number; maxRedirects?: number } = {}) =>
-    new SafeHttpFetcher({ allowlist: options.allowlist ?? [], maxBytes: options.maxBytes ?? 1024 * 1024, timeoutMs: options.timeoutMs ?? 5000, maxRedirects: options.maxRedirects ?? 3, userAgent: 'Broadsheet-test/1 (+https://broadsheet.example)', resolver: options.resolver });
-  const dns = (answers: Record<string, string[] | (() => string[])>): Resolver => async (host) => {
-    const entry = answers[host];
-    if (!entry) throw Object.assign(new Error('not found'), { code: 'ENOTFOUND' });
-    return (typeof entry === 'function' ? entry() : entry).map((address): LookupAddress => ({ address, family: address.includes(':') ? 6 : 4 }));
-  };
+    new SafeHttpFetcher({
+      allowlist: options.allowlist ?? [],
+      maxBytes: options.maxBytes ?? 1024 * 1024,
+      timeoutMs: options.timeoutMs ?? 5000,
+      maxRedirects: options.maxRedirects ?? 3,
+      userAgent: 'Broadsheet-test/1 (+https://broadsheet.example)',
+      resolver: options.resolver,
+    });
+  const dns =
+    (answers: Record<string, string[] | (() => string[])>): Resolver =>
+    async (host) => {
+      const entry = answers[host];
+      if (!entry) throw Object.assign(new Error('not found'), { code: 'ENOTFOUND' });
+      return (typeof entry === 'function' ? entry() : entry).map((address): LookupAddress => ({ address, family: address.includes(':') ? 6 : 4 }));
+    };
 
   it.each([
     ['http://127.0.0.1:PORT/secret', /loopback/],
@@ -88,7 +97,9 @@ describe('SafeHttpFetcher', () => {
 
   it('refuses a host whose DNS answers a private address, and never connects', async () => {
     const fetcher = make({ resolver: dns({ 'evil.test': ['93.184.216.34', '127.0.0.1'] }) });
-    await expect(fetcher.fetch({ url: `http://evil.test:${port}/secret` })).rejects.toThrow(new FetchRefusedError('evil.test resolves to a refused address: 127.0.0.1 is a loopback address'));
+    await expect(fetcher.fetch({ url: `http://evil.test:${port}/secret` })).rejects.toThrow(
+      new FetchRefusedError('evil.test resolves to a refused address: 127.0.0.1 is a loopback address'),
+    );
     expect(hits).toEqual([]);
   });
 
@@ -104,7 +115,13 @@ describe('SafeHttpFetcher', () => {
   it('fetches through FETCH_ALLOWLIST with conditional GET and a descriptive User-Agent', async () => {
     const fetcher = make({ allowlist: ['127.0.0.1'], resolver: dns({ 'feed.test': ['127.0.0.1'] }) });
     const first = await fetcher.fetch({ url: `http://feed.test:${port}/feed` });
-    expect(first).toMatchObject({ status: 200, notModified: false, etag: '"v1"', lastModified: 'Thu, 19 Nov 2026 10:00:00 GMT', contentType: 'application/rss+xml; charset=utf-8' });
+    expect(first).toMatchObject({
+      status: 200,
+      notModified: false,
+      etag: '"v1"',
+      lastModified: 'Thu, 19 Nov 2026 10:00:00 GMT',
+      contentType: 'application/rss+xml; charset=utf-8',
+    });
     expect(first.body.toString()).toBe(FEED);
     const second = await fetcher.fetch({ url: `http://feed.test:${port}/feed`, etag: first.etag, lastModified: first.lastModified });
     expect(second).toMatchObject({ status: 304, notModified: true });
@@ -115,7 +132,9 @@ describe('SafeHttpFetcher', () => {
   it('re-checks every redirect and refuses one that points inside', async () => {
     const fetcher = make({ allowlist: ['feed.test'], resolver: dns({ 'feed.test': ['127.0.0.1'] }) });
     for (const target of [`http://127.0.0.1:${port}/secret`, 'http://169.254.169.254/latest/meta-data/', `http://[::1]:${port}/secret`, 'file:///etc/passwd']) {
-      await expect(fetcher.fetch({ url: `http://feed.test:${port}/redirect-to?${encodeURIComponent(target)}` })).rejects.toThrow(/redirected to a refused address/);
+      await expect(fetcher.fetch({ url: `http://feed.test:${port}/redirect-to?${encodeURIComponent(target)}` })).rejects.toThrow(
+        /redirected to a refused address/,
+      );
     }
     expect(hits.filter((h) => h === '/secret')).toEqual([]);
   });
@@ -135,11 +154,15 @@ describe('SafeHttpFetcher', () => {
   });
 
   it('caps the time of a response that never ends', async () => {
-    await expect(make({ allowlist: ['127.0.0.1'], timeoutMs: 300 }).fetch({ url: `http://127.0.0.1:${port}/slow` })).rejects.toThrow(/within 0 s|within 1 s|took too long/);
+    await expect(make({ allowlist: ['127.0.0.1'], timeoutMs: 300 }).fetch({ url: `http://127.0.0.1:${port}/slow` })).rejects.toThrow(
+      /within 0 s|within 1 s|took too long/,
+    );
   });
 
   it('reports 429 with its Retry-After', async () => {
-    const error = await make({ allowlist: ['127.0.0.1'] }).fetch({ url: `http://127.0.0.1:${port}/limited` }).catch((e: unknown) => e);
+    const error = await make({ allowlist: ['127.0.0.1'] })
+      .fetch({ url: `http://127.0.0.1:${port}/limited` })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(FetchFailedError);
     expect(error).toMatchObject({ httpStatus: 429, retryAfterSeconds: 3600, message: 'the server answered 429 (too many requests)' });
   });

@@ -34,7 +34,8 @@ export function dnsServerResolver(servers: string[]): Resolver {
       ...(v4.status === 'fulfilled' ? v4.value.map((address) => ({ address, family: 4 })) : []),
       ...(v6.status === 'fulfilled' ? v6.value.map((address) => ({ address, family: 6 })) : []),
     ];
-    if (addresses.length === 0) throw (v4.status === 'rejected' ? v4.reason : null) ?? Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' });
+    if (addresses.length === 0)
+      throw (v4.status === 'rejected' ? v4.reason : null) ?? Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' });
     return addresses;
   };
 }
@@ -62,7 +63,12 @@ export class SafeHttpFetcher extends HttpFetcher {
       this.vettedAddresses(hostname).then(
         (addresses) => {
           const family = (lookupOptions as { family?: number | string }).family;
-          const wanted = family === 4 || family === 'IPv4' ? addresses.filter((a) => a.family === 4) : family === 6 || family === 'IPv6' ? addresses.filter((a) => a.family === 6) : addresses;
+          const wanted =
+            family === 4 || family === 'IPv4'
+              ? addresses.filter((a) => a.family === 4)
+              : family === 6 || family === 'IPv6'
+                ? addresses.filter((a) => a.family === 6)
+                : addresses;
           if (wanted.length === 0) return callback(Object.assign(new Error(`${hostname} has no usable address`), { code: 'ENOTFOUND' }), '', 4);
           if ((lookupOptions as { all?: boolean }).all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, wanted);
           callback(null, wanted[0].address, wanted[0].family);
@@ -86,7 +92,9 @@ export class SafeHttpFetcher extends HttpFetcher {
     try {
       addresses = await this.resolver(host);
     } catch (error) {
-      throw Object.assign(new Error(`${host} could not be resolved (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`), { code: 'ENOTFOUND' });
+      throw Object.assign(new Error(`${host} could not be resolved (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`), {
+        code: 'ENOTFOUND',
+      });
     }
     if (this.allowlist.hosts.has(host)) return addresses;
     for (const { address } of addresses) {
@@ -105,7 +113,8 @@ export class SafeHttpFetcher extends HttpFetcher {
     } catch {
       throw new FetchRefusedError(`"${raw.slice(0, 200)}" is not a valid URL`);
     }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new FetchRefusedError(`only http and https URLs may be fetched, not ${url.protocol.replace(/:$/, '')}:`);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      throw new FetchRefusedError(`only http and https URLs may be fetched, not ${url.protocol.replace(/:$/, '')}:`);
     if (url.username || url.password) throw new FetchRefusedError('URLs with a user name or password are not fetched');
     // WHATWG URL parsing has already turned decimal, octal and hex IPv4 forms (2130706433, 0177.0.0.1, 0x7f.1) into dotted quads.
     const host = url.hostname.replace(/^\[|\]$/g, '');
@@ -163,14 +172,26 @@ export class SafeHttpFetcher extends HttpFetcher {
         continue;
       }
       const retryAfterSeconds = parseRetryAfter(header('retry-after'));
-      const base = { status: statusCode, finalUrl: url.toString(), redirects: hop, contentType: header('content-type'), etag: header('etag'), lastModified: header('last-modified'), retryAfterSeconds };
+      const base = {
+        status: statusCode,
+        finalUrl: url.toString(),
+        redirects: hop,
+        contentType: header('content-type'),
+        etag: header('etag'),
+        lastModified: header('last-modified'),
+        retryAfterSeconds,
+      };
       if (statusCode === 304) {
         await response.body.dump().catch(() => undefined);
         return { ...base, notModified: true, body: Buffer.alloc(0), elapsedMs: Date.now() - started };
       }
       if (statusCode < 200 || statusCode >= 300) {
         await response.body.dump().catch(() => undefined);
-        throw new FetchFailedError(`the server answered ${statusCode}${statusCode === 429 ? ' (too many requests)' : statusCode === 403 ? ' (forbidden)' : statusCode === 404 ? ' (not found)' : statusCode >= 500 ? ' (server error)' : ''}`, statusCode, retryAfterSeconds);
+        throw new FetchFailedError(
+          `the server answered ${statusCode}${statusCode === 429 ? ' (too many requests)' : statusCode === 403 ? ' (forbidden)' : statusCode === 404 ? ' (not found)' : statusCode >= 500 ? ' (server error)' : ''}`,
+          statusCode,
+          retryAfterSeconds,
+        );
       }
       const declared = Number(header('content-length'));
       const encoding = (header('content-encoding') ?? 'identity').toLowerCase().trim();
@@ -178,10 +199,12 @@ export class SafeHttpFetcher extends HttpFetcher {
         response.body.destroy();
         throw new FetchFailedError(`the response is ${declared} bytes, over the ${maxBytes}-byte limit`, statusCode);
       }
-      const body = await readCapped(response.body, encoding, maxBytes, signal, encoding === 'identity' && Number.isFinite(declared) ? declared : null).catch((error: Error) => {
-        response.body.destroy();
-        throw error instanceof FetchFailedError ? error : this.failure(error, url, signal);
-      });
+      const body = await readCapped(response.body, encoding, maxBytes, signal, encoding === 'identity' && Number.isFinite(declared) ? declared : null).catch(
+        (error: Error) => {
+          response.body.destroy();
+          throw error instanceof FetchFailedError ? error : this.failure(error, url, signal);
+        },
+      );
       return { ...base, notModified: false, body, elapsedMs: Date.now() - started };
     }
   }
@@ -208,10 +231,14 @@ export class SafeHttpFetcher extends HttpFetcher {
 
 /** Reads a body, decompressing it, and stops as soon as the decompressed size passes the cap (no zip bombs). */
 async function readCapped(body: Readable, encoding: string, maxBytes: number, signal: AbortSignal, sizeHint: number | null): Promise<Buffer> {
-  const chain = encoding.split(',').map((e) => e.trim()).filter((e) => e && e !== 'identity');
+  const chain = encoding
+    .split(',')
+    .map((e) => e.trim())
+    .filter((e) => e && e !== 'identity');
   let stream: Readable = body;
   for (const step of chain.reverse()) {
-    const decoder = step === 'gzip' || step === 'x-gzip' ? createGunzip() : step === 'deflate' ? createInflate() : step === 'br' ? createBrotliDecompress() : null;
+    const decoder =
+      step === 'gzip' || step === 'x-gzip' ? createGunzip() : step === 'deflate' ? createInflate() : step === 'br' ? createBrotliDecompress() : null;
     if (!decoder) throw new FetchFailedError(`unsupported content encoding "${step}"`);
     stream = stream.pipe(decoder);
   }
@@ -224,7 +251,8 @@ async function readCapped(body: Readable, encoding: string, maxBytes: number, si
     for await (const chunk of stream) {
       if (signal.aborted) throw new FetchFailedError('the response took too long');
       const piece = chunk as Buffer;
-      if (total + piece.length > maxBytes) throw new FetchFailedError(`the response is over the ${maxBytes}-byte limit${chain.length ? ' once decompressed' : ''}`);
+      if (total + piece.length > maxBytes)
+        throw new FetchFailedError(`the response is over the ${maxBytes}-byte limit${chain.length ? ' once decompressed' : ''}`);
       if (total + piece.length > buffer.length) {
         const grown = new Uint8Array(new ArrayBuffer(Math.min(maxBytes, Math.max(buffer.length * 2, total + piece.length))));
         grown.set(buffer.subarray(0, total));
@@ -237,7 +265,8 @@ async function readCapped(body: Readable, encoding: string, maxBytes: number, si
     stream.destroy();
     body.destroy();
     if (error instanceof FetchFailedError) throw error;
-    if ((error as NodeJS.ErrnoException).code?.startsWith('Z_')) throw new FetchFailedError(`the compressed response is corrupt (${(error as NodeJS.ErrnoException).code})`);
+    if ((error as NodeJS.ErrnoException).code?.startsWith('Z_'))
+      throw new FetchFailedError(`the compressed response is corrupt (${(error as NodeJS.ErrnoException).code})`);
     throw error;
   }
   return Buffer.from(buffer.buffer, 0, total);

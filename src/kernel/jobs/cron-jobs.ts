@@ -11,7 +11,14 @@ const LEASE_MS = 30 * 60_000;
  * instance (JobRunner's advisory-lock-guarded lease), or, with `shared`, on every instance at once for work that
  * is claimed item by item. Failures are logged (and recorded in job_locks for exclusive stages).
  */
-export function scheduleStage(input: { registry: SchedulerRegistry; runner: JobRunner; name: string; cron: string; run: () => Promise<unknown>; shared?: boolean }): void {
+export function scheduleStage(input: {
+  registry: SchedulerRegistry;
+  runner: JobRunner;
+  name: string;
+  cron: string;
+  run: () => Promise<unknown>;
+  shared?: boolean;
+}): void {
   const logger = new Logger(`Job:${input.name}`);
   let running = false;
   const job = CronJob.from({

@@ -33,16 +33,18 @@ export class JobRunner {
     const claimed = await this.dataSource.transaction(async (manager) => {
       const [{ locked }] = await manager.query(`SELECT pg_try_advisory_xact_lock(hashtext($1)) AS locked`, [`broadsheet:job:${name}`]);
       if (!locked) return false;
-      const rows = returningRows(await manager.query(
-        `INSERT INTO job_locks (name, owner, locked_until, last_started_at)
+      const rows = returningRows(
+        await manager.query(
+          `INSERT INTO job_locks (name, owner, locked_until, last_started_at)
          VALUES ($1, $2, $3, $4)
          ON CONFLICT (name) DO UPDATE
            SET owner = EXCLUDED.owner, locked_until = EXCLUDED.locked_until,
                last_started_at = EXCLUDED.last_started_at, updated_at = now()
            WHERE job_locks.locked_until <= $4
          RETURNING name`,
-        [name, token, new Date(now.getTime() + leaseMs), now],
-      ));
+          [name, token, new Date(now.getTime() + leaseMs), now],
+        ),
+      );
       return rows.length === 1;
     });
     if (!claimed) {
@@ -80,7 +82,11 @@ export class JobRunner {
   async renewLeases(): Promise<void> {
     for (const [token, { name, leaseMs }] of this.running) {
       try {
-        await this.dataSource.query(`UPDATE job_locks SET locked_until = $3, updated_at = now() WHERE name = $1 AND owner = $2`, [name, token, new Date(this.clock.now().getTime() + leaseMs)]);
+        await this.dataSource.query(`UPDATE job_locks SET locked_until = $3, updated_at = now() WHERE name = $1 AND owner = $2`, [
+          name,
+          token,
+          new Date(this.clock.now().getTime() + leaseMs),
+        ]);
       } catch (error) {
         this.logger.warn(`could not renew the lease of ${name}: ${(error as Error).message}`);
       }

@@ -6,7 +6,12 @@ import { parseNarrativeAnswer, toParagraphs } from './anthropic-narrative-writer
 import { WriterError } from './narrative-writer.port';
 
 const cite = (start: number, end: number, documentIndex = 0) => ({
-  type: 'content_block_location' as const, cited_text: 'x', document_index: documentIndex, document_title: null, start_block_index: start, end_block_index: end,
+  type: 'content_block_location' as const,
+  cited_text: 'x',
+  document_index: documentIndex,
+  document_title: null,
+  start_block_index: start,
+  end_block_index: end,
 });
 
 describe('toParagraphs', () => {
@@ -33,7 +38,10 @@ describe('toParagraphs', () => {
   });
 
   it('ignores citations of other documents and non-text blocks', () => {
-    const content = [{ type: 'tool_use', id: 't', name: 'x', input: {} }, { type: 'text', text: 'Hello', citations: [cite(0, 1, 1)] }] as never;
+    const content = [
+      { type: 'tool_use', id: 't', name: 'x', input: {} },
+      { type: 'text', text: 'Hello', citations: [cite(0, 1, 1)] },
+    ] as never;
     expect(toParagraphs(content, 5)).toEqual([[{ text: 'Hello', sources: [] }]]);
   });
 });
@@ -60,7 +68,6 @@ describe('default models', () => {
     expect(Object.keys(DEPRECATED_MODELS)).not.toContain(config.anthropic.judgeModel);
   });
 
-
   it('are ids the SDK knows (checked by the type), and config uses them', () => {
     const config = loadConfig({});
     expect(config.anthropic.model).toBe(DEFAULT_WRITER_MODEL);
@@ -69,9 +76,18 @@ describe('default models', () => {
 });
 
 describe('parseNarrativeAnswer', () => {
-  const brief = { beat: { name: 'b', description: 'd' }, topic: 't', documents: [1, 2, 3].map((n) => ({ platform: 'reddit', author: `a${n}`, title: '', text: `t${n}`, url: 'https://x.example/', publishedAt: new Date(0) })) };
+  const brief = {
+    beat: { name: 'b', description: 'd' },
+    topic: 't',
+    documents: [1, 2, 3].map((n) => ({ platform: 'reddit', author: `a${n}`, title: '', text: `t${n}`, url: 'https://x.example/', publishedAt: new Date(0) })),
+  };
   const message = (content: unknown[], stop_reason = 'end_turn') =>
-    ({ model: 'claude-sonnet-5-5', stop_reason, content, usage: { input_tokens: 10, output_tokens: 5, cache_read_input_tokens: 2, cache_creation_input_tokens: 0 } }) as never;
+    ({
+      model: 'claude-sonnet-5-5',
+      stop_reason,
+      content,
+      usage: { input_tokens: 10, output_tokens: 5, cache_read_input_tokens: 2, cache_creation_input_tokens: 0 },
+    }) as never;
 
   it('takes the headline and dek lines, even split across blocks, and keeps the citations of the body', () => {
     const draft = parseNarrativeAnswer(
@@ -96,7 +112,9 @@ describe('parseNarrativeAnswer', () => {
 
   it('refuses an answer without the labelled lines, or cut at the token limit (never half-saved)', () => {
     expect(() => parseNarrativeAnswer(message([{ type: 'text', text: 'Just a story.', citations: null }]), brief)).toThrow(WriterError);
-    expect(() => parseNarrativeAnswer(message([{ type: 'text', text: 'Headline: H\nDek: D\n\nA story that', citations: null }], 'max_tokens'), brief)).toThrow(/token limit/);
+    expect(() => parseNarrativeAnswer(message([{ type: 'text', text: 'Headline: H\nDek: D\n\nA story that', citations: null }], 'max_tokens'), brief)).toThrow(
+      /token limit/,
+    );
     expect(() => parseNarrativeAnswer(message([{ type: 'text', text: 'Headline: H\nDek: D\n\n', citations: null }]), brief)).toThrow(/no narrative text/);
   });
 });

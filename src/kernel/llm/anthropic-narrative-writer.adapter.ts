@@ -115,7 +115,11 @@ export class AnthropicNarrativeWriter extends NarrativeWriter {
           {
             role: 'user',
             content: [
-              { type: 'document', title: "This week's stories, in the issue's order (beat, headline, summary)", source: { type: 'text', media_type: 'text/plain', data: stories } },
+              {
+                type: 'document',
+                title: "This week's stories, in the issue's order (beat, headline, summary)",
+                source: { type: 'text', media_type: 'text/plain', data: stories },
+              },
               { type: 'text', text: 'Write the intro for this issue.' },
             ],
           },
@@ -132,7 +136,9 @@ export class AnthropicNarrativeWriter extends NarrativeWriter {
   }
 
   private async submitBatch(items: BatchItem[]): Promise<string> {
-    const batch = await this.call(() => this.client.messages.batches.create({ requests: items.map((item) => ({ custom_id: item.id, params: this.request(item.brief) })) }));
+    const batch = await this.call(() =>
+      this.client.messages.batches.create({ requests: items.map((item) => ({ custom_id: item.id, params: this.request(item.brief) })) }),
+    );
     return batch.id;
   }
 
@@ -178,7 +184,10 @@ export class AnthropicNarrativeWriter extends NarrativeWriter {
     } catch (error) {
       if (error instanceof Anthropic.APIError) {
         const status = error.status ?? 0;
-        throw new WriterError(`Anthropic API error ${status || ''}: ${error.message}`.trim(), status === 0 || status === 408 || status === 429 || status >= 500);
+        throw new WriterError(
+          `Anthropic API error ${status || ''}: ${error.message}`.trim(),
+          status === 0 || status === 408 || status === 429 || status >= 500,
+        );
       }
       throw new WriterError(`Anthropic request failed: ${(error as Error).message}`, true);
     }
@@ -199,7 +208,8 @@ function addUsage(total: Usage, usage: Anthropic.Usage): void {
 export function parseNarrativeAnswer(message: Anthropic.Message, brief: NarrativeBrief): NarrativeDraft {
   const usage: Usage = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
   addUsage(usage, message.usage);
-  if (message.stop_reason === 'max_tokens') throw new WriterError('Claude stopped at the token limit before the story ended (raise ANTHROPIC_MAX_TOKENS)', true);
+  if (message.stop_reason === 'max_tokens')
+    throw new WriterError('Claude stopped at the token limit before the story ended (raise ANTHROPIC_MAX_TOKENS)', true);
   const blocks = message.content.filter((b): b is Anthropic.TextBlock => b.type === 'text');
   const whole = blocks.map((b) => b.text).join('');
   const match = /^\s*(?:\*\*)?Headline(?:\*\*)?\s*:\s*(?:\*\*)?(.+?)\s*\n\s*(?:\*\*)?Dek(?:\*\*)?\s*:\s*(?:\*\*)?(.+?)[ \t]*(?:\n|$)/i.exec(whole);

@@ -1,5 +1,14 @@
 import { cleanPostText } from './post-text';
-import { NarrativeWriter, templateIntro, type DraftSegment, type IntroBrief, type IntroDraft, type NarrativeBrief, type NarrativeDraft, type WriterDocument } from './narrative-writer.port';
+import {
+  NarrativeWriter,
+  templateIntro,
+  type DraftSegment,
+  type IntroBrief,
+  type IntroDraft,
+  type NarrativeBrief,
+  type NarrativeDraft,
+  type WriterDocument,
+} from './narrative-writer.port';
 
 const PLATFORM_NAMES: Record<string, string> = {
   reddit: 'Reddit',
@@ -18,7 +27,34 @@ export function platformName(platform: string): string {
   return PLATFORM_NAMES[platform] ?? platform;
 }
 
-const ABBREVIATIONS = new Set(['st', 'dr', 'mr', 'mrs', 'ms', 'prof', 'sen', 'rep', 'gov', 'gen', 'jr', 'sr', 'inc', 'ltd', 'co', 'corp', 'vs', 'etc', 'e.g', 'i.e', 'no', 'vol', 'fig', 'approx', 'u.s', 'u.k']);
+const ABBREVIATIONS = new Set([
+  'st',
+  'dr',
+  'mr',
+  'mrs',
+  'ms',
+  'prof',
+  'sen',
+  'rep',
+  'gov',
+  'gen',
+  'jr',
+  'sr',
+  'inc',
+  'ltd',
+  'co',
+  'corp',
+  'vs',
+  'etc',
+  'e.g',
+  'i.e',
+  'no',
+  'vol',
+  'fig',
+  'approx',
+  'u.s',
+  'u.k',
+]);
 
 /** Sentences of a text (not fooled by "St." or "Dr." or "4.2%"). */
 export function sentencesOf(text: string): string[] {
@@ -76,7 +112,12 @@ export function keyQuote(text: string, topic: Set<string>, max = 200): string | 
   let end = best;
   // A reversal or a pronoun opener needs the sentence before it; a short reversal after it belongs to it.
   if (start > 0 && (REVERSAL.test(sentences[start]) || LEANS_BACK.test(sentences[start]))) start--;
-  while (end + 1 < sentences.length && (REVERSAL.test(sentences[end + 1]) || sentences[end + 1].length < 40) && sentences.slice(start, end + 2).join(' ').length <= max + 60) end++;
+  while (
+    end + 1 < sentences.length &&
+    (REVERSAL.test(sentences[end + 1]) || sentences[end + 1].length < 40) &&
+    sentences.slice(start, end + 2).join(' ').length <= max + 60
+  )
+    end++;
   let quote = stripHashtags(sentences.slice(start, end + 1).join(' '));
   if (quote.length > max + 60) {
     // Too long as a whole: fall back to the single best sentence, if it stands alone.
@@ -87,8 +128,10 @@ export function keyQuote(text: string, topic: Set<string>, max = 200): string | 
 }
 
 type Stance = 'critical' | 'supportive' | 'practical';
-const CRITICAL = /\b(?:not|isn['’]t|aren['’]t|doesn['’]t|don['’]t|won['’]t|can['’]t|never|no one|nobody|ban|bans|banned|worse|worst|wrong|bad|risk|risky|concern|concerned|worried|worry|problem|problems|fail|fails|failed|misses|missed|error|errors|unsafe|dangerous|against|oppose|opposed|criticis|critici[sz]e|should have|shouldn['’]t|without consent|unacceptable|misleading|flawed|broken|scam|overreach|loophole|weak)\b/i;
-const SUPPORTIVE = /\b(?:great|good|useful|works|worked|impressive|saved|saves|better|welcome|finally|love|praise|excellent|helpful|win|progress|right call|smart|glad|happy|support|supports|fair)\b/i;
+const CRITICAL =
+  /\b(?:not|isn['’]t|aren['’]t|doesn['’]t|don['’]t|won['’]t|can['’]t|never|no one|nobody|ban|bans|banned|worse|worst|wrong|bad|risk|risky|concern|concerned|worried|worry|problem|problems|fail|fails|failed|misses|missed|error|errors|unsafe|dangerous|against|oppose|opposed|criticis|critici[sz]e|should have|shouldn['’]t|without consent|unacceptable|misleading|flawed|broken|scam|overreach|loophole|weak)\b/i;
+const SUPPORTIVE =
+  /\b(?:great|good|useful|works|worked|impressive|saved|saves|better|welcome|finally|love|praise|excellent|helpful|win|progress|right call|smart|glad|happy|support|supports|fair)\b/i;
 
 function stanceOf(quote: string): Stance {
   const critical = (quote.match(new RegExp(CRITICAL, 'gi')) ?? []).length;
@@ -111,7 +154,12 @@ const POSITION: Record<Stance, { opener: string[]; verbs: string[]; label: strin
     label: 'more favourable',
   },
   practical: {
-    opener: ['Much of the talk was about how it works in practice.', 'Others went straight to the particulars.', 'A good share of the thread was about the specifics.', 'Practitioners weighed in with specifics.'],
+    opener: [
+      'Much of the talk was about how it works in practice.',
+      'Others went straight to the particulars.',
+      'A good share of the thread was about the specifics.',
+      'Practitioners weighed in with specifics.',
+    ],
     verbs: ['noted', 'wrote', 'pointed out', 'observed'],
     label: 'focused on the specifics',
   },
@@ -127,7 +175,6 @@ function seedOf(text: string): number {
   for (const ch of text) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
   return h;
 }
-
 
 /**
  * Composes an extractive narrative from the records themselves, with no model: the latest reported development
@@ -163,7 +210,8 @@ export class OfflineNarrativeWriter extends NarrativeWriter {
     const leadSentences = sentencesOf(leadText).filter((s) => s.length >= 20 && !s.endsWith('?') && !s.endsWith(':'));
     const headline = clip(cleanPostText(lead.doc.title) || leadSentences[0] || firstSentence(leadText, 90), 140);
     // The dek says what the conversation is about: the lead report's own summary sentence.
-    const dekSentence = leadSentences.find((s) => s.length >= 50 && s.length <= 200 && !s.endsWith('?')) ?? leadSentences.find((s) => s.length >= 30 && s.length <= 200) ?? null;
+    const dekSentence =
+      leadSentences.find((s) => s.length >= 50 && s.length <= 200 && !s.endsWith('?')) ?? leadSentences.find((s) => s.length >= 30 && s.length <= 200) ?? null;
     const dek = dekSentence ?? `${lead.doc.title ? 'Readers react to' : 'A conversation about'} ${brief.topic.split(/,\s*/).slice(0, 3).join(', ')}.`;
 
     // 1. The latest development, attributed.
@@ -176,7 +224,10 @@ export class OfflineNarrativeWriter extends NarrativeWriter {
     if (lead.doc.platform === 'news' || lead.doc.platform === 'blog') {
       opening.push({ text: said ? `${who} reported on ${when}: “${clip(said, 300)}”` : `${who} reported on ${when}.`, sources: [lead.index] });
     } else {
-      opening.push({ text: `On ${when}, ${who} posted on ${platformName(lead.doc.platform)}: “${clip(said || cleanPostText(lead.doc.title) || firstSentence(leadText), 300)}”`, sources: [lead.index] });
+      opening.push({
+        text: `On ${when}, ${who} posted on ${platformName(lead.doc.platform)}: “${clip(said || cleanPostText(lead.doc.title) || firstSentence(leadText), 300)}”`,
+        sources: [lead.index],
+      });
     }
     paragraphs.push(opening);
     if (brief.previous) paragraphs[0].push({ text: ' The conversation picks up from last week’s coverage.', sources: [] });
@@ -193,9 +244,15 @@ export class OfflineNarrativeWriter extends NarrativeWriter {
         const title = `“${clip(cleanPostText(doc.title), 200)}”`;
         const text =
           i === 0
-            ? pick([`It began on ${day}, when ${sourceName(doc)} reported ${title}.`, `The first report came on ${day}: ${title}, from ${sourceName(doc)}.`], seed)
+            ? pick(
+                [`It began on ${day}, when ${sourceName(doc)} reported ${title}.`, `The first report came on ${day}: ${title}, from ${sourceName(doc)}.`],
+                seed,
+              )
             : i === earlier.length - 1
-              ? pick([` By ${day}, ${sourceName(doc)} had ${title}.`, ` Then, on ${day}, ${sourceName(doc)} reported ${title}.`], seed).replace(' had “', ' was reporting “')
+              ? pick([` By ${day}, ${sourceName(doc)} had ${title}.`, ` Then, on ${day}, ${sourceName(doc)} reported ${title}.`], seed).replace(
+                  ' had “',
+                  ' was reporting “',
+                )
               : ` On ${day} came ${title} (${sourceName(doc)}).`;
         segments.push({ text, sources: [index] });
       });
@@ -226,7 +283,11 @@ export class OfflineNarrativeWriter extends NarrativeWriter {
         if (quotedAuthors.has(author) || author === lastAuthor) continue;
         // Prefer voices from different platforms within a position.
         if (chosen.length >= 3) break;
-        if (chosen.some((c) => c.doc.platform === voice.doc.platform) && members.some((m) => !chosen.includes(m) && m !== voice && !chosen.some((c) => c.doc.platform === m.doc.platform) && !quotedAuthors.has(m.doc.author))) continue;
+        if (
+          chosen.some((c) => c.doc.platform === voice.doc.platform) &&
+          members.some((m) => !chosen.includes(m) && m !== voice && !chosen.some((c) => c.doc.platform === m.doc.platform) && !quotedAuthors.has(m.doc.author))
+        )
+          continue;
         chosen.push(voice);
         quotedAuthors.add(author);
         lastAuthor = author;
@@ -255,11 +316,15 @@ export class OfflineNarrativeWriter extends NarrativeWriter {
     if (stances.length >= 2) {
       const firstPosition = paragraphs.length - stances.length;
       // Every name is cited to the posts it comes from.
-      const segments: DraftSegment[] = [{ text: `${pick(['The conversation divided.', 'Readers did not agree.', 'The reactions went different ways.'], seed)} `, sources: [] }];
+      const segments: DraftSegment[] = [
+        { text: `${pick(['The conversation divided.', 'Readers did not agree.', 'The reactions went different ways.'], seed)} `, sources: [] },
+      ];
       stances.forEach(([stance, voices], i) => {
         const named = voices.slice(0, 2);
         // "Name (Platform)": the parenthesis keeps two names from reading as one ("Reyes and Juniper Vale").
-        const who = named.map((v, j) => `${j === 0 && i === 0 ? capitalise(attribution(v.doc)) : attribution(v.doc)} (${platformName(v.doc.platform)})`).join(' and ');
+        const who = named
+          .map((v, j) => `${j === 0 && i === 0 ? capitalise(attribution(v.doc)) : attribution(v.doc)} (${platformName(v.doc.platform)})`)
+          .join(' and ');
         const label = POSITION[stance].label === 'more favourable' ? `${named.length > 1 ? 'were' : 'was'} more favourable` : POSITION[stance].label;
         const joiner = i === 0 ? '' : i === stances.length - 1 ? ', while ' : '; ';
         segments.push({ text: `${joiner}${who} ${label}`, sources: named.map((v) => v.index) });
@@ -268,7 +333,10 @@ export class OfflineNarrativeWriter extends NarrativeWriter {
       const critics = chosenByStance.get('critical');
       const others = chosenByStance.get('supportive') ?? chosenByStance.get('practical');
       if (critics?.length && others?.length) {
-        segments.push({ text: ` On one side stood ${attribution(critics[0].doc)}, on the other ${attribution(others[0].doc)}: they read the same development differently.`, sources: [critics[0].index, others[0].index] });
+        segments.push({
+          text: ` On one side stood ${attribution(critics[0].doc)}, on the other ${attribution(others[0].doc)}: they read the same development differently.`,
+          sources: [critics[0].index, others[0].index],
+        });
       }
       paragraphs.splice(firstPosition, 0, segments);
     }
@@ -283,8 +351,42 @@ function topicWords(brief: NarrativeBrief): Set<string> {
     for (const word of new Set(`${doc.title} ${doc.text}`.toLowerCase().match(/[\p{L}\p{N}-]{4,}/gu) ?? [])) counts.set(word, (counts.get(word) ?? 0) + 1);
   }
   const floor = Math.max(2, Math.ceil(brief.documents.length * 0.15));
-  const common = new Set(['that', 'this', 'with', 'from', 'have', 'they', 'their', 'there', 'what', 'about', 'which', 'would', 'will', 'were', 'been', 'just', 'like', 'more', 'than', 'when', 'your', 'into', 'also', 'only', 'some', 'does', 'dont', 'it’s']);
-  return new Set([...counts].filter(([w, n]) => n >= floor && !common.has(w)).map(([w]) => w).concat(brief.topic.toLowerCase().split(/[,\s]+/)));
+  const common = new Set([
+    'that',
+    'this',
+    'with',
+    'from',
+    'have',
+    'they',
+    'their',
+    'there',
+    'what',
+    'about',
+    'which',
+    'would',
+    'will',
+    'were',
+    'been',
+    'just',
+    'like',
+    'more',
+    'than',
+    'when',
+    'your',
+    'into',
+    'also',
+    'only',
+    'some',
+    'does',
+    'dont',
+    'it’s',
+  ]);
+  return new Set(
+    [...counts]
+      .filter(([w, n]) => n >= floor && !common.has(w))
+      .map(([w]) => w)
+      .concat(brief.topic.toLowerCase().split(/[,\s]+/)),
+  );
 }
 
 function sourceName(doc: WriterDocument): string {

@@ -27,10 +27,9 @@ export class SigningKey implements OnModuleInit {
     // Idempotent (the first key written wins, ON CONFLICT keeps it) and done under the boot lock, so instances
     // booting together on one database generate one key and all read that one.
     const row = await this.bootLock.run('signingKey', async () => {
-      await this.dataSource.query(
-        `INSERT INTO settings (key, value) VALUES ('signing_key', $1) ON CONFLICT (key) DO NOTHING`,
-        [randomBytes(32).toString('base64url')],
-      );
+      await this.dataSource.query(`INSERT INTO settings (key, value) VALUES ('signing_key', $1) ON CONFLICT (key) DO NOTHING`, [
+        randomBytes(32).toString('base64url'),
+      ]);
       const [found] = await this.dataSource.query(`SELECT value FROM settings WHERE key = 'signing_key'`);
       return found as { value: string };
     });

@@ -49,7 +49,13 @@ interface Candidate {
   raw: unknown;
 }
 
-function collect(format: ParsedFeed['format'], title: string, list: unknown[], build: (entry: Json) => Candidate | string, options: PlatformParseOptions): ParsedFeed {
+function collect(
+  format: ParsedFeed['format'],
+  title: string,
+  list: unknown[],
+  build: (entry: Json) => Candidate | string,
+  options: PlatformParseOptions,
+): ParsedFeed {
   const items: ParsedItem[] = [];
   const rejected: RejectedItem[] = [];
   let rejectedCount = 0;
@@ -62,11 +68,30 @@ function collect(format: ParsedFeed['format'], title: string, list: unknown[], b
       const url = resolveUrl(c.url);
       if (!url) throw new Error('item has no http(s) link');
       if (!c.id) throw new Error('item has no id');
-      const text = c.html !== undefined ? htmlToText(c.html) : cleanText(c.text ?? '').trim().slice(0, MAX_TEXT);
-      const itemTitle = cleanText(c.title ?? '').replace(/\s+/g, ' ').trim().slice(0, 500);
+      const text =
+        c.html !== undefined
+          ? htmlToText(c.html)
+          : cleanText(c.text ?? '')
+              .trim()
+              .slice(0, MAX_TEXT);
+      const itemTitle = cleanText(c.title ?? '')
+        .replace(/\s+/g, ' ')
+        .trim()
+        .slice(0, 500);
       if (!text && !itemTitle) throw new Error('item has neither title nor text');
       const date = c.date && c.date < options.fetchedAt ? c.date : options.fetchedAt;
-      items.push({ externalId: cleanText(c.id).slice(0, 500), url, discussionUrl: null, title: itemTitle, author: cleanText(c.author ?? '').slice(0, 200), text, publishedAt: date, dated: c.date !== null, engagement: c.engagement, rawJson: rawPayload(c.raw) });
+      items.push({
+        externalId: cleanText(c.id).slice(0, 500),
+        url,
+        discussionUrl: null,
+        title: itemTitle,
+        author: cleanText(c.author ?? '').slice(0, 200),
+        text,
+        publishedAt: date,
+        dated: c.date !== null,
+        engagement: c.engagement,
+        rawJson: rawPayload(c.raw),
+      });
     } catch (error) {
       rejectedCount++;
       if (rejected.length < 100) rejected.push({ index, reason: (error as Error).message });
@@ -79,64 +104,86 @@ function collect(format: ParsedFeed['format'], title: string, list: unknown[], b
 export function parseRedditListing(body: string, options: PlatformParseOptions): ParsedFeed {
   const doc = json(body, 'Reddit');
   if (doc.kind !== 'Listing' || !Array.isArray(doc.data?.children)) throw new FeedParseError('the Reddit answer is not a listing');
-  return collect('json', '', doc.data.children, (child) => {
-    const d = child.data as Json | undefined;
-    if (!d) return 'listing entry without data';
-    return {
-      id: s(d.name) || s(d.id),
-      url: d.permalink ? `https://www.reddit.com${s(d.permalink)}` : s(d.url),
-      title: s(d.title),
-      author: d.author ? `u/${s(d.author)}` : '',
-      html: typeof d.selftext_html === 'string' ? d.selftext_html : undefined,
-      text: typeof d.selftext_html === 'string' ? undefined : s(d.selftext),
-      date: typeof d.created_utc === 'number' ? new Date(d.created_utc * 1000) : null,
-      engagement: engagement({ score: d.score, comments: d.num_comments, upvoteRatio: undefined }),
-      raw: d,
-    };
-  }, options);
+  return collect(
+    'json',
+    '',
+    doc.data.children,
+    (child) => {
+      const d = child.data as Json | undefined;
+      if (!d) return 'listing entry without data';
+      return {
+        id: s(d.name) || s(d.id),
+        url: d.permalink ? `https://www.reddit.com${s(d.permalink)}` : s(d.url),
+        title: s(d.title),
+        author: d.author ? `u/${s(d.author)}` : '',
+        html: typeof d.selftext_html === 'string' ? d.selftext_html : undefined,
+        text: typeof d.selftext_html === 'string' ? undefined : s(d.selftext),
+        date: typeof d.created_utc === 'number' ? new Date(d.created_utc * 1000) : null,
+        engagement: engagement({ score: d.score, comments: d.num_comments, upvoteRatio: undefined }),
+        raw: d,
+      };
+    },
+    options,
+  );
 }
 
 /** Algolia's Hacker News search (`/api/v1/search` and `search_by_date`): points and comments; the record is the discussion. */
 export function parseHackerNewsSearch(body: string, options: PlatformParseOptions): ParsedFeed {
   const doc = json(body, 'Hacker News (Algolia)');
   if (!Array.isArray(doc.hits)) throw new FeedParseError('the Hacker News answer has no "hits"');
-  return collect('json', '', doc.hits, (hit) => {
-    const id = s(hit.objectID) || s(hit.story_id);
-    if (!/^\d+$/.test(id)) return 'hit without a numeric objectID';
-    return {
-      id,
-      url: `https://news.ycombinator.com/item?id=${id}`,
-      title: s(hit.title) || s(hit.story_title),
-      author: s(hit.author),
-      html: typeof hit.story_text === 'string' && hit.story_text ? hit.story_text : typeof hit.comment_text === 'string' ? hit.comment_text : undefined,
-      text: hit.url ? s(hit.url) : '',
-      date: typeof hit.created_at_i === 'number' ? new Date(hit.created_at_i * 1000) : parseFeedDate(hit.created_at),
-      engagement: engagement({ points: hit.points, comments: hit.num_comments }),
-      raw: hit,
-    };
-  }, options);
+  return collect(
+    'json',
+    '',
+    doc.hits,
+    (hit) => {
+      const id = s(hit.objectID) || s(hit.story_id);
+      if (!/^\d+$/.test(id)) return 'hit without a numeric objectID';
+      return {
+        id,
+        url: `https://news.ycombinator.com/item?id=${id}`,
+        title: s(hit.title) || s(hit.story_title),
+        author: s(hit.author),
+        html: typeof hit.story_text === 'string' && hit.story_text ? hit.story_text : typeof hit.comment_text === 'string' ? hit.comment_text : undefined,
+        text: hit.url ? s(hit.url) : '',
+        date: typeof hit.created_at_i === 'number' ? new Date(hit.created_at_i * 1000) : parseFeedDate(hit.created_at),
+        engagement: engagement({ points: hit.points, comments: hit.num_comments }),
+        raw: hit,
+      };
+    },
+    options,
+  );
 }
 
 /** Bluesky AppView `getAuthorFeed` (`feed[].post`) and `searchPosts` (`posts[]`): likes, reposts, replies, quotes. */
 export function parseBlueskyFeed(body: string, options: PlatformParseOptions): ParsedFeed {
   const doc = json(body, 'Bluesky');
-  const entries: unknown[] | null = Array.isArray(doc.feed) ? doc.feed.filter((f: Json) => !f?.reason).map((f: Json) => f.post) : Array.isArray(doc.posts) ? doc.posts : null;
+  const entries: unknown[] | null = Array.isArray(doc.feed)
+    ? doc.feed.filter((f: Json) => !f?.reason).map((f: Json) => f.post)
+    : Array.isArray(doc.posts)
+      ? doc.posts
+      : null;
   if (!entries) throw new FeedParseError('the Bluesky answer has neither "feed" nor "posts"');
-  return collect('json', '', entries, (post) => {
-    const uri = s(post.uri);
-    const rkey = /^at:\/\/[^/]+\/app\.bsky\.feed\.post\/([A-Za-z0-9._~:-]+)$/.exec(uri)?.[1];
-    const handle = s(post.author?.handle);
-    if (!rkey || !handle) return 'post without an at:// URI or author handle';
-    return {
-      id: uri,
-      url: `https://bsky.app/profile/${encodeURIComponent(handle)}/post/${rkey}`,
-      author: `@${handle}`,
-      text: s(post.record?.text),
-      date: parseFeedDate(post.record?.createdAt) ?? parseFeedDate(post.indexedAt),
-      engagement: engagement({ likes: post.likeCount, reposts: post.repostCount, replies: post.replyCount, quotes: post.quoteCount }),
-      raw: post,
-    };
-  }, options);
+  return collect(
+    'json',
+    '',
+    entries,
+    (post) => {
+      const uri = s(post.uri);
+      const rkey = /^at:\/\/[^/]+\/app\.bsky\.feed\.post\/([A-Za-z0-9._~:-]+)$/.exec(uri)?.[1];
+      const handle = s(post.author?.handle);
+      if (!rkey || !handle) return 'post without an at:// URI or author handle';
+      return {
+        id: uri,
+        url: `https://bsky.app/profile/${encodeURIComponent(handle)}/post/${rkey}`,
+        author: `@${handle}`,
+        text: s(post.record?.text),
+        date: parseFeedDate(post.record?.createdAt) ?? parseFeedDate(post.indexedAt),
+        engagement: engagement({ likes: post.likeCount, reposts: post.repostCount, replies: post.replyCount, quotes: post.quoteCount }),
+        raw: post,
+      };
+    },
+    options,
+  );
 }
 
 /** Mastodon statuses (`/api/v1/timelines/tag/:tag`, `/api/v1/accounts/:id/statuses`): favourites, boosts, replies. */
@@ -148,17 +195,23 @@ export function parseMastodonStatuses(body: string, options: PlatformParseOption
     throw new FeedParseError(`the Mastodon answer is not valid JSON: ${(error as Error).message}`);
   }
   if (!Array.isArray(list)) throw new FeedParseError('the Mastodon answer is not a list of statuses');
-  return collect('json', '', list, (status) => {
-    const st = (status.reblog as Json | null) ?? status;
-    const acct = s(st.account?.acct);
-    return {
-      id: s(st.uri) || s(st.id),
-      url: s(st.url) || s(st.uri),
-      author: acct ? `@${acct.includes('@') ? acct : `${acct}@${options.host ?? ''}`}`.replace(/@$/, '') : '',
-      html: [st.spoiler_text ? `<p>${s(st.spoiler_text).replace(/</g, '&lt;')}</p>` : '', s(st.content)].join(''),
-      date: parseFeedDate(st.created_at),
-      engagement: engagement({ favourites: st.favourites_count, boosts: st.reblogs_count, replies: st.replies_count }),
-      raw: st,
-    };
-  }, options);
+  return collect(
+    'json',
+    '',
+    list,
+    (status) => {
+      const st = (status.reblog as Json | null) ?? status;
+      const acct = s(st.account?.acct);
+      return {
+        id: s(st.uri) || s(st.id),
+        url: s(st.url) || s(st.uri),
+        author: acct ? `@${acct.includes('@') ? acct : `${acct}@${options.host ?? ''}`}`.replace(/@$/, '') : '',
+        html: [st.spoiler_text ? `<p>${s(st.spoiler_text).replace(/</g, '&lt;')}</p>` : '', s(st.content)].join(''),
+        date: parseFeedDate(st.created_at),
+        engagement: engagement({ favourites: st.favourites_count, boosts: st.reblogs_count, replies: st.replies_count }),
+        raw: st,
+      };
+    },
+    options,
+  );
 }

@@ -58,7 +58,12 @@ function hostOf(url: string): string {
   return new URL(url).host.toLowerCase();
 }
 
-async function fetchAndParse(ctx: AdapterContext, url: string, format: PayloadFormat, options: { conditional?: boolean; host?: string; accept?: string } = {}): Promise<Collected> {
+async function fetchAndParse(
+  ctx: AdapterContext,
+  url: string,
+  format: PayloadFormat,
+  options: { conditional?: boolean; host?: string; accept?: string } = {},
+): Promise<Collected> {
   const response: FetchResponse = await ctx.fetcher.fetch({
     url,
     etag: options.conditional ? ctx.etag : null,
@@ -66,9 +71,18 @@ async function fetchAndParse(ctx: AdapterContext, url: string, format: PayloadFo
     headers: options.accept ? { accept: options.accept } : undefined,
   });
   const base = { etag: response.etag, lastModified: response.lastModified, httpStatus: response.status, responseMs: response.elapsedMs };
-  if (response.notModified) return { ...base, notModified: true, feed: null, etag: response.etag ?? ctx.etag, lastModified: response.lastModified ?? ctx.lastModified };
+  if (response.notModified)
+    return { ...base, notModified: true, feed: null, etag: response.etag ?? ctx.etag, lastModified: response.lastModified ?? ctx.lastModified };
   // The body moves to the parse worker (not copied): it is not read again here.
-  const feed = await ctx.parser.parse(response.body, { format, contentType: response.contentType, baseUrl: response.finalUrl, host: options.host, fetchedAt: ctx.fetchedAt, maxItems: ctx.maxItems, transfer: true });
+  const feed = await ctx.parser.parse(response.body, {
+    format,
+    contentType: response.contentType,
+    baseUrl: response.finalUrl,
+    host: options.host,
+    fetchedAt: ctx.fetchedAt,
+    maxItems: ctx.maxItems,
+    transfer: true,
+  });
   return { ...base, notModified: false, feed };
 }
 
@@ -140,7 +154,10 @@ export const hackerNewsAdapter: SourceAdapter = {
   },
   collect(target, ctx) {
     const base = ctx.platforms.hackernewsAlgoliaUrl;
-    const url = target === 'front' ? `${base}/api/v1/search?tags=front_page&hitsPerPage=100` : `${base}/api/v1/search_by_date?tags=story&hitsPerPage=100&query=${encodeURIComponent(target.slice('search:'.length))}`;
+    const url =
+      target === 'front'
+        ? `${base}/api/v1/search?tags=front_page&hitsPerPage=100`
+        : `${base}/api/v1/search_by_date?tags=story&hitsPerPage=100&query=${encodeURIComponent(target.slice('search:'.length))}`;
     return fetchAndParse(ctx, url, 'hackernews', { accept: 'application/json' });
   },
 };
@@ -166,7 +183,9 @@ export const blueskyAdapter: SourceAdapter = {
     const base = ctx.platforms.blueskyAppviewUrl;
     if (target.startsWith('search:')) {
       try {
-        return await fetchAndParse(ctx, `${base}/xrpc/app.bsky.feed.searchPosts?limit=100&sort=latest&q=${encodeURIComponent(target.slice(7))}`, 'bluesky', { accept: 'application/json' });
+        return await fetchAndParse(ctx, `${base}/xrpc/app.bsky.feed.searchPosts?limit=100&sort=latest&q=${encodeURIComponent(target.slice(7))}`, 'bluesky', {
+          accept: 'application/json',
+        });
       } catch (error) {
         if (error instanceof FetchFailedError && (error.httpStatus === 403 || error.httpStatus === 401 || error.httpStatus === 501)) {
           throw new FetchFailedError(`this Bluesky server does not allow search without an account (${error.message})`, error.httpStatus);
@@ -174,7 +193,9 @@ export const blueskyAdapter: SourceAdapter = {
         throw error;
       }
     }
-    return fetchAndParse(ctx, `${base}/xrpc/app.bsky.feed.getAuthorFeed?limit=100&filter=posts_no_replies&actor=${encodeURIComponent(target)}`, 'bluesky', { accept: 'application/json' });
+    return fetchAndParse(ctx, `${base}/xrpc/app.bsky.feed.getAuthorFeed?limit=100&filter=posts_no_replies&actor=${encodeURIComponent(target)}`, 'bluesky', {
+      accept: 'application/json',
+    });
   },
 };
 
@@ -197,11 +218,22 @@ export const mastodonAdapter: SourceAdapter = {
     const host = url.host;
     // The API first (counts, edits); servers that close their API to anonymous readers still serve RSS.
     try {
-      if (tag) return await fetchAndParse(ctx, `${url.origin}/api/v1/timelines/tag/${encodeURIComponent(tag)}?limit=40`, 'mastodon', { host, accept: 'application/json' });
-      const lookup = await ctx.fetcher.fetch({ url: `${url.origin}/api/v1/accounts/lookup?acct=${encodeURIComponent(user)}`, headers: { accept: 'application/json' }, maxBytes: 256 * 1024 });
+      if (tag)
+        return await fetchAndParse(ctx, `${url.origin}/api/v1/timelines/tag/${encodeURIComponent(tag)}?limit=40`, 'mastodon', {
+          host,
+          accept: 'application/json',
+        });
+      const lookup = await ctx.fetcher.fetch({
+        url: `${url.origin}/api/v1/accounts/lookup?acct=${encodeURIComponent(user)}`,
+        headers: { accept: 'application/json' },
+        maxBytes: 256 * 1024,
+      });
       const id = (JSON.parse(lookup.body.toString('utf8')) as { id?: unknown }).id;
       if (typeof id !== 'string' || !/^\d+$/.test(id)) throw new FetchFailedError('the account lookup gave no id');
-      return await fetchAndParse(ctx, `${url.origin}/api/v1/accounts/${id}/statuses?limit=40&exclude_replies=true&exclude_reblogs=true`, 'mastodon', { host, accept: 'application/json' });
+      return await fetchAndParse(ctx, `${url.origin}/api/v1/accounts/${id}/statuses?limit=40&exclude_replies=true&exclude_reblogs=true`, 'mastodon', {
+        host,
+        accept: 'application/json',
+      });
     } catch (error) {
       if (error instanceof FetchFailedError && error.httpStatus === 429) throw error;
       if (!(error instanceof FetchFailedError) && !(error instanceof SyntaxError) && (error as Error).name !== 'FeedParseError') throw error;

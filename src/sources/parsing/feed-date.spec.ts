@@ -17,10 +17,21 @@ describe('parseFeedDate', () => {
     expect(parseFeedDate(input)?.toISOString()).toBe(expected);
   });
 
-  it.each(['0', '12', '2026', '2026-02-30', 'Sat, 31 Feb 2026 10:00:00 GMT', '-2026-01-01', '-002026-01-01T00:00:00Z', '+002026-01-01', '1970-01-01T00:00:00Z', 'yesterday', '2026-13-01', '', '   '])(
-    'refuses %p (the item is then dated when first seen)',
-    (input) => {
-      expect(parseFeedDate(input)).toBeNull();
-    },
-  );
+  it.each([
+    '0',
+    '12',
+    '2026',
+    '2026-02-30',
+    'Sat, 31 Feb 2026 10:00:00 GMT',
+    '-2026-01-01',
+    '-002026-01-01T00:00:00Z',
+    '+002026-01-01',
+    '1970-01-01T00:00:00Z',
+    'yesterday',
+    '2026-13-01',
+    '',
+    '   ',
+  ])('refuses %p (the item is then dated when first seen)', (input) => {
+    expect(parseFeedDate(input)).toBeNull();
+  });
 });

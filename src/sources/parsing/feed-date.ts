@@ -3,8 +3,34 @@ import { DateTime } from 'luxon';
 const ISO = /^\d{4}-\d{2}(-\d{2})?([T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}(:?\d{2})?)?)?$/i;
 const ISO_BASIC = /^\d{8}T\d{6}(\.\d+)?(Z|[+-]\d{4})?$/i;
 const RFC822 = /^(?:[A-Za-z]{2,9},?\s*)?(\d{1,2}\s+[A-Za-z]{3,9}\s+\d{2,4}\s+\d{1,2}:\d{2}(?::\d{2})?)\s*([A-Za-z]{1,5}|[+-]\d{4})?$/;
-const MONTHS: Record<string, string> = { january: 'Jan', february: 'Feb', march: 'Mar', april: 'Apr', june: 'Jun', july: 'Jul', august: 'Aug', september: 'Sep', sept: 'Sep', october: 'Oct', november: 'Nov', december: 'Dec' };
-const ZONES: Record<string, string> = { UT: '+0000', UTC: '+0000', GMT: '+0000', Z: '+0000', EST: '-0500', EDT: '-0400', CST: '-0600', CDT: '-0500', MST: '-0700', MDT: '-0600', PST: '-0800', PDT: '-0700' };
+const MONTHS: Record<string, string> = {
+  january: 'Jan',
+  february: 'Feb',
+  march: 'Mar',
+  april: 'Apr',
+  june: 'Jun',
+  july: 'Jul',
+  august: 'Aug',
+  september: 'Sep',
+  sept: 'Sep',
+  october: 'Oct',
+  november: 'Nov',
+  december: 'Dec',
+};
+const ZONES: Record<string, string> = {
+  UT: '+0000',
+  UTC: '+0000',
+  GMT: '+0000',
+  Z: '+0000',
+  EST: '-0500',
+  EDT: '-0400',
+  CST: '-0600',
+  CDT: '-0500',
+  MST: '-0700',
+  MDT: '-0600',
+  PST: '-0800',
+  PDT: '-0700',
+};
 
 /** Earliest date taken as real: anything before is a placeholder ("0", epoch zero). */
 const EARLIEST = Date.UTC(1971, 0, 1);
@@ -20,7 +46,10 @@ export function parseFeedDate(input: unknown): Date | null {
   if (!value || value.length > 64) return null;
   let date: DateTime | null = null;
   if (ISO.test(value)) {
-    date = value.includes(' ') && !value.includes('T') ? DateTime.fromSQL(value.replace(/\s+(?=[Z+-])/i, ''), { zone: 'utc' }) : DateTime.fromISO(value, { zone: 'utc' });
+    date =
+      value.includes(' ') && !value.includes('T')
+        ? DateTime.fromSQL(value.replace(/\s+(?=[Z+-])/i, ''), { zone: 'utc' })
+        : DateTime.fromISO(value, { zone: 'utc' });
     if (!date.isValid && value.includes(' ')) date = DateTime.fromISO(value.replace(' ', 'T').replace(/\s+/g, ''), { zone: 'utc' });
   } else if (ISO_BASIC.test(value)) {
     date = DateTime.fromISO(value, { zone: 'utc' });

@@ -8,12 +8,20 @@ describe('FeedParsePool', () => {
   const fetchedAt = new Date('2026-11-20T12:00:00Z');
 
   it('parses in a worker thread and returns plain items with their dates', async () => {
-    const feed = await pool.parse(Buffer.from(rss('<item><title>a</title><link>https://x.example/a</link><pubDate>Thu, 19 Nov 2026 10:00:00 GMT</pubDate></item>')), { fetchedAt, maxItems: 10 });
+    const feed = await pool.parse(
+      Buffer.from(rss('<item><title>a</title><link>https://x.example/a</link><pubDate>Thu, 19 Nov 2026 10:00:00 GMT</pubDate></item>')),
+      { fetchedAt, maxItems: 10 },
+    );
     expect(feed.items).toEqual([expect.objectContaining({ title: 'a', url: 'https://x.example/a', publishedAt: new Date('2026-11-19T10:00:00Z') })]);
   });
 
   it('keeps the event loop free while a big document parses', async () => {
-    const big = rss(Array.from({ length: 40_000 }, (_, n) => `<item><title>item ${n}</title><link>https://x.example/${n}</link><description>&lt;p&gt;text ${n}&lt;/p&gt;</description></item>`).join(''));
+    const big = rss(
+      Array.from(
+        { length: 40_000 },
+        (_, n) => `<item><title>item ${n}</title><link>https://x.example/${n}</link><description>&lt;p&gt;text ${n}&lt;/p&gt;</description></item>`,
+      ).join(''),
+    );
     let ticks = 0;
     const timer = setInterval(() => ticks++, 5);
     const feed = await pool.parse(Buffer.from(big), { fetchedAt, maxItems: 50 });
@@ -25,9 +33,15 @@ describe('FeedParsePool', () => {
   });
 
   it('fails a document past the memory budget with a clear reason, and the next parse works', async () => {
-    const heavy = rss(Array.from({ length: 1 }, () => `<item><title>x</title><link>https://x.example/m</link>${'<category>c</category><x>y</x>'.repeat(600_000)}</item>`).join(''));
+    const heavy = rss(
+      Array.from({ length: 1 }, () => `<item><title>x</title><link>https://x.example/m</link>${'<category>c</category><x>y</x>'.repeat(600_000)}</item>`).join(
+        '',
+      ),
+    );
     await expect(pool.parse(Buffer.from(heavy), { fetchedAt, maxItems: 10 })).rejects.toThrow(/more than the 96 MB parse budget/);
-    await expect(pool.parse(Buffer.from(rss('<item><title>b</title><link>https://x.example/b</link></item>')), { fetchedAt, maxItems: 10 })).resolves.toMatchObject({ items: [expect.objectContaining({ title: 'b' })] });
+    await expect(
+      pool.parse(Buffer.from(rss('<item><title>b</title><link>https://x.example/b</link></item>')), { fetchedAt, maxItems: 10 }),
+    ).resolves.toMatchObject({ items: [expect.objectContaining({ title: 'b' })] });
   });
 
   it('reports what is wrong with a document that is not a feed', async () => {

@@ -38,7 +38,10 @@ export class FeedParsePool {
    * worker instead of being copied on the event loop, and `bytes` is empty afterwards. Only a buffer at the start of an
    * ArrayBuffer larger than Node's shared pool moves (never a slice of the pool); any other is copied as usual.
    */
-  async parse(bytes: Buffer, task: Omit<ParseTask, 'bytes' | 'fetchedAt' | 'format'> & { fetchedAt: Date; format?: ParseTask['format']; transfer?: boolean }): Promise<ParsedFeed> {
+  async parse(
+    bytes: Buffer,
+    task: Omit<ParseTask, 'bytes' | 'fetchedAt' | 'format'> & { fetchedAt: Date; format?: ParseTask['format']; transfer?: boolean },
+  ): Promise<ParsedFeed> {
     let outcome: ParseOutcome;
     // A finishing task hands its slot straight to the next waiting one.
     if (this.running >= this.options.threads) await new Promise<void>((resolve) => this.waiting.push(resolve));
@@ -47,7 +50,12 @@ export class FeedParsePool {
       const { transfer, ...rest } = task;
       const owned = transfer === true && bytes.byteOffset === 0 && bytes.buffer instanceof ArrayBuffer && bytes.buffer.byteLength > Buffer.poolSize;
       outcome = (await this.pool.run(
-        { ...rest, format: task.format ?? 'feed', bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength), fetchedAt: task.fetchedAt.getTime() } satisfies ParseTask,
+        {
+          ...rest,
+          format: task.format ?? 'feed',
+          bytes: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+          fetchedAt: task.fetchedAt.getTime(),
+        } satisfies ParseTask,
         { signal: AbortSignal.timeout(this.options.timeoutMs), ...(owned ? { transferList: [bytes.buffer as ArrayBuffer] } : {}) },
       )) as ParseOutcome;
     } catch (error) {
@@ -55,7 +63,8 @@ export class FeedParsePool {
       if (e.code === 'ERR_WORKER_OUT_OF_MEMORY' || /out of memory/i.test(e.message)) {
         throw new FeedParseError(`the document needs more than the ${this.options.memoryMb} MB parse budget`);
       }
-      if (e.name === 'AbortError' || e.name === 'TimeoutError') throw new FeedParseError(`parsing took longer than ${Math.round(this.options.timeoutMs / 1000)} s`);
+      if (e.name === 'AbortError' || e.name === 'TimeoutError')
+        throw new FeedParseError(`parsing took longer than ${Math.round(this.options.timeoutMs / 1000)} s`);
       throw new FeedParseError(`the parser stopped: ${e.message}`);
     } finally {
       const next = this.waiting.shift();

@@ -100,10 +100,16 @@ export function htmlToText(html: string): string {
  * that declares itself HTML or XHTML is converted from markup.
  */
 function plain(value: unknown): string {
-  if (typeof value === 'string') return cleanText(value.slice(0, 4 * MAX_TITLE)).replace(/\s+/g, ' ').trim();
+  if (typeof value === 'string')
+    return cleanText(value.slice(0, 4 * MAX_TITLE))
+      .replace(/\s+/g, ' ')
+      .trim();
   if (value && typeof value === 'object' && 'value' in value) {
     const { value: inner, type } = value as { value: unknown; type?: string };
-    if ((type === 'html' || type === 'xhtml') && typeof inner === 'string') return htmlToText(inner.slice(0, 4 * MAX_TITLE)).replace(/\s+/g, ' ').trim();
+    if ((type === 'html' || type === 'xhtml') && typeof inner === 'string')
+      return htmlToText(inner.slice(0, 4 * MAX_TITLE))
+        .replace(/\s+/g, ' ')
+        .trim();
     return plain(inner);
   }
   return '';
@@ -194,7 +200,8 @@ function parseDocument(body: string, maxItems: number): ReturnType<typeof parseF
     }
   } else {
     const bounded = boundItems(unprefixRssRoot(trimmed), Math.max(2 * maxItems, 100));
-    if (countAttributes(bounded.xml) > MAX_ATTRIBUTES) throw new FeedParseError(`the document has more than ${MAX_ATTRIBUTES} attributes, far more than a feed needs`);
+    if (countAttributes(bounded.xml) > MAX_ATTRIBUTES)
+      throw new FeedParseError(`the document has more than ${MAX_ATTRIBUTES} attributes, far more than a feed needs`);
     try {
       return { ...parseFeed(bounded.xml), skipped: bounded.skipped };
     } catch {
@@ -208,7 +215,9 @@ function parseDocument(body: string, maxItems: number): ReturnType<typeof parseF
   } catch (error) {
     if (error instanceof RangeError) throw new FeedParseError('the document is nested too deeply to read');
     const name = (error as Error).name;
-    throw new FeedParseError(name === 'DetectError' || /invalid feed format/i.test((error as Error).message) ? 'not an RSS, Atom, RDF or JSON feed' : (error as Error).message);
+    throw new FeedParseError(
+      name === 'DetectError' || /invalid feed format/i.test((error as Error).message) ? 'not an RSS, Atom, RDF or JSON feed' : (error as Error).message,
+    );
   }
 }
 
@@ -238,7 +247,7 @@ export function parseFeedDocument(body: string, options: ParseOptions = {}): Par
   const feed = result.feed as Record<string, any>;
   const title = plain(feed.title);
   // xml:base nests: the document's URL, then the feed's base, then the item's.
-  const docBase = options.baseUrl ?? (typeof feed.link === 'string' ? resolveUrl(feed.link) ?? undefined : undefined);
+  const docBase = options.baseUrl ?? (typeof feed.link === 'string' ? (resolveUrl(feed.link) ?? undefined) : undefined);
   const feedBase = resolveBase(feed.xml?.base, docBase);
   let drafts: Array<Draft & { base?: string }>;
   switch (result.format) {
@@ -285,7 +294,13 @@ export function parseFeedDocument(body: string, options: ParseOptions = {}): Par
   return { ...parsed, overCap: parsed.overCap + result.skipped };
 }
 
-function normalise(input: { format: ParsedFeed['format']; title: string; drafts: Array<Draft & { base?: string }>; feedBase?: string; options: ParseOptions }): ParsedFeed {
+function normalise(input: {
+  format: ParsedFeed['format'];
+  title: string;
+  drafts: Array<Draft & { base?: string }>;
+  feedBase?: string;
+  options: ParseOptions;
+}): ParsedFeed {
   const { format, title, drafts, feedBase, options } = input;
   const maxItems = options.maxItems ?? DEFAULT_MAX_ITEMS;
   // The newest items first (undated ones count as new); the remainder waits for the next poll.
