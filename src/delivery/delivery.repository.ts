@@ -551,21 +551,19 @@ export class DeliveryRepository {
           input.now,
         ],
       );
-      await m
-        .getRepository(Recipient)
-        .insert(
-          input.results.map((r) => ({
-            sendId: row.id,
-            issueId: input.issueId,
-            subscriberId: null,
-            batchNumber: null,
-            email: r.email,
-            status: r.status,
-            providerMessageId: r.messageId,
-            error: r.error,
-            unsubscribeUrl: null,
-          })),
-        );
+      await m.getRepository(Recipient).insert(
+        input.results.map((r) => ({
+          sendId: row.id,
+          issueId: input.issueId,
+          subscriberId: null,
+          batchNumber: null,
+          email: r.email,
+          status: r.status,
+          providerMessageId: r.messageId,
+          error: r.error,
+          unsubscribeUrl: null,
+        })),
+      );
       return m.getRepository(Send).findOneByOrFail({ id: row.id });
     });
   }

@@ -24,24 +24,20 @@ export class IssueRepository {
       // Serialise numbering across instances; the unique week_start stops a second issue for the week.
       await m.query(`SELECT pg_advisory_xact_lock(hashtext('broadsheet:issue-number'))`);
       const [{ next }] = await m.query(`SELECT coalesce(max(number), 0) + 1 AS next FROM issues`);
-      const issue = await m
-        .getRepository(Issue)
-        .save(
-          m
-            .getRepository(Issue)
-            .create({
-              number: Number(next),
-              weekStart: input.weekStart,
-              weekEnd: input.weekEnd,
-              title: input.title,
-              intro: input.intro,
-              subject: null,
-              preheader: null,
-              status: IssueStatus.Draft,
-              approvedAt: null,
-              publishedAt: null,
-            }),
-        );
+      const issue = await m.getRepository(Issue).save(
+        m.getRepository(Issue).create({
+          number: Number(next),
+          weekStart: input.weekStart,
+          weekEnd: input.weekEnd,
+          title: input.title,
+          intro: input.intro,
+          subject: null,
+          preheader: null,
+          status: IssueStatus.Draft,
+          approvedAt: null,
+          publishedAt: null,
+        }),
+      );
       await m.getRepository(IssueEntry).insert(input.narrativeIds.map((narrativeId, position) => ({ issueId: issue.id, narrativeId, position })));
       return issue;
     });

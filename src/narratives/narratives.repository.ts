@@ -305,19 +305,17 @@ export class NarrativesRepository {
     id: string,
     input: { finishedAt: Date; written: number; failed: number; usage: TokenUsage; costUsd: number; batch?: boolean },
   ): Promise<void> {
-    await this.dataSource
-      .getRepository(NarrativeRun)
-      .update(
-        { id },
-        {
-          finishedAt: input.finishedAt,
-          written: input.written,
-          failed: input.failed,
-          ...input.usage,
-          costUsd: input.costUsd,
-          ...(input.batch === undefined ? {} : { batch: input.batch }),
-        },
-      );
+    await this.dataSource.getRepository(NarrativeRun).update(
+      { id },
+      {
+        finishedAt: input.finishedAt,
+        written: input.written,
+        failed: input.failed,
+        ...input.usage,
+        costUsd: input.costUsd,
+        ...(input.batch === undefined ? {} : { batch: input.batch }),
+      },
+    );
   }
 
   /** Token and cost totals per narrative, per week and per run (from the versions that were written). */
@@ -380,20 +378,16 @@ export class NarrativesRepository {
     items: Array<Omit<NarrativeBatchItem, 'batchId' | 'status' | 'error' | 'createdAt' | 'updatedAt'>>;
   }): Promise<NarrativeBatch> {
     return this.dataSource.transaction(async (m) => {
-      const batch = await m
-        .getRepository(NarrativeBatch)
-        .save(
-          m
-            .getRepository(NarrativeBatch)
-            .create({
-              status: BatchStatus.Submitting,
-              weekStart: input.weekStart,
-              model: input.model,
-              submittedAt: input.submittedAt,
-              providerBatchId: null,
-              error: null,
-            }),
-        );
+      const batch = await m.getRepository(NarrativeBatch).save(
+        m.getRepository(NarrativeBatch).create({
+          status: BatchStatus.Submitting,
+          weekStart: input.weekStart,
+          model: input.model,
+          submittedAt: input.submittedAt,
+          providerBatchId: null,
+          error: null,
+        }),
+      );
       await m
         .getRepository(NarrativeBatchItem)
         .insert(input.items.map((item) => ({ ...item, batchId: batch.id, status: BatchItemStatus.Pending, error: null })));

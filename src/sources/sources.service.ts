@@ -178,16 +178,14 @@ export class SourcesService {
       rejected: feed?.rejectedCount ?? 0,
       overCap: feed?.overCap ?? 0,
       rejectedReasons: feed?.rejected.slice(0, 20) ?? [],
-      preview: rows
-        .slice(0, 10)
-        .map((r) => ({
-          title: r.title,
-          author: r.author,
-          url: r.url,
-          publishedAt: r.publishedAt.toISOString(),
-          engagement: r.engagement,
-          text: r.text.slice(0, 280),
-        })),
+      preview: rows.slice(0, 10).map((r) => ({
+        title: r.title,
+        author: r.author,
+        url: r.url,
+        publishedAt: r.publishedAt.toISOString(),
+        engagement: r.engagement,
+        text: r.text.slice(0, 280),
+      })),
     };
   }
 
