@@ -11,9 +11,9 @@ export function setupApiDocs(app: INestApplication, config: AppConfig): void {
     app,
     new DocumentBuilder()
       .setOpenAPIVersion('3.1.0')
-      .setTitle(`${config.site.title} editor API`)
+      .setTitle(`${config.site.title} API`)
       .setDescription(
-        'Everything the /admin workspace does. Authenticate with `Authorization: Bearer <token>` (tokens from `broadsheet tokens create` or /admin/tokens), or with the session cookie plus the `X-CSRF-Token` header (GET /api/v1/me gives the token) for changes. Errors are RFC 9457 problem details (application/problem+json).',
+        'The editor API (everything the /admin workspace does) and the public read API under /api/v1/public (no sign-in). Editor calls authenticate with `Authorization: Bearer <token>` (tokens from `broadsheet tokens create` or /admin/tokens), or with the session cookie plus the `X-CSRF-Token` header (GET /api/v1/me gives the token) for changes. Errors are RFC 9457 problem details (application/problem+json).',
       )
       .setVersion('1')
       .addTag('public', 'The public read API under /api/v1/public: stories, issues, beats and search, for anyone, no sign-in; cacheable (ETag, 304)')

@@ -100,7 +100,7 @@ export class SubscriberTransfer {
       for await (const record of parser as AsyncIterable<{ record: Record<string, unknown>; info: { lines: number } }>) {
         summary.rows += 1;
         const line = record.info.lines;
-        const raw = typeof record.record.email === 'string' ? record.record.email : '';
+        const raw = typeof record.record.email === 'string' ? fromCsvCell(record.record.email) : '';
         const checked = checkEmailAddress(raw);
         if (!checked.ok) {
           report({ line, email: raw.slice(0, 320), error: checked.problem });
@@ -109,7 +109,7 @@ export class SubscriberTransfer {
         let name: string | null;
         let beats: string[] | null;
         try {
-          name = this.cleanName(record.record.name);
+          name = this.cleanName(typeof record.record.name === 'string' ? fromCsvCell(record.record.name) : record.record.name);
           beats = this.subscribers.cleanBeats(record.record.beats ?? null);
         } catch (error) {
           report({ line, email: checked.email, error: (error as Error).message });
@@ -184,7 +184,7 @@ export class SubscriberTransfer {
   /** Every subscriber but the deleted, as CSV with a header row, in pages of 1,000 (keyset by id). */
   async exportCsv(output: Writable, options: { status?: SubscriberStatus; onProgress?: (rows: number) => void } = {}): Promise<{ rows: number }> {
     const columns = ['email', 'name', 'status', 'beats', 'created_at', 'confirmed_at', 'unsubscribed_at', 'suppression_reason', 'consent_source'];
-    const csv = stringify({ header: true, columns, cast: { date: (d) => d.toISOString() } });
+    const csv = stringify({ header: true, columns, cast: { date: (d) => d.toISOString(), string: toCsvCell } });
     let rows = 0;
     const source = async function* (this: SubscriberTransfer) {
       let after: string | null = null;
@@ -215,4 +215,20 @@ export class SubscriberTransfer {
     await pipeline(source, csv, output);
     return { rows };
   }
+}
+
+/**
+ * CSV injection (OWASP): a spreadsheet runs a cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return as
+ * a formula, and an address (`+x@…`, `=x@…` are valid local parts) or a name is the subscriber's own text. Exported
+ * cells that start so get a leading `'`, which spreadsheets show as text; the import takes it off again, so an
+ * export reads back the same.
+ */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+export function toCsvCell(value: string): string {
+  return FORMULA_START.test(value) ? `'${value}` : value;
+}
+
+export function fromCsvCell(value: string): string {
+  return value.startsWith("'") && FORMULA_START.test(value.slice(1)) ? value.slice(1) : value;
 }

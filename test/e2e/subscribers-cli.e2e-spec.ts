@@ -102,6 +102,26 @@ describe('broadsheet subscribers', () => {
     expect((parse(stdout.stdout, { columns: true }) as unknown[]).length).toBe(2);
   });
 
+  it('exports cells that a spreadsheet would run as formulas as text, and reads them back unchanged', async () => {
+    const file = join(dir, 'formulas.csv');
+    writeFileSync(file, ['email,name', '+sum@formula.example,"=HYPERLINK(""http://evil.example"",""x"")"', '-dash@formula.example,@SUM(A1:A9)', ''].join('\n'));
+    expect((await cli.run('subscribers', 'import', file, '--json')).code).toBe(0);
+    const out = join(dir, 'formulas-export.csv');
+    expect((await cli.run('subscribers', 'export', '--output', out, '--json')).code).toBe(0);
+    const rows = (parse(readFileSync(out), { columns: true }) as Array<Record<string, string>>).filter((r) => r.email.includes('@formula.example'));
+    expect(rows.map((r) => [r.email, r.name]).sort()).toEqual([
+      ["'+sum@formula.example", '\'=HYPERLINK("http://evil.example","x")'],
+      ["'-dash@formula.example", "'@SUM(A1:A9)"],
+    ]);
+    const [stored] = await query<{ email: string; name: string }>(`SELECT email, name FROM subscribers WHERE email = '+sum@formula.example'`);
+    expect(stored).toEqual({ email: '+sum@formula.example', name: '=HYPERLINK("http://evil.example","x")' });
+    // The export reads back as the same subscribers: the import takes the text marker off (so: duplicates, no new rows).
+    const again = await cli.run('subscribers', 'import', out, '--json');
+    expect(again.code).toBe(0);
+    expect((await query<{ n: number }>(`SELECT count(*)::int AS n FROM subscribers WHERE email LIKE '%@formula.example'`))[0].n).toBe(2);
+    expect((await query<{ n: number }>(`SELECT count(*)::int AS n FROM subscribers WHERE email LIKE '''%'`))[0].n).toBe(0);
+  });
+
   it('fails with a reason on a missing file or a file without an email column, and exit 2 on bad usage', async () => {
     const missing = await cli.run('subscribers', 'import', join(dir, 'nope.csv'));
     expect(missing.code).toBe(1);
