@@ -26,7 +26,7 @@ describe('subscribing in a browser', () => {
     // The browser's own type=email check would stop this; a script-free client posts it anyway.
     await page.locator('input[name=email]').evaluate((el: HTMLInputElement) => (el.type = 'text'));
     await page.fill('input[name=email]', 'not-an-address<script>');
-    await page.click('button[type=submit]');
+    await page.click('form[method=post] button[type=submit]');
     expect(await page.textContent('body')).toContain('An email address needs an @, like name@example.com.');
     expect(await page.inputValue('input[name=email]')).toBe('not-an-address<script>');
     await page.close();
@@ -36,7 +36,7 @@ describe('subscribing in a browser', () => {
     const page = await browser.newPage();
     await page.goto(`${t.url}/`);
     await page.fill('input[name=email]', 'Reader.One@Example.org');
-    await page.click('button[type=submit]');
+    await page.click('form[method=post] button[type=submit]');
     await page.waitForSelector('h1');
     expect(await page.textContent('h1')).toBe('Check your inbox');
 
@@ -53,7 +53,7 @@ describe('subscribing in a browser', () => {
     const db = t.get(DataSource);
     expect(await page.textContent('h1')).toBe('Confirm your subscription');
     expect((await db.query(`SELECT status FROM subscribers WHERE lower(email) = 'reader.one@example.org'`))[0].status).toBe('pending');
-    await page.click('button[type=submit]');
+    await page.click('form[method=post] button[type=submit]');
     await page.waitForSelector('h1');
     expect(await page.textContent('h1')).toBe("You're subscribed");
     expect((await db.query(`SELECT status FROM subscribers WHERE lower(email) = 'reader.one@example.org'`))[0].status).toBe('active');
@@ -62,7 +62,7 @@ describe('subscribing in a browser', () => {
     const subscriber = (await db.query(`SELECT id FROM subscribers`))[0];
     await page.goto(t.get(SubscribersService).unsubscribeUrl(subscriber.id));
     expect((await db.query(`SELECT status FROM subscribers`))[0].status).toBe('active');
-    await page.click('button[type=submit]');
+    await page.click('form[method=post] button[type=submit]');
     await page.waitForSelector('h1');
     expect(await page.textContent('h1')).toBe('You have been unsubscribed');
     expect((await db.query(`SELECT status FROM subscribers`))[0].status).toBe('unsubscribed');

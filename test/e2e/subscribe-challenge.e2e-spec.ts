@@ -142,7 +142,7 @@ describe('sign-up challenge', () => {
       page.on('pageerror', (e) => errors.push(e.message));
       await page.goto(`${t.url}/subscribe`);
       await page.fill('input[name=email]', 'browser@example.com');
-      await page.click('button[type=submit]');
+      await page.click('form[method=post] button[type=submit]');
       await page.waitForSelector('h1:text("Check your inbox")');
       expect(errors).toEqual([]);
       expect(await stored('browser@example.com')).toBe(1);
@@ -153,7 +153,7 @@ describe('sign-up challenge', () => {
       await plain.goto(`${t.url}/subscribe`);
       expect(await plain.textContent('body')).toContain('This form needs JavaScript');
       await plain.fill('input[name=email]', 'nojs@example.com');
-      await plain.click('button[type=submit]');
+      await plain.click('form[method=post] button[type=submit]');
       await plain.waitForSelector('h1');
       expect(await plain.textContent('body')).toContain('please turn on JavaScript');
       expect(await stored('nojs@example.com')).toBe(0);
