@@ -6,10 +6,11 @@ jest.setTimeout(300_000);
 describe('broadsheet beats', () => {
   let cli: Awaited<ReturnType<typeof cliWorkspace>>;
 
-  beforeAll(async () => {
+  // Each test on a database of its own: a new workspace has no beats.
+  beforeEach(async () => {
     cli = await cliWorkspace({ DEMO: 'false' });
   });
-  afterAll(async () => {
+  afterEach(async () => {
     await cli?.close();
   });
 
@@ -44,11 +45,15 @@ describe('broadsheet beats', () => {
   });
 
   it('refuses a bad beat with the reason (exit 1) and a missing option as bad usage (exit 2)', async () => {
+    expect((await cli.run('beats', 'add', '--slug', 'ai-health', '--name', 'AI in health', '--keywords', 'scribe')).code).toBe(0);
+    const before = (await cli.run('beats', 'list', '--json')).json();
+    expect(before).toEqual([expect.objectContaining({ slug: 'ai-health' })]);
     const bad = await cli.run('beats', 'add', '--slug', 'Not A Slug!', '--name', 'x', '--keywords', ' , ');
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/slug: lower-case letters/);
     expect(bad.stderr).toMatch(/keywords: at least one keyword/);
     expect((await cli.run('beats', 'add', '--slug', 'x')).code).toBe(2);
-    expect((await cli.run('beats', 'list', '--json')).json()).toEqual([expect.objectContaining({ slug: 'ai-health' })]);
+    // Neither refused beat was saved.
+    expect((await cli.run('beats', 'list', '--json')).json()).toEqual(before);
   });
 });

@@ -14,6 +14,15 @@ describe('broadsheet sources', () => {
 
   beforeAll(async () => {
     fake = await startFakePlatforms();
+    dir = mkdtempSync(join(tmpdir(), 'broadsheet-opml-'));
+  });
+  afterAll(async () => {
+    await fake?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  // Each test on a database of its own (a new workspace has no sources), against the recorded payloads.
+  beforeEach(async () => {
+    fake.reset();
     cli = await cliWorkspace({
       DEMO: 'false',
       FETCH_ALLOWLIST: '127.0.0.1',
@@ -21,12 +30,9 @@ describe('broadsheet sources', () => {
       REDDIT_BASE_URL: fake.url,
       BLUESKY_APPVIEW_URL: fake.url,
     });
-    dir = mkdtempSync(join(tmpdir(), 'broadsheet-opml-'));
   });
-  afterAll(async () => {
+  afterEach(async () => {
     await cli?.close();
-    await fake?.close();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('starts with no sources, adds one, tests it without importing, polls it with run poll, and lists its health', async () => {

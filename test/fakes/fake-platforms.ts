@@ -19,6 +19,8 @@ export interface FakePlatforms extends ListeningServer {
   /** Sets (or replaces) what a path answers; the query string is ignored when matching. */
   route(path: string, route: FakeRoute): void;
   fixture(name: string): Buffer;
+  /** Puts every path back to its recorded payload (dropping paths a test added) and forgets the requests. */
+  reset(): void;
 }
 
 const json = (file: string): FakeRoute => ({ body: readFileSync(join(FIXTURES, file)), headers: { 'content-type': 'application/json; charset=utf-8' } });
@@ -46,6 +48,7 @@ export async function startFakePlatforms(): Promise<FakePlatforms> {
     ['/feeds/rss091.xml', { body: readFileSync(join(FIXTURES, 'feeds/rss091.xml')), headers: { 'content-type': 'text/xml' } }],
     ['/feeds/hnrss.xml', xml('feeds/hnrss.xml')],
   ]);
+  const defaults = new Map(routes);
   const requests: FakePlatforms['requests'] = [];
   const server = await listenOnLoopback(async (req, res) => {
     const url = new URL(req.url ?? '/', 'http://fake');
@@ -64,5 +67,10 @@ export async function startFakePlatforms(): Promise<FakePlatforms> {
     requests,
     route: (path, route) => void routes.set(path, route),
     fixture: (name) => readFileSync(join(FIXTURES, name)),
+    reset: () => {
+      routes.clear();
+      for (const [path, route] of defaults) routes.set(path, route);
+      requests.length = 0;
+    },
   };
 }

@@ -45,14 +45,20 @@ describe('database', () => {
   });
 
   it('migrates down and up again cleanly', async () => {
-    for (let i = 0; i < migrations.length; i++) await dataSource.undoLastMigration({ transaction: 'each' });
-    const [{ n }] = await dataSource.query(
-      `SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = 'public' AND table_name = 'narratives'`,
-    );
-    expect(n).toBe(0);
-    await dataSource.runMigrations({ transaction: 'each' });
-    const [{ m }] = await dataSource.query(`SELECT count(*)::int AS m FROM migrations`);
-    expect(m).toBe(migrations.length);
+    // Its own database: undoing the chain drops every table, which the other tests use.
+    const own = await openTestDatabase();
+    try {
+      for (let i = 0; i < migrations.length; i++) await own.dataSource.undoLastMigration({ transaction: 'each' });
+      const [{ n }] = await own.dataSource.query(
+        `SELECT count(*)::int AS n FROM information_schema.tables WHERE table_schema = 'public' AND table_name = 'narratives'`,
+      );
+      expect(n).toBe(0);
+      await own.dataSource.runMigrations({ transaction: 'each' });
+      const [{ m }] = await own.dataSource.query(`SELECT count(*)::int AS m FROM migrations`);
+      expect(m).toBe(migrations.length);
+    } finally {
+      await own.close();
+    }
   });
 
   it('runs a job once across concurrent callers', async () => {

@@ -34,6 +34,16 @@ describe('source adapters and polling', () => {
     await t?.close();
     await fake?.close();
   });
+  // Each test adds the sources it reads; none is left for the next: no sources (nor their records), no host
+  // backoff (every fake platform is on one host, so a 429 in one test would hold back the next), fake routes
+  // back to their recorded payloads.
+  afterEach(async () => {
+    for (const v of await sources.list()) await sources.remove(v.id);
+    await db.query(`DELETE FROM source_host_backoffs`);
+    fake.reset();
+  });
+
+  const pollOf = async (slug: string) => (await sources.pollAll()).find((p) => p.source === slug);
 
   const recordsOf = (
     id: string,
@@ -56,7 +66,7 @@ describe('source adapters and polling', () => {
 
   it('reads a subreddit through the JSON listing with score and comments, skipping the broken entry', async () => {
     const s = await sources.add({ kind: 'reddit', target: 'r/LocalLLaMA', beats: ['open-source-ai'] });
-    const [summary] = await sources.pollAll();
+    const summary = await pollOf(s.slug);
     expect(summary).toMatchObject({ ok: true, new: 2, invalid: 1 });
     const rows = await recordsOf(s.id);
     expect(rows.map((r) => [r.title, r.author, r.engagement])).toEqual([
@@ -73,7 +83,7 @@ describe('source adapters and polling', () => {
   it('falls back to the subreddit’s Atom feed when the JSON listing is refused', async () => {
     fake.route('/r/LocalLLaMA/new.json', { status: 403, body: 'blocked' });
     const s = await sources.add({ kind: 'reddit', target: 'r/LocalLLaMA' });
-    const [summary] = await sources.pollAll();
+    const summary = await pollOf(s.slug);
     expect(summary).toMatchObject({ ok: true, new: 3 });
     expect((await recordsOf(s.id)).every((r) => r.url.startsWith('https://www.reddit.com/r/'))).toBe(true);
     await sources.remove(s.id);
@@ -82,18 +92,18 @@ describe('source adapters and polling', () => {
   it('backs off Reddit for at least an hour after a 429, for every source on that host', async () => {
     fake.route('/r/LocalLLaMA/new.json', { status: 429, body: 'Too Many Requests', headers: { 'retry-after': '60' } });
     const s = await sources.add({ kind: 'reddit', target: 'r/LocalLLaMA' });
-    const [failed] = await sources.pollAll();
+    const failed = await pollOf(s.slug);
     expect(failed).toMatchObject({ ok: false, error: 'the server answered 429 (too many requests)' });
     const view = (await sources.list()).find((v) => v.id === s.id);
     expect(new Date(view?.nextPollAt ?? 0).getTime() - clock.now().getTime()).toBeGreaterThanOrEqual(3600_000);
     const before = fake.requests.length;
     clock.advance(30 * 60_000);
-    const [deferred] = await sources.pollAll();
+    const deferred = await pollOf(s.slug);
     expect(deferred).toMatchObject({ ok: true, deferred: true, error: expect.stringMatching(/^waiting until .* answered 429/) });
     expect(fake.requests.length).toBe(before);
     clock.advance(31 * 60_000);
     fake.route('/r/LocalLLaMA/new.json', { ...fakeJson('platforms/reddit-new.json') });
-    expect((await sources.pollAll())[0]).toMatchObject({ ok: true, new: 2 });
+    expect(await pollOf(s.slug)).toMatchObject({ ok: true, new: 2 });
     await sources.remove(s.id);
   });
 
@@ -119,14 +129,14 @@ describe('source adapters and polling', () => {
   });
 
   it('refreshes engagement and updates an edited post on the next poll, without a second record', async () => {
-    const front = (await sources.list()).find((v) => v.target === 'front');
+    const front = await sources.add({ kind: 'hackernews', target: 'front' });
+    expect(await pollOf(front.slug)).toMatchObject({ ok: true, new: 2 });
     const doc = JSON.parse(fake.fixture('platforms/hn-front.json').toString()) as { hits: Array<Record<string, unknown>> };
     doc.hits[0].points = 700;
     doc.hits[0].title = 'Larchmont-70B released with open weights (updated)';
     fake.route('/api/v1/search', { body: JSON.stringify(doc), headers: { 'content-type': 'application/json' } });
-    const summaries = await sources.pollAll();
-    expect(summaries.find((s) => s.source === front?.slug)).toMatchObject({ ok: true, new: 0, updated: 1 });
-    const rows = await recordsOf(front?.id as string);
+    expect(await pollOf(front.slug)).toMatchObject({ ok: true, new: 0, updated: 1 });
+    const rows = await recordsOf(front.id);
     expect(rows).toHaveLength(2);
     expect(rows[0]).toMatchObject({ title: 'Larchmont-70B released with open weights (updated)', engagement: { points: 700, comments: 301 } });
   });
@@ -236,11 +246,15 @@ describe('source adapters and polling', () => {
       '--every must be a duration from 1m to 7d such as 30m, 2h or 1d; got "10s"',
     );
     await expect(sources.add({ kind: 'rss', target: `${fake.url}/feeds/x.xml`, beats: ['Not A Slug!'] })).rejects.toThrow('"not a slug!" is not a beat slug');
+    await sources.add({ kind: 'rss', target: `${fake.url}/feeds/rss2.xml` });
     await expect(sources.add({ kind: 'rss', target: `${fake.url}/feeds/rss2.xml` })).rejects.toThrow(/already exists/);
     await expect(sources.show('nope')).rejects.toThrow('no source "nope"');
   });
 
   it('imports and exports OPML', async () => {
+    await sources.add({ kind: 'rss', target: `${fake.url}/feeds/atom.xml` });
+    // A Mastodon tag is exported as the tag's RSS feed.
+    await sources.add({ kind: 'mastodon', target: `${fake.url}/tags/coralreefs` });
     const opml = `<?xml version="1.0"?><opml version="2.0"><head><title>mine</title></head><body><outline text="Blogs">
       <outline type="rss" text="Atom again" xmlUrl="${fake.url}/feeds/atom.xml"/>
       <outline type="rss" text="JSON" title="A JSON feed" xmlUrl="${fake.url}/feeds/other.json"/>
@@ -258,10 +272,19 @@ describe('source adapters and polling', () => {
   });
 
   it('counts sources by health and new records on /metrics', async () => {
-    const text = await (await fetch(`${t.url}/metrics`)).text();
+    const scrape = async () => (await fetch(`${t.url}/metrics`)).text();
+    // The counter lives as long as the app: this test's records are the increase.
+    const hackernews = (text: string) => Number(/broadsheet_records_ingested_total\{platform="hackernews"\} (\d+)/.exec(text)?.[1] ?? 0);
+    const before = hackernews(await scrape());
+    const front = await sources.add({ kind: 'hackernews', target: 'front' });
+    expect(await pollOf(front.slug)).toMatchObject({ ok: true, new: 2 });
+    const quiet = await sources.add({ kind: 'rss', target: `${fake.url}/feeds/rss2.xml` });
+    await sources.pause(quiet.id, 'too noisy');
+    const text = await scrape();
     const paused = (await sources.list()).filter((v) => v.status === 'paused').length;
     expect(paused).toBeGreaterThan(0);
     expect(text).toContain(`broadsheet_sources{status="paused"} ${paused}`);
     expect(text).toMatch(/broadsheet_records_ingested_total\{platform="hackernews"\} [1-9]/);
+    expect(hackernews(text) - before).toBe(2);
   });
 });
