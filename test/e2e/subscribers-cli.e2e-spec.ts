@@ -21,6 +21,11 @@ describe('broadsheet subscribers', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
+  const countRows = async (table: string) => (await query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`))[0].n;
+  const counts = async () => {
+    const { total, byStatus } = (await cli.run('subscribers', 'count', '--json')).json() as { total: number; byStatus: Record<string, number> };
+    return { total, active: byStatus.active ?? 0, pending: byStatus.pending ?? 0 };
+  };
   const query = async <T>(sql: string): Promise<T[]> => {
     const ctx = cli.context();
     try {
@@ -32,6 +37,7 @@ describe('broadsheet subscribers', () => {
 
   it('imports a CSV as pending (confirmations queued), reporting every bad or duplicate row with its line', async () => {
     const file = join(dir, 'list.csv');
+    const before = { subscribers: await countRows('subscribers'), emails: await countRows('subscriber_emails') };
     writeFileSync(
       file,
       [
@@ -59,47 +65,80 @@ describe('broadsheet subscribers', () => {
       ['5', 'duplicate'],
     ]);
     const rows = await query<{ email: string; name: string; status: string; beat_slugs: string[] | null }>(
-      `SELECT email, name, status, beat_slugs FROM subscribers ORDER BY email`,
+      `SELECT email, name, status, beat_slugs FROM subscribers WHERE email IN ('ada@example.com', 'grace@example.com', 'zoe@xn--bcher-kva.example') ORDER BY email`,
     );
+    // Only the three good rows were stored (none of the bad ones, no second Ada), each with one queued confirmation.
+    expect(await countRows('subscribers')).toBe(before.subscribers + 3);
     expect(rows).toEqual([
       { email: 'ada@example.com', name: 'Ada Lovelace', status: 'pending', beat_slugs: ['ai-agents', 'open-source'] },
       { email: 'grace@example.com', name: 'Hopper, Grace', status: 'pending', beat_slugs: null },
       { email: 'zoe@xn--bcher-kva.example', name: 'Zoë', status: 'pending', beat_slugs: null },
     ]);
-    expect(await query(`SELECT kind, status FROM subscriber_emails`)).toEqual(Array(3).fill({ kind: 'confirm', status: 'queued' }));
+    expect(await countRows('subscriber_emails')).toBe(before.emails + 3);
+    expect(
+      await query(
+        `SELECT e.kind, e.status FROM subscriber_emails e JOIN subscribers s ON s.id = e.subscriber_id
+         WHERE s.email IN ('ada@example.com', 'grace@example.com', 'zoe@xn--bcher-kva.example')`,
+      ),
+    ).toEqual(Array(3).fill({ kind: 'confirm', status: 'queued' }));
   });
 
   it('imports with --consent attested as active, never duplicating what exists', async () => {
+    // This test's own existing subscriber: imported without consent, so pending.
+    const existing = join(dir, 'existing.csv');
+    writeFileSync(existing, 'email\nalready@example.com\n');
+    expect((await cli.run('subscribers', 'import', existing, '--report', join(dir, 'existing-report.csv'), '--json')).json()).toMatchObject({ imported: 1 });
+    const before = await counts();
     const file = join(dir, 'attested.csv');
-    writeFileSync(file, 'email\nada@example.com\nnew.one@example.com\nnew.two@example.com\n');
+    writeFileSync(file, 'email\nalready@example.com\nnew.one@example.com\nnew.two@example.com\n');
     const run = await cli.run('subscribers', 'import', file, '--consent', 'attested', '--report', join(dir, 'r.csv'), '--json');
     expect(run.json()).toMatchObject({ rows: 3, imported: 2, duplicates: 1, invalid: 0, status: 'active' });
-    expect(await query(`SELECT email, status FROM subscribers WHERE email LIKE 'new.%' OR email LIKE 'ada%' ORDER BY email`)).toEqual([
-      { email: 'ada@example.com', status: 'pending' },
+    expect(
+      await query(`SELECT email, status FROM subscribers WHERE email IN ('already@example.com', 'new.one@example.com', 'new.two@example.com') ORDER BY email`),
+    ).toEqual([
+      { email: 'already@example.com', status: 'pending' },
       { email: 'new.one@example.com', status: 'active' },
       { email: 'new.two@example.com', status: 'active' },
     ]);
-    const count = await cli.run('subscribers', 'count', '--json');
-    expect(count.json()).toMatchObject({ total: 5, byStatus: { active: 2, pending: 3 } });
+    expect(await counts()).toEqual({ total: before.total + 2, active: before.active + 2, pending: before.pending });
   });
 
   it('exports every subscriber as CSV that reads back the same', async () => {
+    // This test's own subscribers: two pending (one with beats, one with a comma in its name) and two active.
+    const pending = join(dir, 'to-export.csv');
+    writeFileSync(pending, 'email,name,beats\nexport.ada@example.com,Ada Lovelace,ai-agents;open-source\nexport.grace@example.com,"Hopper, Grace",\n');
+    expect((await cli.run('subscribers', 'import', pending, '--json')).json()).toMatchObject({ imported: 2 });
+    const active = join(dir, 'to-export-active.csv');
+    writeFileSync(active, 'email\nexport.one@example.com\nexport.two@example.com\n');
+    expect((await cli.run('subscribers', 'import', active, '--consent', 'attested', '--json')).json()).toMatchObject({ imported: 2 });
+    const mine = ['export.ada@example.com', 'export.grace@example.com', 'export.one@example.com', 'export.two@example.com'];
+    const total = await counts();
+
     const out = join(dir, 'export.csv');
     const run = await cli.run('subscribers', 'export', '--output', out, '--json');
-    expect(run.json()).toEqual({ rows: 5, output: out });
+    expect(run.json()).toEqual({ rows: total.total, output: out });
     const rows = parse(readFileSync(out), { columns: true }) as Array<Record<string, string>>;
-    expect(rows.map((r) => r.email).sort()).toEqual([
-      'ada@example.com',
-      'grace@example.com',
-      'new.one@example.com',
-      'new.two@example.com',
-      'zoe@xn--bcher-kva.example',
-    ]);
-    expect(rows.find((r) => r.email === 'grace@example.com')).toMatchObject({ name: 'Hopper, Grace', status: 'pending', beats: '' });
-    expect(rows.find((r) => r.email === 'ada@example.com')!.beats).toBe('ai-agents;open-source');
+    expect(rows).toHaveLength(total.total);
+    expect(new Set(rows.map((r) => r.email)).size).toBe(total.total);
+    expect(
+      rows
+        .map((r) => r.email)
+        .filter((e) => mine.includes(e))
+        .sort(),
+    ).toEqual(mine);
+    expect(rows.find((r) => r.email === 'export.grace@example.com')).toMatchObject({ name: 'Hopper, Grace', status: 'pending', beats: '' });
+    expect(rows.find((r) => r.email === 'export.ada@example.com')!.beats).toBe('ai-agents;open-source');
     const stdout = await cli.run('subscribers', 'export', '--status', 'active');
     expect(stdout.code).toBe(0);
-    expect((parse(stdout.stdout, { columns: true }) as unknown[]).length).toBe(2);
+    const activeRows = parse(stdout.stdout, { columns: true }) as Array<Record<string, string>>;
+    expect(activeRows).toHaveLength(total.active);
+    expect(activeRows.every((r) => r.status === 'active')).toBe(true);
+    expect(
+      activeRows
+        .map((r) => r.email)
+        .filter((e) => mine.includes(e))
+        .sort(),
+    ).toEqual(['export.one@example.com', 'export.two@example.com']);
   });
 
   it('exports cells that a spreadsheet would run as formulas as text, and reads them back unchanged', async () => {

@@ -59,11 +59,13 @@ describe('subscriber lifecycle', () => {
     expect(page.status).toBe(200);
     expect(await page.text()).toContain('Subscription for <strong>prefs@example.com</strong>');
     const token = tokenOf(prefs);
+    const savedAt = clock.now();
     const saved = await postForm(`${t.url}/preferences`, { token, action: 'save', beats: ['ai-agents', 'open-source'], pause_weeks: '2' });
     expect(saved.status).toBe(200);
     const r = await row('prefs@example.com');
     expect(r.beat_slugs).toEqual(['ai-agents', 'open-source']);
-    expect(r.paused_until.toISOString()).toBe('2026-12-11T12:00:00.000Z');
+    // Two weeks from when it was saved (2026-12-11T12:00Z when this test runs first, on the clock's start).
+    expect(r.paused_until.toISOString()).toBe(new Date(savedAt.getTime() + 14 * 86_400_000).toISOString());
     const audience = async () => (await subscribers.getActiveAfter(null, 1000)).map((s) => s.email);
     expect(await audience()).not.toContain('prefs@example.com');
     expect(await subscribers.activeIds([r.id])).toEqual(new Set());
@@ -169,12 +171,13 @@ describe('subscriber lifecycle', () => {
     });
     expect(JSON.stringify(data)).not.toContain('198.51.100.77');
 
+    const { id } = await row('private@example.com');
     const before = await subscribers.countByStatus();
     expect((await postForm(`${t.url}/preferences`, { token, action: 'delete' })).status).toBe(400); // the box must be ticked
     expect((await postForm(`${t.url}/preferences`, { token, action: 'delete', confirm_delete: 'yes' })).status).toBe(200);
     expect(await row('private@example.com')).toBeUndefined();
-    const [anon] = await db.query(`SELECT * FROM subscribers WHERE status = 'deleted'`);
-    expect(anon).toMatchObject({ name: null, beat_slugs: null, consent_ip: null, consent_ip_hash: null, consent_text: null });
+    const [anon] = await db.query(`SELECT * FROM subscribers WHERE id = $1`, [id]);
+    expect(anon).toMatchObject({ status: 'deleted', name: null, beat_slugs: null, consent_ip: null, consent_ip_hash: null, consent_text: null });
     expect(anon.email).toMatch(/^deleted-[0-9a-f-]{36}@deleted\.invalid$/);
     expect((await db.query(`SELECT count(*)::int AS n FROM subscriber_consents WHERE subscriber_id = $1`, [anon.id]))[0].n).toBe(0);
     const after = await subscribers.countByStatus();
@@ -189,6 +192,11 @@ describe('subscriber lifecycle', () => {
   });
 
   it('gives editors lists by status, beat, search and date with a cursor, counts over time, and manual actions', async () => {
+    // This test's own subscribers: three active (so a page of two has a next page), one of them on open-source.
+    await signUpAndConfirm('listed.one@example.com');
+    await signUpAndConfirm('listed.two@example.com');
+    const beatPrefs = await signUpAndConfirm('listed.beat@example.com');
+    expect((await postForm(`${t.url}/preferences`, { token: tokenOf(beatPrefs), action: 'save', beats: ['open-source'] })).status).toBe(200);
     const all = await subscribers.list({ limit: 500 });
     expect(all.nextCursor).toBeNull();
     const active = await subscribers.list({ status: 'active' as never, limit: 2 });
@@ -197,14 +205,16 @@ describe('subscriber lifecycle', () => {
     const ids = [...active.items, ...rest.items].map((s) => s.id);
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids.length).toBe((await subscribers.countByStatus()).byStatus.active);
-    expect((await subscribers.list({ search: 'TAKEN@' })).items.map((s) => s.email)).toEqual(['taken@example.com']);
+    expect((await subscribers.list({ search: 'LISTED.ONE@' })).items.map((s) => s.email)).toEqual(['listed.one@example.com']);
     expect((await subscribers.list({ search: '%' })).items).toEqual([]);
-    expect((await subscribers.list({ beat: 'open-source', status: 'active' as never })).items.map((s) => s.email)).toContain('prefs@example.com');
+    const onBeat = (await subscribers.list({ beat: 'open-source', status: 'active' as never })).items.map((s) => s.email);
+    expect(onBeat).toContain('listed.beat@example.com');
     expect((await subscribers.list({ createdFrom: new Date('2030-01-01T00:00:00Z') })).items).toEqual([]);
     await expect(subscribers.list({ status: 'nope' as never })).rejects.toThrow('Unknown status');
     await expect(subscribers.list({ cursor: 'garbage' })).rejects.toThrow('Invalid cursor');
 
-    const taken = (await subscribers.list({ search: 'taken@' })).items[0];
+    const taken = (await subscribers.list({ search: 'listed.one@' })).items[0];
+    expect(taken.email).toBe('listed.one@example.com');
     expect((await subscribers.adminUnsubscribe(taken.id)).status).toBe('unsubscribed');
     expect((await subscribers.adminSuppress(taken.id, 'asked by phone')).status).toBe('suppressed');
     await subscribers.adminDelete(taken.id);
