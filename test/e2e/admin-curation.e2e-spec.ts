@@ -23,6 +23,9 @@ describe('curation: beats, sources, narratives, subscribers, the intro', () => {
     t = demo.t;
     editor = await signIn(t, 'editor@example.com', demo.password);
     viewer = await signIn(t, 'viewer@example.com', await createEditor(t, 'viewer@example.com', 'viewer'));
+    // A read-only fixture: the beat the source and CSV tests file things under (no test edits it).
+    const reefs = await api('POST', '/beats', { slug: 'coral-reefs', name: 'Coral reefs', description: 'Reef science', keywords: ['coral', 'reef'] });
+    if (reefs.status !== 201) throw new Error(`creating the coral-reefs beat answered ${reefs.status}`);
   });
   afterAll(async () => {
     await t?.close();
@@ -61,6 +64,8 @@ describe('curation: beats, sources, narratives, subscribers, the intro', () => {
     }>;
 
   it('creates a beat from the form, shows each invalid field next to it, and sets which sources feed it', async () => {
+    const createdBefore = (await audit('beat.create')).length;
+    const updatedBefore = (await audit('beat.update')).length;
     const bad = await post('/admin/beats', editor, { slug: 'Not A Slug', name: '', keywords: '' });
     expect(bad.status).toBe(400);
     const page = await bad.text();
@@ -71,27 +76,27 @@ describe('curation: beats, sources, narratives, subscribers, the intro', () => {
 
     const sources = (await api('GET', '/sources')).body as Array<{ id: string; slug: string; beats: string[] }>;
     const ok = await post('/admin/beats', editor, {
-      slug: 'coral-reefs',
-      name: 'Coral reefs',
-      description: 'Reef science',
-      keywords: 'coral, reef',
+      slug: 'kelp-forests',
+      name: 'Kelp forests',
+      description: 'Kelp science',
+      keywords: 'kelp, forest',
       sources: [sources[0].id, sources[1].id],
     });
     expect(ok.status).toBe(303);
-    expect(ok.headers.get('location')).toBe('/admin/beats/coral-reefs?done=beat-saved');
-    const fed = ((await api('GET', '/sources')).body as typeof sources).filter((s) => s.beats.includes('coral-reefs')).map((s) => s.id);
+    expect(ok.headers.get('location')).toBe('/admin/beats/kelp-forests?done=beat-saved');
+    const fed = ((await api('GET', '/sources')).body as typeof sources).filter((s) => s.beats.includes('kelp-forests')).map((s) => s.id);
     expect(fed.sort()).toEqual([sources[0].id, sources[1].id].sort());
 
     // Edit through the API: new keywords, and only one source feeds it now.
-    const edited = await api('PUT', '/beats/coral-reefs', { name: 'Coral reefs', keywords: ['coral', 'bleaching'], sources: [sources[1].slug] });
+    const edited = await api('PUT', '/beats/kelp-forests', { name: 'Kelp forests', keywords: ['kelp', 'urchins'], sources: [sources[1].slug] });
     expect(edited.status).toBe(200);
-    expect(edited.body.keywords).toEqual(['coral', 'bleaching']);
-    expect(((await api('GET', '/sources')).body as typeof sources).filter((s) => s.beats.includes('coral-reefs')).map((s) => s.id)).toEqual([sources[1].id]);
-    expect((await api('POST', '/beats', { slug: 'coral-reefs', name: 'Again', keywords: ['x'] })).status).toBe(400);
+    expect(edited.body.keywords).toEqual(['kelp', 'urchins']);
+    expect(((await api('GET', '/sources')).body as typeof sources).filter((s) => s.beats.includes('kelp-forests')).map((s) => s.id)).toEqual([sources[1].id]);
+    expect((await api('POST', '/beats', { slug: 'kelp-forests', name: 'Again', keywords: ['x'] })).status).toBe(400);
     expect((await api('PUT', '/beats/no-such-beat', { name: 'X', keywords: ['x'] })).status).toBe(404);
     expect((await api('POST', '/beats', { slug: 'viewer-beat', name: 'V', keywords: ['v'] }, viewer)).status).toBe(403);
-    expect((await audit('beat.create')).map((a) => a.target)).toEqual(['beat:coral-reefs']);
-    expect((await audit('beat.update'))[0]).toMatchObject({ actor: 'editor@example.com', target: 'beat:coral-reefs' });
+    expect((await audit('beat.create')).slice(createdBefore).map((a) => a.target)).toEqual(['beat:kelp-forests']);
+    expect((await audit('beat.update')).slice(updatedBefore)[0]).toMatchObject({ actor: 'editor@example.com', target: 'beat:kelp-forests' });
   });
 
   it('adds, tests (importing nothing), pauses, resumes and removes a source, with errors next to the field', async () => {
