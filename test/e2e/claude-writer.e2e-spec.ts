@@ -13,6 +13,9 @@ describe('the Claude writer', () => {
   let t: TestApp;
   let db: DataSource;
   let week: ReturnType<typeof weekContaining>;
+  /** What the first build (one storyline's model call failing) returned and left on the failed storyline. */
+  let firstBuild: Awaited<ReturnType<NarrativesService['build']>>;
+  let failedErrors: Array<{ last_write_error: string }>;
 
   beforeAll(async () => {
     claude = await startFakeAnthropic();
@@ -27,6 +30,11 @@ describe('the Claude writer', () => {
     await t.get(DemoSeeder).seed();
     await t.get(SourcesService).pollAll();
     week = weekContaining((await t.get(SourcesService).latestRecordAt())!);
+    // The first build, which every test reads: the one request of the first storyline fails (first try and one
+    // SDK retry), the rest succeed. Its outcome is captured here, before any test builds again.
+    claude.failNext(2, { status: 500, type: 'api_error', message: 'upstream exploded' });
+    firstBuild = await t.get(NarrativesService).build(week);
+    failedErrors = await db.query(`SELECT last_write_error FROM storylines WHERE last_write_error IS NOT NULL`);
   });
 
   afterAll(async () => {
@@ -34,13 +42,12 @@ describe('the Claude writer', () => {
     await claude?.close();
   });
 
-  it('records a failed model call on the storyline and carries on with the others', async () => {
-    // The one request of the first storyline fails (first try and one SDK retry), the rest succeed.
-    claude.failNext(2, { status: 500, type: 'api_error', message: 'upstream exploded' });
-    const summaries = await t.get(NarrativesService).build(week);
+  it('records a failed model call on the storyline and carries on with the others', () => {
+    // The first build (beforeAll) met the failure.
+    const summaries = firstBuild;
     expect(summaries.reduce((n, s) => n + s.failed, 0)).toBe(1);
     expect(summaries.reduce((n, s) => n + s.written + s.held, 0)).toBe(summaries.length * 2 - 1);
-    const [failed] = await db.query(`SELECT last_write_error FROM storylines WHERE last_write_error IS NOT NULL`);
+    const [failed] = failedErrors;
     expect(failed.last_write_error).toMatch(/claude writer failed: Anthropic API error 500/);
   });
 
@@ -90,7 +97,7 @@ describe('the Claude writer', () => {
   it('leaves an unchanged storyline alone on the next run', async () => {
     const before = claude.requests.length;
     const summaries = await t.get(NarrativesService).build(week);
-    // Only the storyline that failed earlier is written now.
+    // Only the storyline that failed in the first build (beforeAll) is written now.
     expect(summaries.reduce((n, s) => n + s.unchanged, 0)).toBe(summaries.length * 2 - 1);
     expect(claude.requests.length - before).toBe(1);
   });

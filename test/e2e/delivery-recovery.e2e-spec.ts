@@ -1,11 +1,10 @@
 import { DataSource } from 'typeorm';
-import { DemoSeeder } from '../../src/admin/demo-seeder';
-import { PipelineService } from '../../src/admin/pipeline.service';
 import { DeliveryService } from '../../src/delivery/delivery.service';
 import { IssuesService } from '../../src/issues/issues.service';
 import { SubscribersService } from '../../src/subscribers/subscribers.service';
 import { FakeClock } from '../fakes/fake-clock';
 import { startFakeResend, type FakeResend } from '../fakes/fake-resend';
+import { deliveryFixtures } from '../support/delivery-fixtures';
 import { startTestApp, type TestApp } from '../support/test-app';
 
 /** What delivery does when the world misbehaves: unsubscribes mid-send, provider outages, crashes. */
@@ -14,24 +13,22 @@ describe('delivery recovery', () => {
   let t: TestApp;
   let db: DataSource;
   let delivery: DeliveryService;
+  let fx: ReturnType<typeof deliveryFixtures>;
   const clock = new FakeClock(new Date('2026-11-27T12:00:00Z'));
   let issue1: string;
 
-  /** Another approved issue with issue 1's stories, one week later. */
-  async function anotherIssue(number: number): Promise<string> {
-    await db.query(
-      `INSERT INTO issues (number, week_start, week_end, title, intro, status, approved_at)
-       SELECT $1, week_start + ($1 - 1) * interval '7 days', week_end + ($1 - 1) * interval '7 days', 'Issue ' || $1, 'x', 'approved', now() FROM issues WHERE number = 1`,
-      [number],
-    );
-    await db.query(
-      `INSERT INTO issue_entries (issue_id, narrative_id, position)
-       SELECT i2.id, e.narrative_id, e.position FROM issue_entries e JOIN issues i1 ON i1.id = e.issue_id AND i1.number = 1, issues i2 WHERE i2.number = $1`,
-      [number],
-    );
-    return (await db.query(`SELECT id FROM issues WHERE number = $1`, [number]))[0].id;
+  /** `count` addresses of a test's own readers, e.g. readers('leave', 3) = leave0@…, leave1@…, leave2@…. */
+  const readers = (prefix: string, count: number): string[] => Array.from({ length: count }, (_, i) => `${prefix}${i}@example.net`);
+
+  /** Sends an issue made by the fixtures to its whole audience and checks it went out. */
+  async function deliver(issueId: string): Promise<void> {
+    await delivery.startSend(issueId);
+    await delivery.run();
+    expect((await delivery.getSendForIssue(issueId))!.status).toBe('sent');
   }
 
+  // The demo week with issue 1 approved and delivered to the demo subscribers: the public issue page and the
+  // stories every fixture issue copies. Tests make their own issues (fixtures.issueFor) with their own readers.
   beforeAll(async () => {
     resend = await startFakeResend();
     t = await startTestApp(
@@ -40,13 +37,11 @@ describe('delivery recovery', () => {
     );
     db = t.get(DataSource);
     delivery = t.get(DeliveryService);
-    await t.get(DemoSeeder).seed();
-    await t.get(SubscribersService).seedActive(
-      Array.from({ length: 145 }, (_, i) => `reader${i}@example.net`),
-      'test',
-    );
-    await t.get(PipelineService).runOnce({ approve: false });
+    fx = deliveryFixtures(t, db);
+    await fx.demoWeek();
     issue1 = (await db.query(`SELECT id FROM issues WHERE number = 1`))[0].id;
+    await t.get(IssuesService).approve(issue1);
+    await deliver(issue1);
   });
 
   afterAll(async () => {
@@ -55,46 +50,47 @@ describe('delivery recovery', () => {
   });
 
   it('does not mail someone who unsubscribed after the send started, and the books still close', async () => {
-    await t.get(IssuesService).approve(issue1);
-    const send = (await delivery.startSend(issue1))!;
+    const issue = await fx.issueFor(readers('reader', 150));
+    const send = (await delivery.startSend(issue.id))!;
     expect(send.audience).toBe(150);
     const leaver = (await delivery.recipientsOf(send.id)).find((r) => r.email === 'reader77@example.net')!;
     const subscribers = t.get(SubscribersService);
     await subscribers.unsubscribe(subscribers.unsubscribeToken(leaver.subscriberId!));
 
     await delivery.run();
-    const done = (await delivery.getSendForIssue(issue1))!;
+    const done = (await delivery.getSendForIssue(issue.id))!;
     expect(done).toMatchObject({ status: 'sent', audience: 150, accepted: 149, suppressed: 1, failed: 0, skipped: 0 });
     expect(resend.emails.map((e) => e.to[0])).not.toContain('reader77@example.net');
     expect((await delivery.recipientsOf(send.id)).find((r) => r.id === leaver.id)!.status).toBe('suppressed');
-    expect((await db.query(`SELECT status FROM issues WHERE id = $1`, [issue1]))[0].status).toBe('sent');
+    expect((await db.query(`SELECT status FROM issues WHERE id = $1`, [issue.id]))[0].status).toBe('sent');
   });
 
   it('closes a send whose last batch was recorded just before a crash', async () => {
+    const issue = await fx.issueFor(readers('closed', 3));
+    await deliver(issue.id);
     // The state a crash leaves between recording the last batch and marking the send done.
-    await db.query(`UPDATE sends SET status = 'sending', finished_at = NULL WHERE issue_id = $1`, [issue1]);
-    await db.query(`UPDATE issues SET status = 'approved' WHERE id = $1`, [issue1]);
+    await db.query(`UPDATE sends SET status = 'sending', finished_at = NULL WHERE issue_id = $1`, [issue.id]);
+    await db.query(`UPDATE issues SET status = 'approved' WHERE id = $1`, [issue.id]);
     const requests = resend.requests.length;
     await delivery.run();
-    expect((await delivery.getSendForIssue(issue1))!.status).toBe('sent');
-    expect((await db.query(`SELECT status FROM issues WHERE id = $1`, [issue1]))[0].status).toBe('sent');
+    expect((await delivery.getSendForIssue(issue.id))!.status).toBe('sent');
+    expect((await db.query(`SELECT status FROM issues WHERE id = $1`, [issue.id]))[0].status).toBe('sent');
     expect(resend.requests.length).toBe(requests);
   });
 
   it('holds, never fails or resends, a batch whose outcome is unknown after its last attempt', async () => {
-    const issueId = await anotherIssue(2);
-    await db.query(`UPDATE subscribers SET status = 'unsubscribed' WHERE email LIKE 'reader%'`);
+    const issue = await fx.issueFor(readers('held', 5));
     resend.failNext(2, { status: 500 });
     expect((await delivery.run()).batchesRetried).toBe(1);
     clock.advance(10 * 60_000);
     expect((await delivery.run()).batchesHeld).toBe(1);
-    const send = (await delivery.getSendForIssue(issueId))!;
+    const send = (await delivery.getSendForIssue(issue.id))!;
     expect(send.status).toBe('held');
     const [batch] = await delivery.batchesOf(send.id);
     expect(batch.status).toBe('held');
     expect(batch.lastError).toMatch(/may have accepted it/);
     expect((await delivery.recipientsOf(send.id)).every((r) => r.status === 'held')).toBe(true);
-    expect(await delivery.issueStatus(2)).toMatchObject({ status: 'held', audience: 5, held: 5, pending: 0, failed: 0 });
+    expect(await delivery.issueStatus(issue.number)).toMatchObject({ status: 'held', audience: 5, held: 5, pending: 0, failed: 0 });
     clock.advance(60 * 60_000);
     const requests = resend.requests.length;
     await delivery.run();
