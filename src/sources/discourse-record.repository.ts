@@ -99,6 +99,11 @@ export class DiscourseRecordRepository {
 
   private async upsertPiece(m: EntityManager, sourceId: string, batch: NewRecord[]): Promise<UpsertOutcome> {
     if (batch.length === 0) return { inserted: 0, updated: 0, duplicate: 0, nearDuplicate: 0, unchanged: 0 };
+    // Look-up and insert must not interleave with another poll's (several sources are polled at once, by several
+    // instances): two near-duplicates written by overlapping transactions would not see each other's bands or URLs,
+    // and both would be kept. Record writes queue on one transaction-scoped lock; fetching and parsing stay parallel.
+    // (PGlite has one session, so it serialised them already.)
+    await m.query(`SELECT pg_advisory_xact_lock(hashtext('broadsheet:discourse-records'))`);
     // One round trip for every lookup: this source's records with these ids, and any other record with one of the
     // canonical URLs, exact fingerprints or LSH bands (near-duplicate candidates) of the piece.
     const ids = batch.map((r) => r.externalId);

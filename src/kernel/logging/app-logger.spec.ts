@@ -32,6 +32,16 @@ describe('AppLogger', () => {
     expect(JSON.parse(lines[0])).toMatchObject({ level: 'error', message: 'poll of x failed', job: 'poll-sources', context: 'SourcesService' });
   });
 
+  it("leaves out Nest's stack for a boot refused because another server holds the data folder, not for other failures", () => {
+    const logger = new AppLogger();
+    const held = Object.assign(new Error('Another Broadsheet instance is already using the embedded database in /d'), { name: 'DataDirLockedError' });
+    // Nest's ExceptionHandler calls `new Logger('ExceptionHandler').error(exception)`, which reaches the app's logger so:
+    expect(capture(() => logger.error(held, undefined, 'ExceptionHandler'))).toEqual([]);
+    const crash = capture(() => logger.error(new Error('connect ECONNREFUSED 127.0.0.1:5432'), undefined, 'ExceptionHandler'));
+    expect(crash.join('\n')).toContain('ECONNREFUSED');
+    expect(capture(() => logger.error(held, undefined, 'SomeService')).join('\n')).toContain('already using the embedded database');
+  });
+
   it('writes readable text by default, with the job or request beside the context', () => {
     const logger = new AppLogger();
     const [line] = capture(() => runWithLogContext({ job: 'deliver' }, () => logger.warn('batch retried', 'DeliveryService')));

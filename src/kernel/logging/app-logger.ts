@@ -23,6 +23,16 @@ export class AppLogger extends ConsoleLogger {
     super.log(message, ...rest);
   }
 
+  /**
+   * Nest's ExceptionHandler logs a failed boot with its stack before the error reaches `serve`, which then prints the
+   * reason in one line. A data folder held by another server is an expected refusal, not a crash: the one line is
+   * enough (any other boot failure keeps its stack).
+   */
+  override error(message: unknown, ...rest: unknown[]): void {
+    if (rest.at(-1) === 'ExceptionHandler' && message instanceof Error && message.name === 'DataDirLockedError') return;
+    super.error(message, ...rest);
+  }
+
   protected override getJsonLogObject(message: unknown, options: JsonLogInput): ReturnType<ConsoleLogger['getJsonLogObject']> {
     const { requestId, job } = currentLogContext();
     const line = super.getJsonLogObject(message, options);
