@@ -166,6 +166,42 @@ describe('assessDraft: the grounding check holds what it cannot support', () => 
     );
   });
 
+  it('names the citation the narrative shows, not the record’s place in the list', () => {
+    // The draft cites the third record first: the narrative shows it as [1].
+    const result = assess([[seg('Zed Corp said systems like this should be open.', 2)]]);
+    expect(result.paragraphs[0][0].cites).toEqual([1]);
+    expect(result.report.failed).toEqual([{ kind: 'name', value: 'Zed Corp', where: 'paragraph 1', reason: 'not found whole in the record it cites [1]' }]);
+  });
+
+  it('keeps the citation numbers an edit already uses, in its report and its flagged citations', () => {
+    // An editor's text cites the third record as [5] and the second as [2] (the narrative's numbers, kept on edit).
+    const result = assessDraft({
+      draft: {
+        headline: 'Larchmont-70B arrives with a licence fight',
+        dek: '',
+        paragraphs: [[seg('Zed Corp said it should be open.', 2), seg(' Mara Lind agreed.', 1)]],
+      },
+      records,
+      numbers: new Map([
+        [1, 2],
+        [2, 5],
+      ]),
+      flagged: new Set([2]),
+    });
+    expect(result.paragraphs[0].map((s) => s.cites)).toEqual([[5], [2]]);
+    expect([...result.citations]).toEqual([
+      [5, 'r2'],
+      [2, 'r1'],
+    ]);
+    expect(result.report.flaggedCitations).toEqual([5]);
+    expect(result.report.failed).toContainEqual({
+      kind: 'name',
+      value: 'Zed Corp',
+      where: 'paragraph 1',
+      reason: 'not found whole in the record it cites [5]',
+    });
+  });
+
   it('checks the headline and dek against every record given to the writer', () => {
     expect(failures(faithful, 'Larchmont-70B ships with a 9.9% error rate')).toEqual(['number:9.9%']);
     expect(failures(faithful, 'Larchmont-70B ships with a 4.2% error rate')).toEqual([]);

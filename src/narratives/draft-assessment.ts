@@ -24,7 +24,7 @@ export function writerDocuments(records: SourceRecord[]): WriterDocument[] {
 
 export interface AssessedSegment {
   text: string;
-  /** Citation numbers, 1-based, in order of first appearance in the narrative. */
+  /** Citation numbers, 1-based, in order of first appearance in the narrative (or those an edit already uses). */
   cites: number[];
 }
 
@@ -62,6 +62,11 @@ export function assessDraft(input: {
   threshold?: number;
   /** Indices of records the injection scan flagged (computed here when omitted). */
   flagged?: Set<number>;
+  /**
+   * Record index → the citation number the text already shows for it (an editor's edit keeps the narrative's
+   * numbers). Omitted for a writer's draft: records are numbered 1, 2, … in order of first citation.
+   */
+  numbers?: ReadonlyMap<number, number>;
 }): Assessment {
   const { records } = input;
   const numberOf = new Map<number, number>();
@@ -71,8 +76,9 @@ export function assessDraft(input: {
       text: segment.text,
       cites: [...new Set(segment.sources.filter((i) => Number.isInteger(i) && i >= 0 && i < records.length))].map((i) => {
         if (!numberOf.has(i)) {
-          numberOf.set(i, numberOf.size + 1);
-          citations.set(numberOf.size, records[i].id);
+          const number = input.numbers?.get(i) ?? Math.max(0, ...numberOf.values(), ...(input.numbers?.values() ?? [])) + 1;
+          numberOf.set(i, number);
+          citations.set(number, records[i].id);
         }
         return numberOf.get(i)!;
       }),
@@ -84,6 +90,7 @@ export function assessDraft(input: {
     dek: input.draft.dek,
     paragraphs: paragraphs.map((segments) => segments.map((s) => ({ text: s.text, cites: s.cites.map((n) => indexOf.get(n)!) }))),
     records,
+    markers: numberOf,
   });
   const failed = [...result.failed];
   let checks = result.checks;

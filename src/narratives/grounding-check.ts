@@ -460,7 +460,14 @@ export interface CheckedSegment {
  * leans on the citations of the segments its sentence continues into (so "According to Mara Lind, " is checked
  * against the record cited at the end of that sentence). Headline and dek are checked against every record.
  */
-export function checkClaims(input: { headline: string; dek: string; paragraphs: CheckedSegment[][]; records: GroundingRecord[] }): ClaimCheckResult {
+export function checkClaims(input: {
+  headline: string;
+  dek: string;
+  paragraphs: CheckedSegment[][];
+  records: GroundingRecord[];
+  /** Record index → the citation number the narrative shows for it ([n]), which reasons name. */
+  markers: ReadonlyMap<number, number>;
+}): ClaimCheckResult {
   const failed: FidelityFailure[] = [];
   let checks = 0;
   const all = input.records;
@@ -516,7 +523,7 @@ export function checkClaims(input: { headline: string; dek: string; paragraphs: 
     segments.forEach((segment, s) => {
       const cites = effective[s];
       const records = cites.length ? cites.map((i) => all[i]).filter(Boolean) : null;
-      checkText(segment.text, where, records, cites.length === 1 ? `the record it cites [${cites[0] + 1}]` : 'the records it cites');
+      checkText(segment.text, where, records, cites.length === 1 ? `the record it cites [${input.markers.get(cites[0])}]` : 'the records it cites');
       if (records && segment.cites.length) {
         checks++;
         const against = polarityMismatch(segment.text, records);

@@ -406,6 +406,8 @@ export class NarrativesService {
       records,
       threshold: this.config.narratives.fidelityThreshold,
       flagged: new Set(records.flatMap((r, i) => (flaggedIds.has(r.id) ? [i] : []))),
+      // The report names citations as the edited text writes them.
+      numbers: new Map([...indexOfNumber].map(([number, index]) => [index, number])),
     });
     // Headline and dek may draw on every record of the storyline, as the writer's could.
     if (storylineRecords.length > records.length) {

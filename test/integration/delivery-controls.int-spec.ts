@@ -1,12 +1,10 @@
 import { DataSource } from 'typeorm';
-import { DemoSeeder } from '../../src/admin/demo-seeder';
-import { PipelineService } from '../../src/admin/pipeline.service';
 import { DeliveryRepository } from '../../src/delivery/delivery.repository';
 import { DeliveryService } from '../../src/delivery/delivery.service';
 import { SubscribersService } from '../../src/subscribers/subscribers.service';
 import { FakeClock } from '../fakes/fake-clock';
 import { startFakeResend, type FakeResend } from '../fakes/fake-resend';
-import { deliveryFixtures } from '../support/delivery-fixtures';
+import { deliveryFixtures, mailedTo, readers } from '../support/delivery-fixtures';
 import { startTestApp, type TestApp } from '../support/test-app';
 
 /** Editors' controls and the provider's faults, through the real Resend SDK against the fake. */
@@ -17,8 +15,7 @@ describe('delivery controls and provider faults', () => {
   let delivery: DeliveryService;
   let fx: ReturnType<typeof deliveryFixtures>;
   const clock = new FakeClock(new Date('2026-11-27T12:00:00Z'));
-  const readers = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}${String(i).padStart(3, '0')}@example.net`);
-  const mailed = (number: number) => resend.emails.filter((e) => new RegExp(`No\\. ${number}( |$)`).test(e.subject)).map((e) => e.to[0]);
+  const mailed = (number: number) => mailedTo(resend, number);
 
   beforeAll(async () => {
     resend = await startFakeResend();
@@ -29,8 +26,7 @@ describe('delivery controls and provider faults', () => {
     db = t.get(DataSource);
     delivery = t.get(DeliveryService);
     fx = deliveryFixtures(t, db);
-    await t.get(DemoSeeder).seed();
-    await t.get(PipelineService).runOnce({ approve: false });
+    await fx.demoWeek();
   });
 
   afterAll(async () => {

@@ -6,6 +6,7 @@ import { IssuesService } from '../../src/issues/issues.service';
 import { SubscribersService } from '../../src/subscribers/subscribers.service';
 import { FakeClock } from '../fakes/fake-clock';
 import { startFakeResend, type FakeResend } from '../fakes/fake-resend';
+import { deliveryFixtures, mailedTo, readers } from '../support/delivery-fixtures';
 import { startTestApp, type TestApp } from '../support/test-app';
 
 /**
@@ -18,44 +19,16 @@ describe('delivery defects', () => {
   let db: DataSource;
   let delivery: DeliveryService;
   const clock = new FakeClock(new Date('2026-11-27T12:00:00Z'));
-  let nextIssue = 1;
-
-  /** A fresh approved issue (a copy of issue 1's stories) with the given active readers as the audience. */
-  async function issueFor(readers: string[]): Promise<string> {
-    await db.query(`UPDATE subscribers SET status = 'unsubscribed'`);
-    await t.get(SubscribersService).seedActive(readers, 'test');
-    await db.query(`UPDATE subscribers SET status = 'active' WHERE email = ANY($1)`, [readers]);
-    const number = ++nextIssue;
-    await db.query(
-      `INSERT INTO issues (number, week_start, week_end, title, intro, status, approved_at)
-       SELECT $1, week_start + ($1 - 1) * interval '7 days', week_end + ($1 - 1) * interval '7 days', 'Issue ' || $1, 'x', 'approved', now() FROM issues WHERE number = 1`,
-      [number],
-    );
-    await db.query(
-      `INSERT INTO issue_entries (issue_id, narrative_id, position)
-       SELECT i2.id, e.narrative_id, e.position FROM issue_entries e JOIN issues i1 ON i1.id = e.issue_id AND i1.number = 1, issues i2 WHERE i2.number = $1`,
-      [number],
-    );
-    return (await db.query(`SELECT id FROM issues WHERE number = $1`, [number]))[0].id;
-  }
-
-  async function unsubscribe(email: string): Promise<void> {
-    const subscribers = t.get(SubscribersService);
-    const [{ id }] = await db.query(`SELECT id FROM subscribers WHERE email = $1`, [email]);
-    await subscribers.unsubscribe(subscribers.unsubscribeToken(id));
-  }
-
-  function mailedTo(issueNumber: number): string[] {
-    return resend.emails.filter((e) => new RegExp(`No\\. ${issueNumber}( |$)`).test(e.subject)).map((e) => e.to[0]);
-  }
+  let fx: ReturnType<typeof deliveryFixtures>;
+  const mailed = (number: number) => mailedTo(resend, number);
 
   beforeAll(async () => {
     resend = await startFakeResend();
     t = await startTestApp({ RESEND_API_KEY: resend.apiKey, RESEND_BASE_URL: resend.url, DELIVERY_RATE_PER_SECOND: '100' }, { clock });
     db = t.get(DataSource);
     delivery = t.get(DeliveryService);
-    await t.get(DemoSeeder).seed();
-    await t.get(PipelineService).runOnce({ approve: false });
+    fx = deliveryFixtures(t, db);
+    await fx.demoWeek();
   });
 
   afterAll(async () => {
@@ -64,61 +37,60 @@ describe('delivery defects', () => {
   });
 
   it('does not mail a reader who unsubscribed after the send started when the first request met a 429', async () => {
-    const readers = Array.from({ length: 6 }, (_, i) => `ratelimited${i}@example.net`);
-    const issueId = await issueFor(readers);
-    await delivery.startSend(issueId);
-    await unsubscribe('ratelimited3@example.net');
+    const audience = readers('ratelimited', 6);
+    const issue = await fx.issueFor(audience);
+    await delivery.startSend(issue.id);
+    await fx.unsubscribe(audience[3]);
     resend.failNext(1, { status: 429, retryAfterSeconds: 1 });
     await delivery.run();
     clock.advance(10 * 60_000);
     await delivery.run();
 
-    const number = nextIssue;
-    expect(mailedTo(number).sort()).toEqual(readers.filter((r) => r !== 'ratelimited3@example.net').sort());
-    const status = await delivery.issueStatus(number);
+    expect(mailed(issue.number).sort()).toEqual(audience.filter((r) => r !== audience[3]));
+    const status = await delivery.issueStatus(issue.number);
     expect(status).toMatchObject({ status: 'sent', audience: 6, accepted: 5, suppressed: 1, failed: 0, held: 0, pending: 0 });
   });
 
   it('keeps the identical payload after Resend accepted a batch and the answer was lost, even if the sender, links or readers changed', async () => {
-    const readers = Array.from({ length: 4 }, (_, i) => `dropped${i}@example.net`);
-    const issueId = await issueFor(readers);
-    await delivery.startSend(issueId);
-    await unsubscribe('dropped1@example.net');
+    const audience = readers('dropped', 4);
+    const issue = await fx.issueFor(audience);
+    await delivery.startSend(issue.id);
+    await fx.unsubscribe(audience[1]);
     resend.faultNext(1, { kind: 'accept-then-drop' });
     await delivery.run();
-    const number = nextIssue;
-    expect(mailedTo(number)).toHaveLength(3);
+    expect(mailed(issue.number)).toHaveLength(3);
 
     // Between the attempts: the instance restarted with its configuration rotated (sender, public URL, signing
     // key), and another reader left (after the provider already sent it).
     t = await t.restart({ EMAIL_FROM: 'Renamed <other@example.org>', PUBLIC_URL: 'https://moved.example.org', SECRET_KEY: 'rotated-'.repeat(5) });
     db = t.get(DataSource);
     delivery = t.get(DeliveryService);
+    fx = deliveryFixtures(t, db);
     try {
-      await unsubscribe('dropped2@example.net');
+      await fx.unsubscribe(audience[2]);
       clock.advance(10 * 60_000);
       await delivery.run();
     } finally {
       t = await t.restart({});
       db = t.get(DataSource);
       delivery = t.get(DeliveryService);
+      fx = deliveryFixtures(t, db);
     }
 
     expect(resend.requests.filter((r) => r.status === 409)).toHaveLength(0);
-    expect(mailedTo(number).sort()).toEqual(['dropped0@example.net', 'dropped2@example.net', 'dropped3@example.net']);
-    const status = await delivery.issueStatus(number);
+    expect(mailed(issue.number).sort()).toEqual([audience[0], audience[2], audience[3]]);
+    const status = await delivery.issueStatus(issue.number);
     expect(status).toMatchObject({ status: 'sent', audience: 4, accepted: 3, suppressed: 1, failed: 0, held: 0, pending: 0 });
   });
 
   it('holds, never fails, a batch whose key Resend says was used with another payload', async () => {
-    const readers = ['conflict0@example.net', 'conflict1@example.net'];
-    const issueId = await issueFor(readers);
-    await delivery.startSend(issueId);
+    const issue = await fx.issueFor(readers('conflict', 2));
+    await delivery.startSend(issue.id);
     resend.failNext(1, { status: 409, name: 'invalid_idempotent_request' });
     await delivery.run();
-    const status = await delivery.issueStatus(nextIssue);
+    const status = await delivery.issueStatus(issue.number);
     expect(status).toMatchObject({ status: 'held', audience: 2, accepted: 0, failed: 0, held: 2, pending: 0 });
-    const [batch] = await delivery.batchesOf((await delivery.getSendForIssue(issueId))!.id);
+    const [batch] = await delivery.batchesOf((await delivery.getSendForIssue(issue.id))!.id);
     expect(batch.status).toBe('held');
     expect(batch.lastError).toMatch(/outcome unknown/);
   });
@@ -171,15 +143,17 @@ describe('delivery after an instance was killed', () => {
     await t.get(IssuesService).approve(issue.id);
     clock.advance(5_000);
 
+    // The scheduler's every-second deliver job does the work: wait for the send's state, however slowly a loaded
+    // machine runs the job (the test's timeout bounds the wait, not a deadline of its own).
     const delivery = t.get(DeliveryService);
-    const deadline = Date.now() + 30_000;
     let status = await delivery.issueStatus(issue.number);
-    while (status.status !== 'sent' && Date.now() < deadline) {
+    while (status.status !== 'sent') {
+      expect(status).toMatchObject({ failed: 0, held: 0 });
       await new Promise((resolve) => setTimeout(resolve, 200));
       status = await delivery.issueStatus(issue.number);
     }
     expect(status).toMatchObject({ status: 'sent', audience: 125, accepted: 125, pending: 0 });
     expect(new Set(resend.emails.map((e) => e.to[0])).size).toBe(125);
     expect(resend.emails).toHaveLength(125);
-  });
+  }, 180_000);
 });

@@ -4,7 +4,7 @@ import { IssuesService } from '../../src/issues/issues.service';
 import { SubscribersService } from '../../src/subscribers/subscribers.service';
 import { FakeClock } from '../fakes/fake-clock';
 import { startFakeResend, type FakeResend } from '../fakes/fake-resend';
-import { deliveryFixtures } from '../support/delivery-fixtures';
+import { deliveryFixtures, readers } from '../support/delivery-fixtures';
 import { startTestApp, type TestApp } from '../support/test-app';
 
 /** What delivery does when the world misbehaves: unsubscribes mid-send, provider outages, crashes. */
@@ -16,9 +16,6 @@ describe('delivery recovery', () => {
   let fx: ReturnType<typeof deliveryFixtures>;
   const clock = new FakeClock(new Date('2026-11-27T12:00:00Z'));
   let issue1: string;
-
-  /** `count` addresses of a test's own readers, e.g. readers('leave', 3) = leave0@…, leave1@…, leave2@…. */
-  const readers = (prefix: string, count: number): string[] => Array.from({ length: count }, (_, i) => `${prefix}${i}@example.net`);
 
   /** Sends an issue made by the fixtures to its whole audience and checks it went out. */
   async function deliver(issueId: string): Promise<void> {
@@ -50,17 +47,18 @@ describe('delivery recovery', () => {
   });
 
   it('does not mail someone who unsubscribed after the send started, and the books still close', async () => {
-    const issue = await fx.issueFor(readers('reader', 150));
+    const audience = readers('reader', 150);
+    const issue = await fx.issueFor(audience);
     const send = (await delivery.startSend(issue.id))!;
     expect(send.audience).toBe(150);
-    const leaver = (await delivery.recipientsOf(send.id)).find((r) => r.email === 'reader77@example.net')!;
+    const leaver = (await delivery.recipientsOf(send.id)).find((r) => r.email === audience[77])!;
     const subscribers = t.get(SubscribersService);
     await subscribers.unsubscribe(subscribers.unsubscribeToken(leaver.subscriberId!));
 
     await delivery.run();
     const done = (await delivery.getSendForIssue(issue.id))!;
     expect(done).toMatchObject({ status: 'sent', audience: 150, accepted: 149, suppressed: 1, failed: 0, skipped: 0 });
-    expect(resend.emails.map((e) => e.to[0])).not.toContain('reader77@example.net');
+    expect(resend.emails.map((e) => e.to[0])).not.toContain(audience[77]);
     expect((await delivery.recipientsOf(send.id)).find((r) => r.id === leaver.id)!.status).toBe('suppressed');
     expect((await db.query(`SELECT status FROM issues WHERE id = $1`, [issue.id]))[0].status).toBe('sent');
   });

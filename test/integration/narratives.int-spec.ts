@@ -45,16 +45,25 @@ describe('narratives on the database', () => {
     const before = await narratives.getById(story.id);
     const body = story.paragraphs.map((p) => p.map((s) => `${s.text}${s.cites.map((n) => `[${n}]`).join('')}`).join('')).join('\n\n');
 
+    // An opening paragraph citing the narrative's last source: the report names that marker as the text shows it,
+    // not the number the record would get by order of first citation ([1]).
+    const last = Math.max(...story.citations.map((c) => c.number));
+    expect(last).toBeGreaterThan(1);
     const bad = await narratives.editNarrative({
       id: story.id,
       headline: story.headline,
       dek: story.dek,
-      body: `${body}\n\nOne reader called it “the worst licence ever written”.[1]`,
+      body: `One reader called it “the worst licence ever written”.[${last}]\n\n${body}`,
       editor: 'ed@example.com',
     });
     expect(bad.publishable).toBe(false);
     expect(bad.report.failed).toEqual([
-      expect.objectContaining({ kind: 'quote', value: 'the worst licence ever written', where: `paragraph ${story.paragraphs.length + 1}` }),
+      {
+        kind: 'quote',
+        value: 'the worst licence ever written',
+        where: 'paragraph 1',
+        reason: `not verbatim in the title or text of the record it cites [${last}]`,
+      },
     ]);
     expect(bad.narrative).toMatchObject({ status: 'held', slug: story.slug, version: before!.version + 1 });
     expect(await narratives.getBySlug(story.slug)).toBeNull();

@@ -25,7 +25,10 @@ describe('SMTP email sender (smtp-sink)', () => {
     const port = await freePort();
     const sink = spawn('/usr/sbin/smtp-sink', ['-u', 'root', ...flags, '-d', `${dir}/%M.`, `127.0.0.1:${port}`, '10'], { stdio: 'ignore' });
     sinks.push(sink);
-    for (let i = 0; i < 100; i++) {
+    let exited: string | null = null;
+    sink.once('exit', (code, signal) => (exited = `smtp-sink exited (${signal ?? code}) before it listened`));
+    // Until it listens, however long a loaded machine takes to start it (the test's timeout bounds this).
+    for (;;) {
       const up = await new Promise<boolean>((resolve) => {
         const socket = connect(port, '127.0.0.1', () => {
           socket.end();
@@ -34,6 +37,7 @@ describe('SMTP email sender (smtp-sink)', () => {
         socket.on('error', () => resolve(false));
       });
       if (up) break;
+      if (exited) throw new Error(exited);
       await new Promise((r) => setTimeout(r, 50));
     }
     return { url: `smtp://127.0.0.1:${port}`, dir };

@@ -2,7 +2,18 @@ import { type DataSource } from 'typeorm';
 import { DemoSeeder } from '../../src/admin/demo-seeder';
 import { PipelineService } from '../../src/admin/pipeline.service';
 import { SubscribersService } from '../../src/subscribers/subscribers.service';
+import { type FakeResend } from '../fakes/fake-resend';
 import { type TestApp } from './test-app';
+
+/** `count` addresses of a test's own readers, in sorted order: readers('leave', 3) = leave000@…, leave001@…, leave002@…. */
+export function readers(prefix: string, count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `${prefix}${String(i).padStart(3, '0')}@example.net`);
+}
+
+/** Who the fake provider mailed a copy of issue `number`, in the order it accepted them. */
+export function mailedTo(resend: FakeResend, number: number): string[] {
+  return resend.emails.filter((e) => new RegExp(`No\\. ${number}( |$)`).test(e.subject)).map((e) => e.to[0]);
+}
 
 /**
  * Delivery test data on top of the demo week (issue 1 assembled): `issueFor(readers)` makes a fresh approved

@@ -30,7 +30,7 @@ import {
   type SourceFormValues,
   type SubscriberFilter,
 } from './curation-pages';
-import { layout, sendPage } from './layout';
+import { adminPage, type AdminPageInput } from './layout';
 
 type Form = Record<string, unknown>;
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
@@ -80,24 +80,8 @@ export class CurationController {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  private page(
-    res: Response,
-    actor: Actor,
-    input: { title: string; current: string; body: SafeHtml; done?: string; error?: string | null; status?: number },
-  ): void {
-    sendPage(
-      res,
-      input.status ?? 200,
-      layout({
-        title: input.title,
-        actor,
-        current: input.current,
-        body: input.body,
-        siteTitle: this.config.site.title,
-        notice: input.done && !WARNINGS.has(input.done) ? (NOTICES[input.done] ?? null) : null,
-        error: input.error ?? (input.done && WARNINGS.has(input.done) ? NOTICES[input.done] : null),
-      }),
-    );
+  private page(res: Response, actor: Actor, input: AdminPageInput): void {
+    adminPage(res, actor, input, { siteTitle: this.config.site.title, messages: NOTICES, warnings: WARNINGS });
   }
 
   // --- beats

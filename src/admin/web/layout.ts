@@ -66,6 +66,42 @@ export function csrfField(actor: Actor): SafeHtml {
   return html`<input type="hidden" name="_csrf" value="${actor.csrfToken ?? ''}">`;
 }
 
+/** What an admin controller's page shows: the notice code from a redirect (`?done=`) becomes a confirmation, or an alert if it is a warning. */
+export interface AdminPageInput {
+  title: string;
+  current: string;
+  body: HtmlValue;
+  done?: string;
+  error?: string | null;
+  status?: number;
+}
+
+/** A controller's notice codes (codes, so a crafted link cannot put words on our page); warnings show as alerts. */
+export interface AdminNotices {
+  siteTitle: string;
+  messages: Readonly<Record<string, string>>;
+  warnings?: ReadonlySet<string>;
+}
+
+/** Sends one workspace page in the layout, signed in as `actor`. */
+export function adminPage(res: Response, actor: Actor, input: AdminPageInput, notices: AdminNotices): void {
+  const warning = input.done !== undefined && (notices.warnings?.has(input.done) ?? false);
+  const message = input.done ? (notices.messages[input.done] ?? null) : null;
+  sendPage(
+    res,
+    input.status ?? 200,
+    layout({
+      title: input.title,
+      actor,
+      current: input.current,
+      body: input.body,
+      siteTitle: notices.siteTitle,
+      notice: warning ? null : message,
+      error: input.error ?? (warning ? message : null),
+    }),
+  );
+}
+
 export function layout(input: {
   title: string;
   actor: Actor | null;

@@ -16,7 +16,7 @@ import { WorkspaceService } from '../workspace.service';
 import { AdminPageFilter } from './admin-page.filter';
 import { html, when } from '../../kernel/web/html';
 import { issueEditor, issuesTable } from './issue-pages';
-import { csrfField, layout, sendPage } from './layout';
+import { adminPage, csrfField, type AdminPageInput } from './layout';
 
 type Form = Record<string, unknown>;
 const str = (v: unknown): string => (typeof v === 'string' ? v : '');
@@ -52,24 +52,8 @@ export class WorkspaceController {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  private page(
-    res: Response,
-    actor: Actor,
-    input: { title: string; current: string; body: ReturnType<typeof html>; done?: string; error?: string | null; status?: number },
-  ): void {
-    sendPage(
-      res,
-      input.status ?? 200,
-      layout({
-        title: input.title,
-        actor,
-        current: input.current,
-        body: input.body,
-        siteTitle: this.config.site.title,
-        notice: input.done ? (NOTICES[input.done] ?? null) : null,
-        error: input.error,
-      }),
-    );
+  private page(res: Response, actor: Actor, input: AdminPageInput): void {
+    adminPage(res, actor, input, { siteTitle: this.config.site.title, messages: NOTICES });
   }
 
   @Get()

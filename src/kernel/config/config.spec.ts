@@ -26,9 +26,19 @@ describe('loadConfig', () => {
     ['DELIVERY_BATCH_SIZE', '500', /DELIVERY_BATCH_SIZE="500": expected a whole number from 1 to 100/],
     ['SUBSCRIBE_CHALLENGE', 'captcha', /SUBSCRIBE_CHALLENGE="captcha": expected "off" \(no challenge\) or "pow"/],
     ['SUBSCRIBE_POW_BITS', '40', /SUBSCRIBE_POW_BITS="40": expected a whole number from 8 to 28/],
+    ['DELIVERY_RATE_PER_SECOND', '101', /DELIVERY_RATE_PER_SECOND="101": expected a number of requests per second from 0 to 100/],
+    ['DELIVERY_RATE_PER_SECOND', 'fast', /DELIVERY_RATE_PER_SECOND="fast": expected a number of requests per second from 0 to 100/],
+    ['PUBLIC_CACHE_CHECK_SECONDS', '-1', /PUBLIC_CACHE_CHECK_SECONDS="-1": expected a number of seconds from 0 to 3600/],
   ])('rejects a bad %s with a message naming it', (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(message);
+  });
+
+  it('takes fractions for number settings, where whole-number settings refuse them', () => {
+    const config = loadConfig({ DELIVERY_RATE_PER_SECOND: '0.5', PUBLIC_CACHE_CHECK_SECONDS: '1.5' });
+    expect(config.email.ratePerSecond).toBe(0.5);
+    expect(config.publicCache.checkSeconds).toBe(1.5);
+    expect(() => loadConfig({ DELIVERY_BATCH_SIZE: '1.5' })).toThrow(/DELIVERY_BATCH_SIZE="1.5": expected a whole number/);
   });
 
   it('strips a trailing slash from PUBLIC_URL', () => {

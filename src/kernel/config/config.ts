@@ -31,6 +31,9 @@ const int = (min: number, max: number) =>
     .min(min, `a whole number from ${min} to ${max}`)
     .max(max, `a whole number from ${min} to ${max}`);
 
+/** A number (fractions allowed) from min to max; `what` is the one message for every way it can be wrong. */
+const num = (min: number, max: number, what: string) => z.coerce.number({ error: what }).min(min, what).max(max, what);
+
 /** "90s", "30m", "2h", "1d" → seconds; between one minute and a week. */
 export function parseDuration(value: string): number | null {
   const m = /^(\d+)\s*(s|m|h|d)$/i.exec(value.trim());
@@ -94,11 +97,7 @@ export const envSchema = z
       .default('Broadsheet <digest@broadsheet.localhost>'),
     EMAIL_OUTBOX_DIR: z.string().trim().min(1).optional(),
     DELIVERY_BATCH_SIZE: int(1, 100).default(100),
-    DELIVERY_RATE_PER_SECOND: z.coerce
-      .number({ error: 'a number of requests per second (0 = no limit)' })
-      .min(0, 'a number of requests per second, 0 for no limit')
-      .max(100, 'at most 100 requests per second')
-      .default(2),
+    DELIVERY_RATE_PER_SECOND: num(0, 100, 'a number of requests per second from 0 to 100 (0 = no limit)').default(2),
     DELIVERY_MAX_ATTEMPTS: int(1, 20).default(6),
     DELIVERY_LEASE_SECONDS: int(5, 3600).default(30),
     DELIVERY_REQUEST_TIMEOUT_SECONDS: int(1, 600).default(10),
@@ -115,7 +114,7 @@ export const envSchema = z
       .refine((v) => /^smtps?:\/\/[^\s]+$/.test(v), 'an smtp:// or smtps:// URL such as smtp://user:pass@mail.example.com:587')
       .optional(),
     NARRATIVES_PER_BEAT: int(1, 20).default(3),
-    NARRATIVE_FIDELITY_THRESHOLD: z.coerce.number({ error: 'a number from 0 to 1' }).min(0, 'a number from 0 to 1').max(1, 'a number from 0 to 1').default(0.7),
+    NARRATIVE_FIDELITY_THRESHOLD: num(0, 1, 'a number from 0 to 1').default(0.7),
     STORYLINE_MIN_RECORDS: int(2, 100).default(3),
     NARRATIVES_EMBEDDINGS: z.enum(['none', 'hashing'], { error: '"none" or "hashing"' }).default('none'),
     ISSUE_STORIES_PER_BEAT: int(1, 20).default(3),
@@ -170,11 +169,7 @@ export const envSchema = z
     WEBSUB_HUB_URL: httpUrl.optional(),
     WEBSUB_MAX_ATTEMPTS: int(1, 20).default(5),
     WEBSUB_RETRY_BASE_MS: int(1, 600000).default(2000),
-    PUBLIC_CACHE_CHECK_SECONDS: z.coerce
-      .number({ error: 'a number of seconds from 0 to 3600 (0 checks on every request)' })
-      .min(0, 'a number of seconds from 0 to 3600 (0 checks on every request)')
-      .max(3600, 'a number of seconds from 0 to 3600 (0 checks on every request)')
-      .default(2),
+    PUBLIC_CACHE_CHECK_SECONDS: num(0, 3600, 'a number of seconds from 0 to 3600 (0 checks on every request)').default(2),
     SUBSCRIBE_CLIENT_LIMIT: int(1, 1_000_000).default(10),
     SUBSCRIBE_CLIENT_WINDOW_MINUTES: int(1, 1440).default(10),
     SUBSCRIBE_ADDRESS_LIMIT: int(1, 1_000_000).default(5),
