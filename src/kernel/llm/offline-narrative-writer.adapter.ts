@@ -1,4 +1,5 @@
-import { issuePhrases, pointOf, readVoice, rebuts, threadTitle, type VoiceReading } from './offline-voices';
+import nlp from 'compromise';
+import { FRAMING, issuePhrases, pointOf, readVoice, rebuts, threadTitle, type VoiceReading } from './offline-voices';
 import { cleanPostText } from './post-text';
 import {
   NarrativeWriter,
@@ -160,7 +161,7 @@ interface Voice {
 type Shape = 'split' | 'consensus' | 'reaction' | 'thread';
 
 const VERBS: Record<'rebuts' | 'objects' | 'approves' | 'neutral', string[]> = {
-  rebuts: ['pushed back', 'countered', 'disputed the framing'],
+  rebuts: ['pushed back', 'countered', 'objected'],
   objects: ['objected', 'was critical', 'was unconvinced'],
   approves: ['approved', 'welcomed it', 'was satisfied'],
   neutral: ['wrote', 'noted', 'pointed out', 'observed'],
@@ -214,7 +215,8 @@ export class OfflineNarrativeWriter extends NarrativeWriter {
     const opening: DraftSegment[] = [];
     if (isReport) {
       opening.push({ text: summary ? `${who} reported on ${when}: “${summary}”` : `${who} reported on ${when}.`, sources: [lead.index] });
-      const detail = leadSentences.find((s) => s !== summary && s.length >= 40 && s.length <= 240 && !LEANS_BACK.test(s));
+      // A second sentence of the report that stands alone (with a verb: not "8B base model, LoRA rank 16, …").
+      const detail = leadSentences.find((s) => s !== summary && s.length >= 40 && s.length <= 240 && !LEANS_BACK.test(s) && nlp(s).has('#Verb'));
       if (detail) opening.push({ text: ` The report adds: “${detail}”`, sources: [lead.index] });
     } else {
       const said = cleanPostText(lead.doc.title) || summary || firstSentence(leadText);
@@ -259,7 +261,8 @@ export class OfflineNarrativeWriter extends NarrativeWriter {
         return [{ doc, index, quote, reading: readVoice(quote, sentencesOf(text)), issue: null as string | null }];
       })
       .sort((a, b) => a.doc.publishedAt.getTime() - b.doc.publishedAt.getTime() || a.index - b.index);
-    const issues = groupByIssue(voices, `${headline} ${brief.topic}`);
+    // The storyline's own subject (in its headline, topic and report titles) is not an issue within it.
+    const issues = groupByIssue(voices, [headline, brief.topic, ...reports.map((r) => r.doc.title)].join(' '));
 
     const rebuttals = voices.filter((v) => v.reading.rebuttal);
     const objectors = voices.filter((v) => v.reading.evaluation === 'objects');
@@ -327,7 +330,7 @@ export class OfflineNarrativeWriter extends NarrativeWriter {
       }
       if (segments.length) {
         paragraphs.push([
-          { text: `${pick(['Not everyone read it the same way.', 'There was real disagreement.', 'The thread had its disputes.'], seed)} `, sources: [] },
+          { text: `${pick(['Not everyone read it the same way.', 'There was real disagreement.', 'Some of it was argument.'], seed)} `, sources: [] },
           ...segments.map((s, i) => (i === 0 ? { ...s, text: s.text.trimStart() } : s)),
         ]);
       }
@@ -383,10 +386,12 @@ export class OfflineNarrativeWriter extends NarrativeWriter {
 function rebuttalQuote(text: string): string | null {
   const sentences = sentencesOf(text);
   const full = (s: string | undefined) => Boolean(s && /^[\p{Lu}\p{N}"“$]/u.test(s) && /[.!?]["”’)]?$/.test(s));
-  const i = sentences.findIndex((s) => rebuts(s) && s.length <= 260 && full(s));
+  let i = sentences.findIndex((s) => rebuts(s) && s.length <= 260 && full(s));
+  if (i < 0) i = sentences.findIndex((s, j) => j > 0 && /^But\b/.test(s) && s.length <= 220 && full(sentences[j - 1]) && FRAMING.test(sentences[j - 1]));
   if (i < 0) return null;
   let quote = sentences[i];
-  if (i > 0 && (REVERSAL.test(quote) || LEANS_BACK.test(quote)) && full(sentences[i - 1])) quote = `${sentences[i - 1]} ${quote}`;
+  if (/^But\b/.test(quote) && i > 0) quote = `${sentences[i - 1]} ${quote}`;
+  else if (i > 0 && (REVERSAL.test(quote) || LEANS_BACK.test(quote)) && full(sentences[i - 1])) quote = `${sentences[i - 1]} ${quote}`;
   else if (quote.length < 60 && full(sentences[i + 1]) && sentences[i + 1].length <= 200) quote = `${quote} ${sentences[i + 1]}`;
   if (quote.length > 300) return null;
   const whole = quote.length >= text.replace(/\s+/g, ' ').trim().length - 2 && sentences.length >= 3;
@@ -494,7 +499,9 @@ function groupByIssue(voices: Voice[], subject: string): string[] {
     }
     if (!best) break;
     // The label as a voice wrote it, with "the" when it is a common noun phrase.
-    const first = open.find((v) => contains(v, best.key))!;
+    // Written as a voice wrote it mid-sentence ("procurement review", not a sentence-initial "Procurement review").
+    const holders = open.filter((v) => contains(v, best.key));
+    const first = holders.find((v) => v.quote.toLowerCase().indexOf(best.key) > 0) ?? holders[0];
     const written = new RegExp(`(?<![\\p{L}\\p{N}])${best.key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![\\p{L}\\p{N}])`, 'iu').exec(first.quote)![0];
     // "the annual audit", but "clause 4(b)" and "open source": as the voices themselves write it.
     const definite =

@@ -17,13 +17,16 @@ const REBUTTAL = [
   /\bthan (?:most )?(?:people|everyone|anyone|commenters) (?:think|thinks|realise|realize|assume)\b/i,
   /\bpeople keep (?:saying|calling|claiming)\b/i,
   /\b(?:i disagree|i don['’]t agree|disagree with|that['’]s wrong|is wrong|are wrong|got it wrong|misreads?|misreading|overblown|overstated|you missed|you['’]re missing|misses the point)\b/i,
-  /\bthe real (?:question|problem|issue|story|tell|fight)\b/i,
   /\bthe (?:hard|important) part is\b/i,
   /\b(?:that['’]s|this is|is) the story here, not\b/i,
   /\b(?:isn['’]t|is not|wasn['’]t) (?:a scandal|the point|the problem|what it seems|a safety argument|a perk)\b/i,
-  /[^,]{12,},\s+not (?:a |an |the )?[\p{L}-]+(?: [\p{L}-]+)?\.?$/iu,
+  // "That's automation bias, not a model problem.": a copula in the main clause (advice, "Plan X, not after", is not).
+  /^(?:(?:that|this|it)['’]s\b|[^,]*\b(?:is|are|was|were|means)\b)[^,]{6,},\s+not (?:a |an |the )?[\p{L}-]+(?: [\p{L}-]+)?\.?$/iu,
   /^(?:no[,.]|nope\b|not really\b|wrong\b|nobody (?:ignores|says|thinks|denies)\b|it isn['’]t\b|that['’]s not\b|actually,)/i,
 ];
+
+/** A sentence reporting what others say or how they frame it. */
+export const FRAMING = /\b(?:framed|frame it|say|says|said|claim|claims|argue|argues|argued|people|everyone|both sides|critics|supporters|the coverage)\b/i;
 
 export function rebuts(sentence: string): boolean {
   return REBUTTAL.some((p) => p.test(sentence));
@@ -62,7 +65,9 @@ export interface VoiceReading {
 /** Reads one quote (the sentences chosen from a record) and the record's further sentences for a reason. */
 export function readVoice(quote: string, sentences: string[]): VoiceReading {
   const quoted = sentencesIn(quote);
-  const rebuttal = quoted.find(rebuts) ?? null;
+  // "Both sides framed it as X. But …": a "But" answering what others say is a rebuttal too.
+  const answering = quoted.find((s, i) => i > 0 && /^But\b/.test(s) && FRAMING.test(quoted[i - 1])) ?? null;
+  const rebuttal = quoted.find(rebuts) ?? answering;
   // An approval word inside a sentence that objects ("The first is negotiable, the third guts the bill") objects.
   const objects = quoted.some((s) => OBJECTION.test(s));
   const approves = quoted.some((s) => APPROVAL.test(s) && !OBJECTION.test(s) && !/\b(?:not|isn['’]t|never|no)\b[^.]*\b(?:right|good|reasonable)\b/i.test(s));
@@ -142,6 +147,8 @@ const WEAK = new Set([
   'ask',
   'asks',
   'mind',
+  'test',
+  'news',
 ]);
 
 /** A noun phrase as written (determiners and trailing punctuation off), and whether the text gave it "the". */
@@ -171,7 +178,11 @@ export function issuePhrases(text: string): IssuePhrase[] {
       // The head of an issue is a thing discussed, not "the part", "the question" or "the story".
       if (WEAK.has(ws[ws.length - 1].toLowerCase().replace(/[^\p{L}]/gu, '')) || /^(?:real|hard|important|only|main|whole|same)\b/i.test(run)) continue;
       if (!/^[\p{L}\p{N}$]/u.test(run) || !/[\p{L}\p{N}%)]$/u.test(run)) continue;
-      if (/^(?:of|and|or|in|on|for|to|with|at|by|from|into|over|under|per)\s/i.test(run) || /\s(?:of|and|or|in|on|for|to|with|at|by)$/i.test(run)) continue;
+      if (
+        /^(?:of|and|or|in|on|for|to|with|at|by|from|into|over|under|per|a|an|the|this|that|its|their)\s/i.test(run) ||
+        /\s(?:of|and|or|in|on|for|to|with|at|by)$/i.test(run)
+      )
+        continue;
       // A lone common word ("clinician", "medications", "Bill") is no issue; a name with a figure, or a phrase, is.
       if (ws.length === 1 && !/[\p{N}]/u.test(run) && !/^\p{Lu}{2,}/u.test(run)) continue;
       if (ws.length > 1 && ws.every((w) => /^(?:of|and|or|in|on|for|to|with|at|by)$/i.test(w) || w.length < 3)) continue;
