@@ -213,6 +213,44 @@ describe('OfflineNarrativeWriter: disagreement only where the records show it', 
     );
   });
 
+  it('says a consensus only of the voices whose own words approve, naming them', async () => {
+    const documents = [
+      report(),
+      doc({
+        platform: 'hackernews',
+        author: 'saltmarsh',
+        text: 'Amendment 7A is a reasonable outcome. Small labs skip the audit but still publish a summary.',
+        publishedAt: at(18),
+      }),
+      doc({ platform: 'mastodon', author: '@statecraft@social.example', text: 'Honestly, a good week for AI policy in Calder.', publishedAt: at(18, 12) }),
+      doc({ platform: 'reddit', author: '/u/ledger_lines', text: 'The audit exemption now covers publicly released models only.', publishedAt: at(18, 14) }),
+    ];
+    const draft = await writeFrom(documents);
+    const text = storyText(draft);
+    expect(text).toMatch(/The approving voices were saltmarsh \(Hacker News\) and @statecraft@social\.example \(Mastodon\)/);
+    expect(text).not.toMatch(/ledger_lines \(Reddit\)[^“]*approv/);
+    expect(`${draft.dek} ${text}`).not.toMatch(DISAGREEMENT);
+  });
+
+  it('tells one outlet’s earlier reports as one run, naming its reporter once', async () => {
+    const ward = (day: number, title: string) =>
+      doc({
+        platform: 'news',
+        author: 'Beatrix Nwosu-Lang',
+        outlet: 'The Ward Report',
+        title,
+        text: `${title}, the report said on the day.`,
+        publishedAt: at(day),
+      });
+    const draft = await writeFrom(
+      [ward(16, 'Scribe pilot found errors'), ward(17, 'Nurses raise consent concerns'), ward(18, 'Scribe paused in two clinics')],
+      'scribe',
+    );
+    expect(draft.paragraphs[1].map((s) => s.text).join('')).toBe(
+      'Earlier in the week, The Ward Report reported “Scribe pilot found errors” on Monday and “Nurses raise consent concerns” on Tuesday.',
+    );
+  });
+
   it('quotes a sentence or two, never the whole of a long post', async () => {
     const long =
       'I read the whole bill on the train this morning. The $38 million threshold is indexed now, which matters more than the vote. Nobody on the floor mentioned it. Section 14 is the other sleeper. Worth a read.';

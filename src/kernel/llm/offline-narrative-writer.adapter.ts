@@ -234,19 +234,42 @@ export class OfflineNarrativeWriter extends NarrativeWriter {
       .sort((a, b) => a.doc.publishedAt.getTime() - b.doc.publishedAt.getTime() || a.index - b.index);
     if (earlier.length) {
       const segments: DraftSegment[] = [];
-      earlier.forEach(({ doc, index }, i) => {
+      // Reports from one source in a row are told as one run ("Earlier in the week, The Ward Report reported “A” on
+      // Tuesday and “B” on Thursday"), and a reporter already named is the outlet the second time: no author twice in a row.
+      const named = new Set([lead.doc.author]);
+      const whoOf = (doc: WriterDocument) => {
+        const who = named.has(doc.author) && doc.outlet ? doc.outlet : sourceName(doc);
+        named.add(doc.author);
+        return who;
+      };
+      const runs: Array<typeof earlier> = [];
+      for (const report of earlier) {
+        const run = runs.at(-1);
+        if (run && sourceName(run[0].doc) === sourceName(report.doc)) run.push(report);
+        else runs.push([report]);
+      }
+      runs.forEach((run, r) => {
+        const who = whoOf(run[0].doc);
+        const titleOf = (doc: WriterDocument) => `“${clip(cleanPostText(doc.title), 200)}”`;
+        const gap = r ? ' ' : '';
+        if (run.length > 1) {
+          segments.push({ text: `${gap}${r ? `${who} then reported` : `Earlier in the week, ${who} reported`} `, sources: [] });
+          run.forEach(({ doc, index }, i) => {
+            const joiner = i === 0 ? '' : i === run.length - 1 ? ' and ' : ', ';
+            segments.push({ text: `${joiner}${titleOf(doc)} on ${WEEKDAY.format(doc.publishedAt)}${i === run.length - 1 ? '.' : ''}`, sources: [index] });
+          });
+          return;
+        }
+        const { doc, index } = run[0];
         const day = WEEKDAY.format(doc.publishedAt);
-        const title = `“${clip(cleanPostText(doc.title), 200)}”`;
+        const title = titleOf(doc);
         const text =
-          i === 0
-            ? pick(
-                [`It began on ${day}, when ${sourceName(doc)} reported ${title}.`, `The first report came on ${day}: ${title}, from ${sourceName(doc)}.`],
-                seed,
-              )
-            : i === earlier.length - 1
-              ? pick([` By ${day}, ${sourceName(doc)} was reporting ${title}.`, ` Then, on ${day}, ${sourceName(doc)} reported ${title}.`], seed)
-              : ` On ${day} came ${title} (${sourceName(doc)}).`;
-        segments.push({ text, sources: [index] });
+          r === 0
+            ? pick([`It began on ${day}, when ${who} reported ${title}.`, `The first report came on ${day}: ${title}, from ${who}.`], seed)
+            : r === runs.length - 1
+              ? pick([`By ${day}, ${who} was reporting ${title}.`, `Then, on ${day}, ${who} reported ${title}.`], seed)
+              : `On ${day} came ${title} (${who}).`;
+        segments.push({ text: `${gap}${text}`, sources: [index] });
       });
       paragraphs.push(segments);
     }
