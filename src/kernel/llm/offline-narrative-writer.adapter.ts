@@ -228,10 +228,11 @@ export class OfflineNarrativeWriter extends NarrativeWriter {
     if (brief.previous) paragraphs[0].push({ text: ' The conversation picks up from last week’s coverage.', sources: [] });
 
     // 2. How it got here: earlier reports, oldest first, told as a sequence.
-    const earlier = reports
+    // The first report always (the story "began" there), then the latest two before the lead.
+    const byDate = reports
       .filter((r) => r.index !== lead.index && !analysis(r.doc))
-      .slice(0, 3)
       .sort((a, b) => a.doc.publishedAt.getTime() - b.doc.publishedAt.getTime() || a.index - b.index);
+    const earlier = byDate.length <= 3 ? byDate : [byDate[0], ...byDate.slice(-2)];
     if (earlier.length) {
       const segments: DraftSegment[] = [];
       // Reports from one source in a row are told as one run ("Earlier in the week, The Ward Report reported “A” on
