@@ -20,6 +20,19 @@ export interface PollRecord {
   error: string | null;
 }
 
+/** A successful poll: its row in `source_polls` and what its source keeps of it. */
+export interface PollSuccess {
+  sourceId: string;
+  startedAt: Date;
+  finishedAt: Date;
+  record: PollRecord;
+  lastItems: number;
+  lastResponseMs: number | null;
+  etag: string | null;
+  lastModified: string | null;
+  nextPollAt: Date;
+}
+
 @Injectable()
 export class SourceRepository {
   private readonly sources: Repository<Source>;
@@ -124,6 +137,32 @@ export class SourceRepository {
   /** `m`: inside a caller's transaction. */
   async savePoll(sourceId: string, startedAt: Date, finishedAt: Date, record: PollRecord, m?: EntityManager): Promise<void> {
     await (m ? m.getRepository(SourcePoll) : this.polls).insert({ sourceId, startedAt, finishedAt, ...record });
+  }
+
+  /**
+   * Successful polls of several sources in two statements, inside the caller's transaction (with their records):
+   * their `source_polls` rows, and each source's health (failures reset, lease released, next poll scheduled).
+   */
+  async saveSuccesses(m: EntityManager, polls: PollSuccess[]): Promise<void> {
+    if (polls.length === 0) return;
+    await m.getRepository(SourcePoll).insert(polls.map((p) => ({ sourceId: p.sourceId, startedAt: p.startedAt, finishedAt: p.finishedAt, ...p.record })));
+    await m.query(
+      `UPDATE sources s SET last_polled_at = u.finished_at, last_success_at = u.finished_at, last_error = NULL, consecutive_failures = 0,
+         last_items = u.last_items, last_response_ms = u.last_response_ms, etag = u.etag, last_modified = u.last_modified, lease_until = NULL,
+         next_poll_at = u.next_poll_at, updated_at = now()
+       FROM unnest($1::uuid[], $2::timestamptz[], $3::int[], $4::int[], $5::text[], $6::text[], $7::timestamptz[])
+         AS u(id, finished_at, last_items, last_response_ms, etag, last_modified, next_poll_at)
+       WHERE s.id = u.id`,
+      [
+        polls.map((p) => p.sourceId),
+        polls.map((p) => p.finishedAt),
+        polls.map((p) => p.lastItems),
+        polls.map((p) => p.lastResponseMs),
+        polls.map((p) => p.etag),
+        polls.map((p) => p.lastModified),
+        polls.map((p) => p.nextPollAt),
+      ],
+    );
   }
 
   recentPolls(sourceId: string, limit: number): Promise<SourcePoll[]> {
