@@ -16,9 +16,16 @@ import { SourceRepository, type PollSuccess } from './source.repository';
 export const MAX_QUEUED_ROWS = 4 * ROWS_PER_TRANSACTION;
 /** Pieces in one transaction at most (polls with nothing new are pieces of no rows). */
 const MAX_PIECES_PER_TRANSACTION = 64;
+/**
+ * How long waiting pieces wait at most for those of polls still fetching or parsing, to be written with them: a
+ * transaction has a fixed cost (a lock, a lookup, an insert, the bookkeeping, the commit, each a statement, and on
+ * PGlite each run on the event loop), so one of 200 rows costs far less than ten of 20.
+ */
+export const MAX_WAIT_MS = 50;
 
 interface Job {
   piece: RecordPiece;
+  queuedAt: number;
   /** The poll's bookkeeping, from its total outcome: written with its last piece. */
   finish: ((total: UpsertOutcome) => PollSuccess) | null;
   /** The poll's outcome before this piece. */
@@ -32,7 +39,8 @@ interface Job {
  * pieces of polls that finish parsing meanwhile queue up. One transaction at a time takes every waiting piece (up
  * to ROWS_PER_TRANSACTION rows), whatever source it comes from, and writes them and their polls' bookkeeping in
  * a few set-based statements under the one advisory lock (`DiscourseRecordRepository.upsertPieces`): a handful of
- * statements per transaction instead of per source. A transaction that fails is retried one piece at a time, so
+ * statements per transaction instead of per source. While polls announced with `producing` are still fetching or
+ * parsing, waiting pieces wait for theirs (at most MAX_WAIT_MS, or until a transaction's worth has come). A transaction that fails is retried one piece at a time, so
  * one source's failure never fails another's.
  */
 @Injectable()
@@ -41,6 +49,9 @@ export class RecordWriter {
   private queuedRows = 0;
   private writing = false;
   private readonly waitingForRoom: Array<() => void> = [];
+  /** Polls announced (`producing`) that have not handed their rows over yet. */
+  private producers = 0;
+  private wake: (() => void) | null = null;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -53,16 +64,39 @@ export class RecordWriter {
    * bookkeeping (`finish`, from the poll's total) in the transaction of its last piece. Rows repeating a provider
    * id or a canonical URL of the same poll are duplicates (the first wins).
    */
-  async write(sourceId: string, rows: NewRecord[], finish: (total: UpsertOutcome) => PollSuccess): Promise<UpsertOutcome> {
+  async write(
+    sourceId: string,
+    rows: NewRecord[],
+    finish: (total: UpsertOutcome) => PollSuccess,
+    options: { queued?: () => void } = {},
+  ): Promise<UpsertOutcome> {
     const unique = uniqueRows(rows);
     const total = emptyOutcome();
     total.duplicate = unique.duplicate;
     for (let i = 0; i === 0 || i < unique.rows.length; i += ROWS_PER_TRANSACTION) {
       const last = i + ROWS_PER_TRANSACTION >= unique.rows.length;
       const piece = { sourceId, rows: unique.rows.slice(i, i + ROWS_PER_TRANSACTION) };
-      addOutcome(total, await this.enqueue(piece, last ? finish : null, { ...total }));
+      const written = this.enqueue(piece, last ? finish : null, { ...total });
+      if (i === 0) options.queued?.();
+      addOutcome(total, await written);
     }
     return total;
+  }
+
+  /**
+   * Announces a poll that will hand rows over soon (it is fetching or parsing): waiting pieces wait for it, at most
+   * MAX_WAIT_MS, to share its transaction. The returned function (idempotent) says it has handed them over, or has
+   * none.
+   */
+  producing(): () => void {
+    this.producers++;
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      this.producers--;
+      this.wake?.();
+    };
   }
 
   /** Resolves once fewer than MAX_QUEUED_ROWS rows wait to be written: a poller waits here before fetching more. */
@@ -73,8 +107,9 @@ export class RecordWriter {
 
   private enqueue(piece: RecordPiece, finish: Job['finish'], before: UpsertOutcome): Promise<UpsertOutcome> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ piece, finish, before, resolve, reject });
+      this.queue.push({ piece, queuedAt: performance.now(), finish, before, resolve, reject });
       this.queuedRows += piece.rows.length;
+      this.wake?.();
       void this.drain();
     });
   }
@@ -84,6 +119,11 @@ export class RecordWriter {
     this.writing = true;
     try {
       while (this.queue.length > 0) {
+        const waited = performance.now() - this.queue[0].queuedAt;
+        if (this.producers > 0 && this.queuedRows < ROWS_PER_TRANSACTION && this.queue.length < MAX_PIECES_PER_TRANSACTION && waited < MAX_WAIT_MS) {
+          await this.moreOr(MAX_WAIT_MS - waited);
+          continue;
+        }
         const batch = [this.queue.shift() as Job];
         let rows = batch[0].piece.rows.length;
         while (this.queue.length > 0 && batch.length < MAX_PIECES_PER_TRANSACTION && rows + this.queue[0].piece.rows.length <= ROWS_PER_TRANSACTION) {
@@ -98,6 +138,18 @@ export class RecordWriter {
     } finally {
       this.writing = false;
     }
+  }
+
+  /** Resolves when a piece is queued, a producer hands over, or after `ms`. */
+  private moreOr(ms: number): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => this.wake?.(), ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        this.wake = null;
+        resolve();
+      };
+    });
   }
 
   /** Settles every job of the batch; never throws. */

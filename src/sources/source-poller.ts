@@ -102,12 +102,14 @@ export class SourcePoller implements OnApplicationShutdown {
     const worker = async () => {
       while (next < sources.length && !this.stopping) {
         const i = next++;
-        await new Promise<void>((handedOver) => {
+        const producing = this.writer.producing();
+        await new Promise<void>((resolve) => {
+          const handedOver = () => {
+            producing();
+            resolve();
+          };
           const poll = this.poll(sources[i], backoffs, handedOver);
-          poll.then(
-            () => handedOver(),
-            () => handedOver(),
-          );
+          poll.then(handedOver, handedOver);
           results[i] = poll;
         });
         await this.writer.room();
@@ -137,7 +139,7 @@ export class SourcePoller implements OnApplicationShutdown {
     };
   }
 
-  /** `handedOver`: called once the poll has fetched and parsed, and only writing is left. */
+  /** `handedOver`: called once the poll has fetched and parsed and its records wait for the writer. */
   async poll(source: Source, backoffs?: Map<string, SourceHostBackoff>, handedOver?: () => void): Promise<PollSummary> {
     const startedAt = this.clock.now();
     const empty = { source: source.slug, seen: 0, new: 0, updated: 0, duplicate: 0, invalid: 0, overCap: 0, notModified: false, deferred: false };
@@ -152,8 +154,7 @@ export class SourcePoller implements OnApplicationShutdown {
         return { ...empty, ok: true, deferred: true, error: `waiting until ${wait.until.toISOString()}: ${wait.reason}` };
       }
       const collected = await adapter.collect(source.location, this.context(source));
-      handedOver?.();
-      const summary = await this.store(source, collected, startedAt);
+      const summary = await this.store(source, collected, startedAt, handedOver);
       return { ...summary, ok: true };
     } catch (error) {
       const message = plainError(error);
@@ -205,7 +206,7 @@ export class SourcePoller implements OnApplicationShutdown {
   }
 
   /** Stores what a poll collected, with the poll's bookkeeping in the same transaction as (the last of) its records. */
-  private async store(source: Source, collected: Collected, startedAt: Date): Promise<Omit<PollSummary, 'ok'>> {
+  private async store(source: Source, collected: Collected, startedAt: Date, queued?: () => void): Promise<Omit<PollSummary, 'ok'>> {
     const feed: ParsedFeed | null = collected.feed;
     const rows = feed ? toRows(source, feed) : { rows: [], invalid: 0 };
     const summaryOf = (outcome: UpsertOutcome): Omit<PollSummary, 'ok'> => ({
@@ -219,35 +220,40 @@ export class SourcePoller implements OnApplicationShutdown {
       notModified: !feed,
       deferred: false,
     });
-    const outcome = await this.writer.write(source.id, rows.rows, (total): PollSuccess => {
-      const summary = summaryOf(total);
-      const finishedAt = this.clock.now();
-      return {
-        sourceId: source.id,
-        startedAt,
-        finishedAt,
-        record: {
-          status: PollStatus.Succeeded,
-          itemsSeen: summary.seen,
-          itemsNew: summary.new,
-          itemsUpdated: summary.updated,
-          itemsDuplicate: summary.duplicate,
-          itemsInvalid: summary.invalid,
-          itemsOverCap: summary.overCap,
-          httpStatus: collected.httpStatus,
-          responseMs: collected.responseMs,
-          notModified: collected.notModified,
-          rejected: feed?.rejected ?? [],
-          error: null,
-        },
-        lastItems: summary.seen,
-        lastResponseMs: collected.responseMs,
-        etag: collected.etag,
-        lastModified: collected.lastModified,
-        // A document with more items than one poll takes is read again soon, so the backlog drains.
-        nextPollAt: new Date(finishedAt.getTime() + (summary.overCap > 0 ? Math.min(300, source.intervalSeconds) : source.intervalSeconds) * 1000),
-      };
-    });
+    const outcome = await this.writer.write(
+      source.id,
+      rows.rows,
+      (total): PollSuccess => {
+        const summary = summaryOf(total);
+        const finishedAt = this.clock.now();
+        return {
+          sourceId: source.id,
+          startedAt,
+          finishedAt,
+          record: {
+            status: PollStatus.Succeeded,
+            itemsSeen: summary.seen,
+            itemsNew: summary.new,
+            itemsUpdated: summary.updated,
+            itemsDuplicate: summary.duplicate,
+            itemsInvalid: summary.invalid,
+            itemsOverCap: summary.overCap,
+            httpStatus: collected.httpStatus,
+            responseMs: collected.responseMs,
+            notModified: collected.notModified,
+            rejected: feed?.rejected ?? [],
+            error: null,
+          },
+          lastItems: summary.seen,
+          lastResponseMs: collected.responseMs,
+          etag: collected.etag,
+          lastModified: collected.lastModified,
+          // A document with more items than one poll takes is read again soon, so the backlog drains.
+          nextPollAt: new Date(finishedAt.getTime() + (summary.overCap > 0 ? Math.min(300, source.intervalSeconds) : source.intervalSeconds) * 1000),
+        };
+      },
+      { queued },
+    );
     if (feed) this.metrics.recordsIngested(source.platform, outcome.inserted);
     return summaryOf(outcome);
   }
