@@ -22,6 +22,8 @@ export class DiscourseRecord {
   @Column('text', { nullable: true }) textFingerprint?: string | null;
   /** MinHash signature of the text's shingles, to spot the same post with small edits; null for short texts. */
   @Column('int', { array: true, nullable: true }) textMinhash?: number[] | null;
+  /** LSH band keys of `textMinhash`, band k at position k (each position indexed); null for short texts. */
+  @Column('int', { array: true, nullable: true }) textBands?: number[] | null;
   @CreateDateColumn({ type: 'timestamptz' }) createdAt: Date;
   @UpdateDateColumn({ type: 'timestamptz' }) updatedAt: Date;
 }

@@ -1,15 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { Between, DataSource, In, type EntityManager, type Repository } from 'typeorm';
 import { DiscourseRecord } from './discourse-record.entity';
-import { NEAR_DUPLICATE_SIMILARITY, similarity } from './parsing/fingerprint';
+import { LSH_BANDS, NEAR_DUPLICATE_SIMILARITY, similarity } from './parsing/fingerprint';
 
-export type NewRecord = Omit<DiscourseRecord, 'id' | 'createdAt' | 'updatedAt' | 'engagement' | 'raw' | 'textFingerprint' | 'textMinhash'> & {
+export type NewRecord = Omit<DiscourseRecord, 'id' | 'createdAt' | 'updatedAt' | 'engagement' | 'raw' | 'textFingerprint' | 'textMinhash' | 'textBands'> & {
   engagement: Record<string, number>;
   /** The raw payload as JSON text (serialised in the parse worker). */
   rawJson: string | null;
   textFingerprint: string | null;
   textMinhash: number[] | null;
-  /** LSH band keys of `textMinhash` (empty for short texts). */
+  /** LSH band keys of `textMinhash`, in band order (empty for short texts). */
   bands: number[];
   /** False when the item carried no date of its own: a known record then keeps its first-seen date. */
   dated: boolean;
@@ -40,16 +40,67 @@ const COLUMNS = [
   'raw',
   'text_fingerprint',
   'text_minhash',
+  'text_bands',
 ] as const;
-const TYPES = ['uuid', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'timestamptz', 'jsonb', 'jsonb', 'text', 'text'];
+const TYPES = ['uuid', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'timestamptz', 'jsonb', 'jsonb', 'text', 'text', 'text'];
+/** Columns sent as array literals (text) and cast here: unnest cannot take an array of arrays of different lengths. */
+const INT_ARRAYS = new Set<string>(['text_minhash', 'text_bands']);
 /**
  * Rows per transaction. PGlite runs in this process and has one session: while a transaction is open every other
  * query (a page's) waits for it, and each statement runs on the event loop. Pieces of this size keep each wait
  * short; on a server they are still few statements (a poll is at most SOURCES_MAX_ITEMS_PER_POLL rows).
  */
-const ROWS_PER_TRANSACTION = 250;
+export const ROWS_PER_TRANSACTION = 250;
 
-type Known = { id: string; external_id: string; title: string; text: string; author: string; engagement: Record<string, number> };
+/** One source's rows, written with other sources' pieces in one transaction (`upsertPieces`). */
+export interface RecordPiece {
+  sourceId: string;
+  /** Unique by provider id and by canonical URL (`uniqueRows`). */
+  rows: NewRecord[];
+}
+
+export const emptyOutcome = (): UpsertOutcome => ({ inserted: 0, updated: 0, duplicate: 0, nearDuplicate: 0, unchanged: 0 });
+
+/** Adds `b` into `a`. */
+export function addOutcome(a: UpsertOutcome, b: UpsertOutcome): UpsertOutcome {
+  for (const key of Object.keys(a) as Array<keyof UpsertOutcome>) a[key] += b[key];
+  return a;
+}
+
+/** One row per provider id and per canonical URL within a poll (the first wins); `duplicate` counts the rest. */
+export function uniqueRows(rows: NewRecord[]): { rows: NewRecord[]; duplicate: number } {
+  const byId = new Map<string, NewRecord>();
+  const urls = new Set<string>();
+  let duplicate = 0;
+  for (const row of rows) {
+    if (byId.has(row.externalId) || urls.has(row.canonicalUrl)) {
+      duplicate++;
+      continue;
+    }
+    byId.set(row.externalId, row);
+    urls.add(row.canonicalUrl);
+  }
+  return { rows: [...byId.values()], duplicate };
+}
+
+type Known = { id: string; source_id: string; external_id: string; title: string; text: string; author: string; engagement: Record<string, number> };
+type Found = Known & { kind: 'known' | 'url' | 'print' | 'band'; key: string | null; text_bands: number[] | null; text_minhash: number[] | null };
+/** What the records already stored (and those written earlier in the transaction) hold, by key, with the record's id. */
+type Taken<K> = Map<K, string[]>;
+/** Rows written earlier in the same transaction: no stored record of any piece is theirs. */
+const IN_TRANSACTION = '';
+const pairKey = (sourceId: string, externalId: string) => `${sourceId}\u0000${externalId}`;
+
+function take<K>(map: Taken<K>, key: K, id: string): void {
+  const list = map.get(key);
+  if (list) list.push(id);
+  else map.set(key, [id]);
+}
+
+/** Whether `key` is held by a record other than `own` (the piece's known records). */
+function takenByOther<K>(map: Taken<K>, key: K, own: ReadonlySet<string>): boolean {
+  return (map.get(key) ?? []).some((id) => !own.has(id));
+}
 
 @Injectable()
 export class DiscourseRecordRepository {
@@ -60,157 +111,121 @@ export class DiscourseRecordRepository {
   }
 
   /**
-   * Upserts one poll's records in a few set-based statements per piece of ROWS_PER_TRANSACTION rows: a record
-   * known by (source, provider id) is updated when its text, title, author or engagement changed (edited posts,
-   * fresh scores); one whose canonical URL or exact text another record already has, or whose text is nearly
-   * another record's (MinHash similarity at or over NEAR_DUPLICATE_SIMILARITY: a syndicated copy with small
-   * edits), is a duplicate; the rest are inserted. Rows of one source only.
+   * Upserts the pieces of several sources (in order) in a few set-based statements inside the caller's
+   * transaction `m`, whatever the number of pieces: one lookup, one insert (with the band keys), one update of
+   * changed records. A record known by (source, provider id) is updated when its text, title, author or
+   * engagement changed (edited posts, fresh scores); one whose canonical URL or exact text another record already
+   * has, or whose text is nearly another record's (MinHash similarity at or over NEAR_DUPLICATE_SIMILARITY: a
+   * syndicated copy with small edits), is a duplicate — of a stored record, or of one an earlier piece (or row)
+   * of the same call writes; the rest are inserted. One outcome per piece.
    */
-  async upsertForSource(
-    sourceId: string,
-    rows: NewRecord[],
-    options: { finish?: (m: EntityManager, outcome: UpsertOutcome) => Promise<void> } = {},
-  ): Promise<UpsertOutcome> {
-    const total: UpsertOutcome = { inserted: 0, updated: 0, duplicate: 0, nearDuplicate: 0, unchanged: 0 };
-    // One row per provider id and per canonical URL within the poll (the first wins).
-    const byId = new Map<string, NewRecord>();
-    const urls = new Set<string>();
-    for (const row of rows) {
-      if (byId.has(row.externalId) || urls.has(row.canonicalUrl)) {
-        total.duplicate++;
-        continue;
-      }
-      byId.set(row.externalId, row);
-      urls.add(row.canonicalUrl);
-    }
-    const batch = [...byId.values()];
-    // `finish` (the poll's own bookkeeping) commits with the last piece: one commit for a poll of up to 250 items
-    // (and a transaction of its own when there are no rows).
-    for (let i = 0; i === 0 || i < batch.length; i += ROWS_PER_TRANSACTION) {
-      const last = i + ROWS_PER_TRANSACTION >= batch.length;
-      await this.dataSource.transaction(async (m) => {
-        const piece = await this.upsertPiece(m, sourceId, batch.slice(i, i + ROWS_PER_TRANSACTION));
-        for (const key of Object.keys(total) as Array<keyof UpsertOutcome>) total[key] += piece[key];
-        if (last && options.finish) await options.finish(m, total);
-      });
-    }
-    return total;
-  }
-
-  private async upsertPiece(m: EntityManager, sourceId: string, batch: NewRecord[]): Promise<UpsertOutcome> {
-    if (batch.length === 0) return { inserted: 0, updated: 0, duplicate: 0, nearDuplicate: 0, unchanged: 0 };
-    // Look-up and insert must not interleave with another poll's (several sources are polled at once, by several
-    // instances): two near-duplicates written by overlapping transactions would not see each other's bands or URLs,
-    // and both would be kept. Record writes queue on one transaction-scoped lock; fetching and parsing stay parallel.
-    // (PGlite has one session, so it serialised them already.)
+  async upsertPieces(m: EntityManager, pieces: RecordPiece[]): Promise<UpsertOutcome[]> {
+    const outcomes = pieces.map(emptyOutcome);
+    const all = pieces.flatMap((p) => p.rows);
+    if (all.length === 0) return outcomes;
+    // Look-up and insert must not interleave with another writer's (several instances may poll at once): two
+    // near-duplicates written by overlapping transactions would not see each other's bands or URLs, and both would
+    // be kept. Record writes queue on one transaction-scoped lock. (PGlite has one session, so it serialised them
+    // already; in one instance the RecordWriter writes one transaction at a time anyway.)
     await m.query(`SELECT pg_advisory_xact_lock(hashtext('broadsheet:discourse-records'))`);
-    // One round trip for every lookup: this source's records with these ids, and any other record with one of the
-    // canonical URLs, exact fingerprints or LSH bands (near-duplicate candidates) of the piece.
-    const ids = batch.map((r) => r.externalId);
-    const found: Array<Known & { kind: 'known' | 'url' | 'print' | 'band'; key: string | null; band: number | null; text_minhash: number[] | null }> =
-      await m.query(
-        `SELECT 'known' AS kind, id, external_id, title, text, author, engagement, NULL::text AS key, NULL::int AS band, NULL::int[] AS text_minhash
-         FROM discourse_records WHERE source_id = $1 AND external_id = ANY($2::text[])
-       UNION ALL SELECT 'url', NULL, NULL, NULL, NULL, NULL, NULL, canonical_url, NULL, NULL
-         FROM discourse_records WHERE canonical_url = ANY($3::text[]) AND NOT (source_id = $1 AND external_id = ANY($2::text[]))
-       UNION ALL SELECT 'print', NULL, NULL, NULL, NULL, NULL, NULL, text_fingerprint, NULL, NULL
-         FROM discourse_records WHERE text_fingerprint = ANY($4::text[]) AND NOT (source_id = $1 AND external_id = ANY($2::text[]))
-       UNION ALL SELECT 'band', NULL, NULL, NULL, NULL, NULL, NULL, NULL, b.band, r.text_minhash
-         FROM discourse_record_bands b JOIN discourse_records r ON r.id = b.record_id
-         WHERE b.band = ANY($5::int[]) AND r.text_minhash IS NOT NULL AND NOT (r.source_id = $1 AND r.external_id = ANY($2::text[]))`,
-        [
-          sourceId,
-          ids,
-          batch.map((r) => r.canonicalUrl),
-          batch.map((r) => r.textFingerprint).filter((f): f is string => f !== null),
-          [...new Set(batch.flatMap((r) => r.bands))],
-        ],
-      );
-    const knownById = new Map(found.filter((f) => f.kind === 'known').map((k) => [k.external_id, k]));
-    const takenUrls = new Set(found.filter((f) => f.kind === 'url').map((f) => f.key));
-    const takenPrints = new Set(found.filter((f) => f.kind === 'print').map((f) => f.key));
-    const byBand = new Map<number, number[][]>();
-    const remember = (band: number, signature: number[]) => {
+    // One round trip for every lookup: the records with these (source, provider id) pairs, and any record with one
+    // of the canonical URLs, exact fingerprints or LSH bands (near-duplicate candidates: band k of a row against the
+    // index of band k) of the rows. A piece does not count its own known records as duplicates of themselves: each
+    // hit carries its record's id.
+    const banded = all.filter((r) => r.textMinhash !== null && r.bands.length === LSH_BANDS);
+    const bandTests = Array.from({ length: LSH_BANDS }, (_, k) => `text_bands[${k + 1}] = ANY($${k + 5}::int[])`).join(' OR ');
+    const found: Found[] = await m.query(
+      `WITH p AS (SELECT * FROM unnest($1::uuid[], $2::text[]) AS p(source_id, external_id))
+       SELECT 'known' AS kind, r.id, r.source_id, r.external_id, r.title, r.text, r.author, r.engagement, NULL::text AS key, NULL::int[] AS text_bands, NULL::int[] AS text_minhash
+         FROM discourse_records r JOIN p ON r.source_id = p.source_id AND r.external_id = p.external_id
+       UNION ALL SELECT 'url', id, NULL, NULL, NULL, NULL, NULL, NULL, canonical_url, NULL, NULL
+         FROM discourse_records WHERE canonical_url = ANY($3::text[])
+       UNION ALL SELECT 'print', id, NULL, NULL, NULL, NULL, NULL, NULL, text_fingerprint, NULL, NULL
+         FROM discourse_records WHERE text_fingerprint = ANY($4::text[])
+       UNION ALL SELECT 'band', id, NULL, NULL, NULL, NULL, NULL, NULL, NULL, text_bands, text_minhash
+         FROM discourse_records WHERE text_bands IS NOT NULL AND text_minhash IS NOT NULL AND (${banded.length ? bandTests : 'false'})`,
+      [
+        all.map((r) => r.sourceId),
+        all.map((r) => r.externalId),
+        all.map((r) => r.canonicalUrl),
+        all.map((r) => r.textFingerprint).filter((f): f is string => f !== null),
+        ...(banded.length ? Array.from({ length: LSH_BANDS }, (_, k) => [...new Set(banded.map((r) => r.bands[k]))]) : []),
+      ],
+    );
+    const known = new Map<string, Known>();
+    const urls: Taken<string> = new Map();
+    const prints: Taken<string> = new Map();
+    const byBand = new Map<number, Array<{ id: string; minhash: number[] }>>();
+    const remember = (band: number, id: string, minhash: number[]) => {
       const list = byBand.get(band);
-      if (list) list.push(signature);
-      else byBand.set(band, [signature]);
+      if (list) list.push({ id, minhash });
+      else byBand.set(band, [{ id, minhash }]);
     };
-    for (const f of found) if (f.kind === 'band' && f.band !== null && f.text_minhash) remember(f.band, f.text_minhash);
-    const keep = (row: NewRecord) => {
-      if (row.textFingerprint) takenPrints.add(row.textFingerprint);
-      if (row.textMinhash) for (const band of row.bands) remember(band, row.textMinhash);
+    for (const f of found) {
+      if (f.kind === 'known') known.set(pairKey(f.source_id, f.external_id), f);
+      else if (f.kind === 'url' && f.key !== null) take(urls, f.key, f.id);
+      else if (f.kind === 'print' && f.key !== null) take(prints, f.key, f.id);
+      else if (f.kind === 'band' && f.text_bands && f.text_minhash) for (const band of f.text_bands) remember(band, f.id, f.text_minhash);
+    }
+    const keepText = (row: NewRecord) => {
+      if (row.textFingerprint) take(prints, row.textFingerprint, IN_TRANSACTION);
+      if (row.textMinhash) for (const band of row.bands) remember(band, IN_TRANSACTION, row.textMinhash);
     };
     const changed: Array<NewRecord & { id: string }> = [];
-    let unchanged = 0;
-    const fresh: NewRecord[] = [];
-    for (const row of batch) {
-      const k = knownById.get(row.externalId);
-      if (!k) fresh.push(row);
-      else {
-        // A known record's text counts as taken for the fresh rows of the same piece.
-        keep(row);
-        if (k.title !== row.title || k.text !== row.text || k.author !== row.author || !sameFigures(k.engagement, row.engagement))
-          changed.push({ ...row, id: k.id });
-        else unchanged++;
-      }
-    }
-    const updated = await this.updateChanged(m, changed);
-    const nearlyKnown = (row: NewRecord): boolean =>
-      row.textMinhash !== null &&
-      row.bands.some((band) => (byBand.get(band) ?? []).some((other) => similarity(row.textMinhash as number[], other) >= NEAR_DUPLICATE_SIMILARITY));
+    const changedPiece: number[] = [];
     const insert: NewRecord[] = [];
-    let duplicate = 0;
-    let nearDuplicate = 0;
-    for (const row of fresh) {
-      if (takenUrls.has(row.canonicalUrl) || (row.textFingerprint && takenPrints.has(row.textFingerprint))) duplicate++;
-      else if (nearlyKnown(row)) {
-        duplicate++;
-        nearDuplicate++;
-      } else {
-        insert.push(row);
-        keep(row);
+    const insertedBy = new Map<string, number>();
+    pieces.forEach((piece, p) => {
+      const outcome = outcomes[p];
+      const mine = piece.rows.map((row) => known.get(pairKey(row.sourceId, row.externalId)));
+      const own = new Set(mine.filter((k): k is Known => k !== undefined).map((k) => k.id));
+      const fresh: NewRecord[] = [];
+      piece.rows.forEach((row, i) => {
+        const k = mine[i];
+        if (!k) return void fresh.push(row);
+        // A known record's text counts as taken for the fresh rows of this piece and the pieces after it.
+        keepText(row);
+        if (k.title !== row.title || k.text !== row.text || k.author !== row.author || !sameFigures(k.engagement, row.engagement)) {
+          changed.push({ ...row, id: k.id });
+          changedPiece.push(p);
+        } else outcome.unchanged++;
+      });
+      const nearlyKnown = (row: NewRecord): boolean =>
+        row.textMinhash !== null &&
+        row.bands.some((band) =>
+          (byBand.get(band) ?? []).some((other) => !own.has(other.id) && similarity(row.textMinhash as number[], other.minhash) >= NEAR_DUPLICATE_SIMILARITY),
+        );
+      for (const row of fresh) {
+        if (takenByOther(urls, row.canonicalUrl, own) || (row.textFingerprint && takenByOther(prints, row.textFingerprint, own))) outcome.duplicate++;
+        else if (nearlyKnown(row)) {
+          outcome.duplicate++;
+          outcome.nearDuplicate++;
+        } else {
+          insert.push(row);
+          const key = pairKey(row.sourceId, row.externalId);
+          if (!insertedBy.has(key)) insertedBy.set(key, p);
+          take(urls, row.canonicalUrl, IN_TRANSACTION);
+          keepText(row);
+        }
       }
-    }
-    if (insert.length === 0) return { inserted: 0, updated, duplicate, nearDuplicate, unchanged };
-    // The records and their bands in one statement. ON CONFLICT DO NOTHING: another instance may have inserted
-    // the same URL since the check.
-    const bandIds: string[] = [];
-    const bandKeys: number[] = [];
-    for (const row of insert) {
-      for (const band of new Set(row.bands)) {
-        bandIds.push(row.externalId);
-        bandKeys.push(band);
-      }
-    }
-    const n = COLUMNS.length;
-    const [{ inserted }]: Array<{ inserted: number }> = await m.query(
-      `WITH ins AS (
-         INSERT INTO discourse_records (${COLUMNS.join(', ')})
-         SELECT ${COLUMNS.map((c) => (c === 'text_minhash' ? `CASE WHEN u.${c} IS NULL THEN NULL ELSE u.${c}::int[] END` : `u.${c}`)).join(', ')}
-         FROM unnest(${COLUMNS.map((_, i) => `$${i + 1}::${TYPES[i]}[]`).join(', ')}) AS u(${COLUMNS.join(', ')})
-         ON CONFLICT DO NOTHING RETURNING id, external_id
-       ), bands AS (
-         INSERT INTO discourse_record_bands (band, record_id)
-         SELECT b.band, ins.id FROM unnest($${n + 1}::text[], $${n + 2}::int[]) AS b(external_id, band) JOIN ins ON ins.external_id = b.external_id
-         ON CONFLICT DO NOTHING
-       )
-       SELECT count(*)::int AS inserted FROM ins`,
-      [...columnArrays(insert), bandIds, bandKeys],
+    });
+    const updated = await this.updateChanged(m, changed);
+    if (updated) for (const p of changedPiece) outcomes[p].updated++;
+    if (insert.length === 0) return outcomes;
+    // ON CONFLICT DO NOTHING: another instance may have inserted the same URL since the check (then the row counts
+    // as a duplicate).
+    const written: Array<{ source_id: string; external_id: string }> = await m.query(
+      `INSERT INTO discourse_records (${COLUMNS.join(', ')})
+       SELECT ${COLUMNS.map((c) => (INT_ARRAYS.has(c) ? `CASE WHEN u.${c} IS NULL THEN NULL ELSE u.${c}::int[] END` : `u.${c}`)).join(', ')}
+       FROM unnest(${COLUMNS.map((_, i) => `$${i + 1}::${TYPES[i]}[]`).join(', ')}) AS u(${COLUMNS.join(', ')})
+       ON CONFLICT DO NOTHING RETURNING source_id, external_id`,
+      columnArrays(insert),
     );
-    return { inserted, updated, duplicate: duplicate + insert.length - inserted, nearDuplicate, unchanged };
-  }
-
-  private async saveBands(m: EntityManager, rows: Array<{ id: string; bands: number[] }>): Promise<void> {
-    const ids: string[] = [];
-    const bands: number[] = [];
-    for (const row of rows) {
-      for (const band of new Set(row.bands)) {
-        ids.push(row.id);
-        bands.push(band);
-      }
-    }
-    if (ids.length === 0) return;
-    await m.query(`INSERT INTO discourse_record_bands (band, record_id) SELECT * FROM unnest($1::int[], $2::uuid[]) ON CONFLICT DO NOTHING`, [bands, ids]);
+    const planned = pieces.map(() => 0);
+    for (const row of insert) planned[insertedBy.get(pairKey(row.sourceId, row.externalId)) as number]++;
+    for (const w of written) outcomes[insertedBy.get(pairKey(w.source_id, w.external_id)) as number].inserted++;
+    planned.forEach((count, p) => (outcomes[p].duplicate += count - outcomes[p].inserted));
+    return outcomes;
   }
 
   private async updateChanged(m: EntityManager, rows: Array<NewRecord & { id: string }>): Promise<number> {
@@ -218,9 +233,10 @@ export class DiscourseRecordRepository {
     await m.query(
       `UPDATE discourse_records r SET title = u.title, text = u.text, author = u.author, engagement = u.engagement, raw = u.raw,
          text_fingerprint = u.text_fingerprint, text_minhash = CASE WHEN u.text_minhash IS NULL THEN NULL ELSE u.text_minhash::int[] END,
+         text_bands = CASE WHEN u.text_bands IS NULL THEN NULL ELSE u.text_bands::int[] END,
          published_at = CASE WHEN u.dated THEN u.published_at ELSE r.published_at END, updated_at = now()
-       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::jsonb[], $7::text[], $8::timestamptz[], $9::boolean[], $10::text[])
-         AS u(id, title, text, author, engagement, raw, text_fingerprint, published_at, dated, text_minhash)
+       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::jsonb[], $7::text[], $8::timestamptz[], $9::boolean[], $10::text[], $11::text[])
+         AS u(id, title, text, author, engagement, raw, text_fingerprint, published_at, dated, text_minhash, text_bands)
        WHERE r.id = u.id`,
       [
         rows.map((r) => r.id),
@@ -232,12 +248,10 @@ export class DiscourseRecordRepository {
         rows.map((r) => r.textFingerprint),
         rows.map((r) => r.publishedAt),
         rows.map((r) => r.dated),
-        rows.map((r) => minhashLiteral(r.textMinhash)),
+        rows.map((r) => intArrayLiteral(r.textMinhash)),
+        rows.map((r) => bandsLiteral(r)),
       ],
     );
-    // An edited text has a new signature: its bands are replaced.
-    await m.query(`DELETE FROM discourse_record_bands WHERE record_id = ANY($1::uuid[])`, [rows.map((r) => r.id)]);
-    await this.saveBands(m, rows);
     return rows.length;
   }
 
@@ -269,9 +283,14 @@ function sameFigures(a: Record<string, number> | null, b: Record<string, number>
   return ka.length === Object.keys(b).length && ka.every((k) => (a as Record<string, number>)[k] === b[k]);
 }
 
-/** An int[] signature as a PostgreSQL array literal (a text element of the unnest: arrays of arrays must be rectangular). */
-function minhashLiteral(minhash: number[] | null): string | null {
-  return minhash ? `{${minhash.join(',')}}` : null;
+/** An int[] as a PostgreSQL array literal (a text element of the unnest: arrays of arrays must be rectangular). */
+function intArrayLiteral(values: number[] | null): string | null {
+  return values ? `{${values.join(',')}}` : null;
+}
+
+/** A row's band keys for `text_bands` (null without a signature: nothing to find it by). */
+function bandsLiteral(row: NewRecord): string | null {
+  return row.textMinhash && row.bands.length === LSH_BANDS ? intArrayLiteral(row.bands) : null;
 }
 
 function columnArrays(rows: NewRecord[]): unknown[] {
@@ -288,6 +307,7 @@ function columnArrays(rows: NewRecord[]): unknown[] {
     rows.map((r) => JSON.stringify(r.engagement)),
     rows.map((r) => r.rawJson),
     rows.map((r) => r.textFingerprint),
-    rows.map((r) => minhashLiteral(r.textMinhash)),
+    rows.map((r) => intArrayLiteral(r.textMinhash)),
+    rows.map((r) => bandsLiteral(r)),
   ];
 }

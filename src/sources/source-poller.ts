@@ -1,5 +1,4 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown } from '@nestjs/common';
-import { type EntityManager } from 'typeorm';
 import { Clock } from '../kernel/clock/clock';
 import { APP_CONFIG } from '../kernel/config/config.module';
 import { type AppConfig } from '../kernel/config/config';
@@ -7,13 +6,14 @@ import { FetchFailedError, FetchRefusedError, HttpFetcher } from '../kernel/http
 import { Metrics } from '../kernel/metrics/metrics';
 import { adapterFor, type Collected } from './adapters/source-adapter';
 import { canonicalUrl } from './canonical-url';
-import { DiscourseRecordRepository, type NewRecord, type UpsertOutcome } from './discourse-record.repository';
+import { type NewRecord, type UpsertOutcome } from './discourse-record.repository';
 import { FeedParsePool } from './parsing/feed-parse-pool';
 import { type ParsedFeed } from './parsing/feed-parser';
 import { textSignature } from './parsing/fingerprint';
 import { Platform, SourceHostBackoff, type Source } from './source.entity';
 import { PollStatus } from './source-poll.entity';
-import { SourceRepository } from './source.repository';
+import { RecordWriter } from './record-writer';
+import { SourceRepository, type PollSuccess } from './source.repository';
 
 export interface PollSummary {
   source: string;
@@ -54,7 +54,7 @@ export class SourcePoller implements OnApplicationShutdown {
 
   constructor(
     private readonly sources: SourceRepository,
-    private readonly records: DiscourseRecordRepository,
+    private readonly writer: RecordWriter,
     private readonly fetcher: HttpFetcher,
     private readonly parser: FeedParsePool,
     private readonly clock: Clock,
@@ -92,18 +92,31 @@ export class SourcePoller implements OnApplicationShutdown {
   }
 
   private async pollConcurrently(sources: Source[]): Promise<PollSummary[]> {
-    const results: PollSummary[] = new Array(sources.length);
+    const results: Array<Promise<PollSummary>> = [];
     // Host backoffs read once for the batch (one query, not one per source); a backoff set during it is added.
     const backoffs = await this.sources.activeHostBackoffs(this.clock.now());
     let next = 0;
+    // A poller is free for the next source once this one's records are handed to the writer (write-behind): fetching
+    // and parsing go on while the writer coalesces the pieces of several polls into one transaction. It waits
+    // while the writer's queue is full.
     const worker = async () => {
       while (next < sources.length && !this.stopping) {
         const i = next++;
-        results[i] = await this.poll(sources[i], backoffs);
+        const producing = this.writer.producing();
+        await new Promise<void>((resolve) => {
+          const handedOver = () => {
+            producing();
+            resolve();
+          };
+          const poll = this.poll(sources[i], backoffs, handedOver);
+          poll.then(handedOver, handedOver);
+          results[i] = poll;
+        });
+        await this.writer.room();
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.config.sources.pollConcurrency, sources.length) }, worker));
-    return results.filter(Boolean);
+    return Promise.all(results.filter(Boolean));
   }
 
   /** Fetches and parses a source without importing anything (`sources test`). Throws with the reason. */
@@ -126,7 +139,8 @@ export class SourcePoller implements OnApplicationShutdown {
     };
   }
 
-  async poll(source: Source, backoffs?: Map<string, SourceHostBackoff>): Promise<PollSummary> {
+  /** `handedOver`: called once the poll has fetched and parsed and its records wait for the writer. */
+  async poll(source: Source, backoffs?: Map<string, SourceHostBackoff>, handedOver?: () => void): Promise<PollSummary> {
     const startedAt = this.clock.now();
     const empty = { source: source.slug, seen: 0, new: 0, updated: 0, duplicate: 0, invalid: 0, overCap: 0, notModified: false, deferred: false };
     const adapter = adapterFor(source.kind);
@@ -140,47 +154,7 @@ export class SourcePoller implements OnApplicationShutdown {
         return { ...empty, ok: true, deferred: true, error: `waiting until ${wait.until.toISOString()}: ${wait.reason}` };
       }
       const collected = await adapter.collect(source.location, this.context(source));
-      const summary = await this.store(source, collected, async (m, summary) => {
-        // The poll's bookkeeping commits with its records.
-        const finishedAt = this.clock.now();
-        await this.sources.savePoll(
-          source.id,
-          startedAt,
-          finishedAt,
-          {
-            status: PollStatus.Succeeded,
-            itemsSeen: summary.seen,
-            itemsNew: summary.new,
-            itemsUpdated: summary.updated,
-            itemsDuplicate: summary.duplicate,
-            itemsInvalid: summary.invalid,
-            itemsOverCap: summary.overCap,
-            httpStatus: collected.httpStatus,
-            responseMs: collected.responseMs,
-            notModified: collected.notModified,
-            rejected: collected.feed?.rejected ?? [],
-            error: null,
-          },
-          m,
-        );
-        await this.sources.update(
-          source.id,
-          {
-            lastPolledAt: finishedAt,
-            lastSuccessAt: finishedAt,
-            lastError: null,
-            consecutiveFailures: 0,
-            lastItems: summary.seen,
-            lastResponseMs: collected.responseMs,
-            etag: collected.etag,
-            lastModified: collected.lastModified,
-            leaseUntil: null,
-            // A document with more items than one poll takes is read again soon, so the backlog drains.
-            nextPollAt: new Date(finishedAt.getTime() + (summary.overCap > 0 ? Math.min(300, source.intervalSeconds) : source.intervalSeconds) * 1000),
-          },
-          m,
-        );
-      });
+      const summary = await this.store(source, collected, startedAt, handedOver);
       return { ...summary, ok: true };
     } catch (error) {
       const message = plainError(error);
@@ -231,32 +205,56 @@ export class SourcePoller implements OnApplicationShutdown {
     }
   }
 
-  /** Stores what a poll collected; `finish` writes the poll's bookkeeping in the same transaction as the records. */
-  private async store(
-    source: Source,
-    collected: Collected,
-    finish: (m: EntityManager, summary: Omit<PollSummary, 'ok'>) => Promise<void>,
-  ): Promise<Omit<PollSummary, 'ok'>> {
+  /** Stores what a poll collected, with the poll's bookkeeping in the same transaction as (the last of) its records. */
+  private async store(source: Source, collected: Collected, startedAt: Date, queued?: () => void): Promise<Omit<PollSummary, 'ok'>> {
     const feed: ParsedFeed | null = collected.feed;
-    if (!feed) {
-      const summary = { source: source.slug, seen: 0, new: 0, updated: 0, duplicate: 0, invalid: 0, overCap: 0, notModified: true, deferred: false };
-      await this.records.upsertForSource(source.id, [], { finish: (m) => finish(m, summary) });
-      return summary;
-    }
-    const rows = toRows(source, feed);
-    const summaryOf = (outcome: UpsertOutcome) => ({
+    const rows = feed ? toRows(source, feed) : { rows: [], invalid: 0 };
+    const summaryOf = (outcome: UpsertOutcome): Omit<PollSummary, 'ok'> => ({
       source: source.slug,
-      seen: feed.items.length + feed.rejectedCount,
+      seen: feed ? feed.items.length + feed.rejectedCount : 0,
       new: outcome.inserted,
       updated: outcome.updated,
       duplicate: outcome.duplicate + outcome.unchanged,
-      invalid: feed.rejectedCount + rows.invalid,
-      overCap: feed.overCap,
-      notModified: false,
+      invalid: feed ? feed.rejectedCount + rows.invalid : 0,
+      overCap: feed?.overCap ?? 0,
+      notModified: !feed,
       deferred: false,
     });
-    const outcome = await this.records.upsertForSource(source.id, rows.rows, { finish: (m, outcome) => finish(m, summaryOf(outcome)) });
-    this.metrics.recordsIngested(source.platform, outcome.inserted);
+    const outcome = await this.writer.write(
+      source.id,
+      rows.rows,
+      (total): PollSuccess => {
+        const summary = summaryOf(total);
+        const finishedAt = this.clock.now();
+        return {
+          sourceId: source.id,
+          startedAt,
+          finishedAt,
+          record: {
+            status: PollStatus.Succeeded,
+            itemsSeen: summary.seen,
+            itemsNew: summary.new,
+            itemsUpdated: summary.updated,
+            itemsDuplicate: summary.duplicate,
+            itemsInvalid: summary.invalid,
+            itemsOverCap: summary.overCap,
+            httpStatus: collected.httpStatus,
+            responseMs: collected.responseMs,
+            notModified: collected.notModified,
+            rejected: feed?.rejected ?? [],
+            error: null,
+          },
+          lastItems: summary.seen,
+          lastResponseMs: collected.responseMs,
+          etag: collected.etag,
+          lastModified: collected.lastModified,
+          // A document with more items than one poll takes is read again soon, so the backlog drains.
+          nextPollAt: new Date(finishedAt.getTime() + (summary.overCap > 0 ? Math.min(300, source.intervalSeconds) : source.intervalSeconds) * 1000),
+        };
+      },
+      { queued },
+    );
+    if (feed) this.metrics.recordsIngested(source.platform, outcome.inserted);
     return summaryOf(outcome);
   }
 }

@@ -20,6 +20,19 @@ export interface PollRecord {
   error: string | null;
 }
 
+/** A successful poll: its row in `source_polls` and what its source keeps of it. */
+export interface PollSuccess {
+  sourceId: string;
+  startedAt: Date;
+  finishedAt: Date;
+  record: PollRecord;
+  lastItems: number;
+  lastResponseMs: number | null;
+  etag: string | null;
+  lastModified: string | null;
+  nextPollAt: Date;
+}
+
 @Injectable()
 export class SourceRepository {
   private readonly sources: Repository<Source>;
@@ -124,6 +137,51 @@ export class SourceRepository {
   /** `m`: inside a caller's transaction. */
   async savePoll(sourceId: string, startedAt: Date, finishedAt: Date, record: PollRecord, m?: EntityManager): Promise<void> {
     await (m ? m.getRepository(SourcePoll) : this.polls).insert({ sourceId, startedAt, finishedAt, ...record });
+  }
+
+  /**
+   * Successful polls of several sources in one statement, inside the caller's transaction (with their records):
+   * their `source_polls` rows, and each source's health (failures reset, lease released, next poll scheduled).
+   */
+  async saveSuccesses(m: EntityManager, polls: PollSuccess[]): Promise<void> {
+    if (polls.length === 0) return;
+    const r = polls.map((p) => p.record);
+    await m.query(
+      `WITH health AS (
+         UPDATE sources s SET last_polled_at = u.finished_at, last_success_at = u.finished_at, last_error = NULL, consecutive_failures = 0,
+           last_items = u.last_items, last_response_ms = u.last_response_ms, etag = u.etag, last_modified = u.last_modified, lease_until = NULL,
+           next_poll_at = u.next_poll_at, updated_at = now()
+         FROM unnest($1::uuid[], $3::timestamptz[], $4::int[], $5::int[], $6::text[], $7::text[], $8::timestamptz[])
+           AS u(id, finished_at, last_items, last_response_ms, etag, last_modified, next_poll_at)
+         WHERE s.id = u.id
+       )
+       INSERT INTO source_polls (source_id, started_at, finished_at, status, items_seen, items_new, items_updated, items_duplicate, items_invalid,
+         items_over_cap, http_status, response_ms, not_modified, rejected, error)
+       SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[], $9::text[], $10::int[], $11::int[], $12::int[], $13::int[], $14::int[],
+         $15::int[], $16::int[], $17::int[], $18::boolean[], $19::jsonb[], $20::text[])`,
+      [
+        polls.map((p) => p.sourceId),
+        polls.map((p) => p.startedAt),
+        polls.map((p) => p.finishedAt),
+        polls.map((p) => p.lastItems),
+        polls.map((p) => p.lastResponseMs),
+        polls.map((p) => p.etag),
+        polls.map((p) => p.lastModified),
+        polls.map((p) => p.nextPollAt),
+        r.map((x) => x.status),
+        r.map((x) => x.itemsSeen),
+        r.map((x) => x.itemsNew),
+        r.map((x) => x.itemsUpdated),
+        r.map((x) => x.itemsDuplicate),
+        r.map((x) => x.itemsInvalid),
+        r.map((x) => x.itemsOverCap),
+        r.map((x) => x.httpStatus),
+        r.map((x) => x.responseMs),
+        r.map((x) => x.notModified),
+        r.map((x) => JSON.stringify(x.rejected)),
+        r.map((x) => x.error),
+      ],
+    );
   }
 
   recentPolls(sourceId: string, limit: number): Promise<SourcePoll[]> {

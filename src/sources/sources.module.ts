@@ -3,6 +3,7 @@ import { APP_CONFIG } from '../kernel/config/config.module';
 import { type AppConfig } from '../kernel/config/config';
 import { DiscourseRecordRepository } from './discourse-record.repository';
 import { FeedParsePool } from './parsing/feed-parse-pool';
+import { RecordWriter } from './record-writer';
 import { SourcePoller } from './source-poller';
 import { SourceRepository } from './source.repository';
 import { SourcesMetrics } from './sources.metrics';
@@ -15,6 +16,7 @@ import { SourcesService } from './sources.service';
     SourcesMetrics,
     SourceRepository,
     DiscourseRecordRepository,
+    RecordWriter,
     { provide: FeedParsePool, inject: [APP_CONFIG], useFactory: (config: AppConfig) => new FeedParsePool(config.sources.parse) },
   ],
   exports: [SourcesService],

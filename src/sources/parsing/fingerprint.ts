@@ -74,14 +74,25 @@ export function textSignature(text: string): TextSignature | null {
   }
   // Stored as PostgreSQL int4: signed 32-bit.
   const signed = minhash.map((v) => v | 0);
+  return { fingerprint, minhash: signed, bands: lshBands(signed) };
+}
+
+/**
+ * The LSH band keys of a (signed) MinHash signature, in band order: band `b` hashes its number with its 4 values,
+ * so equal keys mean the same band of two signatures. Fixed, like the seeds: stored keys are compared with new ones.
+ */
+export function lshBands(signed: readonly number[]): number[] {
   const bands: number[] = [];
   for (let b = 0; b < MINHASH_SIZE / ROWS_PER_BAND; b++) {
     let h = fmix32(b + 1);
     for (let r = 0; r < ROWS_PER_BAND; r++) h = fmix32(h ^ signed[b * ROWS_PER_BAND + r]);
     bands.push(h | 0);
   }
-  return { fingerprint, minhash: signed, bands };
+  return bands;
 }
+
+/** Number of LSH bands of a signature (`lshBands(…).length`). */
+export const LSH_BANDS = MINHASH_SIZE / ROWS_PER_BAND;
 
 /** The exact fingerprint alone (kept for callers that need only it). */
 export function textFingerprint(text: string): string | null {
