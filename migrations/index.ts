@@ -8,6 +8,7 @@ import { AddNearDuplicateSignatures1764410000000 } from './1764410000000-AddNear
 import { IndexSubscriberConfirmations1764430000000 } from './1764430000000-IndexSubscriberConfirmations';
 import { AddStorySearch1764440000000 } from './1764440000000-AddStorySearch';
 import { AddNarrativeBatches1764420000000 } from './1764420000000-AddNarrativeBatches';
+import { CreateDeliveryRateBudget1764605000000 } from './1764605000000-CreateDeliveryRateBudget';
 
 /**
  * The one chain of migrations for both the embedded database and a PostgreSQL server, sorted by timestamp
@@ -24,4 +25,5 @@ export const migrations = [
   IndexSubscriberConfirmations1764430000000,
   AddStorySearch1764440000000,
   AddNarrativeBatches1764420000000,
+  CreateDeliveryRateBudget1764605000000,
 ];
