@@ -9,6 +9,7 @@ import { IndexSubscriberConfirmations1764430000000 } from './1764430000000-Index
 import { AddStorySearch1764440000000 } from './1764440000000-AddStorySearch';
 import { AddNarrativeBatches1764420000000 } from './1764420000000-AddNarrativeBatches';
 import { MoveNearDuplicateBandsIntoRecords1764610000000 } from './1764610000000-MoveNearDuplicateBandsIntoRecords';
+import { CreateDeliveryRateBudget1764605000000 } from './1764605000000-CreateDeliveryRateBudget';
 
 /**
  * The one chain of migrations for both the embedded database and a PostgreSQL server, sorted by timestamp
@@ -26,4 +27,5 @@ export const migrations = [
   AddStorySearch1764440000000,
   AddNarrativeBatches1764420000000,
   MoveNearDuplicateBandsIntoRecords1764610000000,
+  CreateDeliveryRateBudget1764605000000,
 ];

