@@ -8,9 +8,9 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { Resend } from 'resend';
 import { instanceEnv, memoryOf, query, ROOT, sendProgress, startFleet, waitFor, type FakeChild } from './send-lib';
-import { personalise } from '../src/delivery/digest-renderer';
+import { batchEmails, sendContent } from '../src/delivery/delivery-engine';
+import { ResendEmailSender } from '../src/kernel/email/resend-email-sender.adapter';
 
 interface Run {
   label: string;
@@ -112,38 +112,43 @@ async function runSend(input: { label: string; recipients: number; instances: nu
 }
 
 /**
- * The limit of this machine: the same number of batches of the same digest, personalised the same way, posted with
- * the same SDK and concurrency to the same fake, with no database at all.
+ * The limit of this machine: the same number of batches of the same send's content, built by the same code
+ * (`batchEmails`, one stored link per recipient) and posted by the same adapter and Resend SDK with the same
+ * concurrency to the same fake, with no database at all.
  */
 async function rawRate(databaseUrl: string, fake: FakeChild, batches: number): Promise<{ emailsPerSecond: number; batchBytes: number }> {
-  const [send] = await query<{ subject: string; html: string; text: string; from_address: string }>(
+  const [send] = await query<{ id: string; issue_id: string; subject: string; html: string; text: string; from_address: string }>(
     databaseUrl,
-    `SELECT subject, html, text, from_address FROM sends WHERE kind = 'issue' LIMIT 1`,
+    `SELECT id, issue_id, subject, html, text, from_address FROM sends WHERE kind = 'issue' LIMIT 1`,
   );
-  const client = new Resend(fake.apiKey, { baseUrl: fake.url });
+  const [sample] = await query<{ unsubscribe_url: string }>(databaseUrl, `SELECT unsubscribe_url FROM recipients WHERE unsubscribe_url IS NOT NULL LIMIT 1`);
+  const content = sendContent({
+    id: send!.id,
+    issueId: send!.issue_id,
+    subject: send!.subject,
+    html: send!.html,
+    text: send!.text,
+    fromAddress: send!.from_address,
+  });
+  const sender = new ResendEmailSender({ apiKey: fake.apiKey, baseUrl: fake.url });
+  // Links of the same length as the stored ones, one per recipient.
+  const token = /token=([^&]+)/.exec(sample!.unsubscribe_url)?.[1] ?? 'x'.repeat(92);
   let batchBytes = 0;
   let next = 0;
   const t0 = performance.now();
   const worker = async () => {
     for (let b = next++; b < batches; b = next++) {
-      const emails = Array.from({ length: 100 }, (_, i) => {
-        const link = `https://news.example.com/unsubscribe?token=${(b * 100 + i).toString(36).padStart(22, 'x')}.${'s'.repeat(43)}`;
-        const body = personalise(send!, link);
-        return {
-          from: send!.from_address,
-          to: [`raw${b}-${i}@example.net`],
-          subject: send!.subject,
-          html: body.html,
-          text: body.text,
-          headers: { 'List-Unsubscribe': `<${link}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
-        };
-      });
+      const members = Array.from({ length: 100 }, (_, i) => ({
+        subscriberId: `raw-${b}-${i}`,
+        email: `raw${b}-${i}@example.net`,
+        unsubscribeUrl: `https://news.example.com/unsubscribe?token=${String(b * 100 + i).padStart(token.length, 'x')}`,
+      }));
+      const emails = batchEmails(content, members);
       // A keep-alive socket the fake closed meanwhile fails once: the same key makes the second try safe.
-      let { error } = await client.batch.send(emails, { idempotencyKey: `raw-${b}`, batchValidation: 'permissive' });
-      for (let retry = 0; error && retry < 5; retry++)
-        ({ error } = await client.batch.send(emails, { idempotencyKey: `raw-${b}`, batchValidation: 'permissive' }));
-      if (error) throw new Error(`raw post failed: ${error.name} ${error.message}`);
-      if (b === 0) batchBytes = Buffer.byteLength(JSON.stringify(emails));
+      let outcome = await sender.sendBatch(emails, { idempotencyKey: `raw-${b}` });
+      for (let retry = 0; outcome.kind === 'retry' && retry < 5; retry++) outcome = await sender.sendBatch(emails, { idempotencyKey: `raw-${b}` });
+      if (outcome.kind !== 'accepted') throw new Error(`raw post failed: ${JSON.stringify(outcome)}`);
+      if (b === 0) batchBytes = Buffer.byteLength(JSON.stringify(emails.map(({ messageKey: _, to, ...e }) => ({ ...e, to: [to] }))));
     }
   };
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));

@@ -9,7 +9,7 @@ import { IssuesService } from '../issues/issues.service';
 import { SubscribersService } from '../subscribers/subscribers.service';
 import { BatchStatus, RecipientStatus, SendKind, SendStatus, type Send } from './delivery.entities';
 import { DeliveryRepository, type ClaimedBatch, type Member, type RecipientResult } from './delivery.repository';
-import { personalise, renderDigest } from './digest-renderer';
+import { digestTemplate, personalise, personaliseHtml, personaliseText, recipientLinks, renderDigest, type DigestTemplate } from './digest-renderer';
 import { RateLimiter, sleep } from './rate-limiter';
 
 /** Resend keeps idempotency keys for 24 hours; a used key older than this (with margin) is never relied on. */
@@ -28,7 +28,7 @@ export interface DeliveryRunSummary {
 type Outcome = 'batchesSent' | 'batchesRetried' | 'batchesFailed' | 'batchesHeld' | 'lost';
 
 /** What every message of a send shares, frozen when the send started. */
-interface SendContent {
+export interface SendContent {
   id: string;
   issueId: string;
   subject: string;
@@ -37,6 +37,52 @@ interface SendContent {
   from: string;
   /** Hash of the frozen content; with each recipient's address and link it fixes a batch's payload. */
   hash: string;
+  /** `html` and `text` cut at their per-recipient links, once per send. */
+  template: DigestTemplate;
+}
+
+/**
+ * A batch's messages: the send's frozen content with each recipient's stored link spliced in. A function of the
+ * content and the members only, so a retry rebuilds the identical payload (and the benchmark's raw rate posts the
+ * same bytes). `html` and `text` are spliced from the send's template each time they are read, so a message holds
+ * only its links: a sender that serialises the batch (Resend's SDK) builds each full copy while it writes it, and
+ * none outlives the serialisation (see the Resend adapter).
+ */
+export function batchEmails(content: SendContent, members: Array<{ subscriberId: string | null; email: string; unsubscribeUrl: string }>): OutgoingEmail[] {
+  return members.map((m) => {
+    const links = recipientLinks(m.unsubscribeUrl);
+    return {
+      from: content.from,
+      to: m.email,
+      subject: content.subject,
+      get html() {
+        return personaliseHtml(content.template, links);
+      },
+      get text() {
+        return personaliseText(content.template, links);
+      },
+      headers: { 'List-Unsubscribe': `<${m.unsubscribeUrl}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
+      tags: [{ name: 'send', value: content.id }],
+      messageKey: `broadsheet.${content.issueId}.${m.subscriberId}`,
+    };
+  });
+}
+
+/** A send's content as batches use it, with its hash and template. */
+export function sendContent(send: Pick<Send, 'id' | 'issueId' | 'subject' | 'html' | 'text' | 'fromAddress'>): SendContent {
+  const hash = createHash('sha256')
+    .update(JSON.stringify([send.fromAddress, send.subject, send.html, send.text]))
+    .digest('base64');
+  return {
+    id: send.id,
+    issueId: send.issueId,
+    subject: send.subject,
+    html: send.html,
+    text: send.text,
+    from: send.fromAddress,
+    hash,
+    template: digestTemplate(send),
+  };
 }
 
 /**
@@ -203,31 +249,11 @@ export class DeliveryEngine implements BeforeApplicationShutdown {
   private async content(sendId: string): Promise<SendContent> {
     let content = this.contents.get(sendId);
     if (!content) {
-      const send = (await this.repo.getSend(sendId)) as Send;
-      const hash = createHash('sha256')
-        .update(JSON.stringify([send.fromAddress, send.subject, send.html, send.text]))
-        .digest('base64');
-      content = { id: send.id, issueId: send.issueId, subject: send.subject, html: send.html, text: send.text, from: send.fromAddress, hash };
+      content = sendContent((await this.repo.getSend(sendId)) as Send);
       if (this.contents.size > 20) this.contents.clear();
       this.contents.set(sendId, content);
     }
     return content;
-  }
-
-  private emailsFor(content: SendContent, members: Array<Member & { unsubscribeUrl: string }>): OutgoingEmail[] {
-    return members.map((m) => {
-      const body = personalise(content, m.unsubscribeUrl);
-      return {
-        from: content.from,
-        to: m.email,
-        subject: content.subject,
-        html: body.html,
-        text: body.text,
-        headers: { 'List-Unsubscribe': `<${m.unsubscribeUrl}>`, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' },
-        tags: [{ name: 'send', value: content.id }],
-        messageKey: `broadsheet.${content.issueId}.${m.subscriberId}`,
-      };
-    });
   }
 
   /** The payload's fingerprint: the send's frozen content, the key, and each recipient's address and link. */
@@ -287,7 +313,7 @@ export class DeliveryEngine implements BeforeApplicationShutdown {
     }
     // Personalised before the slot's start is stamped: the less work between the stamp and the request, the
     // closer the provider's arrival times follow the stamps.
-    const emails = this.emailsFor(content, ready);
+    const emails = batchEmails(content, ready);
     if (slot.waitMs > 0) await sleep(slot.waitMs);
     await slot.start();
     const outcome = await this.sender.sendBatch(emails, { idempotencyKey: batch.idempotencyKey, timeoutMs: this.config.email.requestTimeoutMs });

@@ -142,11 +142,62 @@ export async function renderDigest(issue: Issue, templates: EmailTemplates, conf
   return { subject, preheader, html, text };
 }
 
-/** Substitutes one recipient's links (unsubscribe, and preferences derived from it), escaped for their context (HTML attribute vs plain text). */
+/**
+ * A rendered digest cut once at its per-recipient links: `html` and `text` alternate literal text (even indexes)
+ * and a sentinel (odd indexes). Personalising a recipient's copy is then joining the pieces with their links.
+ */
+export interface DigestTemplate {
+  html: readonly string[];
+  text: readonly string[];
+}
+
+const SENTINELS = /(https:\/\/broadsheet\.invalid\/(?:unsubscribe|preferences)-link)/;
+
+/** Cuts a rendered digest at its sentinels, once per send. */
+export function digestTemplate(digest: { html: string; text: string }): DigestTemplate {
+  return { html: digest.html.split(SENTINELS), text: digest.text.split(SENTINELS) };
+}
+
+function fill(parts: readonly string[], unsubscribe: string, preferences: string): string {
+  let out = parts[0] ?? '';
+  for (let i = 1; i < parts.length; i += 2) out += (parts[i] === UNSUBSCRIBE_SENTINEL ? unsubscribe : preferences) + (parts[i + 1] ?? '');
+  return out;
+}
+
+/** A recipient's links as they are spliced in: raw for the text part, escaped for HTML attributes. */
+export interface RecipientLinks {
+  unsubscribe: string;
+  preferences: string;
+  unsubscribeHtml: string;
+  preferencesHtml: string;
+}
+
+/** The links for one recipient's unsubscribe link (the preferences link is derived from it). */
+export function recipientLinks(unsubscribeUrl: string): RecipientLinks {
+  const preferences = preferencesUrlForUnsubscribeUrl(unsubscribeUrl);
+  return { unsubscribe: unsubscribeUrl, preferences, unsubscribeHtml: escapeHtml(unsubscribeUrl), preferencesHtml: escapeHtml(preferences) };
+}
+
+/**
+ * One recipient's HTML part. The pieces are joined, not copied: the result shares the template's text until it is
+ * serialised.
+ */
+export function personaliseHtml(template: DigestTemplate, links: RecipientLinks): string {
+  return fill(template.html, links.unsubscribeHtml, links.preferencesHtml);
+}
+
+/** One recipient's text part (links raw). */
+export function personaliseText(template: DigestTemplate, links: RecipientLinks): string {
+  return fill(template.text, links.unsubscribe, links.preferences);
+}
+
+/** One recipient's copy: their links spliced into the template, escaped for their context. */
+export function personaliseTemplate(template: DigestTemplate, unsubscribeUrl: string): { html: string; text: string } {
+  const links = recipientLinks(unsubscribeUrl);
+  return { html: personaliseHtml(template, links), text: personaliseText(template, links) };
+}
+
+/** Substitutes one recipient's links in a rendered digest (for one-off sends; a send cuts its template once). */
 export function personalise(digest: { html: string; text: string }, unsubscribeUrl: string): { html: string; text: string } {
-  const preferencesUrl = preferencesUrlForUnsubscribeUrl(unsubscribeUrl);
-  return {
-    html: digest.html.split(UNSUBSCRIBE_SENTINEL).join(escapeHtml(unsubscribeUrl)).split(PREFERENCES_SENTINEL).join(escapeHtml(preferencesUrl)),
-    text: digest.text.split(UNSUBSCRIBE_SENTINEL).join(unsubscribeUrl).split(PREFERENCES_SENTINEL).join(preferencesUrl),
-  };
+  return personaliseTemplate(digestTemplate(digest), unsubscribeUrl);
 }
