@@ -65,6 +65,21 @@ describe('OfflineNarrativeWriter', () => {
     expect(last).toHaveLength(1);
     expect(last[0].text).toMatch(new RegExp(`@watcher@civic\\.example \\(Mastodon\\) asked, “${question.replace(/[?.]/g, '\\$&')}”$`));
     expect(last[0].sources).toEqual([documents.length]);
+    // A news writer is named with the outlet, not as "(a news site)".
+    const reporter = doc({
+      platform: 'news',
+      author: 'Ines Varga',
+      outlet: 'Civic Wire',
+      title: 'What next for Bill 114',
+      text: `Third reading is close. ${question}`,
+      publishedAt: at(20, 16),
+    });
+    const fromNews = await new OfflineNarrativeWriter().write({
+      beat: { name: 'AI policy', description: '' },
+      topic: 'bill, reading, incident',
+      documents: [...documents, reporter],
+    });
+    expect(fromNews.paragraphs.at(-1)![0].text).toContain(`Ines Varga of Civic Wire asked, “${question}”`);
     // Without a question in the records, no closing question is made up.
     const plain = await write();
     expect(plain.paragraphs.flat().some((s) => /asked, “|Left open:|still unresolved:|open question:/.test(s.text))).toBe(false);

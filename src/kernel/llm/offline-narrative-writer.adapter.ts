@@ -404,7 +404,7 @@ export class OfflineNarrativeWriter extends NarrativeWriter {
       const asked = /\?$/.test(open.question) ? 'asked' : 'wrote';
       paragraphs.push([
         {
-          text: `${pick(['What is still unresolved:', 'Left open:', 'The open question:'], seed)} ${attribution(open.doc.doc)} (${platformName(open.doc.doc.platform)}) ${asked}, “${open.question}”`,
+          text: `${pick(['What is still unresolved:', 'Left open:', 'The open question:'], seed)} ${askerOf(open.doc.doc)} ${asked}, “${open.question}”`,
           sources: [open.doc.index],
         },
       ]);
@@ -640,6 +640,12 @@ function topicWords(brief: NarrativeBrief): Set<string> {
       .map(([w]) => w)
       .concat(brief.topic.toLowerCase().split(/[,\s]+/)),
   );
+}
+
+/** A voice named with its platform ("/u/x (Reddit)"); a news or blog writer with the outlet instead ("A of The Signal"). */
+function askerOf(doc: WriterDocument): string {
+  const platform = platformName(doc.platform);
+  return platform.startsWith('a ') ? sourceName(doc) : `${attribution(doc)} (${platform})`;
 }
 
 function sourceName(doc: WriterDocument): string {
