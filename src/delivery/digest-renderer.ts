@@ -74,27 +74,20 @@ export function digestPreheader(issue: Issue): string {
   return clip(`${lead.dek.trim()}${also.length ? ` Also: ${also.join('; ')}.` : ''}`, 150);
 }
 
-/** Says truthfully which stories which writer wrote. */
-export function writerFooter(issue: IssueView): string {
-  const offline = issue.stories.filter((s) => s.writer === 'offline');
-  const claude = issue.stories.filter((s) => s.writer !== 'offline');
-  const quote = (list: typeof offline) => list.map((s) => `“${s.headline.trim()}”`).join(', ');
-  const parts: string[] = [];
-  if (claude.length === issue.stories.length && claude.length > 0)
-    parts.push(`Every story in this issue was written by Claude, a language model, from public posts.`);
-  else if (offline.length === issue.stories.length && offline.length > 0)
-    parts.push(`Every story in this issue is an offline draft: composed from public posts by Broadsheet, quoting them directly, without a language model.`);
-  else if (issue.stories.length > 0)
-    parts.push(
-      `Written by Claude, a language model, from public posts: ${quote(claude)}. Offline drafts composed from the posts without a language model: ${quote(offline)}.`,
-    );
-  parts.push('Every claim links to the posts behind it; stories may contain inaccuracies.');
-  return parts.join(' ');
+/**
+ * Each story's disclosure line, said once and in its own words (the words of the story page and the feed entry):
+ * when every story of the issue has the same line, it is the footer's; otherwise each story carries its own
+ * under its summary and the footer says none.
+ */
+export function digestDisclosures(issue: IssueView): { footer: string | null; perStory: boolean } {
+  const lines = [...new Set(issue.stories.map((s) => s.disclosure))];
+  return lines.length === 1 ? { footer: lines[0], perStory: false } : { footer: null, perStory: lines.length > 1 };
 }
 
 /** Renders an issue's digest once, with the unsubscribe sentinel in place of every per-recipient link. */
 export async function renderDigest(issue: Issue, templates: EmailTemplates, config: AppConfig): Promise<RenderedDigest> {
   const base = config.server.publicUrl;
+  const disclosures = digestDisclosures(issue);
   const stories = issue.stories.map((story, index) => {
     const url = `${base}/stories/${encodeURIComponent(story.slug)}`;
     const summary = conversationSummary(story).map((sentence) => ({
@@ -111,6 +104,7 @@ export async function renderDigest(issue: Issue, templates: EmailTemplates, conf
       url,
       summary,
       citationCount: story.citations.length,
+      disclosure: disclosures.perStory ? story.disclosure : null,
       sources: summary.flatMap((s) => s.sources).filter((s, i, list) => list.findIndex((o) => o.url === s.url) === i),
     };
   });
@@ -133,7 +127,7 @@ export async function renderDigest(issue: Issue, templates: EmailTemplates, conf
     intro: issue.intro,
     contents: beats,
     stories,
-    disclosure: writerFooter(issue),
+    disclosure: disclosures.footer,
     footer: `You receive this because you subscribed to ${config.site.title}.`,
     unsubscribeUrl: UNSUBSCRIBE_SENTINEL,
     preferencesUrl: PREFERENCES_SENTINEL,

@@ -2,6 +2,7 @@ import { parseFeed } from 'feedsmith';
 import { buildFeed, FEED_CONTENT_TYPES, issueEntry, storyEntry, type FeedChannel, type FeedFormat } from './feed-builder';
 import { type IssueWithStories, type SiteInfo, type StoryView } from './pages/views';
 import { escapeXml, stripXmlInvalid } from './xml';
+import { OFFLINE_DISCLOSURE } from '../narratives/narratives.service';
 
 const site: SiteInfo = { title: 'Broadsheet', description: 'Cited stories about online discourse.', publicUrl: 'https://news.test' };
 const channel: FeedChannel = {
@@ -112,12 +113,14 @@ describe('RSS 2.0 stories feed', () => {
     expect(item.categories).toEqual([{ name: 'AI & agents', domain: 'https://news.test/beats/' }]);
   });
 
-  it('credits each item with dc:creator naming its writer, never a bare-name <author>', () => {
+  it('credits each item with dc:creator naming the site, never a bare-name <author>; the writer is told once, by the disclosure line', () => {
     expect(doc.body).toContain('xmlns:dc="http://purl.org/dc/elements/1.1/"');
-    expect(doc.body).toMatch(/<item>[\s\S]*<dc:creator>Broadsheet \(written with Claude\)<\/dc:creator>[\s\S]*<\/item>/);
+    expect(doc.body).toMatch(/<item>[\s\S]*<dc:creator>Broadsheet<\/dc:creator>[\s\S]*<\/item>/);
     expect(doc.body).not.toMatch(/<author>/);
-    const offline = buildStoriesFeed('rss', site, channel, [story({ writer: 'offline' })]);
-    expect(offline.body).toContain('<dc:creator>Broadsheet (offline draft, no language model)</dc:creator>');
+    const offline = buildStoriesFeed('rss', site, channel, [story({ writer: 'offline', disclosure: OFFLINE_DISCLOSURE })]);
+    expect(offline.body).toContain('<dc:creator>Broadsheet</dc:creator>');
+    expect(offline.body.split(escapeXml(OFFLINE_DISCLOSURE)).length - 1).toBe(1);
+    expect(offline.body).not.toMatch(/no language model\)|written with Claude/);
   });
 
   it('carries the full story as escaped HTML: markers to the story page, sources, disclosure', () => {
@@ -167,7 +170,7 @@ describe('Atom 1.0 stories feed', () => {
     expect(entry.published).toBe('2026-11-16T08:00:00.000Z');
     expect(entry.updated).toBe('2026-11-16T09:00:00.000Z');
     expect(entry.categories).toEqual([{ term: 'ai-agents', label: 'AI & agents', scheme: 'https://news.test/beats/' }]);
-    expect(entry.authors).toEqual([{ name: 'Broadsheet (written with Claude)', uri: 'https://news.test/' }]);
+    expect(entry.authors).toEqual([{ name: 'Broadsheet', uri: 'https://news.test/' }]);
   });
 
   it('names the site as the feed author and declares the language', () => {
@@ -324,12 +327,12 @@ describe('defects found by readers', () => {
   it('names an author on every JSON Feed item and Atom entry, not only on the feed', () => {
     const json = JSON.parse(buildStoriesFeed('json', site, channel, [story(), story({ writer: 'offline' })]).body);
     expect(json.items.map((i: { authors: unknown }) => i.authors)).toEqual([
-      [{ name: 'Broadsheet (written with Claude)', url: 'https://news.test/' }],
-      [{ name: 'Broadsheet (offline draft, no language model)', url: 'https://news.test/' }],
+      [{ name: 'Broadsheet', url: 'https://news.test/' }],
+      [{ name: 'Broadsheet', url: 'https://news.test/' }],
     ]);
     expect(json.items.every((i: { language: string }) => i.language === 'en')).toBe(true);
     const atom = buildStoriesFeed('atom', site, channel, [story()]).body;
-    expect(atom).toMatch(/<entry>[\s\S]*<author>\n<name>Broadsheet \(written with Claude\)<\/name>/);
+    expect(atom).toMatch(/<entry>[\s\S]*<author>\n<name>Broadsheet<\/name>/);
   });
 
   it('pages the full history with RFC 5005 links (first, last, previous, next) in every format', () => {

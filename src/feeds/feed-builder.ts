@@ -203,11 +203,6 @@ function jsonFeed(channel: FeedChannel, entries: readonly FeedEntry[]): string {
   return `${JSON.stringify(document, null, 2)}\n`;
 }
 
-/** Who wrote a story, truthfully: the language model, or the offline composer. */
-export function writerCredit(site: SiteInfo, writer: string): string {
-  return writer === 'offline' ? `${site.title} (offline draft, no language model)` : `${site.title} (written with Claude)`;
-}
-
 export function storyEntry(site: SiteInfo, story: StoryView): FeedEntry {
   const url = absoluteLinks(site.publicUrl).story(story.slug);
   return {
@@ -218,7 +213,7 @@ export function storyEntry(site: SiteInfo, story: StoryView): FeedEntry {
     contentHtml: sanitizeContent(storyBody(story, { citeHref: (n) => `${url}#cite-${n}` }).toString()),
     published: story.publishedAt ?? story.updatedAt,
     updated: story.updatedAt,
-    authors: [{ name: writerCredit(site, story.writer), url: `${site.publicUrl}/` }],
+    authors: [{ name: site.title, url: `${site.publicUrl}/` }],
     categories: [{ term: story.beat.slug, label: story.beat.name }],
   };
 }

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type IssueView } from '../../src/issues/issues.service';
 import { IssueStatus } from '../../src/issues/issue.entity';
 import { NarrativeStatus } from '../../src/narratives/narrative.entity';
-import { DISCLOSURE, type NarrativeView } from '../../src/narratives/narratives.service';
+import { DISCLOSURE, OFFLINE_DISCLOSURE, type NarrativeView } from '../../src/narratives/narratives.service';
 import { Platform } from '../../src/sources/source.entity';
 
 let counter = 0;
@@ -49,7 +49,7 @@ export function buildNarrativeView(over: Partial<NarrativeView> = {}, paragraphs
     updatedAt: new Date('2026-11-18T12:00:00Z'),
     beat: { id: randomUUID(), slug: 'open-source-ai', name: 'Open-source AI', description: 'Open models.', keywords: [], updatedAt: new Date() },
     citations,
-    disclosure: DISCLOSURE,
+    disclosure: over.writer === 'offline' ? OFFLINE_DISCLOSURE : DISCLOSURE,
     continues: null,
     ...over,
   };

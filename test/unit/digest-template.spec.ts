@@ -2,6 +2,7 @@ import { renderDigest, UNSUBSCRIBE_SENTINEL } from '../../src/delivery/digest-re
 import { conversationSummary } from '../../src/delivery/digest-summary';
 import { loadConfig } from '../../src/kernel/config/config';
 import { EmailTemplates } from '../../src/kernel/templates/email-templates';
+import { DISCLOSURE, OFFLINE_DISCLOSURE } from '../../src/narratives/narratives.service';
 import { buildIssueView, buildNarrativeView } from '../factories/narrative.factory';
 
 /** The real MJML templates, compiled in strict mode. */
@@ -88,21 +89,37 @@ describe('digest template', () => {
     expect(edited.preheader).toBe('Three arguments worth your time');
   });
 
-  it('says truthfully which writer wrote which stories', async () => {
+  it('labels each story once, with its own disclosure line: in the footer when all stories share it, else under each story', async () => {
+    const count = (text: string, line: string) => text.split(line).length - 1;
     const claudeOnly = await renderDigest(buildIssueView([buildNarrativeView(), buildNarrativeView()]), templates, config);
-    expect(claudeOnly.text).toContain('Every story in this issue was written by Claude');
-    const offlineOnly = await renderDigest(buildIssueView([buildNarrativeView({ writer: 'offline' })]), templates, config);
-    expect(offlineOnly.text).toContain('Every story in this issue is an offline draft');
-    expect(offlineOnly.text).not.toContain('generated using Claude');
-    expect(offlineOnly.text).not.toContain('written by Claude');
+    expect(count(claudeOnly.text, DISCLOSURE)).toBe(1);
+    expect(count(claudeOnly.html, DISCLOSURE)).toBe(1);
+    expect(claudeOnly.text.indexOf(DISCLOSURE)).toBeGreaterThan(claudeOnly.text.lastIndexOf('Full story:'));
+    const offlineOnly = await renderDigest(
+      buildIssueView([buildNarrativeView({ writer: 'offline' }), buildNarrativeView({ writer: 'offline' })]),
+      templates,
+      config,
+    );
+    expect(count(offlineOnly.text, OFFLINE_DISCLOSURE)).toBe(1);
+    expect(count(offlineOnly.html, OFFLINE_DISCLOSURE)).toBe(1);
+    for (const old of ['Every story in this issue', 'Claude', 'language model, from public posts', 'Offline drafts composed'])
+      expect(offlineOnly.text).not.toContain(old);
     const mixed = await renderDigest(
       buildIssueView([buildNarrativeView({ headline: 'A' }), buildNarrativeView({ headline: 'B', writer: 'offline' })]),
       templates,
       config,
     );
-    expect(mixed.text).toContain(
-      'Written by Claude, a language model, from public posts: “A”. Offline drafts composed from the posts without a language model: “B”.',
-    );
+    // Story A's line sits under story A (before B's headline), story B's under story B.
+    for (const [body, headlineB] of [
+      [mixed.text, '\nB\n'],
+      [mixed.html, 'class="bs-headline">B</a>'],
+    ]) {
+      expect(count(body, DISCLOSURE)).toBe(1);
+      expect(count(body, OFFLINE_DISCLOSURE)).toBe(1);
+      expect(body.indexOf(DISCLOSURE)).toBeLessThan(body.indexOf(headlineB));
+      expect(body.indexOf(OFFLINE_DISCLOSURE)).toBeGreaterThan(body.indexOf(headlineB));
+    }
+    expect(mixed.text).not.toContain('Every story in this issue');
   });
 
   it('stays under 102 kB at twelve long stories and is dark-mode aware', async () => {

@@ -24,7 +24,6 @@ h2{font-size:1.4rem;margin:2rem 0 .5rem}
 .dek{font-size:1.25rem;line-height:1.45;color:var(--muted);font-style:italic;margin:0 0 1rem}
 .meta{font-size:.76rem;letter-spacing:.08em;text-transform:uppercase;color:var(--muted);margin:0}
 .meta a{color:var(--muted)}
-.badge{display:inline-block;border:1px solid currentColor;border-radius:3px;padding:0 .35em;margin-left:.4em;color:var(--accent);letter-spacing:.05em}
 .story-text p{margin:0 0 1.1rem;hyphens:auto}
 sup.cite{line-height:0;font-size:.68em;font-family:system-ui,sans-serif}
 sup.cite a{text-decoration:none;padding:0 .05em}
@@ -170,7 +169,7 @@ ${page.noindex && html`<meta name="robots" content="noindex">\n`}${page.canonica
 ${page.body}
 </main>
 <footer>
-<p>${site.title} publishes short narratives written by AI from public posts, each claim linked to its sources. They may contain mistakes.</p>
+<p>${site.title} publishes short narratives about what online communities are saying, composed from public posts, each claim linked to its sources. Every story says at its end how it was written. They may contain mistakes.</p>
 <p><a href="/feed.xml">RSS</a> · <a href="/atom.xml">Atom</a> · <a href="/feed.json">JSON Feed</a> · <a href="/issues/feed.xml">Issues RSS</a> · <a href="/issues">Archive</a></p>
 </footer>
 </div>

@@ -6,12 +6,8 @@ import { relativeLinks, type BeatSummary, type IssueSummary, type IssueWithStori
 
 const links = relativeLinks();
 
-function writerBadge(story: StoryView): SafeHtml {
-  return story.writer === 'offline' ? html`<span class="badge" title="Composed from the posts without a language model">Offline draft</span>` : html``;
-}
-
 function storyMeta(story: StoryView, l: Links): SafeHtml {
-  return html`<p class="meta"><a href="${l.beat(story.beat.slug)}">${story.beat.name}</a> · ${dateTag(story.publishedAt)}${writerBadge(story)}</p>`;
+  return html`<p class="meta"><a href="${l.beat(story.beat.slug)}">${story.beat.name}</a> · ${dateTag(story.publishedAt)}</p>`;
 }
 
 function storyList(stories: readonly StoryView[], heading: 'h2' | 'h3' = 'h2'): SafeHtml {

@@ -53,6 +53,38 @@ describe('OfflineNarrativeWriter', () => {
   ];
   const write = () => new OfflineNarrativeWriter().write({ beat: { name: 'AI policy', description: '' }, topic: 'bill, reading, incident', documents });
 
+  it('closes on what is still open: a question a record asks, quoted verbatim and cited to it', async () => {
+    const question = 'Will the 72-hour reporting window survive third reading on December 1?';
+    const asking = doc({ platform: 'mastodon', author: '@watcher@civic.example', text: `Big week for the bill. ${question}`, publishedAt: at(20, 15) });
+    const draft = await new OfflineNarrativeWriter().write({
+      beat: { name: 'AI policy', description: '' },
+      topic: 'bill, reading, incident',
+      documents: [...documents, asking],
+    });
+    const last = draft.paragraphs.at(-1)!;
+    expect(last).toHaveLength(1);
+    expect(last[0].text).toMatch(new RegExp(`@watcher@civic\\.example \\(Mastodon\\) asked, “${question.replace(/[?.]/g, '\\$&')}”$`));
+    expect(last[0].sources).toEqual([documents.length]);
+    // A news writer is named with the outlet, not as "(a news site)".
+    const reporter = doc({
+      platform: 'news',
+      author: 'Ines Varga',
+      outlet: 'Civic Wire',
+      title: 'What next for Bill 114',
+      text: `Third reading is close. ${question}`,
+      publishedAt: at(20, 16),
+    });
+    const fromNews = await new OfflineNarrativeWriter().write({
+      beat: { name: 'AI policy', description: '' },
+      topic: 'bill, reading, incident',
+      documents: [...documents, reporter],
+    });
+    expect(fromNews.paragraphs.at(-1)![0].text).toContain(`Ines Varga of Civic Wire asked, “${question}”`);
+    // Without a question in the records, no closing question is made up.
+    const plain = await write();
+    expect(plain.paragraphs.flat().some((s) => /asked, “|Left open:|still unresolved:|open question:/.test(s.text))).toBe(false);
+  });
+
   it('leads with the latest reported development: headline and dek from the newest news report, outlet named', async () => {
     const draft = await write();
     expect(draft.writer).toBe('offline');

@@ -398,6 +398,18 @@ export class OfflineNarrativeWriter extends NarrativeWriter {
       ]);
     }
 
+    // 7. What is still open: a question a record asks in its own words, quoted and cited.
+    const open = openQuestion(newestFirst, topic);
+    if (open && paragraphs.length < 8) {
+      const asked = /\?$/.test(open.question) ? 'asked' : 'wrote';
+      paragraphs.push([
+        {
+          text: `${pick(['What is still unresolved:', 'Left open:', 'The open question:'], seed)} ${askerOf(open.doc.doc)} ${asked}, “${open.question}”`,
+          sources: [open.doc.index],
+        },
+      ]);
+    }
+
     const dek = dekOf({ shape, issues, voices, lead: lead.doc, summary, opposed });
     return { headline, dek, paragraphs, writer: 'offline', model: null, usage: null };
   }
@@ -539,6 +551,31 @@ function groupByIssue(voices: Voice[], subject: string): string[] {
   return issues;
 }
 
+/**
+ * A question still open, in a record's own words: a sentence of one to two lines that ends in "?" or says "the
+ * question is whether…", on the topic when one is; the newest record's first.
+ */
+function openQuestion(
+  newestFirst: Array<{ doc: WriterDocument; index: number }>,
+  topic: Set<string>,
+): { doc: { doc: WriterDocument; index: number }; question: string } | null {
+  let fallback: { doc: { doc: WriterDocument; index: number }; question: string } | null = null;
+  for (const entry of newestFirst) {
+    for (const sentence of sentencesOf(cleanPostText(entry.doc.text))) {
+      if (sentence.length < 30 || sentence.length > 220) continue;
+      if (!/\?$/.test(sentence) && !/^the (?:real |open |big )?question is (?:whether|if|how|who|what)\b/i.test(sentence)) continue;
+      if (/^(?:who|what|why|how) (?:cares|knows)\b|^(?:right|really|seriously)\?$/i.test(sentence)) continue;
+      const onTopic = sentence
+        .toLowerCase()
+        .split(/[^\p{L}\p{N}]+/u)
+        .some((w) => topic.has(w));
+      if (onTopic) return { doc: entry, question: sentence };
+      fallback ??= { doc: entry, question: sentence };
+    }
+  }
+  return fallback;
+}
+
 /** The dek: what the conversation is about and, when the records show it, where it divides. */
 function dekOf(input: { shape: Shape; issues: string[]; voices: Voice[]; lead: WriterDocument; summary: string | null; opposed: string | null }): string {
   const platforms = [...new Set(input.voices.map((v) => platformName(v.doc.platform)).filter((p) => !p.startsWith('a ')))];
@@ -603,6 +640,12 @@ function topicWords(brief: NarrativeBrief): Set<string> {
       .map(([w]) => w)
       .concat(brief.topic.toLowerCase().split(/[,\s]+/)),
   );
+}
+
+/** A voice named with its platform ("/u/x (Reddit)"); a news or blog writer with the outlet instead ("A of The Signal"). */
+function askerOf(doc: WriterDocument): string {
+  const platform = platformName(doc.platform);
+  return platform.startsWith('a ') ? sourceName(doc) : `${attribution(doc)} (${platform})`;
 }
 
 function sourceName(doc: WriterDocument): string {
