@@ -53,5 +53,7 @@ describe('the broadsheet delivery commands', () => {
     } finally {
       await cli.close();
     }
-  });
+    // Fourteen CLI invocations, each booting the application on PGlite: about 22 s on an idle 2-core machine, over
+    // 60 s at a load of 7. A timeout it overran left PGlite booting into the next suite of the same jest worker.
+  }, 180_000);
 });
