@@ -81,6 +81,11 @@ export async function startFakeChild(options: Record<string, unknown>, env: Reco
   };
 }
 
+/** The instances' NODE_OPTIONS: BENCH_NODE_OPTIONS, or the heap ceiling a deployment would set (see below). */
+export function instanceNodeOptions(): string {
+  return process.env.BENCH_NODE_OPTIONS ?? '--max-old-space-size=256 --max-semi-space-size=64';
+}
+
 export function instanceEnv(input: {
   databaseUrl: string;
   fake: FakeChild;
@@ -91,7 +96,7 @@ export function instanceEnv(input: {
   return {
     PATH: process.env.PATH ?? '',
     // A heap ceiling makes V8 collect instead of growing: what a deployment would set (reported with the figures).
-    NODE_OPTIONS: process.env.BENCH_NODE_OPTIONS ?? '--max-old-space-size=256 --max-semi-space-size=64',
+    NODE_OPTIONS: instanceNodeOptions(),
     DATABASE_URL: input.databaseUrl,
     DATABASE_POOL_SIZE: '6',
     DATA_DIR: mkdtempSync(join(tmpdir(), 'broadsheet-bench-')),

@@ -5,14 +5,19 @@
 // BENCH_SEND_RUNS=unthrottled,max,limited picks runs; BENCH_SEND_LIMITED sets the limited run's audience (30000);
 // BENCH_NODE_OPTIONS the instances' NODE_OPTIONS; BENCH_NODE_ARGS other node flags (`--cpu-prof --cpu-prof-dir=…`);
 // BENCH_LOG_DIR keeps each instance's log.
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { instanceEnv, memoryOf, query, ROOT, sendProgress, startFleet, waitFor, type FakeChild } from './send-lib';
+import { instanceEnv, instanceNodeOptions, memoryOf, query, ROOT, sendProgress, startFleet, waitFor, type FakeChild } from './send-lib';
 import { batchEmails, sendContent } from '../src/delivery/delivery-engine';
 import { ResendEmailSender } from '../src/kernel/email/resend-email-sender.adapter';
 
+type RunKey = 'unthrottled' | 'max' | 'limited';
+
 interface Run {
+  /** Which of the three runs this is: a later invocation replaces the file's run of the same kind. */
+  run: RunKey;
   label: string;
   recipients: number;
   instances: number;
@@ -35,11 +40,25 @@ interface Run {
   /** The machine's 1, 5 and 15 minute load averages when the run started. */
   loadAverage: number[];
   at: string;
+  /** The commit the run measured (`git describe --always --dirty`). */
+  commit: string;
+  /** DELIVERY_CONCURRENCY and the instances' NODE_OPTIONS in this run. */
+  concurrency: number;
+  nodeOptions: string;
 }
 
 const CONCURRENCY = Number(process.env.BENCH_SEND_CONCURRENCY ?? 4);
+const NODE_OPTIONS = instanceNodeOptions();
 
-async function runSend(input: { label: string; recipients: number; instances: number; rate: number | null; raw: boolean }): Promise<Run> {
+const COMMIT = (() => {
+  try {
+    return execFileSync('git', ['describe', '--always', '--dirty'], { cwd: ROOT, encoding: 'utf8' }).trim();
+  } catch {
+    return 'unknown';
+  }
+})();
+
+async function runSend(input: { key: RunKey; label: string; recipients: number; instances: number; rate: number | null; raw: boolean }): Promise<Run> {
   const loadAverage = loadavg();
   const at = new Date().toISOString();
   const fleet = await startFleet({
@@ -85,6 +104,7 @@ async function runSend(input: { label: string; recipients: number; instances: nu
     const okRequests = stats.byStatus['200'] ?? 0;
     const achieved = input.rate && spanSeconds > 0 ? (okRequests - 1) / spanSeconds : null;
     return {
+      run: input.key,
       label: input.label,
       recipients: audience,
       instances: input.instances,
@@ -105,6 +125,9 @@ async function runSend(input: { label: string; recipients: number; instances: nu
       neverSent: audience - stats.addresses,
       loadAverage,
       at,
+      commit: COMMIT,
+      concurrency: CONCURRENCY,
+      nodeOptions: children.length ? NODE_OPTIONS : '',
     };
   } finally {
     await fleet.stop('SIGTERM');
@@ -158,9 +181,17 @@ async function rawRate(databaseUrl: string, fake: FakeChild, batches: number): P
 async function main(): Promise<void> {
   const max = Number(process.env.BENCH_SEND_MAX ?? 1_000_000);
   const runs: Run[] = [];
-  const plan = [
-    { key: 'unthrottled', label: '100k unthrottled', recipients: Math.min(100_000, max), instances: 1, rate: null, raw: true },
-    ...(max > 100_000 ? [{ key: 'max', label: `${max} once`, recipients: max, instances: 1, rate: null, raw: false }] : []),
+  const unthrottled = Math.min(100_000, max);
+  const plan: Array<Parameters<typeof runSend>[0]> = [
+    {
+      key: 'unthrottled',
+      label: `${unthrottled % 1000 === 0 ? `${unthrottled / 1000}k` : unthrottled} unthrottled`,
+      recipients: unthrottled,
+      instances: 1,
+      rate: null,
+      raw: true,
+    },
+    ...(max > 100_000 ? [{ key: 'max' as const, label: `${max} once`, recipients: max, instances: 1, rate: null, raw: false }] : []),
     {
       key: 'limited',
       label: '10 req/s x 100, three instances',
@@ -197,13 +228,20 @@ async function main(): Promise<void> {
   }));
   console.table(table);
   mkdirSync(join(ROOT, 'bench', 'results'), { recursive: true });
-  // Runs measured by an earlier invocation (BENCH_SEND_RUNS picks some) are kept unless measured again.
+  // The file holds one run of each kind: one measured by an earlier invocation (BENCH_SEND_RUNS picks some) is
+  // kept unless this one measured that kind again (runs from before `run` was recorded are known by their label).
   const file = join(ROOT, 'bench', 'results', 'send.json');
-  const earlier = existsSync(file) ? ((JSON.parse(readFileSync(file, 'utf8')) as { runs?: Run[] }).runs ?? []) : [];
-  runs.unshift(...earlier.filter((e) => e.loadAverage && !runs.some((r) => r.label === e.label)));
+  const earlier = existsSync(file) ? ((JSON.parse(readFileSync(file, 'utf8')) as { runs?: Array<Partial<Run>> }).runs ?? []) : [];
+  const kindOf = (r: Partial<Run>): RunKey | undefined =>
+    r.run ?? (/unthrottled/.test(r.label ?? '') ? 'unthrottled' : / once$/.test(r.label ?? '') ? 'max' : /req\/s/.test(r.label ?? '') ? 'limited' : undefined);
+  const order: RunKey[] = ['unthrottled', 'max', 'limited'];
+  const merged = order
+    .map((k) => runs.find((r) => r.run === k) ?? earlier.find((e) => e.loadAverage && kindOf(e) === k))
+    .filter((r): r is Run => r !== undefined)
+    .map((r) => ({ ...r, run: kindOf(r)! }));
   writeFileSync(
     file,
-    `${JSON.stringify({ benchmark: 'send', at: new Date().toISOString(), cpus: cpus().length, node: process.version, concurrency: CONCURRENCY, runs }, null, 2)}\n`,
+    `${JSON.stringify({ benchmark: 'send', at: new Date().toISOString(), cpus: cpus().length, node: process.version, concurrency: CONCURRENCY, runs: merged }, null, 2)}\n`,
   );
 }
 

@@ -94,6 +94,13 @@ export function sendContent(send: Pick<Send, 'id' | 'issueId' | 'subject' | 'htm
 export class DeliveryEngine implements BeforeApplicationShutdown {
   private readonly logger = new Logger('Delivery');
   private stopping = false;
+  private claimsRunning = 0;
+  private markClaimingStopped!: () => void;
+  /**
+   * Settles once this instance's shutdown has begun and no claim is running: from then on it claims nothing
+   * (batches already claimed still finish and are recorded).
+   */
+  readonly claimingStopped = new Promise<void>((resolve) => (this.markClaimingStopped = resolve));
   private current: Promise<DeliveryRunSummary> | null = null;
   private readonly contents = new Map<string, SendContent>();
 
@@ -124,7 +131,21 @@ export class DeliveryEngine implements BeforeApplicationShutdown {
 
   async beforeApplicationShutdown(): Promise<void> {
     this.stopping = true;
+    if (this.claimsRunning === 0) this.markClaimingStopped();
     await this.current?.catch(() => undefined);
+  }
+
+  /** Claims one due batch unless the shutdown has begun; `claimingStopped` settles when the last claim returns. */
+  private async claimOne(): Promise<ClaimedBatch | undefined> {
+    if (this.stopping) return undefined;
+    this.claimsRunning++;
+    try {
+      const [batch] = await this.repo.claim(this.clock.now(), this.config.email.leaseMs, 1);
+      return batch;
+    } finally {
+      this.claimsRunning--;
+      if (this.stopping && this.claimsRunning === 0) this.markClaimingStopped();
+    }
   }
 
   private async pass(): Promise<DeliveryRunSummary> {
@@ -134,7 +155,7 @@ export class DeliveryEngine implements BeforeApplicationShutdown {
     for (const id of await this.repo.openSendIds()) await this.finish(id);
     const worker = async () => {
       while (!this.stopping) {
-        const [batch] = await this.repo.claim(this.clock.now(), this.config.email.leaseMs, 1);
+        const batch = await this.claimOne();
         if (!batch) return;
         try {
           const outcome = await this.process(batch);

@@ -214,68 +214,70 @@ export class DeliveryRepository {
   }
 
   /**
-   * Fixes the batch's payload before a request that may reach the provider: who left since is suppressed (saved),
-   * each remaining recipient's link is stored, the payload hash recorded and the key marked used. False if the
-   * lease was lost.
+   * Fixes the batch's payload before a request that may reach the provider: who left since is suppressed (saved,
+   * counted on the send), each remaining recipient's link is stored, the payload hash recorded and the key marked
+   * used. One statement, fenced: the batch row is updated first, only while this claimer holds its lease, and
+   * nothing else changes when it does not. False if the lease was lost.
    */
   async prepare(
     batch: ClaimedBatch,
     input: { suppress: string[]; links: Array<{ id: string; url: string }>; payloadHash: string; now: Date },
   ): Promise<boolean> {
-    const done = await this.fenced(batch, async (m) => {
-      if (input.suppress.length) {
-        await this.record(
-          m,
-          batch.sendId,
-          input.suppress.map((recipientId) => ({ recipientId, status: RecipientStatus.Suppressed, messageId: null, error: 'unsubscribed before delivery' })),
-        );
-      }
-      if (input.links.length) {
-        await m.query(
-          `UPDATE recipients r SET unsubscribe_url = v.url, updated_at = now() FROM (SELECT unnest($1::uuid[]) AS id, unnest($2::text[]) AS url) v WHERE r.id = v.id`,
-          [input.links.map((l) => l.id), input.links.map((l) => l.url)],
-        );
-      }
-      await m.query(`UPDATE delivery_batches SET payload_hash = $2, prepared_at = $3, key_used = true, updated_at = now() WHERE id = $1`, [
-        batch.id,
-        input.payloadHash,
-        input.now,
-      ]);
-      return true;
-    });
-    return done === true;
+    const [row] = await this.dataSource.query(
+      `WITH b AS (
+         UPDATE delivery_batches SET payload_hash = $4, prepared_at = $5, key_used = true, updated_at = now()
+         WHERE id = $1 AND lease_token = $2 AND status = 'submitting' RETURNING id),
+       gone AS (
+         UPDATE recipients r SET status = 'suppressed', provider_message_id = NULL, error = 'unsubscribed before delivery', updated_at = now()
+         WHERE r.id = ANY($6::uuid[]) AND r.send_id = $3 AND r.status = 'pending' AND EXISTS (SELECT 1 FROM b) RETURNING 1),
+       counted AS (
+         UPDATE sends SET suppressed = suppressed + (SELECT count(*) FROM gone), updated_at = now()
+         WHERE id = $3 AND EXISTS (SELECT 1 FROM gone) RETURNING 1),
+       linked AS (
+         UPDATE recipients r SET unsubscribe_url = v.url, updated_at = now()
+         FROM (SELECT unnest($7::uuid[]) AS id, unnest($8::text[]) AS url) v
+         WHERE r.id = v.id AND EXISTS (SELECT 1 FROM b) RETURNING 1)
+       SELECT (SELECT count(*) FROM b)::int AS fenced`,
+      [batch.id, batch.leaseToken, batch.sendId, input.payloadHash, input.now, input.suppress, input.links.map((l) => l.id), input.links.map((l) => l.url)],
+    );
+    return Number(row.fenced) === 1;
   }
 
-  /** Set-based: moves pending recipients to their results and adds them to the send's counters, in one statement. */
-  private async record(m: EntityManager, sendId: string, results: RecipientResult[]): Promise<void> {
-    if (results.length === 0) return;
-    await m.query(
-      `WITH v AS (SELECT unnest($2::uuid[]) AS id, unnest($3::text[]) AS status, unnest($4::text[]) AS message_id, unnest($5::text[]) AS error),
+  /**
+   * Records the answer for every member and closes the batch, if this claimer still holds it. One statement: the
+   * batch row first (fenced by its lease token), then the members still pending moved to their results, then the
+   * send's counters added from the rows that moved (the send's row is touched only when some did).
+   */
+  async complete(batch: ClaimedBatch, results: RecipientResult[], status: BatchStatus.Sent | BatchStatus.Failed, error: string | null): Promise<boolean> {
+    const [row] = await this.dataSource.query(
+      `WITH b AS (
+         UPDATE delivery_batches SET status = $4, lease_until = NULL, lease_token = NULL, last_error = $5, updated_at = now()
+         WHERE id = $1 AND lease_token = $2 AND status = 'submitting' RETURNING id),
+       v AS (SELECT unnest($6::uuid[]) AS id, unnest($7::text[]) AS status, unnest($8::text[]) AS message_id, unnest($9::text[]) AS error),
        changed AS (
          UPDATE recipients r SET status = v.status, provider_message_id = v.message_id, error = v.error, updated_at = now()
-         FROM v WHERE r.id = v.id AND r.send_id = $1 AND r.status = 'pending' RETURNING v.status)
-       UPDATE sends SET
-         accepted = accepted + (SELECT count(*) FROM changed WHERE status = 'accepted'),
-         failed = failed + (SELECT count(*) FROM changed WHERE status = 'failed'),
-         suppressed = suppressed + (SELECT count(*) FROM changed WHERE status = 'suppressed'),
-         updated_at = now()
-       WHERE id = $1`,
-      [sendId, results.map((r) => r.recipientId), results.map((r) => r.status), results.map((r) => r.messageId), results.map((r) => r.error)],
-    );
-  }
-
-  /** Records the answer for every member and closes the batch, if this claimer still holds it. */
-  async complete(batch: ClaimedBatch, results: RecipientResult[], status: BatchStatus.Sent | BatchStatus.Failed, error: string | null): Promise<boolean> {
-    const done = await this.fenced(batch, async (m) => {
-      await this.record(m, batch.sendId, results);
-      await m.query(`UPDATE delivery_batches SET status = $2, lease_until = NULL, lease_token = NULL, last_error = $3, updated_at = now() WHERE id = $1`, [
+         FROM v WHERE r.id = v.id AND r.send_id = $3 AND r.status = 'pending' AND EXISTS (SELECT 1 FROM b) RETURNING v.status),
+       counted AS (
+         UPDATE sends SET
+           accepted = accepted + (SELECT count(*) FROM changed WHERE status = 'accepted'),
+           failed = failed + (SELECT count(*) FROM changed WHERE status = 'failed'),
+           suppressed = suppressed + (SELECT count(*) FROM changed WHERE status = 'suppressed'),
+           updated_at = now()
+         WHERE id = $3 AND EXISTS (SELECT 1 FROM changed) RETURNING 1)
+       SELECT (SELECT count(*) FROM b)::int AS fenced`,
+      [
         batch.id,
+        batch.leaseToken,
+        batch.sendId,
         status,
         error,
-      ]);
-      return true;
-    });
-    return done === true;
+        results.map((r) => r.recipientId),
+        results.map((r) => r.status),
+        results.map((r) => r.messageId),
+        results.map((r) => r.error),
+      ],
+    );
+    return Number(row.fenced) === 1;
   }
 
   /**

@@ -62,7 +62,12 @@ export type FakeResendFault =
   /** Processed and stored as usual, then the connection is closed before any answer: the client can't know. */
   | { kind: 'accept-then-drop' }
   /** Processed as usual, answered after `ms` milliseconds (the idempotency key is in flight meanwhile). */
-  | { kind: 'slow'; ms: number };
+  | { kind: 'slow'; ms: number }
+  /**
+   * Processed as usual, answered only once `until` settles (the key is in flight meanwhile): a test decides when
+   * the answer comes instead of a timer. `held()` is called as soon as the request is being held.
+   */
+  | { kind: 'hold'; until: Promise<unknown>; held?: () => void };
 
 export interface FakeResendFailure {
   status: number;
@@ -566,6 +571,10 @@ export async function startFakeResend(options: FakeResendOptions = {}): Promise<
     if (key !== undefined) inFlight.add(key);
     try {
       if (fault?.kind === 'slow') await new Promise((resolve) => setTimeout(resolve, fault.ms));
+      if (fault?.kind === 'hold') {
+        fault.held?.();
+        await fault.until.catch(() => undefined);
+      }
       const result =
         parsed instanceof Skimmed
           ? skimmedBatch(parsed, key ?? null)

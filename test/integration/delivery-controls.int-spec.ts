@@ -2,10 +2,10 @@ import { DataSource } from 'typeorm';
 import { DeliveryRepository } from '../../src/delivery/delivery.repository';
 import { DeliveryService } from '../../src/delivery/delivery.service';
 import { SubscribersService } from '../../src/subscribers/subscribers.service';
-import { FakeClock } from '../fakes/fake-clock';
-import { startFakeResend, type FakeResend } from '../fakes/fake-resend';
-import { deliveryFixtures, mailedTo, readers } from '../support/delivery-fixtures';
-import { startTestApp, type TestApp } from '../support/test-app';
+import { type FakeClock } from '../fakes/fake-clock';
+import { type FakeResend } from '../fakes/fake-resend';
+import { deliveryFixtures, type DeliveryTestBed, mailedTo, readers } from '../support/delivery-fixtures';
+import { type TestApp } from '../support/test-app';
 
 /** Editors' controls and the provider's faults, through the real Resend SDK against the fake. */
 describe('delivery controls and provider faults', () => {
@@ -14,24 +14,17 @@ describe('delivery controls and provider faults', () => {
   let db: DataSource;
   let delivery: DeliveryService;
   let fx: ReturnType<typeof deliveryFixtures>;
-  const clock = new FakeClock(new Date('2026-11-27T12:00:00Z'));
+  let clock: FakeClock;
+  let bed: DeliveryTestBed;
   const mailed = (number: number) => mailedTo(resend, number);
 
   beforeAll(async () => {
-    resend = await startFakeResend();
-    t = await startTestApp(
-      { RESEND_API_KEY: resend.apiKey, RESEND_BASE_URL: resend.url, DELIVERY_RATE_PER_SECOND: '100', DELIVERY_MAX_ATTEMPTS: '3' },
-      { clock },
-    );
-    db = t.get(DataSource);
-    delivery = t.get(DeliveryService);
-    fx = deliveryFixtures(t, db);
-    await fx.demoWeek();
+    bed = await deliveryFixtures.startWithResend({ DELIVERY_MAX_ATTEMPTS: '3' });
+    ({ resend, t, db, delivery, fx, clock } = bed);
   });
 
   afterAll(async () => {
-    await t?.close();
-    await resend?.close();
+    await bed?.close();
   });
 
   it('sends an issue again only to active subscribers who have no copy (catch-up), never twice', async () => {

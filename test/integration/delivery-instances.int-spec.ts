@@ -3,6 +3,7 @@ import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { DemoSeeder } from '../../src/admin/demo-seeder';
 import { PipelineService } from '../../src/admin/pipeline.service';
+import { DeliveryEngine } from '../../src/delivery/delivery-engine';
 import { DeliveryService } from '../../src/delivery/delivery.service';
 import { RateLimiter } from '../../src/delivery/rate-limiter';
 import { startFakeResend } from '../fakes/fake-resend';
@@ -107,17 +108,30 @@ describe('delivery across instances', () => {
       const issue = await deliveryFixtures(t, t.get(DataSource)).issueFor(readers);
       await t.get(DeliveryService).startSend(issue.id);
 
-      // The first two requests are answered slowly: they are in flight when the shutdown starts.
-      resend.faultNext(2, { kind: 'slow', ms: 1_500 });
+      // The first two requests are held by the provider until the test releases them: they are in flight when the
+      // shutdown starts, and are answered only once this instance has stopped claiming.
+      let release!: () => void;
+      const answers = new Promise<void>((resolve) => (release = resolve));
+      let held = 0;
+      let bothHeld!: () => void;
+      const inFlight = new Promise<void>((resolve) => (bothHeld = resolve));
+      resend.faultNext(2, {
+        kind: 'hold',
+        until: answers,
+        held: () => {
+          if (++held === 2) bothHeld();
+        },
+      });
+      const engine = t.get(DeliveryEngine);
       const running = t.get(DeliveryService).run();
-      const deadline = Date.now() + 20_000;
-      while (resend.requests.length < 2) {
-        if (Date.now() > deadline) throw new Error('the first two batches never reached the provider');
-        await new Promise((r) => setImmediate(r));
-      }
+      await inFlight;
       expect(resend.requests.filter((r) => r.status === 200)).toHaveLength(0);
-      // Stops this instance (Nest's shutdown hooks, as on SIGTERM) and boots another on the same database.
-      t = await t.restart({});
+      // Stops this instance (Nest's shutdown hooks, as on SIGTERM) and boots another on the same database; the held
+      // answers arrive once it no longer claims.
+      const restarted = t.restart({});
+      await engine.claimingStopped;
+      release();
+      t = await restarted;
       const summary = await running;
       expect(summary.batchesSent).toBe(2);
       expect(resend.requests.map((r) => r.status)).toEqual([200, 200]);

@@ -2,10 +2,10 @@ import { DataSource } from 'typeorm';
 import { DeliveryService } from '../../src/delivery/delivery.service';
 import { IssuesService } from '../../src/issues/issues.service';
 import { SubscribersService } from '../../src/subscribers/subscribers.service';
-import { FakeClock } from '../fakes/fake-clock';
-import { startFakeResend, type FakeResend } from '../fakes/fake-resend';
-import { deliveryFixtures, readers } from '../support/delivery-fixtures';
-import { startTestApp, type TestApp } from '../support/test-app';
+import { type FakeClock } from '../fakes/fake-clock';
+import { type FakeResend } from '../fakes/fake-resend';
+import { deliveryFixtures, type DeliveryTestBed, readers } from '../support/delivery-fixtures';
+import { type TestApp } from '../support/test-app';
 
 /** What delivery does when the world misbehaves: unsubscribes mid-send, provider outages, crashes. */
 describe('delivery recovery', () => {
@@ -14,7 +14,8 @@ describe('delivery recovery', () => {
   let db: DataSource;
   let delivery: DeliveryService;
   let fx: ReturnType<typeof deliveryFixtures>;
-  const clock = new FakeClock(new Date('2026-11-27T12:00:00Z'));
+  let clock: FakeClock;
+  let bed: DeliveryTestBed;
   let issue1: string;
 
   /** Sends an issue made by the fixtures to its whole audience and checks it went out. */
@@ -27,23 +28,15 @@ describe('delivery recovery', () => {
   // The demo week with issue 1 approved and delivered to the demo subscribers: the public issue page and the
   // stories every fixture issue copies. Tests make their own issues (fixtures.issueFor) with their own readers.
   beforeAll(async () => {
-    resend = await startFakeResend();
-    t = await startTestApp(
-      { RESEND_API_KEY: resend.apiKey, RESEND_BASE_URL: resend.url, DELIVERY_RATE_PER_SECOND: '100', DELIVERY_MAX_ATTEMPTS: '2' },
-      { clock },
-    );
-    db = t.get(DataSource);
-    delivery = t.get(DeliveryService);
-    fx = deliveryFixtures(t, db);
-    await fx.demoWeek();
+    bed = await deliveryFixtures.startWithResend({ DELIVERY_MAX_ATTEMPTS: '2' });
+    ({ resend, t, db, delivery, fx, clock } = bed);
     issue1 = (await db.query(`SELECT id FROM issues WHERE number = 1`))[0].id;
     await t.get(IssuesService).approve(issue1);
     await deliver(issue1);
   });
 
   afterAll(async () => {
-    await t?.close();
-    await resend?.close();
+    await bed?.close();
   });
 
   it('does not mail someone who unsubscribed after the send started, and the books still close', async () => {

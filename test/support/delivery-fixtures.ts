@@ -1,9 +1,11 @@
-import { type DataSource } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { DemoSeeder } from '../../src/admin/demo-seeder';
 import { PipelineService } from '../../src/admin/pipeline.service';
+import { DeliveryService } from '../../src/delivery/delivery.service';
 import { SubscribersService } from '../../src/subscribers/subscribers.service';
-import { type FakeResend } from '../fakes/fake-resend';
-import { type TestApp } from './test-app';
+import { FakeClock } from '../fakes/fake-clock';
+import { startFakeResend, type FakeResend } from '../fakes/fake-resend';
+import { startTestApp, type TestApp } from './test-app';
 
 /** `count` addresses of a test's own readers, in sorted order: readers('leave', 3) = leave000@…, leave001@…, leave002@…. */
 export function readers(prefix: string, count: number): string[] {
@@ -55,3 +57,52 @@ export function deliveryFixtures(t: TestApp, db: DataSource) {
     },
   };
 }
+
+/** What `deliveryFixtures.startWithResend` starts: the fake Resend, an app on it with a fake clock, and the fixtures. */
+export interface DeliveryTestBed {
+  resend: FakeResend;
+  t: TestApp;
+  db: DataSource;
+  delivery: DeliveryService;
+  fx: ReturnType<typeof deliveryFixtures>;
+  clock: FakeClock;
+  close(): Promise<void>;
+}
+
+/**
+ * The fake Resend and an app sending through it (the real SDK, `DELIVERY_RATE_PER_SECOND` 100, a fake clock at
+ * 2026-11-27 12:00 UTC), with the demo week loaded (issue 1 assembled, nothing sent). `env` adds or overrides
+ * settings. `close()` stops both.
+ */
+deliveryFixtures.startWithResend = async function startWithResend(env: Record<string, string> = {}): Promise<DeliveryTestBed> {
+  const resend = await startFakeResend();
+  const clock = new FakeClock(new Date('2026-11-27T12:00:00Z'));
+  let t: TestApp;
+  try {
+    t = await startTestApp({ RESEND_API_KEY: resend.apiKey, RESEND_BASE_URL: resend.url, DELIVERY_RATE_PER_SECOND: '100', ...env }, { clock });
+  } catch (error) {
+    await resend.close();
+    throw error;
+  }
+  const db = t.get(DataSource);
+  const fx = deliveryFixtures(t, db);
+  const bed: DeliveryTestBed = {
+    resend,
+    t,
+    db,
+    delivery: t.get(DeliveryService),
+    fx,
+    clock,
+    close: async () => {
+      await t.close();
+      await resend.close();
+    },
+  };
+  try {
+    await fx.demoWeek();
+  } catch (error) {
+    await bed.close();
+    throw error;
+  }
+  return bed;
+};
