@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { ConfigError, loadConfig } from './config';
 
 describe('loadConfig', () => {
@@ -9,6 +10,11 @@ describe('loadConfig', () => {
     expect(config.server.publicUrl).toBe('http://localhost:3000');
     expect(config.email.outboxDir).toMatch(/data\/outbox$/);
     expect(config.subscribers.challenge).toEqual({ kind: 'off', powBits: 16, ttlMs: 30 * 60_000 });
+  });
+
+  it('parses feeds on two threads by default where there are two cores (one on a one-core machine), or as set', () => {
+    expect(loadConfig({}).sources.parse.threads).toBe(Math.min(2, availableParallelism()));
+    expect(loadConfig({ SOURCES_PARSE_THREADS: '1' }).sources.parse.threads).toBe(1);
   });
 
   it('treats empty strings as unset', () => {

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { validateCronExpression } from 'cron';
 import { z } from 'zod';
@@ -130,7 +131,9 @@ export const envSchema = z
     SOURCES_POLL_CONCURRENCY: int(1, 64).default(4),
     SOURCES_DEFAULT_INTERVAL: duration.default('30m'),
     SOURCES_MAX_FAILURES: int(1, 1000).default(10),
-    SOURCES_PARSE_THREADS: int(1, 16).default(1),
+    // Two parse threads on a machine with two cores or more: the second starts only while a document waits for the
+    // first (a backlog) and retires after 30 s idle, like the first.
+    SOURCES_PARSE_THREADS: int(1, 16).default(Math.min(2, availableParallelism())),
     SOURCES_PARSE_MEMORY_MB: int(32, 8192).default(512),
     SOURCES_PARSE_TIMEOUT_SECONDS: int(1, 3600).default(60),
     FETCH_ALLOWLIST: z

@@ -52,4 +52,20 @@ describe('FeedParsePool', () => {
   it('reports what is wrong with a document that is not a feed', async () => {
     await expect(pool.parse(Buffer.from('<html><body>hi</body></html>'), { fetchedAt, maxItems: 10 })).rejects.toThrow('not an RSS, Atom, RDF or JSON feed');
   });
+
+  it('with two threads, a small document is not held behind a big one (a backlog uses the second thread)', async () => {
+    const two = new FeedParsePool({ threads: 2, memoryMb: 256, timeoutMs: 60_000 });
+    try {
+      const small = () => two.parse(Buffer.from(rss('<item><title>s</title><link>https://x.example/s</link></item>')), { fetchedAt, maxItems: 10 });
+      // Both threads started (two documents at once), so what follows does not wait for a thread to start.
+      await Promise.all([small(), small()]);
+      const big = rss(Array.from({ length: 150_000 }, (_, n) => `<item><title>item ${n}</title><link>https://x.example/${n}</link></item>`).join(''));
+      const order: string[] = [];
+      const parsing = [two.parse(Buffer.from(big), { fetchedAt, maxItems: 10 }).then(() => order.push('big')), small().then(() => order.push('small'))];
+      await Promise.all(parsing);
+      expect(order).toEqual(['small', 'big']);
+    } finally {
+      await two.close();
+    }
+  });
 });
