@@ -1,5 +1,5 @@
 import { type MigrationInterface, type QueryRunner } from 'typeorm';
-import { LSH_BANDS, lshBands } from '../src/sources/parsing/fingerprint';
+import { LSH_BANDS_1764610000000 as LSH_BANDS, lshBands1764610000000 as lshBands } from './support/lsh-bands-1764610000000';
 
 const BATCH = 5000;
 
@@ -8,7 +8,8 @@ const BATCH = 5000;
  * 16 foreign-key checks per record) into the record itself: `text_bands integer[]`, band `k` at position `k`, with
  * one partial index per position, so a record costs 16 index entries and a lookup of band `k` probes index `k`.
  * Writing a record's bands was most of the cost of an ingest (bench/results/ingest.json). Existing records get
- * their keys from their stored signature (`text_minhash`): the keys are a fixed function of it.
+ * their keys from their stored signature (`text_minhash`): the keys are a fixed function of it, computed by a frozen
+ * copy of `lshBands` (./support/lsh-bands-1764610000000.ts), never the live one.
  */
 export class MoveNearDuplicateBandsIntoRecords1764610000000 implements MigrationInterface {
   name = 'MoveNearDuplicateBandsIntoRecords1764610000000';

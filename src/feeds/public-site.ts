@@ -11,6 +11,8 @@ import { beatPage, homePage, issuePage, issuesPage, notFoundPage, storyPage } fr
 import { robotsTxt, sitemapXml } from './pages/seo';
 import { siteInfo, type SiteInfo } from './pages/views';
 import { type Resource } from './public-cache';
+import { CHALLENGE_PAGE_POLICY } from './pages/signup-challenge-script';
+import { SubscribersService } from '../subscribers/subscribers.service';
 
 export const FEED_CACHE_CONTROL = 'public, max-age=300, stale-while-revalidate=3600, stale-if-error=86400';
 export const PAGE_CACHE_CONTROL = 'public, max-age=60, stale-while-revalidate=600, stale-if-error=86400';
@@ -42,8 +44,15 @@ export interface Route {
 
 const FORMAT_BY_FILE = Object.fromEntries(FEED_FORMATS.map((f) => [FEED_FILES[f], f])) as Record<string, FeedFormat>;
 
-function htmlResource(page: SafeHtml, lastModified: Date | null = null): Resource {
-  return { contentType: 'text/html; charset=utf-8', body: page.toString(), lastModified, cacheControl: PAGE_CACHE_CONTROL };
+/** A page; one with the sign-up panel's proof-of-work script (`site.signupChallenge`) gets the policy that lets it run. */
+function htmlResource(page: SafeHtml, site: SiteInfo, lastModified: Date | null = null): Resource {
+  return {
+    contentType: 'text/html; charset=utf-8',
+    body: page.toString(),
+    lastModified,
+    cacheControl: PAGE_CACHE_CONTROL,
+    ...(site.signupChallenge ? { headers: { 'Content-Security-Policy': CHALLENGE_PAGE_POLICY } } : {}),
+  };
 }
 
 /** `?page=N` (N ≥ 1, default 1); null for anything else, so `?page=x` is a 404 rather than page 1 under another key. */
@@ -60,6 +69,7 @@ export class PublicSite {
     private readonly feeds: FeedsService,
     private readonly narratives: NarrativesService,
     private readonly issues: IssuesService,
+    private readonly subscribers: SubscribersService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -67,10 +77,14 @@ export class PublicSite {
     return siteInfo(this.config);
   }
 
-  /** The site info with the beats for the navigation. */
+  /** The site info with the beats for the navigation, and whether the sign-up panel carries the challenge script. */
   private async withBeats(): Promise<SiteInfo> {
     const beats = await this.narratives.listBeats();
-    return { ...this.info, beats: beats.map((b) => ({ slug: b.slug, name: b.name, description: b.description })) };
+    return {
+      ...this.info,
+      beats: beats.map((b) => ({ slug: b.slug, name: b.name, description: b.description })),
+      signupChallenge: this.subscribers.challengeKind === 'pow',
+    };
   }
 
   async notFound(what: string): Promise<SafeHtml> {
@@ -140,7 +154,7 @@ export class PublicSite {
   private async home(): Promise<Resource> {
     const site = await this.withBeats();
     const [stories, latestIssue] = [await this.narratives.latest(HOME_STORIES), (await this.issues.listPublic(1))[0] ?? null];
-    return htmlResource(homePage(site, { stories, beats: site.beats ?? [], latestIssue }));
+    return htmlResource(homePage(site, { stories, beats: site.beats ?? [], latestIssue }), site);
   }
 
   private async story(slug: string): Promise<Resource | null> {
@@ -161,6 +175,7 @@ export class PublicSite {
         next: index > 0 ? beatStories[index - 1] : null,
         previous: index >= 0 && index < beatStories.length - 1 ? beatStories[index + 1] : null,
       }),
+      site,
       story.updatedAt,
     );
   }
@@ -172,19 +187,22 @@ export class PublicSite {
     const pages = Math.max(1, Math.ceil((await this.narratives.countPublished(slug)) / BEAT_PAGE_SIZE));
     if (page > pages) return null;
     const stories = await this.narratives.latest(BEAT_PAGE_SIZE, slug, (page - 1) * BEAT_PAGE_SIZE);
-    return htmlResource(beatPage(site, beat, stories, { page, pages }));
+    return htmlResource(beatPage(site, beat, stories, { page, pages }), site);
   }
 
   private async issueArchive(page: number): Promise<Resource | null> {
     const pages = Math.max(1, Math.ceil((await this.issues.countPublic()) / ISSUES_PAGE_SIZE));
     if (page > pages) return null;
     const issues = await this.issues.listPublic(ISSUES_PAGE_SIZE, (page - 1) * ISSUES_PAGE_SIZE);
-    return htmlResource(issuesPage(await this.withBeats(), issues, { page, pages }));
+    const site = await this.withBeats();
+    return htmlResource(issuesPage(site, issues, { page, pages }), site);
   }
 
   private async issue(number: number): Promise<Resource | null> {
     const issue = await this.issues.getPublicByNumber(number);
-    return issue ? htmlResource(issuePage(await this.withBeats(), issue)) : null;
+    if (!issue) return null;
+    const site = await this.withBeats();
+    return htmlResource(issuePage(site, issue), site);
   }
 
   private async sitemap(): Promise<Resource> {

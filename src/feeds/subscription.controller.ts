@@ -5,7 +5,6 @@ import { type AppConfig } from '../kernel/config/config';
 import { APP_CONFIG } from '../kernel/config/config.module';
 import { DomainError } from '../kernel/errors/domain-error';
 import { NarrativesService } from '../narratives/narratives.service';
-import { CONTENT_SECURITY_POLICY } from '../kernel/web/security-headers';
 import {
   ChallengeError,
   EmailTypoError,
@@ -17,7 +16,7 @@ import {
 import { crossSiteRefusal } from './cross-site';
 import { sendHtml } from './html-response';
 import { type SafeHtml } from '../kernel/web/html';
-import { SIGNUP_CHALLENGE_SCRIPT } from './pages/signup-challenge-script';
+import { CHALLENGE_PAGE_POLICY, SIGNUP_CHALLENGE_SCRIPT } from './pages/signup-challenge-script';
 import { messagePage, notFoundPage } from './pages/site-pages';
 import {
   checkInboxPage,
@@ -43,10 +42,6 @@ const subscribeForm = z.object({
   challenge_token: z.string().max(512).optional(),
   challenge_answer: z.string().max(32).optional(),
 });
-/** The sign-up pages' policy when the proof-of-work script is on: the default one plus this origin's script and fetch. */
-const CHALLENGE_PAGE_POLICY = Object.entries({ ...CONTENT_SECURITY_POLICY, 'script-src': ["'self'"], 'connect-src': ["'self'"] })
-  .map(([directive, values]) => `${directive} ${values.join(' ')}`)
-  .join('; ');
 const tokenForm = z.object({ token });
 const preferencesForm = z.object({
   token,

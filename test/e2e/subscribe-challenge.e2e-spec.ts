@@ -30,6 +30,9 @@ describe('sign-up challenge', () => {
       const page = await (await fetch(`${t.url}/subscribe`)).text();
       expect(page).not.toContain('<script');
       expect(page).not.toContain('data-challenge');
+      const home = await fetch(`${t.url}/`);
+      expect(await home.text()).not.toContain('<script');
+      expect(home.headers.get('content-security-policy')).not.toContain('script-src');
       expect((await postForm(`${t.url}/subscribe`, { email: 'plain@example.com' })).status).toBe(200);
       expect((await postJson(`${t.url}/api/v1/public/subscribe`, { email: 'plain.api@example.com' })).status).toBe(202);
     });
@@ -133,6 +136,39 @@ describe('sign-up challenge', () => {
       expect(await stored('noscript@example.com')).toBe(0);
       const script = await fetch(`${t.url}/subscribe/challenge.js`);
       expect(script.headers.get('content-type')).toContain('javascript');
+    });
+
+    it("in Chromium the home page's cached sign-up panel solves the puzzle too: the confirmation page, not the 400 page", async () => {
+      // Two visitors sign up from the home page: the second is served the cached copy the first one filled.
+      for (const email of ['home.one@example.com', 'home.two@example.com']) {
+        const context = await browser.newContext();
+        const page = await context.newPage();
+        const errors: string[] = [];
+        page.on('console', (m) => m.type() === 'error' && errors.push(m.text()));
+        page.on('pageerror', (e) => errors.push(e.message));
+        await page.goto(`${t.url}/`);
+        await page.fill('#subscribe input[name=email]', email);
+        await page.click('#subscribe button[type=submit]');
+        await page.waitForSelector('h1');
+        expect(await page.textContent('h1')).toBe('Check your inbox');
+        expect(await page.textContent('body')).not.toContain('please turn on JavaScript');
+        expect(errors).toEqual([]);
+        expect(await stored(email)).toBe(1);
+        await context.close();
+      }
+
+      // That copy is the same for every visitor: it carries the script, never a challenge (each
+      // submit fetches its own, single-use), so two visitors served the same cached bytes both sign up.
+      const first = await fetch(`${t.url}/`);
+      const body = await first.text();
+      const again = await fetch(`${t.url}/`);
+      expect(again.headers.get('etag')).toBe(first.headers.get('etag'));
+      expect(await again.text()).toBe(body);
+      expect(body).toContain('data-challenge="pow"');
+      expect(body).toContain('<script src="/subscribe/challenge.js" defer></script>');
+      expect(body).not.toContain('challenge_token');
+      expect(first.headers.get('content-security-policy')).toContain("script-src 'self'");
+      expect(again.headers.get('content-security-policy')).toContain("connect-src 'self'");
     });
 
     it('in Chromium the form solves the puzzle itself and signs up; with JavaScript off it shows a clear message', async () => {

@@ -5,6 +5,7 @@ import { type MiddlewareConsumer, Module } from '@nestjs/common';
 import { FeedsModule } from '../../src/feeds/feeds.module';
 import { PublicCache } from '../../src/feeds/public-cache';
 import { PublicSite } from '../../src/feeds/public-site';
+import { SubscribersService } from '../../src/subscribers/subscribers.service';
 import { PublicSiteMiddleware } from '../../src/feeds/public-site.middleware';
 import { WebSubPublisher } from '../../src/feeds/websub.publisher';
 import { FeedsService } from '../../src/feeds/feeds.service';
@@ -66,6 +67,8 @@ describe('site and feeds over HTTP', () => {
         WebSubPublisher,
         { provide: NarrativesService, useValue: narratives },
         { provide: IssuesService, useValue: issues },
+        // Sign-ups without a challenge (the default): the pages carry no script.
+        { provide: SubscribersService, useValue: { challengeKind: 'off' } satisfies Partial<SubscribersService> },
         { provide: APP_CONFIG, useValue: config },
       ],
     })

@@ -1,3 +1,5 @@
+import { CONTENT_SECURITY_POLICY } from '../../kernel/web/security-headers';
+
 /**
  * The sign-up form's proof-of-work script (served as /subscribe/challenge.js when SUBSCRIBE_CHALLENGE=pow; no inline
  * script, so the pages keep their strict content security policy). On submit it fetches a fresh challenge, finds an
@@ -104,3 +106,11 @@ export const SIGNUP_CHALLENGE_SCRIPT = `(function () {
   for (var i = 0; i < forms.length; i++) attach(forms[i]);
 })();
 `;
+
+/**
+ * The policy of a page that carries the script (the sign-up page, and every page with the sign-up panel when
+ * SUBSCRIBE_CHALLENGE=pow): the default one plus this origin's script and fetch.
+ */
+export const CHALLENGE_PAGE_POLICY = Object.entries({ ...CONTENT_SECURITY_POLICY, 'script-src': ["'self'"], 'connect-src': ["'self'"] })
+  .map(([directive, values]) => `${directive} ${values.join(' ')}`)
+  .join('; ');

@@ -39,7 +39,8 @@ function subscribePanel(site: SiteInfo): SafeHtml {
   return html`<section class="panel" id="subscribe">
 <h2>Get the weekly issue</h2>
 <p>One email a week with the best of ${site.title}. We send a confirmation link first; every issue has a one-click unsubscribe.</p>
-${subscribeForm()}
+${subscribeForm('', Boolean(site.signupChallenge))}
+${site.signupChallenge && html`<script src="/subscribe/challenge.js" defer></script>`}
 </section>`;
 }
 

@@ -11,6 +11,11 @@ export interface SiteInfo {
   publicUrl: string;
   /** The beats, for the navigation (pages only). */
   beats?: BeatSummary[];
+  /**
+   * SUBSCRIBE_CHALLENGE=pow (pages only): the sign-up panel carries the proof-of-work script like /subscribe. The
+   * page holds no challenge itself (the script fetches a fresh one on submit), so one cached page serves everyone.
+   */
+  signupChallenge?: boolean;
 }
 
 /** What pages and feeds say about the site, from config (read per call: tests repoint publicUrl after boot). */
