@@ -155,17 +155,14 @@ interface Voice {
   reading: VoiceReading;
   /** The issue this voice is grouped under (a phrase found in its quote), if any. */
   issue: string | null;
+  /** What its rebuttal answers: a record of its thread (the sentence it takes on), or a report it names. */
+  answers: { voice: number | null; report: number | null; sentence: string | null; thread: boolean } | null;
+  /** Who it is by (one person across handles and platforms). */
+  person: string;
 }
 
 /** How the story is built: by what the storyline has, not by chance. */
 type Shape = 'split' | 'consensus' | 'reaction' | 'thread';
-
-const VERBS: Record<'rebuts' | 'objects' | 'approves' | 'neutral', string[]> = {
-  rebuts: ['pushed back', 'countered', 'objected'],
-  objects: ['objected', 'was critical', 'was unconvinced'],
-  approves: ['approved', 'welcomed it', 'was satisfied'],
-  neutral: ['wrote', 'noted', 'pointed out', 'observed'],
-};
 
 /**
  * Composes an extractive narrative from the records themselves, with no model. The latest reported development
@@ -276,98 +273,149 @@ export class OfflineNarrativeWriter extends NarrativeWriter {
     }
 
     // 3. The voices: everyone discussing it (and opinion blogs), each read for its point, rebuttal, evaluation and reason.
-    const voices: Voice[] = docs
+    // One person is one voice: a handle that spells a display name ("@amawhitlock…" and "Dr. Ama Whitlock") is merged,
+    // named by the full name, and the lead's own author is not quoted again as a voice.
+    const people = peopleOf(brief.documents);
+    const personKey = (i: number) => people[i].key;
+    const allVoices: Voice[] = docs
       .filter(({ doc, index }) => index !== lead.index && doc.platform !== 'news' && !earlier.some((e) => e.index === index))
       .flatMap(({ doc, index }) => {
         const text = cleanPostText(doc.text);
         const quote = rebuttalQuote(text) ?? keyQuote(text, topic);
         if (!quote) return [];
-        return [{ doc, index, quote, reading: readVoice(quote, sentencesOf(text)), issue: null as string | null }];
+        return [{ doc, index, quote, reading: readVoice(quote, sentencesOf(text)), issue: null as string | null, answers: null, person: '' }];
       })
       .sort((a, b) => a.doc.publishedAt.getTime() - b.doc.publishedAt.getTime() || a.index - b.index);
+    // A person with several posts is quoted once: the post that fits the story best (its issue, its rebuttal) is
+    // chosen as the story is told; the lead's author is not quoted again.
+    const voices = allVoices.filter((v) => personKey(v.index) !== personKey(lead.index));
+    for (const v of voices) v.person = personKey(v.index);
+    // What each rebuttal answers, and replies that contest their thread without a marker ("It's X." under "It's not X.").
+    findAnswers(voices, docs, people, reports, topic);
     // The storyline's own subject (in its headline, topic and report titles) is not an issue within it.
     const issues = groupByIssue(voices, [headline, brief.topic, ...reports.map((r) => r.doc.title)].join(' '));
 
-    const rebuttals = voices.filter((v) => v.reading.rebuttal);
-    const objectors = voices.filter((v) => v.reading.evaluation === 'objects');
-    const approvers = voices.filter((v) => v.reading.evaluation === 'approves');
+    const onePerPerson = (list: Voice[]) => list.filter((v, i) => list.findIndex((w) => w.person === v.person) === i);
+    const rebuttals = onePerPerson(voices.filter((v) => v.reading.rebuttal));
+    const objectors = onePerPerson(voices.filter((v) => v.reading.evaluation === 'objects' && !v.reading.rebuttal));
+    const approvers = onePerPerson(voices.filter((v) => v.reading.evaluation === 'approves'));
     // Opposite explicit evaluations of the same issue: a split the records show.
     const opposed = issues.find((issue) => objectors.some((v) => v.issue === issue) && approvers.some((v) => v.issue === issue)) ?? null;
     const shape: Shape = !isReport ? 'thread' : rebuttals.length || opposed ? 'split' : approvers.length >= 2 && !objectors.length ? 'consensus' : 'reaction';
 
     const used = new Set<number>();
-    let lastAuthor = lead.doc.author;
-    const say = (voice: Voice, verb: string, lead = ''): DraftSegment => {
+    let lastPerson = personKey(lead.index);
+    const quotedPeople = new Set<string>();
+    /** A voice's name (the person's full name when known) and the records that carry it. */
+    const nameOf = (index: number) => people[index];
+    const say = (voice: Voice, verb: string, opener = '', companion: Voice | null = null): DraftSegment => {
       used.add(voice.index);
-      lastAuthor = voice.doc.author;
-      const name = attribution(voice.doc);
-      const where = whereOf(voice.doc);
-      const forms = lead
-        ? [`${lead}${name} (${where}) ${verb}: “${voice.quote}”`]
-        : [`${capitalise(name)} (${where}) ${verb}: “${voice.quote}”`, `On ${where}, ${name} ${verb}: “${voice.quote}”`];
-      return { text: forms[(seed + used.size) % forms.length] + reasonText(voice), sources: [voice.index] };
+      lastPerson = personKey(voice.index);
+      quotedPeople.add(lastPerson);
+      const person = nameOf(voice.index);
+      const where = person.where ?? whereOf(voice.doc);
+      const forms = opener
+        ? [`${opener}${person.name}${opener.startsWith('Later in the thread') ? '' : ` (${where})`} ${verb}: “${voice.quote}”`]
+        : [`${capitalise(person.name)} (${where}) ${verb}: “${voice.quote}”`, `On ${where}, ${person.name} ${verb}: “${voice.quote}”`];
+      const text = person.where ? forms[0] : forms[(seed + used.size) % forms.length];
+      return {
+        text: text + reasonText(voice),
+        sources: [voice.index, ...person.sources.filter((i) => i !== voice.index), ...(companion ? [companion.index] : [])],
+      };
     };
-    const free = (v: Voice) => !used.has(v.index) && v.doc.author !== lastAuthor;
+    const free = (v: Voice) => !used.has(v.index) && personKey(v.index) !== lastPerson && !quotedPeople.has(personKey(v.index));
 
-    // 4. Where it divides (a split): each rebuttal next to what it answers, when the thread shows it; or the
-    // explicit objection and approval of one issue.
+    // The closing question is kept for the close: a voice whose quote is that question is not quoted before it.
+    const closing = openQuestion(newestFirst, topic, () => false);
+    for (const v of voices) if (closing && v.index === closing.doc.index && v.quote.endsWith('?') && v.quote.includes(closing.question)) used.add(v.index);
+
+    // 4. Where it divides (a split): one sentence that names the gap, then each rebuttal next to whom or what it
+    // answers, when the records show it; or the explicit objection and approval of one issue.
     if (shape === 'split') {
       const segments: DraftSegment[] = [];
-      // Rebuttals that answer something earlier in their own thread come first.
-      const answers = rebuttals.map((v) => {
-        const thread = threadTitle(v.doc);
-        const earlierInThread = thread
-          ? docs.filter(({ doc }) => doc.author !== v.doc.author && doc.publishedAt < v.doc.publishedAt && sameThread(doc, thread)).reverse()
-          : [];
-        for (const a of earlierInThread) {
-          const sentence = answeredSentence(v.reading.rebuttal ?? v.quote, a.doc, topic);
-          if (sentence) return { voice: v, answered: { ...a, sentence } };
-        }
-        return { voice: v, answered: null };
-      });
-      answers.sort((x, y) => Number(!x.answered) - Number(!y.answered));
-      for (const { voice, answered } of answers.slice(0, 2)) {
-        if (used.has(voice.index) || voice.doc.author === lastAuthor) continue;
-        const gap = segments.length ? ' ' : '';
-        if (answered && answered.doc.author !== lastAuthor && !used.has(answered.index)) {
-          used.add(answered.index);
+      const exchange = rebuttals.find((v) => v.answers?.voice) ?? null;
+      const contested = rebuttals.find((v) => v.issue && says(v, v.issue))?.issue ?? null;
+      if (opposed) {
+        const o = objectors.filter((v) => v.issue === opposed);
+        const a = approvers.filter((v) => v.issue === opposed);
+        segments.push({
+          text: `Where the voices part is ${opposed}: ${joinNames(o.slice(0, 2).map((v) => nameOf(v.index).name))} objected to it, while ${joinNames(a.slice(0, 2).map((v) => nameOf(v.index).name))} welcomed it.`,
+          sources: [...o.slice(0, 2), ...a.slice(0, 2)].flatMap((v) => [v.index, ...nameOf(v.index).sources]),
+        });
+      } else if (exchange?.answers?.voice) {
+        const other = exchange.answers.voice;
+        segments.push({
+          text: `The sharpest exchange was between ${nameOf(other).name} and ${nameOf(exchange.index).name}${exchange.issue && says(exchange, exchange.issue) ? `, over ${exchange.issue}` : ''}.`,
+          sources: [other, exchange.index, ...nameOf(other).sources, ...nameOf(exchange.index).sources],
+        });
+      } else {
+        segments.push({
+          text: `${pick(['The argument was less over what happened than over how to read it', 'What divided people was not the news itself but how to read it'], seed)}${contested ? `, above all ${contested}` : ''}.`,
+          sources: contested ? voices.filter((v) => v.issue === contested).map((v) => v.index) : [],
+        });
+      }
+      // Rebuttals that answer someone come first, then those that answer the coverage, then the rest.
+      const order = (v: Voice) => (v.answers?.voice !== undefined && v.answers?.voice !== null ? 0 : v.answers ? 1 : 2);
+      for (const voice of [...rebuttals].sort((x, y) => order(x) - order(y)).slice(0, 2)) {
+        if (used.has(voice.index) || personKey(voice.index) === lastPerson || quotedPeople.has(personKey(voice.index))) continue;
+        const answers = voice.answers;
+        const answeredVoice = answers?.voice ?? null;
+        if (answers && answeredVoice !== null && answers.sentence && !used.has(answeredVoice) && personKey(answeredVoice) !== lastPerson) {
+          used.add(answeredVoice);
+          const other = nameOf(answeredVoice);
           segments.push({
-            text: `${gap}In a ${platformName(answered.doc.platform)} thread, ${attribution(answered.doc)} wrote: “${answered.sentence}”`,
-            sources: [answered.index],
+            text: ` ${answers.thread ? `In a ${platformName(brief.documents[answeredVoice].platform)} thread, ` : ''}${answers.thread ? other.name : capitalise(other.name)}${answers.thread ? '' : ` (${other.where ?? whereOf(brief.documents[answeredVoice])})`} wrote: “${answers.sentence}”`,
+            sources: [answeredVoice, ...other.sources],
           });
-          used.add(voice.index);
-          lastAuthor = voice.doc.author;
-          segments.push({ text: ` Later in the thread, ${attribution(voice.doc)} pushed back: “${voice.quote}”${reasonText(voice)}`, sources: [voice.index] });
+          lastPerson = personKey(answeredVoice);
+          const reply = say(voice, `answered ${other.name}`, answers.thread ? 'Later in the thread, ' : '');
+          segments.push({ ...reply, text: ` ${reply.text}`, sources: [...reply.sources, answeredVoice, ...other.sources] });
+        } else if (answeredVoice !== null && answers) {
+          const other = nameOf(answeredVoice);
+          const reply = say(voice, `took issue with ${other.name}`);
+          segments.push({ ...reply, text: ` ${reply.text}`, sources: [...reply.sources, answeredVoice, ...other.sources] });
+        } else if (answers?.report !== undefined && answers.report !== null) {
+          const outlet = brief.documents[answers.report].outlet?.trim();
+          const reply = say(voice, outlet ? `took issue with the coverage in ${outlet}` : 'took issue with the coverage');
+          segments.push({ ...reply, text: ` ${reply.text}`, sources: [...reply.sources, answers.report] });
         } else {
-          const said = say(voice, pick(VERBS.rebuts, seed, segments.length));
-          segments.push({ ...said, text: `${gap}${said.text}` });
+          const reply = say(
+            voice,
+            FRAMING.test(voice.reading.rebuttal ?? '') || /\b(?:headline|coverage|people)\b/i.test(voice.quote)
+              ? 'disputed the common reading'
+              : pick(['countered', 'disagreed'], seed, segments.length),
+          );
+          segments.push({ ...reply, text: ` ${reply.text}` });
         }
       }
       if (opposed) {
         const o = objectors.find((v) => v.issue === opposed && free(v));
-        const a = approvers.find((v) => v.issue === opposed && free(v) && v.doc.author !== o?.doc.author);
+        const a = approvers.find((v) => v.issue === opposed && free(v) && personKey(v.index) !== (o ? personKey(o.index) : ''));
         if (o && a) {
-          segments.push(say(o, 'objected', `${segments.length ? ' ' : ''}On ${opposed}, the reactions went opposite ways: `));
-          const approval = say(a, 'approved');
+          const objection = say(o, verbFor(o, seed, 0));
+          segments.push({ ...objection, text: ` ${objection.text}` });
+          const approval = say(a, 'welcomed it');
           segments.push({ ...approval, text: ` ${approval.text}` });
         }
       }
-      if (segments.length) {
-        paragraphs.push([
-          { text: `${pick(['Not everyone read it the same way.', 'There was real disagreement.', 'Some of it was argument.'], seed)} `, sources: [] },
-          ...segments.map((s, i) => (i === 0 ? { ...s, text: s.text.trimStart() } : s)),
-        ]);
-      }
+      if (segments.length > 1) paragraphs.push(segments.map((s, i) => (i === 0 ? { ...s, text: s.text.trimStart() } : s)));
     }
 
-    // 5. What people say, issue by issue (the largest first), then the rest.
-    for (const issue of [...issues, null]) {
+    // 5. The positions, issue by issue (the largest first), then the rest: each stated once in the writer's framing,
+    // then the voices that hold it, each with a verb for what the voice does (argues, reports, asks, warns, objects).
+    // The rest may take a second paragraph when the story would otherwise be short.
+    for (const issue of [...issues, null, null]) {
       if (paragraphs.length >= 7) break;
-      const members = voices.filter((v) => v.issue === issue && !used.has(v.index));
+      if (issue === null && paragraphs.length >= 5) break;
+      const members = voices.filter((v) => v.issue === issue && !used.has(v.index) && !quotedPeople.has(v.person));
       const chosen: Voice[] = [];
       for (const v of members) {
         if (chosen.length >= 3) break;
-        if (v.doc.author === (chosen.at(-1)?.doc.author ?? lastAuthor) || chosen.some((c) => c.doc.author === v.doc.author)) continue;
+        if (
+          personKey(v.index) === (chosen.length ? personKey(chosen.at(-1)!.index) : lastPerson) ||
+          chosen.some((c) => personKey(c.index) === personKey(v.index))
+        )
+          continue;
         chosen.push(v);
       }
       if (issue !== null && chosen.length < 2) {
@@ -376,13 +424,18 @@ export class OfflineNarrativeWriter extends NarrativeWriter {
         continue;
       }
       if (!chosen.length || (issue === null && chosen.length < 2 && paragraphs.length >= 3)) continue;
-      const segments: DraftSegment[] = [];
+      const segments: DraftSegment[] = [
+        {
+          text: positionLine(chosen, issue, seed + paragraphs.length, issue === issues.find((i) => voices.some((v) => v.issue === i))),
+          sources: chosen.map((v) => v.index),
+        },
+      ];
+      const approving = chosen.filter((v) => v.reading.evaluation === 'approves').length;
       chosen.forEach((v, i) => {
-        const kind = v.reading.rebuttal ? 'rebuts' : (v.reading.evaluation ?? 'neutral');
-        const verb = pick(VERBS[kind], seed, i + paragraphs.length);
-        const lead = i === 0 && issue ? `${pick(['On', 'As for'], seed, paragraphs.length)} ${issue}, ` : '';
-        const s = say(v, verb, lead);
-        segments.push({ ...s, text: `${i ? ' ' : ''}${s.text}` });
+        // A second approving voice "agreed"; the rest by what they do.
+        const verb = v.reading.evaluation === 'approves' && i > 0 && approving > 1 ? 'agreed' : verbFor(v, seed, i + paragraphs.length);
+        const s = say(v, verb);
+        segments.push({ ...s, text: ` ${s.text}` });
       });
       paragraphs.push(segments);
     }
@@ -392,25 +445,24 @@ export class OfflineNarrativeWriter extends NarrativeWriter {
       const named = approvers.slice(0, 3);
       paragraphs.push([
         {
-          text: `The approving voices were ${joinNames(named.map((v) => `${attribution(v.doc)} (${platformName(v.doc.platform)})`))}, and none of the posts here objected.`,
-          sources: named.map((v) => v.index),
+          text: `The approving voices were ${joinNames(named.map((v) => `${nameOf(v.index).name} (${nameOf(v.index).where ?? platformName(v.doc.platform)})`))}, and none of the posts here objected.`,
+          sources: named.flatMap((v) => [v.index, ...nameOf(v.index).sources]),
         },
       ]);
     }
 
-    // 7. What is still open: a question a record asks in its own words, quoted and cited.
-    const open = openQuestion(newestFirst, topic);
+    // 7. What is still open: a question a record asks in its own words, quoted and cited; not one already quoted.
+    const quoted = paragraphs.flat().map((s) => s.text);
+    const open = openQuestion(newestFirst, topic, (q) => quoted.some((t) => t.includes(q)));
     if (open && paragraphs.length < 8) {
-      const asked = /\?$/.test(open.question) ? 'asked' : 'wrote';
-      paragraphs.push([
-        {
-          text: `${pick(['What is still unresolved:', 'Left open:', 'The open question:'], seed)} ${askerOf(open.doc.doc)} ${asked}, “${open.question}”`,
-          sources: [open.doc.index],
-        },
-      ]);
+      const asker = askerOf(open.doc.doc, nameOf(open.doc.index));
+      const text = open.relayed
+        ? `${pick(['Still open is a question', 'The question still open is one'], seed)} ${asker} passed on from a reader: “${open.question}”`
+        : `${pick(['What is still unresolved:', 'Left open:', 'The open question:'], seed)} ${asker} ${/\?$/.test(open.question) ? 'asked' : 'wrote'}, “${open.question}”`;
+      paragraphs.push([{ text, sources: [open.doc.index, ...nameOf(open.doc.index).sources.filter((i) => i !== open.doc.index)] }]);
     }
 
-    const dek = dekOf({ shape, issues, voices, lead: lead.doc, summary, opposed });
+    const dek = dekOf({ shape, issues, voices, lead: lead.doc, summary, opposed, seed, names: (v) => nameOf(v.index).name });
     return { headline, dek, paragraphs, writer: 'offline', model: null, usage: null };
   }
 }
@@ -507,9 +559,23 @@ function sharedWords(a: string, b: string, topic: Set<string>): number {
   return [...words(b)].filter((w) => wa.has(w)).length;
 }
 
+/** Heads too general to merge phrases by ("open model" and "closed model" are not one issue). */
+const GENERIC_HEADS = new Set(['model', 'data', 'tool', 'system', 'company', 'people', 'user', 'version', 'release', 'weight']);
+
+const lemmaOf = (word: string) =>
+  word
+    .toLowerCase()
+    .replace(/ies$/, 'y')
+    .replace(/(?<=[^s])s$/, '');
+
+/** Is `inner` a whole-word run inside `outer`? */
+const wordRunIn = (inner: string, outer: string) => inner !== outer && ` ${outer} `.includes(` ${inner} `);
+
 /**
- * Groups voices by the issue their quotes share: the noun phrase found in the most quotes (at least two), then the
- * next among the rest; the storyline's own subject (in the headline or topic) is not an issue.
+ * Groups voices by the issue their quotes share: the noun phrase (with its variants: the same head noun, or one
+ * phrase inside another) found in the most quotes (at least two), then the next among the rest; the storyline's own
+ * subject (in the headline or topic) is not an issue. The label is the variant most voices write, as they write it
+ * mid-sentence ("benchmark contamination", not a sentence-initial "Benchmark contamination").
  */
 function groupByIssue(voices: Voice[], subject: string): string[] {
   const subjectWords = new Set(subject.toLowerCase().match(/[\p{L}\p{N}-]+/gu) ?? []);
@@ -522,90 +588,160 @@ function groupByIssue(voices: Voice[], subject: string): string[] {
       candidates.set(key, (candidates.get(key) ?? false) || definite);
     }
   }
-  const contains = (v: Voice, key: string) =>
-    new RegExp(`(?<![\\p{L}\\p{N}])${key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![\\p{L}\\p{N}])`, 'iu').test(v.quote);
+  const escape = (key: string) => key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const contains = (v: Voice, key: string) => new RegExp(`(?<![\\p{L}\\p{N}])${escape(key)}(?![\\p{L}\\p{N}])`, 'iu').test(v.quote);
+  const headOf = (key: string) => lemmaOf(key.split(/\s+/).at(-1)!);
+  const familyOf = (key: string) =>
+    [...candidates.keys()].filter(
+      (k) =>
+        k === key ||
+        wordRunIn(k, key) ||
+        wordRunIn(key, k) ||
+        (headOf(k) === headOf(key) && !GENERIC_HEADS.has(headOf(key)) && k.split(/\s+/).length > 1 && key.split(/\s+/).length > 1),
+    );
   const issues: string[] = [];
   while (issues.length < 3) {
     const open = voices.filter((v) => !v.issue);
-    let best: { key: string; n: number; words: number } | null = null;
+    let best: { key: string; family: string[]; n: number; words: number } | null = null;
     for (const key of candidates.keys()) {
-      const n = open.filter((v) => contains(v, key)).length;
+      const family = familyOf(key);
+      const n = new Set(open.filter((v) => family.some((k) => contains(v, k))).map((v) => v.person)).size;
+      const own = open.filter((v) => contains(v, key)).length;
       const words = key.split(/\s+/).length;
-      if (n >= 2 && (!best || n > best.n || (n === best.n && words > best.words))) best = { key, n, words };
+      // The family's label: the variant the most voices write, the longer on a tie.
+      if (n < 2 || own < 1) continue;
+      const bestOwn = best ? open.filter((v) => contains(v, best!.key)).length : 0;
+      if (!best || n > best.n || (n === best.n && (own > bestOwn || (own === bestOwn && words > best.words)))) best = { key, family, n, words };
     }
     if (!best) break;
-    // The label as a voice wrote it, with "the" when it is a common noun phrase.
-    // Written as a voice wrote it mid-sentence ("procurement review", not a sentence-initial "Procurement review").
-    const holders = open.filter((v) => contains(v, best.key));
-    const first = holders.find((v) => v.quote.toLowerCase().indexOf(best.key) > 0) ?? holders[0];
-    const written = new RegExp(`(?<![\\p{L}\\p{N}])${best.key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![\\p{L}\\p{N}])`, 'iu').exec(first.quote)![0];
+    const { key, family } = best;
+    const holders = open.filter((v) => contains(v, key));
+    const first = holders.find((v) => v.quote.toLowerCase().indexOf(key) > 0) ?? holders[0];
+    let written = new RegExp(`(?<![\\p{L}\\p{N}])${escape(key)}(?![\\p{L}\\p{N}])`, 'iu').exec(first.quote)![0];
+    // A sentence-initial capital is not a name's: lower-case it when the voices write that word in lower case.
+    const firstWord = written.split(/\s+/)[0];
+    if (
+      /^\p{Lu}\p{Ll}+$/u.test(firstWord) &&
+      voices.some((v) => new RegExp(`(?<![\\p{L}\\p{N}])${escape(firstWord.toLowerCase())}(?![\\p{L}\\p{N}])`, 'u').test(v.doc.text))
+    )
+      written = firstWord.toLowerCase() + written.slice(firstWord.length);
     // "the annual audit", but "clause 4(b)" and "open source": as the voices themselves write it.
-    const definite =
-      candidates.get(best.key) ||
-      voices.some((v) => new RegExp(`\\bthe ${best.key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(?![\\p{L}\\p{N}])`, 'iu').test(v.doc.text));
-    const label = definite && /^[\p{Ll}$\p{N}]/u.test(written) ? `the ${written}` : written;
-    for (const v of open) if (contains(v, best.key)) v.issue = label;
-    candidates.delete(best.key);
+    const definite = candidates.get(key) || voices.some((v) => new RegExp(`\\bthe ${escape(key)}(?![\\p{L}\\p{N}])`, 'iu').test(v.doc.text));
+    // A common noun phrase is told with "the" ("the postal codes"); a name or identifier as written ("clause 4(b)").
+    const label = definite || (/^\p{Ll}/u.test(written) && !/\p{N}/u.test(written)) ? `the ${written}` : written;
+    for (const v of open) if (family.some((k) => contains(v, k))) v.issue = label;
+    for (const k of family) candidates.delete(k);
     issues.push(label);
   }
   return issues;
 }
 
+/** A preamble that frames a question rather than asking it ("A reader asks:", "Question:"), left out of the quote. */
+const QUESTION_PREAMBLE =
+  /^(?:(?:a |one |our )?readers? (?:asks?|asked|wants to know|writes|wrote)|(?:quick |honest |genuine |serious |real |open |reader )?question|q|ask)\s*[:—–-]\s*/i;
+
 /**
  * A question still open, in a record's own words: a sentence of one to two lines that ends in "?" or says "the
- * question is whether…", on the topic when one is; the newest record's first.
+ * question is whether…", on the topic when one is; the newest record's first; never one the story already quotes.
+ * A preamble ("A reader asks: …") is left out of the quote, and a question relayed from a reader is told as one.
  */
 function openQuestion(
   newestFirst: Array<{ doc: WriterDocument; index: number }>,
   topic: Set<string>,
-): { doc: { doc: WriterDocument; index: number }; question: string } | null {
-  let fallback: { doc: { doc: WriterDocument; index: number }; question: string } | null = null;
+  alreadyQuoted: (question: string) => boolean,
+): { doc: { doc: WriterDocument; index: number }; question: string; relayed: boolean } | null {
+  let fallback: { doc: { doc: WriterDocument; index: number }; question: string; relayed: boolean } | null = null;
   for (const entry of newestFirst) {
     for (const sentence of sentencesOf(cleanPostText(entry.doc.text))) {
       if (sentence.length < 30 || sentence.length > 220) continue;
       if (!/\?$/.test(sentence) && !/^the (?:real |open |big )?question is (?:whether|if|how|who|what)\b/i.test(sentence)) continue;
       if (/^(?:who|what|why|how) (?:cares|knows)\b|^(?:right|really|seriously)\?$/i.test(sentence)) continue;
-      const onTopic = sentence
+      const question = sentence.replace(QUESTION_PREAMBLE, '');
+      if (question.length < 20 || alreadyQuoted(question)) continue;
+      const relayed = question !== sentence && /reader/i.test(sentence.slice(0, sentence.length - question.length));
+      const onTopic = question
         .toLowerCase()
         .split(/[^\p{L}\p{N}]+/u)
         .some((w) => topic.has(w));
-      if (onTopic) return { doc: entry, question: sentence };
-      fallback ??= { doc: entry, question: sentence };
+      if (onTopic) return { doc: entry, question, relayed };
+      fallback ??= { doc: entry, question, relayed };
     }
   }
   return fallback;
 }
 
-/** The dek: what the conversation is about and, when the records show it, where it divides. */
-function dekOf(input: { shape: Shape; issues: string[]; voices: Voice[]; lead: WriterDocument; summary: string | null; opposed: string | null }): string {
+/**
+ * The dek: what the conversation is about, in a form that follows the storyline's shape (a split says where it
+ * divides, a consensus that it approves, a reaction what the news turned the talk to, a thread what it turns on).
+ */
+function dekOf(input: {
+  shape: Shape;
+  issues: string[];
+  voices: Voice[];
+  lead: WriterDocument;
+  summary: string | null;
+  opposed: string | null;
+  seed: number;
+  names: (v: Voice) => string;
+}): string {
   const platforms = [...new Set(input.voices.map((v) => platformName(v.doc.platform)).filter((p) => !p.startsWith('a ')))];
-  // "On Reddit, on Hacker News and on Bluesky": platform names joined by "and" would read as one name.
-  const where = platforms.length ? `On ${joinNames(platforms.slice(0, 3)).replace(/, | and /g, (j) => `${j}on `)}` : 'In the discussion';
+  const where = platforms.length ? onPlatforms(platforms.slice(0, 3)) : null;
   const [first, second] = input.issues;
   const about = first ? (second ? `${first} and ${second}` : first) : null;
   const rebutters = input.voices.filter((v) => v.reading.rebuttal);
-  const contested = rebutters.find((v) => v.issue)?.issue ?? input.opposed ?? null;
-  const pushback = rebutters.length ? `, with pushback from ${joinNames([...new Set(rebutters.slice(0, 2).map((v) => attribution(v.doc)))])}` : '';
+  const contested = rebutters.find((v) => v.issue && says(v, v.issue))?.issue ?? null;
+  const who = [...new Set(rebutters.slice(0, 2).map(input.names))];
+  const pushback = who.length ? `pushback from ${joinNames(who)}` : null;
+  const exchange = rebutters.find((v) => v.answers?.voice !== null && v.answers?.voice !== undefined);
   switch (input.shape) {
     case 'split':
-      if (about && contested && contested !== first) return `${where}, the talk is about ${about}, and the sharpest disagreement is over ${contested}.`;
-      if (about) return `${where}, the talk is about ${about}${pushback || ', and the reactions are opposed'}.`;
-      return `${where}, the reactions are divided${pushback}.`;
+      if (input.opposed)
+        return `Readers part over ${input.opposed}: some object to it, others welcome it${first && first !== input.opposed ? `, and the talk keeps returning to ${first}` : ''}.`;
+      if (contested && first && contested !== first)
+        return `The talk is mostly about ${first}; the sharpest disagreement is over ${contested}, with ${pushback}.`;
+      if (exchange && pushback) return `${about ? `In a conversation about ${about}, the` : 'The'} sharpest exchange is a reply in a thread, with ${pushback}.`;
+      if (pushback && about)
+        return pick(
+          [
+            `The talk is about ${about}, and how to read it is the argument, with ${pushback}.`,
+            `Less a reaction than an argument over how to read it, with ${pushback}; much of the talk is about ${about}.`,
+          ],
+          input.seed,
+        );
+      return pushback ? `The reaction divides, with ${pushback}.` : 'The reaction divides.';
     case 'consensus':
-      return about ? `${where}, the talk is about ${about}, and the voices that take a side approve.` : `${where}, the voices that take a side approve.`;
+      return about ? `Reaction is largely approving, and the talk is about ${about}.` : 'Reaction is largely approving, and no one here objects.';
     case 'thread':
       return about
         ? `A ${platformName(input.lead.platform)} thread that turns on ${about}.`
         : `A ${platformName(input.lead.platform)} thread, and what its replies say.`;
     default:
-      return about ? `${where}, the talk turned to ${about}.` : (input.summary ?? `${where}, readers took up the news.`);
+      if (!about) return where ? `What readers made of the news, ${where}.` : (input.summary ?? 'What readers made of the news.');
+      return pick(
+        [
+          `The news turned the talk to ${about}.`,
+          `What people took from it: ${about}, ${where ?? 'in the replies'}.`,
+          `Beyond the news itself, the talk is about ${about}.`,
+        ],
+        input.seed,
+      );
   }
+}
+
+/** "on Reddit", "on Reddit and on Bluesky": platform names joined by "and" alone would read as one name. */
+function onPlatforms(platforms: string[]): string {
+  return `on ${joinNames(platforms).replace(/, | and /g, (j) => `${j}on `)}`;
 }
 
 /** The reason a voice gives, quoted after its point, when the quote does not already carry it. */
 function reasonText(voice: Voice): string {
   const reason = voice.reading.reason;
   return reason && !voice.quote.includes(reason) ? ` The reason given: “${reason}”` : '';
+}
+
+/** Does the voice's quote itself name this issue (not just a variant of it)? */
+function says(v: Voice, issue: string): boolean {
+  return v.quote.toLowerCase().includes(issue.replace(/^the /, '').toLowerCase());
 }
 
 /** A stable choice for this story (the same storyline always reads the same; different ones read differently). */
@@ -643,9 +779,9 @@ function topicWords(brief: NarrativeBrief): Set<string> {
 }
 
 /** A voice named with its platform ("/u/x (Reddit)"); a news or blog writer with the outlet instead ("A of The Signal"). */
-function askerOf(doc: WriterDocument): string {
+function askerOf(doc: WriterDocument, person: PersonName): string {
   const platform = platformName(doc.platform);
-  return platform.startsWith('a ') ? sourceName(doc) : `${attribution(doc)} (${platform})`;
+  return platform.startsWith('a ') ? sourceName(doc) : `${person.name} (${platform})`;
 }
 
 function sourceName(doc: WriterDocument): string {
@@ -673,4 +809,176 @@ function stripHashtags(text: string): string {
 function clip(text: string, max: number): string {
   const t = text.replace(/\s+/g, ' ').trim();
   return t.length > max ? `${t.slice(0, max - 1).replace(/\s+\S*$/, '')}…` : t;
+}
+
+/** One person as the story names them: a handle that spells a display name is the same person. */
+interface PersonName {
+  /** The same for every record of one person. */
+  key: string;
+  /** The full name when one of their records gives it ("Dr. Ama Whitlock"), else the handle. */
+  name: string;
+  /** Where they posted, when they are one person across places ("Bluesky, and the blog Second Opinion"). */
+  where: string | null;
+  /** The records to cite with any sentence that names them (the one that carries the full name). */
+  sources: number[];
+}
+
+const fold = (s: string) => s.normalize('NFD').replace(/\p{M}/gu, '').toLowerCase();
+/** "Dr. Ama Whitlock" → "amawhitlock"; null for a handle. */
+const displayKey = (author: string) => (/\s/.test(author.trim()) ? fold(author.replace(/^(?:Dr|Mr|Mrs|Ms|Prof)\.?\s+/i, '')).replace(/[^a-z0-9]/g, '') : null);
+/** "@amawhitlock.bsky.social", "@ama_whitlock@med.example", "/u/ama-whitlock" → "amawhitlock". */
+const handleKey = (author: string) =>
+  fold(
+    author
+      .trim()
+      .replace(/^(?:@|\/?u\/)/, '')
+      .replace(/[@.].*$/, ''),
+  ).replace(/[^a-z0-9]/g, '');
+
+function placeOf(doc: WriterDocument): string {
+  if (doc.platform === 'news' && doc.outlet) return `writing for ${doc.outlet}`;
+  return whereOf(doc);
+}
+
+/** Who each record is by, people merged across platforms (a handle whose letters are a display name's, normalised). */
+function peopleOf(documents: WriterDocument[]): PersonName[] {
+  const named = new Set(documents.map((d) => (d.author ? displayKey(d.author) : null)).filter((k): k is string => Boolean(k && k.length >= 5)));
+  const keys = documents.map((d, i) => {
+    if (!d.author) return `anonymous:${i}`;
+    const key = displayKey(d.author) ?? handleKey(d.author);
+    return named.has(key) ? `person:${key}` : `author:${d.author}`;
+  });
+  return documents.map((doc, i) => {
+    const key = keys[i];
+    const group = documents.map((_, j) => j).filter((j) => keys[j] === key);
+    const full = group.find((j) => displayKey(documents[j].author));
+    if (!key.startsWith('person:') || full === undefined || group.every((j) => documents[j].author === documents[full].author))
+      return { key, name: attribution(doc), where: null, sources: [] };
+    const places = [...new Set([placeOf(doc), ...group.map((j) => placeOf(documents[j]))])];
+    return { key, name: documents[full].author, where: places.length > 1 ? places.join(', and ') : null, sources: full === i ? [] : [full] };
+  });
+}
+
+const NEGATED = /\b(?:not|no|never|nobody|nothing|none|isn['’]t|aren['’]t|wasn['’]t|doesn['’]t|don['’]t|didn['’]t|won['’]t|can['’]t|cannot)\b/i;
+
+/** The sentence of an earlier post that a reply contradicts without a marker: shared words, opposite polarity. */
+function contestedSentence(reply: string, doc: WriterDocument): string | null {
+  for (const sentence of sentencesOf(cleanPostText(doc.text))) {
+    if (sentence.length < 20 || sentence.length > 240 || !/[.!?]["”’)]?$/.test(sentence) || LEANS_BACK.test(sentence) || sentence.endsWith('?')) continue;
+    // A wish or a guess ("I'd love to see…") is not a claim to contradict.
+    if (/^(?:I['’]d|I would|I wish|I hope|my guess)\b/i.test(sentence)) continue;
+    // The storyline's common words count here: a contradiction repeats the very words it contradicts.
+    if (sharedWords(sentence, reply, new Set()) < 3 || NEGATED.test(sentence) === NEGATED.test(reply)) continue;
+    // The negation must sit in the clause that repeats the other's words ("X does not allow Y" / "X allows Y"), not
+    // in an aside ("Not shocked.", "worklist prioritisation, not diagnosis").
+    const [negated, plain] = NEGATED.test(sentence) ? [sentence, reply] : [reply, sentence];
+    const clause = negated.split(/[,;:()]|\.\s/).find((c) => NEGATED.test(c)) ?? '';
+    if (sharedWords(clause, plain, new Set()) >= 3 && !/\bnot (?:just|only|shocked|surprised|sure)\b/i.test(clause)) return sentence;
+  }
+  return null;
+}
+
+/**
+ * What each rebuttal answers: the earlier post in its own thread that it takes on (the sentence sharing its words),
+ * or the coverage it names; and a reply that contradicts its thread without any marker is read as a rebuttal too.
+ */
+function findAnswers(
+  voices: Voice[],
+  docs: Array<{ doc: WriterDocument; index: number }>,
+  people: PersonName[],
+  reports: Array<{ doc: WriterDocument; index: number }>,
+  topic: Set<string>,
+): void {
+  for (const v of voices) {
+    const thread = threadTitle(v.doc);
+    const earlierInThread = thread
+      ? docs.filter(({ doc, index }) => people[index].key !== people[v.index].key && doc.publishedAt < v.doc.publishedAt && sameThread(doc, thread)).reverse()
+      : [];
+    if (!v.reading.rebuttal) {
+      for (const a of earlierInThread) {
+        // Only a reply on the same platform can answer a post (a Reddit comment does not reply to Hacker News).
+        const sentence = a.doc.platform === v.doc.platform ? contestedSentence(v.quote, a.doc) : null;
+        if (sentence) {
+          v.reading = { ...v.reading, rebuttal: v.quote };
+          v.answers = { voice: a.index, report: null, sentence, thread: true };
+          break;
+        }
+      }
+      continue;
+    }
+    const rebuttal = v.reading.rebuttal;
+    for (const a of earlierInThread) {
+      const sentence = answeredSentence(rebuttal, a.doc, topic);
+      if (sentence) {
+        v.answers = { voice: a.index, report: null, sentence, thread: true };
+        break;
+      }
+    }
+    if (v.answers) continue;
+    // A rebuttal that names the coverage ("the headline is wrong") answers the report it shares words with.
+    if (/\b(?:headlines?|coverage|article|press)\b/i.test(v.quote)) {
+      const report =
+        reports.find((r) => r.doc.publishedAt <= v.doc.publishedAt && sharedWords(`${r.doc.title} ${r.doc.text}`, v.quote, topic) >= 1) ?? reports[0];
+      if (report) v.answers = { voice: null, report: report.index, sentence: null, thread: false };
+    }
+  }
+}
+
+/** What a voice does, read from its own words: it contests, objects, approves, asks, warns, reports or argues. */
+type Act = 'contests' | 'objects' | 'approves' | 'asks' | 'warns' | 'reports' | 'argues' | 'notes';
+
+const WARNING =
+  /\b(?:risk|risks|risky|dangerous|danger|harm|harms|unsafe|liable|liability|concern|worried|worry|beware|will get fought|trust that isn['’]t)\b/i;
+
+function actOf(v: Voice): Act {
+  if (v.reading.rebuttal) return 'contests';
+  if (v.reading.evaluation === 'objects') return WARNING.test(v.quote) ? 'warns' : 'objects';
+  if (v.reading.evaluation === 'approves') return 'approves';
+  if (/\?["”’)]?$/.test(v.quote)) return 'asks';
+  if (WARNING.test(v.quote)) return 'warns';
+  if (/\b(?:should|must|needs? to|ought to|has to|have to|is the real|the real contribution|matters)\b/i.test(v.quote)) return 'argues';
+  if (/\d/.test(v.quote) || /^(?:I|I['’]m|I['’]ve|We|My|Our)\b/.test(v.quote)) return 'reports';
+  return 'notes';
+}
+
+const VERBS: Record<Act, string[]> = {
+  contests: ['countered', 'disagreed'],
+  objects: ['objected', 'was critical'],
+  approves: ['welcomed it', 'approved'],
+  asks: ['asked'],
+  warns: ['warned'],
+  reports: ['reported', 'wrote'],
+  argues: ['argued', 'made the case'],
+  notes: ['wrote', 'noted', 'observed', 'pointed out'],
+};
+
+function verbFor(v: Voice, seed: number, offset: number): string {
+  return pick(VERBS[actOf(v)], seed, offset);
+}
+
+/** A position stated once, in the writer's own framing words, before the voices that hold it are quoted. */
+function positionLine(voices: Voice[], issue: string | null, seed: number, first: boolean): string {
+  const acts = voices.map(actOf);
+  const n = (kinds: Act[]) => acts.filter((a) => kinds.includes(a)).length;
+  const critical = n(['objects', 'warns', 'contests']);
+  const approving = n(['approves']);
+  // A position is the majority's: more than half of the voices quoted for it.
+  const half = voices.length / 2 + 0.01;
+  if (issue === null) {
+    if (n(['asks']) >= half) return 'Others had questions of their own.';
+    if (critical >= half) return 'Other voices were critical too.';
+    if (n(['reports']) >= half) return pick(['Others brought figures and first-hand detail.', 'Others added detail of their own.'], seed);
+    return pick(['Other voices took up other parts of the story.', 'The rest of the conversation ranged wider.'], seed);
+  }
+  if (critical && approving) return `Opinion on ${issue} divided.`;
+  if (critical >= half) return pick([`The criticism centred on ${issue}.`, `Much of the criticism was about ${issue}.`], seed);
+  if (approving >= half) return pick([`Those who welcomed it pointed to ${issue}.`, `The approval centred on ${issue}.`], seed);
+  if (n(['asks']) >= half) return `Much of the talk about ${issue} took the form of questions.`;
+  if (n(['reports']) >= half)
+    return pick([`Several voices put figures on ${issue}.`, `A good part of the talk was about ${issue}, and people brought figures.`], seed);
+  if (n(['argues']) >= half) return pick([`Some made a case about ${issue}.`, `A strand of argument ran through ${issue}.`], seed);
+  return pick(
+    [`${first ? 'One' : 'Another'} strand of the conversation was ${issue}.`, `Much of the talk turned to ${issue}.`, `People kept returning to ${issue}.`],
+    seed,
+  );
 }

@@ -151,6 +151,53 @@ const WEAK = new Set([
   'news',
 ]);
 
+/** A figure in a phrase is an identifier after these ("clause 4(b)", "Amendment 7A"); elsewhere it is a measurement. */
+const IDENTIFIER_HEAD = /^(?:clause|section|article|amendment|bill|version|table|rule|chapter|part|schedule|item|criteria|criterion|v)$/i;
+/** Heads that name a measurement, not a thing discussed ("error rate", "71 minutes", "94.1% sensitivity"). */
+const MEASURE = new Set([
+  'rate',
+  'rates',
+  'minute',
+  'minutes',
+  'hour',
+  'hours',
+  'percent',
+  'percentage',
+  'point',
+  'points',
+  'score',
+  'scores',
+  'sensitivity',
+  'specificity',
+  'figure',
+  'figures',
+  'count',
+  'total',
+  'share',
+  'math',
+]);
+
+/** Words no issue label carries. */
+const NOT_TOPICAL = new Set([
+  'still',
+  'just',
+  'also',
+  'even',
+  'only',
+  'really',
+  'very',
+  'not',
+  'that',
+  'which',
+  'who',
+  'whose',
+  'there',
+  'here',
+  'today',
+  'yesterday',
+  'tomorrow',
+]);
+
 /** A noun phrase as written (determiners and trailing punctuation off), and whether the text gave it "the". */
 export interface IssuePhrase {
   phrase: string;
@@ -160,7 +207,21 @@ export interface IssuePhrase {
 /** Noun phrases of a text, and their runs of two or three words, for grouping voices by the issue they discuss. */
 export function issuePhrases(text: string): IssuePhrase[] {
   const out: IssuePhrase[] = [];
-  for (const raw of nlp(text).nouns().out('array') as string[]) {
+  const doc = nlp(text);
+  // compromise's tags for each word of the text: a noun phrase it returns may still carry a verb, an adverb, a date
+  // or a negation ("Lumenloom still faces copyright", "not a model", "Friday"), which no issue label should.
+  const tags = new Map<string, Set<string>>();
+  for (const sentence of doc.json() as Array<{ terms: Array<{ normal: string; tags: string[] }> }>)
+    for (const term of sentence.terms) tags.set(term.normal, new Set([...(tags.get(term.normal) ?? []), ...term.tags]));
+  const notTopical = (word: string) => {
+    const w = word.toLowerCase().replace(/^[^\p{L}\p{N}]+|[^\p{L}\p{N}]+$/gu, '');
+    if (NOT_TOPICAL.has(w)) return true;
+    const t = tags.get(w);
+    if (!t) return false;
+    if (['Adverb', 'Date', 'WeekDay', 'Month', 'Negative', 'Pronoun', 'Conjunction', 'QuestionWord'].some((x) => t.has(x))) return true;
+    return t.has('Verb') && !t.has('Noun') && !t.has('Gerund') && !t.has('Adjective');
+  };
+  for (const raw of doc.nouns().out('array') as string[]) {
     const trimmed = raw
       .replace(/[.,;:!?"”’]+$/g, '')
       .replace(/\)$/, (p, at: number, all: string) => (all.slice(0, at).includes('(') ? p : ''))
@@ -171,10 +232,20 @@ export function issuePhrases(text: string): IssuePhrase[] {
     if (/["“”@/#]|https?:/.test(phrase)) continue;
     const words = phrase.split(/\s+/);
     const runs = new Set([phrase]);
-    for (let n = 2; n <= 3; n++) for (let i = 0; i + n <= words.length; i++) runs.add(words.slice(i, i + n).join(' '));
+    // Runs that keep the head noun ("clinician burnout" of "a leading driver of clinician burnout"), never a
+    // modifier cut from it ("driver of clinician").
+    for (let n = 2; n <= 3; n++)
+      for (let i = 0; i + n <= words.length; i++)
+        if (i + n === words.length || !words.slice(i, i + n).some((w) => /^(?:of|in|on|for|to|with|at|by)$/i.test(w)))
+          runs.add(words.slice(i, i + n).join(' '));
     for (const run of runs) {
       const ws = run.split(/\s+/);
       if (ws.length > 5 || run.length < 4 || /^(?:i|you|we|they|it|he|she|them|us)$/i.test(run)) continue;
+      // A topic, not a measurement: no figures (but for identifiers, "clause 4(b)") and no measuring head.
+      if (ws.some((w, k) => /^[~$£€±]?\d|%$/.test(w) && !(k > 0 && IDENTIFIER_HEAD.test(ws[k - 1])))) continue;
+      if (MEASURE.has(ws[ws.length - 1].toLowerCase())) continue;
+      if (/^(?:million|billion|trillion|thousand|hundred|percent|m|bn|k)$/i.test(ws[0])) continue;
+      if (ws.some(notTopical)) continue;
       // The head of an issue is a thing discussed, not "the part", "the question" or "the story".
       if (WEAK.has(ws[ws.length - 1].toLowerCase().replace(/[^\p{L}]/gu, '')) || /^(?:real|hard|important|only|main|whole|same)\b/i.test(run)) continue;
       if (!/^[\p{L}\p{N}$]/u.test(run) || !/[\p{L}\p{N}%)]$/u.test(run)) continue;
