@@ -1,4 +1,4 @@
-import nlp from 'compromise';
+import nlp from '../kernel/llm/nlp';
 import { cleanPostText } from '../kernel/llm/post-text';
 
 /**

@@ -1,4 +1,4 @@
-import nlp from 'compromise';
+import nlp from './nlp';
 import { FRAMING, issuePhrases, pointOf, readVoice, rebuts, threadTitle, type VoiceReading } from './offline-voices';
 import { cleanPostText } from './post-text';
 import {

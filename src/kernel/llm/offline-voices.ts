@@ -1,4 +1,4 @@
-import nlp from 'compromise';
+import nlp from './nlp';
 import { type WriterDocument } from './narrative-writer.port';
 
 /**
