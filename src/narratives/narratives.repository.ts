@@ -311,7 +311,11 @@ export class NarrativesRepository {
         finishedAt: input.finishedAt,
         written: input.written,
         failed: input.failed,
-        ...input.usage,
+        // The run's columns hold the four totals; the 1-hour share of cache writes is in its cost.
+        inputTokens: input.usage.inputTokens,
+        outputTokens: input.usage.outputTokens,
+        cacheReadTokens: input.usage.cacheReadTokens,
+        cacheWriteTokens: input.usage.cacheWriteTokens,
         costUsd: input.costUsd,
         ...(input.batch === undefined ? {} : { batch: input.batch }),
       },

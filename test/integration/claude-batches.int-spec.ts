@@ -112,6 +112,8 @@ describe('narratives through Message Batches', () => {
           outputTokens: v.usage.outputTokens,
           cacheReadTokens: v.usage.cacheReadTokens,
           cacheWriteTokens: v.usage.cacheWriteTokens,
+          // Batch requests write the 1-hour cache (2x, not 1.25x, the input price).
+          cacheWrite1hTokens: v.usage.cacheWrite1hTokens ?? 0,
         };
         expect(v.cost_usd).toBeCloseTo(estimateCostUsd(v.model, usage, { batch: true }), 10);
       }

@@ -223,7 +223,7 @@ export class AnthropicNarrativeWriter extends NarrativeWriter {
   /**
    * Prompt caching on the stable prefix (the system prompt); off only to measure what it saves. Requests sent one by
    * one use the default 5-minute lifetime (each request follows the last within seconds); a batch's requests may be
-   * processed far apart, so they ask for `ANTHROPIC_BATCH_CACHE_TTL` (default 1 hour; bench/narratives.bench.ts).
+   * processed far apart, so they ask for `batchCacheTtl` (default 1 hour; why: bench/narratives.bench.ts).
    */
   private cache(ttl: '5m' | '1h'): { cache_control?: Anthropic.CacheControlEphemeral } {
     if (this.options.promptCaching === false) return {};
@@ -253,6 +253,8 @@ function addUsage(total: Usage, usage: Anthropic.Usage): void {
   total.outputTokens += usage.output_tokens;
   total.cacheReadTokens += usage.cache_read_input_tokens ?? 0;
   total.cacheWriteTokens += usage.cache_creation_input_tokens ?? 0;
+  const hour = usage.cache_creation?.ephemeral_1h_input_tokens ?? 0;
+  if (hour) total.cacheWrite1hTokens = (total.cacheWrite1hTokens ?? 0) + hour;
 }
 
 /**

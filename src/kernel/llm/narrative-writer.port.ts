@@ -41,7 +41,7 @@ export interface NarrativeDraft {
   paragraphs: DraftSegment[][];
   writer: 'claude' | 'offline';
   model: string | null;
-  usage: { inputTokens: number; outputTokens: number; cacheReadTokens: number; cacheWriteTokens: number } | null;
+  usage: { inputTokens: number; outputTokens: number; cacheReadTokens: number; cacheWriteTokens: number; cacheWrite1hTokens?: number } | null;
   /** Written through Message Batches (billed at half price). */
   batch?: boolean;
 }
