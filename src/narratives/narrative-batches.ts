@@ -1,9 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG } from '../kernel/config/config.module';
 import { type AppConfig } from '../kernel/config/config';
 import { Clock } from '../kernel/clock/clock';
 import { type Week } from '../kernel/clock/week';
-import { NarrativeWriter, type NarrativeBrief } from '../kernel/llm/narrative-writer.port';
+import { NarrativeWriter, WriterError, type NarrativeBrief } from '../kernel/llm/narrative-writer.port';
 import { type Beat } from './beat.entity';
 import { writerDocuments, type SourceRecord } from './draft-assessment';
 import { DraftSaver, type SaveOutcome } from './draft-saver';
@@ -11,8 +12,13 @@ import { BatchItemStatus, BatchStatus, type NarrativeBatchItem } from './narrati
 import { NarrativesRepository } from './narratives.repository';
 import { type Storyline } from './storyline.entity';
 
-/** A batch still "submitting" this long after it was written was never accepted (the process died): abandon it. */
-const SUBMIT_GRACE_MS = 10 * 60_000;
+/**
+ * A batch still "submitting" this long after it was written is no longer being sent by anyone (the create call gets
+ * one try of at most BATCH_CREATE_TIMEOUT_MS, 5 minutes): a later build looks it up at Anthropic.
+ */
+export const SUBMIT_GRACE_MS = 10 * 60_000;
+/** How far Anthropic's clock may be behind ours when we compare its `created_at` with our `submittedAt`. */
+const CLOCK_SLACK_MS = 10 * 60_000;
 
 export interface BatchJob {
   beat: Beat;
@@ -26,6 +32,14 @@ export interface BatchJob {
  * writing as one batch and returns; a later build collects the ended batch and saves each answer as `write` would.
  * A request that errored, expired or was canceled is recorded on its storyline and sent again by the next build;
  * nothing is saved twice (each request is marked saved in the transaction that saves its narrative).
+ *
+ * Never two batches for the same work: the intent (a local batch in state `submitting` and its requests, with
+ * custom_ids that name the local batch) is committed before the create call, and the Anthropic batch id after it.
+ * When the process dies in between, or the create call gets no answer, the batch stays `submitting`; a build after
+ * SUBMIT_GRACE_MS asks Anthropic (`batches.find`: the list of batches, matched by request count and then by the
+ * custom_ids in the results) and adopts the batch it finds; while a candidate is still processing it waits; only when
+ * Anthropic has no batch of these requests are they sent again. Only an error answer to the create (nothing was
+ * created) fails the batch at once.
  */
 @Injectable()
 export class NarrativeBatchRunner {
@@ -47,9 +61,12 @@ export class NarrativeBatchRunner {
   async submit(week: Week, jobs: BatchJob[]): Promise<number> {
     if (!jobs.length || !this.writer.batches) return 0;
     const now = this.clock.now();
+    const batchId = randomUUID();
+    const tag = batchId.replace(/-/g, '').slice(0, 12);
     const items = jobs.map((job, i) => ({
-      // custom_id: [A-Za-z0-9_-]{1,64}, unique in the batch.
-      customId: `s${i}_${job.storyline.id.replace(/-/g, '')}`,
+      // custom_id: [A-Za-z0-9_-]{1,64}, unique in the batch; it names the local batch too, so that a batch found at
+      // Anthropic after a crash is matched to this intent and no other (see `recover`).
+      customId: `b${tag}_${i}_${job.storyline.id.replace(/-/g, '')}`,
       storylineId: job.storyline.id,
       membershipHash: job.storyline.membershipHash,
       brief: { beat: job.brief.beat, topic: job.brief.topic, previous: job.brief.previous ?? null },
@@ -64,19 +81,62 @@ export class NarrativeBatchRunner {
         publishedAt: r.publishedAt.toISOString(),
       })),
     }));
-    const batch = await this.repo.createBatch({ weekStart: week.start, model: this.config.anthropic.model, submittedAt: now, items });
+    // The intent first: committed before anything is sent.
+    const batch = await this.repo.createBatch({ id: batchId, weekStart: week.start, model: this.config.anthropic.model, submittedAt: now, items });
+    let providerBatchId: string;
     try {
-      const providerBatchId = await this.writer.batches.submit(items.map((item, i) => ({ id: item.customId, brief: jobs[i].brief })));
-      await this.repo.updateBatch(batch.id, { providerBatchId, status: BatchStatus.InProgress, counts: { processing: items.length } });
-      this.logger.log(`submitted ${items.length} narratives as batch ${providerBatchId}`);
-      return items.length;
+      providerBatchId = await this.writer.batches.submit(items.map((item, i) => ({ id: item.customId, brief: jobs[i].brief })));
     } catch (error) {
-      const message = `batch submission failed: ${(error as Error).message}`;
+      if (!(error instanceof WriterError) || error.unanswered) {
+        // No answer: Anthropic may have created it. It stays `submitting`, and a later build looks it up.
+        this.logger.warn(`batch ${batch.id}: the create call got no answer (${(error as Error).message}); a later build looks it up at Anthropic`);
+        return items.length;
+      }
+      const message = `batch submission failed: ${error.message}`;
       await this.repo.failBatch(batch.id, message);
       for (const job of jobs) await this.repo.recordWriteError(job.storyline.id, `${this.writer.name} writer ${message}`, now);
       this.logger.warn(message);
       return 0;
     }
+    // Not inside the try: if this write fails the batch exists at Anthropic and stays `submitting` here, to be found.
+    await this.repo.updateBatch(batch.id, { providerBatchId, status: BatchStatus.InProgress, counts: { processing: items.length } });
+    this.logger.log(`submitted ${items.length} narratives as batch ${providerBatchId}`);
+    return items.length;
+  }
+
+  /**
+   * A batch left `submitting` (the process stopped between the create call and recording its answer, or the call
+   * got none): the Anthropic batch id when Anthropic has it, else null (after failing the batch when Anthropic has
+   * none, so its requests are sent again; or leaving it for a later build while that is not known yet).
+   */
+  private async recover(batch: { id: string; submittedAt: Date }): Promise<string | null> {
+    if (!this.writer.batches) return null;
+    // The process that is sending it may still be waiting for the answer.
+    if (this.clock.now().getTime() - batch.submittedAt.getTime() <= SUBMIT_GRACE_MS) return null;
+    const items = await this.repo.batchItems(batch.id);
+    let lookup;
+    try {
+      lookup = await this.writer.batches.find({
+        ids: items.map((i) => i.customId),
+        since: new Date(batch.submittedAt.getTime() - CLOCK_SLACK_MS),
+        known: await this.repo.providerBatchIds(),
+      });
+    } catch (error) {
+      this.logger.warn(`batch ${batch.id}: could not look it up at Anthropic (${(error as Error).message}); trying again next build`);
+      return null;
+    }
+    if (lookup.status === 'found') {
+      await this.repo.updateBatch(batch.id, { providerBatchId: lookup.batchId, status: BatchStatus.InProgress });
+      this.logger.log(`batch ${batch.id}: found at Anthropic as ${lookup.batchId} (its create answer was never recorded)`);
+      return lookup.batchId;
+    }
+    if (lookup.status === 'unsure') {
+      this.logger.log(`batch ${batch.id}: ${lookup.batchId} at Anthropic may be it; it is still processing, so it is looked at again next build`);
+      return null;
+    }
+    await this.failItems(batch.id, 'the batch was never created at Anthropic (the process stopped while submitting it)');
+    await this.repo.failBatch(batch.id, 'never created at Anthropic: its requests are sent again');
+    return null;
   }
 
   /**
@@ -88,11 +148,9 @@ export class NarrativeBatchRunner {
     const outcomes: Array<{ beatId: string } & SaveOutcome> = [];
     for (const batch of await this.repo.openBatches(week.start)) {
       if (batch.status === BatchStatus.Submitting || !batch.providerBatchId) {
-        if (this.clock.now().getTime() - batch.submittedAt.getTime() > SUBMIT_GRACE_MS) {
-          await this.failItems(batch.id, 'the batch was never accepted (the process stopped while submitting it)');
-          await this.repo.failBatch(batch.id, 'abandoned while submitting');
-        }
-        continue;
+        const found = await this.recover(batch);
+        if (!found) continue;
+        batch.providerBatchId = found;
       }
       let ended: boolean;
       try {

@@ -311,7 +311,11 @@ export class NarrativesRepository {
         finishedAt: input.finishedAt,
         written: input.written,
         failed: input.failed,
-        ...input.usage,
+        // The run's columns hold the four totals; the 1-hour share of cache writes is in its cost.
+        inputTokens: input.usage.inputTokens,
+        outputTokens: input.usage.outputTokens,
+        cacheReadTokens: input.usage.cacheReadTokens,
+        cacheWriteTokens: input.usage.cacheWriteTokens,
         costUsd: input.costUsd,
         ...(input.batch === undefined ? {} : { batch: input.batch }),
       },
@@ -372,6 +376,8 @@ export class NarrativesRepository {
 
   /** Writes a batch and its requests (status submitting) before anything is sent. */
   createBatch(input: {
+    /** Chosen by the caller: the requests' custom_ids name it. */
+    id: string;
     weekStart: Date;
     model: string | null;
     submittedAt: Date;
@@ -380,6 +386,7 @@ export class NarrativesRepository {
     return this.dataSource.transaction(async (m) => {
       const batch = await m.getRepository(NarrativeBatch).save(
         m.getRepository(NarrativeBatch).create({
+          id: input.id,
           status: BatchStatus.Submitting,
           weekStart: input.weekStart,
           model: input.model,
@@ -408,6 +415,14 @@ export class NarrativesRepository {
       await m.getRepository(NarrativeBatch).update({ id }, { status: BatchStatus.Failed, error });
       await m.getRepository(NarrativeBatchItem).update({ batchId: id, status: BatchItemStatus.Pending }, { status: BatchItemStatus.Failed, error });
     });
+  }
+
+  /** Every Anthropic batch id recorded (a batch found at Anthropic is matched among the others only). */
+  async providerBatchIds(): Promise<Set<string>> {
+    const rows: Array<{ id: string }> = await this.dataSource.query(
+      `SELECT provider_batch_id AS id FROM narrative_batches WHERE provider_batch_id IS NOT NULL`,
+    );
+    return new Set(rows.map((r) => r.id));
   }
 
   /** Batches of a week still submitting or in progress, oldest first. */

@@ -444,5 +444,63 @@ describe('fake Anthropic driven by the real @anthropic-ai/sdk', () => {
       expect(await client.messages.batches.retrieve(batch.id)).toMatchObject({ processing_status: 'ended', request_counts: { canceled: 1 } });
       await expect(client.messages.batches.retrieve('msgbatch_01nope')).rejects.toBeInstanceOf(Anthropic.NotFoundError);
     });
+
+    it('lists batches newest first in pages the SDK follows (after_id / before_id, has_more, first_id, last_id)', async () => {
+      const made: string[] = [];
+      for (const name of ['one', 'two', 'three'])
+        made.push((await client.messages.batches.create({ requests: [{ custom_id: name, params: params(name) }] })).id);
+      const newestFirst = [...made].reverse();
+      const seen: string[] = [];
+      for await (const batch of client.messages.batches.list({ limit: 2 })) seen.push(batch.id);
+      expect(seen).toEqual(newestFirst);
+      expect(fake.requests.filter((r) => r.method === 'GET' && r.path === '/v1/messages/batches').map((r) => r.query)).toEqual([
+        'limit=2',
+        `limit=2&after_id=${newestFirst[1]}`,
+      ]);
+      const first = await client.messages.batches.list({ limit: 2 });
+      expect(first).toMatchObject({ has_more: true, first_id: newestFirst[0], last_id: newestFirst[1] });
+      const older = await client.messages.batches.list({ limit: 2, after_id: newestFirst[1] });
+      expect(older).toMatchObject({ has_more: false, first_id: newestFirst[2], last_id: newestFirst[2] });
+      const newer = await client.messages.batches.list({ limit: 1, before_id: newestFirst[2] });
+      expect(newer.data.map((b) => b.id)).toEqual([newestFirst[1]]);
+      expect(newer.has_more).toBe(true);
+      await expect(client.messages.batches.list({ limit: 0 })).rejects.toBeInstanceOf(Anthropic.BadRequestError);
+    });
+
+    it('ends batches unpolled with endBatches, and a 5-minute cache entry expires between requests processed 6 minutes apart (1 hour stays)', async () => {
+      await fake.close();
+      let now = Date.parse('2026-11-27T12:00:00Z');
+      fake = await startFakeAnthropic({ now: () => new Date(now), batchMinutesPerRequest: 6 });
+      client = new Anthropic({ apiKey: fake.apiKey, baseURL: fake.url, maxRetries: 0 });
+      const text = 'You write Broadsheet. '.repeat(100);
+      const cached = (ttl: '5m' | '1h', i: number) => ({
+        custom_id: `${ttl}_${i}`,
+        params: { ...params(`question ${i}`), system: [{ type: 'text' as const, text: `${ttl} ${text}`, cache_control: { type: 'ephemeral' as const, ttl } }] },
+      });
+      const batch = await client.messages.batches.create({
+        requests: [0, 1, 2].flatMap((i) => [cached('5m', i)]).concat([0, 1, 2].map((i) => cached('1h', i))),
+      });
+      expect(batch.created_at).toBe('2026-11-27T12:00:00.000Z');
+      await fake.endBatches();
+      const ended = await client.messages.batches.retrieve(batch.id);
+      expect(ended.processing_status).toBe('ended');
+      expect(ended.ended_at).toBe('2026-11-27T12:30:00.000Z');
+      const usage = new Map<string, Anthropic.Usage>();
+      for await (const line of await client.messages.batches.results(batch.id))
+        if (line.result.type === 'succeeded') usage.set(line.custom_id, line.result.message.usage);
+      // 5-minute entries are gone 6 minutes later: every request writes again. The 1-hour entry is read.
+      expect([0, 1, 2].map((i) => usage.get(`5m_${i}`)!.cache_read_input_tokens)).toEqual([0, 0, 0]);
+      expect([0, 1, 2].map((i) => usage.get(`5m_${i}`)!.cache_creation?.ephemeral_5m_input_tokens)).toEqual(
+        Array(3).fill(usage.get('5m_0')!.cache_creation_input_tokens),
+      );
+      expect(usage.get('1h_0')!.cache_creation?.ephemeral_1h_input_tokens).toBeGreaterThan(0);
+      expect([1, 2].map((i) => usage.get(`1h_${i}`)!.cache_creation_input_tokens)).toEqual([0, 0]);
+      expect([1, 2].map((i) => usage.get(`1h_${i}`)!.cache_read_input_tokens)).toEqual(Array(2).fill(usage.get('1h_0')!.cache_creation_input_tokens));
+      // Outside batches the clock is the fake's too: three hours later, unused for over an hour, the 1-hour entry has expired.
+      now += 3 * 3_600_000;
+      const late = await client.messages.create(cached('1h', 9).params);
+      expect(late.usage.cache_read_input_tokens).toBe(0);
+      expect(late.usage.cache_creation?.ephemeral_1h_input_tokens).toBeGreaterThan(0);
+    });
   });
 });

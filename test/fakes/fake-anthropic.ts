@@ -31,6 +31,17 @@ export interface FakeAnthropicOptions {
    * (default 1, so a client that polls until `ended` is exercised). Requests are processed when the batch ends.
    */
   batchPollsBeforeEnd?: number;
+  /**
+   * The fake's clock for batch timestamps (`created_at`, `ended_at`, `expires_at`) and cache lifetimes; default the
+   * wall clock. Tests whose service runs on a FakeClock pass the same clock, as if both sides agreed on the time.
+   */
+  now?: () => Date;
+  /**
+   * Message Batches: simulated minutes between processing one request of a batch and the next (default 0: the whole
+   * batch at once). With prompt caching this decides whether a 5-minute cache entry written by one request is still
+   * there for the next (the real API processes a batch in its own time, up to 24 hours; bench/narratives.bench.ts).
+   */
+  batchMinutesPerRequest?: number;
 }
 
 /** A batch request's outcome forced by a test (`failNextBatchRequests`). */
@@ -131,6 +142,8 @@ export interface FakeAnthropic {
   readonly batches: Map<string, FakeBatch>;
   /** The next `count` batch requests processed (in request order) end with this result instead of a message. */
   failNextBatchRequests(count: number, failure: FakeBatchFailure): void;
+  /** Processes every batch still in progress now, as Anthropic does in its own time (without being polled). */
+  endBatches(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -585,12 +598,15 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
   const requests: FakeAnthropicRequest[] = [];
   const failures: FakeAnthropicFailure[] = [];
   const handlers: { handler: FakeAnthropicHandler; remaining: number }[] = [];
-  const cache = new Set<string>();
+  const now = options.now ?? (() => new Date());
+  /** Cache entries by prefix hash: when each expires (a hit refreshes its lifetime, as the API does). */
+  const cache = new Map<string, number>();
   const batches = new Map<string, FakeBatch>();
+  const minutesPerRequest = options.batchMinutesPerRequest ?? 0;
   const batchFailures: FakeBatchFailure[] = [];
   const batchPolls = options.batchPollsBeforeEnd ?? 1;
 
-  function usageFor(body: Json, content: FakeContentBlock[]): FakeUsage {
+  function usageFor(body: Json, content: FakeContentBlock[], at: number): FakeUsage {
     const segments = segmentsOf(body);
     const total = segments.reduce((sum, s) => sum + s.tokens, 0);
     const model = String(body.model);
@@ -609,14 +625,15 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
     let created5m = 0;
     let created1h = 0;
     const eligible = breakpoints.filter((b) => b.tokens >= minCacheable && b.tokens > 0);
-    const hit = [...eligible].reverse().find((b) => cache.has(b.hash));
+    const live = (b: { hash: string }) => (cache.get(b.hash) ?? -Infinity) > at;
+    const hit = [...eligible].reverse().find(live);
     if (hit) read = hit.tokens;
     const last = eligible[eligible.length - 1];
     if (last && last.tokens > read) {
       if (last.ttl === '1h') created1h = last.tokens - read;
       else created5m = last.tokens - read;
     }
-    for (const b of eligible) cache.add(b.hash);
+    for (const b of eligible) cache.set(b.hash, Math.max(cache.get(b.hash) ?? 0, at + (b.ttl === '1h' ? 3_600_000 : 300_000)));
     const created = created5m + created1h;
     return {
       input_tokens: Math.max(0, total - read - created),
@@ -632,7 +649,8 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
     };
   }
 
-  async function buildMessage(body: Json): Promise<FakeMessage> {
+  /** `at`: when the request is processed (ms since the epoch; a batch's requests are processed later than it is sent). */
+  async function buildMessage(body: Json, at = now().getTime()): Promise<FakeMessage> {
     const queued = handlers[0];
     let reply: FakeAnthropicReply | null = null;
     if (queued) {
@@ -646,7 +664,7 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
       if (block.type === 'tool_use' && typeof block.id !== 'string') return { ...block, id: fakeId('toolu') };
       return block;
     });
-    const usage = { ...usageFor(body, content), ...('usage' in partial && partial.usage ? partial.usage : {}) };
+    const usage = { ...usageFor(body, content, at), ...('usage' in partial && partial.usage ? partial.usage : {}) };
     return {
       id: fakeId('msg'),
       type: 'message',
@@ -685,7 +703,8 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
   /** Processes every request of a batch, in order, as `/v1/messages` would (handlers, cache, validation). */
   async function endBatch(batch: FakeBatch): Promise<void> {
     const results: Array<Record<string, unknown>> = [];
-    for (const request of batch.requests) {
+    const start = now().getTime();
+    for (const [index, request] of batch.requests.entries()) {
       const forced = batch.processing_status === 'canceling' ? ({ type: 'canceled' } as FakeBatchFailure) : batchFailures.shift();
       let result: Json;
       if (forced?.type === 'errored') {
@@ -696,13 +715,13 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
         const invalid = validateMessages(request.params, false);
         result = invalid
           ? { type: 'errored', error: apiError(400, 'invalid_request_error', invalid, null) }
-          : { type: 'succeeded', message: await buildMessage(request.params) };
+          : { type: 'succeeded', message: await buildMessage(request.params, start + index * minutesPerRequest * 60_000) };
       }
       results.push({ custom_id: request.custom_id, result });
     }
     batch.results = results.reverse();
     batch.processing_status = 'ended';
-    batch.ended_at = new Date().toISOString();
+    batch.ended_at = new Date(start + Math.max(0, batch.requests.length - 1) * minutesPerRequest * 60_000).toISOString();
   }
 
   async function handleBatch(
@@ -716,6 +735,7 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
     entry: FakeAnthropicRequest,
     requestId: string,
   ): Promise<void> {
+    if (!id && method === 'GET') return listBatches(new URLSearchParams(entry.query), answer, fail);
     if (!id) {
       if (method !== 'POST') return fail(405, 'invalid_request_error', `Method ${method} not allowed`);
       if (!isRecord(parsed) || !Array.isArray(parsed.requests)) return fail(400, 'invalid_request_error', 'requests: Field required');
@@ -740,7 +760,7 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
         processing_status: 'in_progress',
         polls: 0,
         results: null,
-        created_at: new Date().toISOString(),
+        created_at: now().toISOString(),
         ended_at: null,
         cancel_initiated_at: null,
       };
@@ -753,7 +773,7 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
       if (method !== 'POST') return fail(405, 'invalid_request_error', `Method ${method} not allowed`);
       if (batch.processing_status === 'in_progress') {
         batch.processing_status = 'canceling';
-        batch.cancel_initiated_at = new Date().toISOString();
+        batch.cancel_initiated_at = now().toISOString();
       }
       return answer(200, batchView(batch));
     }
@@ -773,6 +793,37 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
       if (batch.polls > batchPolls || batch.processing_status === 'canceling') await endBatch(batch);
     }
     return answer(200, batchView(batch));
+  }
+
+  /**
+   * `GET /v1/messages/batches`: newest first, `limit` 1–1000 (default 20); `after_id` gives the page of older batches
+   * right after that one, `before_id` the page of newer ones right before it; `first_id`/`last_id` name the page's
+   * first and last batch and `has_more` says whether more lie that way (what the SDK's `Page` follows).
+   */
+  function listBatches(
+    query: URLSearchParams,
+    answer: (status: number, body: unknown) => void,
+    fail: (status: number, type: FakeAnthropicErrorType, message: string) => void,
+  ): void {
+    const limit = query.has('limit') ? Number(query.get('limit')) : 20;
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1000) return fail(400, 'invalid_request_error', 'limit: Input should be between 1 and 1000');
+    const newestFirst = [...batches.values()].reverse();
+    const after = query.get('after_id');
+    const before = query.get('before_id');
+    let page: FakeBatch[];
+    let hasMore: boolean;
+    if (before) {
+      const at = newestFirst.findIndex((b) => b.id === before);
+      if (at < 0) return fail(404, 'not_found_error', `No batch with id ${before}`);
+      page = newestFirst.slice(Math.max(0, at - limit), at);
+      hasMore = at - limit > 0;
+    } else {
+      const at = after ? newestFirst.findIndex((b) => b.id === after) : -1;
+      if (after && at < 0) return fail(404, 'not_found_error', `No batch with id ${after}`);
+      page = newestFirst.slice(at + 1, at + 1 + limit);
+      hasMore = at + 1 + limit < newestFirst.length;
+    }
+    answer(200, { data: page.map(batchView), has_more: hasMore, first_id: page[0]?.id ?? null, last_id: page[page.length - 1]?.id ?? null });
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -872,6 +923,9 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
     batches,
     failNextBatchRequests(count: number, failure: FakeBatchFailure): void {
       for (let i = 0; i < count; i += 1) batchFailures.push({ ...failure });
+    },
+    async endBatches(): Promise<void> {
+      for (const batch of batches.values()) if (!batch.results) await endBatch(batch);
     },
     close: () => listening.close(),
   };

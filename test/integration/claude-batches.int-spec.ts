@@ -1,11 +1,10 @@
-import { DataSource } from 'typeorm';
-import { DemoSeeder } from '../../src/admin/demo-seeder';
-import { weekContaining } from '../../src/kernel/clock/week';
+import { type DataSource } from 'typeorm';
+import { type Week } from '../../src/kernel/clock/week';
 import { estimateCostUsd } from '../../src/kernel/llm/pricing';
-import { NarrativesService, type BuildSummary } from '../../src/narratives/narratives.service';
-import { SourcesService } from '../../src/sources/sources.service';
+import { type NarrativesService } from '../../src/narratives/narratives.service';
 import { startFakeAnthropic, type FakeAnthropic } from '../fakes/fake-anthropic';
-import { startTestApp, type TestApp } from '../support/test-app';
+import { buildTotal, startBatchWeek } from '../support/batch-week';
+import { type TestApp } from '../support/test-app';
 
 /**
  * ANTHROPIC_BATCH=true: a build sends its narratives as one Message Batch through the real SDK to the fake's
@@ -16,24 +15,13 @@ describe('narratives through Message Batches', () => {
   let t: TestApp;
   let db: DataSource;
   let narratives: NarrativesService;
-  let week: ReturnType<typeof weekContaining>;
-  const total = (summaries: BuildSummary[], key: keyof Omit<BuildSummary, 'beat'>) => summaries.reduce((n, s) => n + s[key], 0);
+  let week: Week;
+  const total = buildTotal;
   const batchCalls = () => claude.requests.filter((r) => r.path.startsWith('/v1/messages/batches'));
 
   beforeAll(async () => {
     claude = await startFakeAnthropic({ batchPollsBeforeEnd: 1 });
-    t = await startTestApp({
-      ANTHROPIC_API_KEY: claude.apiKey,
-      ANTHROPIC_BASE_URL: claude.url,
-      ANTHROPIC_BATCH: 'true',
-      ANTHROPIC_MAX_RETRIES: '0',
-      NARRATIVES_PER_BEAT: '2',
-    });
-    db = t.get(DataSource);
-    narratives = t.get(NarrativesService);
-    await t.get(DemoSeeder).seed();
-    await t.get(SourcesService).pollAll();
-    week = weekContaining((await t.get(SourcesService).latestRecordAt())!);
+    ({ t, db, narratives, week } = await startBatchWeek(claude));
   }, 120_000);
 
   afterAll(async () => {
@@ -77,7 +65,7 @@ describe('narratives through Message Batches', () => {
           messages: Array<{ content: Array<{ type: string; citations?: unknown }> }>;
         };
         // Citations on the records, the style guide cached, and neither a forced tool nor a structured output.
-        expect(params.system[0].cache_control).toEqual({ type: 'ephemeral' });
+        expect(params.system[0].cache_control).toEqual({ type: 'ephemeral', ttl: '1h' });
         expect(params.messages[0].content.find((b) => b.type === 'document')?.citations).toEqual({ enabled: true });
         expect([params.tools, params.tool_choice, params.output_config]).toEqual([undefined, undefined, undefined]);
       }
@@ -124,6 +112,8 @@ describe('narratives through Message Batches', () => {
           outputTokens: v.usage.outputTokens,
           cacheReadTokens: v.usage.cacheReadTokens,
           cacheWriteTokens: v.usage.cacheWriteTokens,
+          // Batch requests write the 1-hour cache (2x, not 1.25x, the input price).
+          cacheWrite1hTokens: v.usage.cacheWrite1hTokens ?? 0,
         };
         expect(v.cost_usd).toBeCloseTo(estimateCostUsd(v.model, usage, { batch: true }), 10);
       }

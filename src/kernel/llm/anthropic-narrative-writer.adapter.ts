@@ -5,6 +5,7 @@ import {
   WriterError,
   documentText,
   type BatchItem,
+  type BatchLookup,
   type BatchOutcome,
   type BatchState,
   type DraftSegment,
@@ -38,6 +39,9 @@ const INTRO_TOOL = {
 
 type Usage = NonNullable<NarrativeDraft['usage']>;
 
+/** A batch create gets one try of this long (an upload of many requests takes a while); a later build looks it up. */
+export const BATCH_CREATE_TIMEOUT_MS = 5 * 60_000;
+
 /** A model id the SDK knows by name (its `Model` union without the open-ended `string & {}`). */
 export type KnownModel<M = Anthropic.Model> = M extends string ? (string extends M ? never : M) : never;
 /** The defaults in config, checked at compile time against the SDK's list (a test ties config to these). */
@@ -49,7 +53,18 @@ export class AnthropicNarrativeWriter extends NarrativeWriter {
   readonly name = 'claude' as const;
   private readonly client: Anthropic;
 
-  constructor(private readonly options: { apiKey: string; baseUrl?: string; model: string; maxRetries: number; maxTokens?: number; promptCaching?: boolean }) {
+  constructor(
+    private readonly options: {
+      apiKey: string;
+      baseUrl?: string;
+      model: string;
+      maxRetries: number;
+      maxTokens?: number;
+      promptCaching?: boolean;
+      /** The cache lifetime batch requests ask for (default '1h'). */
+      batchCacheTtl?: '5m' | '1h';
+    },
+  ) {
     super();
     this.client = new Anthropic({ apiKey: options.apiKey, baseURL: options.baseUrl, maxRetries: options.maxRetries });
   }
@@ -57,6 +72,7 @@ export class AnthropicNarrativeWriter extends NarrativeWriter {
   /** Message Batches: the same request as `write`, asynchronous and at half price. */
   override readonly batches: NarrativeBatches = {
     submit: (items) => this.submitBatch(items),
+    find: (intent) => this.findBatch(intent),
     state: (batchId) => this.batchState(batchId),
     results: (batchId, briefs) => this.batchResults(batchId, briefs),
   };
@@ -71,11 +87,11 @@ export class AnthropicNarrativeWriter extends NarrativeWriter {
    * (so no structured output and no forced tool call, which citations refuse), headline and dek as the answer's
    * first two labelled lines.
    */
-  request(brief: NarrativeBrief): Anthropic.MessageCreateParamsNonStreaming {
+  request(brief: NarrativeBrief, options: { batch?: boolean } = {}): Anthropic.MessageCreateParamsNonStreaming {
     return {
       model: this.options.model,
       max_tokens: this.options.maxTokens ?? 2_000,
-      system: [{ type: 'text', text: NARRATIVE_SYSTEM_PROMPT, ...this.cache() }],
+      system: [{ type: 'text', text: NARRATIVE_SYSTEM_PROMPT, ...this.cache(options.batch ? (this.options.batchCacheTtl ?? '1h') : '5m') }],
       messages: [
         {
           role: 'user',
@@ -108,7 +124,7 @@ export class AnthropicNarrativeWriter extends NarrativeWriter {
       this.client.messages.create({
         model: this.options.model,
         max_tokens: 600,
-        system: [{ type: 'text', text: INTRO_SYSTEM_PROMPT, ...this.cache() }],
+        system: [{ type: 'text', text: INTRO_SYSTEM_PROMPT, ...this.cache('5m') }],
         tools: [INTRO_TOOL],
         tool_choice: { type: 'tool', name: INTRO_TOOL.name },
         messages: [
@@ -135,11 +151,42 @@ export class AnthropicNarrativeWriter extends NarrativeWriter {
     return { intro: intro.slice(0, 4000), writer: 'claude', model: answer.model, usage };
   }
 
+  /**
+   * Creates the batch with no automatic retry: the SDK would resend a create whose answer timed out, and a batch
+   * Anthropic had accepted would then be created (and billed) twice. An error answer means nothing was created; no
+   * answer is reported as `unanswered`, and the caller looks the batch up (`findBatch`) before sending anything again.
+   */
   private async submitBatch(items: BatchItem[]): Promise<string> {
-    const batch = await this.call(() =>
-      this.client.messages.batches.create({ requests: items.map((item) => ({ custom_id: item.id, params: this.request(item.brief) })) }),
-    );
+    const requests = items.map((item) => ({ custom_id: item.id, params: this.request(item.brief, { batch: true }) }));
+    const batch = await this.call(() => this.client.messages.batches.create({ requests }, { maxRetries: 0, timeout: BATCH_CREATE_TIMEOUT_MS }));
     return batch.id;
+  }
+
+  /**
+   * Batch objects carry no metadata of ours, so a batch is matched by what it holds: the list (newest first, paged)
+   * is read back to `since`; a batch not already recorded whose request count equals ours is a candidate, and an
+   * ended candidate is ours when its results carry exactly our custom_ids (they name our local batch, so no other
+   * batch has them). A candidate still processing can't be read yet: `unsure` until it ends (within 24 hours).
+   */
+  private async findBatch(intent: { ids: readonly string[]; since: Date; known: ReadonlySet<string> }): Promise<BatchLookup> {
+    const ids = new Set(intent.ids);
+    return this.call(async () => {
+      let unsure: string | null = null;
+      for await (const batch of this.client.messages.batches.list({ limit: 100 })) {
+        if (new Date(batch.created_at).getTime() < intent.since.getTime()) break;
+        if (intent.known.has(batch.id)) continue;
+        const counts = batch.request_counts;
+        if (counts.processing + counts.succeeded + counts.errored + counts.canceled + counts.expired !== ids.size) continue;
+        if (batch.processing_status !== 'ended') {
+          unsure ??= batch.id;
+          continue;
+        }
+        const seen = new Set<string>();
+        for await (const line of await this.client.messages.batches.results(batch.id)) seen.add(line.custom_id);
+        if (seen.size === ids.size && [...ids].every((id) => seen.has(id))) return { status: 'found', batchId: batch.id };
+      }
+      return unsure ? { status: 'unsure', batchId: unsure } : { status: 'none' };
+    });
   }
 
   private async batchState(batchId: string): Promise<BatchState> {
@@ -173,9 +220,14 @@ export class AnthropicNarrativeWriter extends NarrativeWriter {
     return outcomes;
   }
 
-  /** Prompt caching on the stable prefix (the system prompt); off only to measure what it saves. */
-  private cache(): { cache_control?: { type: 'ephemeral' } } {
-    return this.options.promptCaching === false ? {} : { cache_control: { type: 'ephemeral' } };
+  /**
+   * Prompt caching on the stable prefix (the system prompt); off only to measure what it saves. Requests sent one by
+   * one use the default 5-minute lifetime (each request follows the last within seconds); a batch's requests may be
+   * processed far apart, so they ask for `batchCacheTtl` (default 1 hour; why: bench/narratives.bench.ts).
+   */
+  private cache(ttl: '5m' | '1h'): { cache_control?: Anthropic.CacheControlEphemeral } {
+    if (this.options.promptCaching === false) return {};
+    return { cache_control: ttl === '1h' ? { type: 'ephemeral', ttl: '1h' } : { type: 'ephemeral' } };
   }
 
   private async call<T>(fn: () => Promise<T>): Promise<T> {
@@ -187,9 +239,11 @@ export class AnthropicNarrativeWriter extends NarrativeWriter {
         throw new WriterError(
           `Anthropic API error ${status || ''}: ${error.message}`.trim(),
           status === 0 || status === 408 || status === 429 || status >= 500,
+          // A connection error or timeout has no status: the request may have been carried out.
+          status === 0,
         );
       }
-      throw new WriterError(`Anthropic request failed: ${(error as Error).message}`, true);
+      throw new WriterError(`Anthropic request failed: ${(error as Error).message}`, true, true);
     }
   }
 }
@@ -199,6 +253,8 @@ function addUsage(total: Usage, usage: Anthropic.Usage): void {
   total.outputTokens += usage.output_tokens;
   total.cacheReadTokens += usage.cache_read_input_tokens ?? 0;
   total.cacheWriteTokens += usage.cache_creation_input_tokens ?? 0;
+  const hour = usage.cache_creation?.ephemeral_1h_input_tokens ?? 0;
+  if (hour) total.cacheWrite1hTokens = (total.cacheWrite1hTokens ?? 0) + hour;
 }
 
 /**

@@ -41,7 +41,7 @@ export interface NarrativeDraft {
   paragraphs: DraftSegment[][];
   writer: 'claude' | 'offline';
   model: string | null;
-  usage: { inputTokens: number; outputTokens: number; cacheReadTokens: number; cacheWriteTokens: number } | null;
+  usage: { inputTokens: number; outputTokens: number; cacheReadTokens: number; cacheWriteTokens: number; cacheWrite1hTokens?: number } | null;
   /** Written through Message Batches (billed at half price). */
   batch?: boolean;
 }
@@ -50,6 +50,11 @@ export class WriterError extends Error {
   constructor(
     message: string,
     readonly retryable: boolean,
+    /**
+     * No answer came back (a connection error or a timeout): the request may have been carried out. Matters for
+     * requests that must not be repeated blindly, such as creating a Message Batch.
+     */
+    readonly unanswered = false,
   ) {
     super(message);
     this.name = 'WriterError';
@@ -83,11 +88,24 @@ export interface BatchState {
 export type BatchOutcome = { id: string; draft: NarrativeDraft } | { id: string; error: string; retryable: boolean };
 
 /**
+ * What the provider knows of a batch we may have created without recording it: `found`, the batch of exactly these
+ * requests; `unsure`, a batch that could be it is still processing (its requests can be read only once it has ended:
+ * ask again later); `none`, no batch of these requests was created since then (sending them again is safe).
+ */
+export type BatchLookup = { status: 'found'; batchId: string } | { status: 'unsure'; batchId: string } | { status: 'none' };
+
+/**
  * Asynchronous writing at half price (Anthropic Message Batches): submit many briefs at once, poll until the
  * batch has ended, then read each request's outcome (matched by id, in any order).
  */
 export interface NarrativeBatches {
+  /** Creates the batch, once: a failure with `unanswered` may still have created it (`find` tells). */
   submit(items: BatchItem[]): Promise<string>;
+  /**
+   * Looks for the batch created for exactly these request ids at or after `since`, among batches not in `known`
+   * (those already recorded): for a batch whose create call's answer was never recorded.
+   */
+  find(intent: { ids: readonly string[]; since: Date; known: ReadonlySet<string> }): Promise<BatchLookup>;
   state(batchId: string): Promise<BatchState>;
   /** The briefs are those submitted (citations point into their documents). */
   results(batchId: string, briefs: Map<string, NarrativeBrief>): Promise<BatchOutcome[]>;

@@ -4,6 +4,8 @@ export interface TokenUsage {
   outputTokens: number;
   cacheReadTokens: number;
   cacheWriteTokens: number;
+  /** The part of `cacheWriteTokens` written with the 1-hour lifetime (billed 2× input, not 1.25×); absent: none. */
+  cacheWrite1hTokens?: number;
 }
 
 export const NO_USAGE: TokenUsage = { inputTokens: 0, outputTokens: 0, cacheReadTokens: 0, cacheWriteTokens: 0 };
@@ -15,6 +17,7 @@ export function addUsage(a: TokenUsage, b: TokenUsage | null | undefined): Token
     outputTokens: a.outputTokens + b.outputTokens,
     cacheReadTokens: a.cacheReadTokens + b.cacheReadTokens,
     cacheWriteTokens: a.cacheWriteTokens + b.cacheWriteTokens,
+    ...(a.cacheWrite1hTokens || b.cacheWrite1hTokens ? { cacheWrite1hTokens: (a.cacheWrite1hTokens ?? 0) + (b.cacheWrite1hTokens ?? 0) } : {}),
   };
 }
 
@@ -26,18 +29,21 @@ const PRICES: Array<{ match: RegExp; input: number; output: number }> = [
 ];
 const DEFAULT_PRICE = { input: 3, output: 15 };
 
+/** Input-priced weight of the cache writes: 1.25× for the 5-minute lifetime, 2× for the 1-hour one. */
+function cacheWriteWeight(usage: TokenUsage): number {
+  const hour = Math.min(usage.cacheWrite1hTokens ?? 0, usage.cacheWriteTokens);
+  return (usage.cacheWriteTokens - hour) * 1.25 + hour * 2;
+}
+
 /**
- * Estimated cost in US dollars: cache writes at 1.25× the input price, cache reads at 0.1×, and everything at half
- * price through Message Batches.
+ * Estimated cost in US dollars: cache writes at 1.25× the input price (2× for the 1-hour lifetime), cache reads at
+ * 0.1×, and everything at half price through Message Batches.
  */
 export function estimateCostUsd(model: string | null, usage: TokenUsage, options: { batch?: boolean } = {}): number {
   if (!model) return 0;
   const price = PRICES.find((p) => p.match.test(model)) ?? DEFAULT_PRICE;
   const dollars =
-    (usage.inputTokens * price.input +
-      usage.cacheWriteTokens * price.input * 1.25 +
-      usage.cacheReadTokens * price.input * 0.1 +
-      usage.outputTokens * price.output) /
+    (usage.inputTokens * price.input + cacheWriteWeight(usage) * price.input + usage.cacheReadTokens * price.input * 0.1 + usage.outputTokens * price.output) /
     1e6;
   return options.batch ? dollars / 2 : dollars;
 }
@@ -45,6 +51,6 @@ export function estimateCostUsd(model: string | null, usage: TokenUsage, options
 /** Billed-token equivalent (input-priced tokens), for comparing runs: what `estimateCostUsd` weighs, in tokens. */
 export function billedInputEquivalent(usage: TokenUsage, options: { batch?: boolean; outputWeight?: number } = {}): number {
   const weight = options.outputWeight ?? 5;
-  const total = usage.inputTokens + usage.cacheWriteTokens * 1.25 + usage.cacheReadTokens * 0.1 + usage.outputTokens * weight;
+  const total = usage.inputTokens + cacheWriteWeight(usage) + usage.cacheReadTokens * 0.1 + usage.outputTokens * weight;
   return options.batch ? total / 2 : total;
 }

@@ -1,0 +1,34 @@
+import { DataSource } from 'typeorm';
+import { DemoSeeder } from '../../src/admin/demo-seeder';
+import { type Clock } from '../../src/kernel/clock/clock';
+import { weekContaining, type Week } from '../../src/kernel/clock/week';
+import { NarrativesService, type BuildSummary } from '../../src/narratives/narratives.service';
+import { SourcesService } from '../../src/sources/sources.service';
+import { type FakeAnthropic } from '../fakes/fake-anthropic';
+import { startTestApp, type TestApp } from './test-app';
+
+/** An app that writes through Message Batches against `claude`, with the demo week polled: what the batch tests build. */
+export async function startBatchWeek(
+  claude: FakeAnthropic,
+  options: { clock?: Clock } = {},
+): Promise<{ t: TestApp; db: DataSource; narratives: NarrativesService; week: Week }> {
+  const t = await startTestApp(
+    {
+      ANTHROPIC_API_KEY: claude.apiKey,
+      ANTHROPIC_BASE_URL: claude.url,
+      ANTHROPIC_BATCH: 'true',
+      ANTHROPIC_MAX_RETRIES: '0',
+      NARRATIVES_PER_BEAT: '2',
+    },
+    options,
+  );
+  await t.get(DemoSeeder).seed();
+  await t.get(SourcesService).pollAll();
+  const week = weekContaining((await t.get(SourcesService).latestRecordAt())!);
+  return { t, db: t.get(DataSource), narratives: t.get(NarrativesService), week };
+}
+
+/** A count summed over a build's beats. */
+export function buildTotal(summaries: BuildSummary[], key: keyof Omit<BuildSummary, 'beat'>): number {
+  return summaries.reduce((n, s) => n + s[key], 0);
+}
