@@ -16,9 +16,15 @@ const idleSeconds = Number(process.env.IDLE_SECONDS ?? 15);
 const build = spawnSync(process.execPath, [join(root, 'scripts', 'build-if-stale.mjs')], { cwd: root, stdio: 'inherit' });
 if (build.status !== 0) process.exit(1);
 
-// The same entry `npm start` runs.
-const startScript = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts.start;
-const entry = startScript.replace(/^node\s+/, '').split(/\s+/);
+// The same entry `npm start` runs, with the environment it sets (`NAME=value` words before `node`).
+const startWords = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts.start.split(/\s+/);
+const startEnv = {};
+while (/^[A-Za-z_][A-Za-z0-9_]*=/.test(startWords[0])) {
+  const [name, ...value] = startWords.shift().split('=');
+  startEnv[name] = value.join('=');
+}
+if (startWords[0] === 'node') startWords.shift();
+const entry = startWords;
 
 let databaseUrl;
 let dropDatabase = async () => {};
@@ -64,7 +70,7 @@ function smapsTop(pid, n = 8) {
 
 const dataDir = mkdtempSync(join(tmpdir(), 'broadsheet-bench-memory-'));
 const port = await freePort();
-const env = { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) };
+const env = { ...process.env, ...startEnv, PORT: String(port), HOST: '127.0.0.1', DATA_DIR: dataDir, ...(databaseUrl ? { DATABASE_URL: databaseUrl } : {}) };
 if (!databaseUrl) delete env.DATABASE_URL;
 const t0 = performance.now();
 // BENCH_NODE_FLAGS: extra node/V8 flags for experiments (e.g. "--no-wasm-dynamic-tiering").
@@ -97,6 +103,7 @@ try {
   const figures = {
     database: databaseUrl ? 'server' : 'embedded',
     nodeFlags: nodeFlags.join(' '),
+    startEnv,
     bootSeconds: Number(bootSeconds.toFixed(2)),
     idleSeconds,
     threads,
