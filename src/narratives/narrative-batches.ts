@@ -99,7 +99,14 @@ export class NarrativeBatchRunner {
       return 0;
     }
     // Not inside the try: if this write fails the batch exists at Anthropic and stays `submitting` here, to be found.
-    await this.repo.updateBatch(batch.id, { providerBatchId, status: BatchStatus.InProgress, counts: { processing: items.length } });
+    if (!(await this.repo.recordSubmitted(batch.id, providerBatchId, { processing: items.length }))) {
+      // The answer came after another build had given this intent up and sent its requests again: this batch is
+      // billed at Anthropic but its work is already elsewhere. Recorded nowhere, so say it loudly.
+      this.logger.error(
+        `batch ${batch.id}: Anthropic created ${providerBatchId} after the intent was given up; its requests were sent again, so it is not collected`,
+      );
+      return 0;
+    }
     this.logger.log(`submitted ${items.length} narratives as batch ${providerBatchId}`);
     return items.length;
   }
@@ -126,7 +133,7 @@ export class NarrativeBatchRunner {
       return null;
     }
     if (lookup.status === 'found') {
-      await this.repo.updateBatch(batch.id, { providerBatchId: lookup.batchId, status: BatchStatus.InProgress });
+      if (!(await this.repo.recordSubmitted(batch.id, lookup.batchId))) return null;
       this.logger.log(`batch ${batch.id}: found at Anthropic as ${lookup.batchId} (its create answer was never recorded)`);
       return lookup.batchId;
     }

@@ -409,6 +409,17 @@ export class NarrativesRepository {
     await this.dataSource.getRepository(NarrativeBatch).update({ id }, changes);
   }
 
+  /**
+   * Records the Anthropic batch id of an intent still `submitting`, and only then: an intent another build has
+   * already given up (failed, its requests sent again) stays given up. False when it was no longer submitting.
+   */
+  async recordSubmitted(id: string, providerBatchId: string, counts?: NarrativeBatch['counts']): Promise<boolean> {
+    const result = await this.dataSource
+      .getRepository(NarrativeBatch)
+      .update({ id, status: BatchStatus.Submitting }, { providerBatchId, status: BatchStatus.InProgress, ...(counts ? { counts } : {}) });
+    return (result.affected ?? 0) > 0;
+  }
+
   /** A batch the API refused or that was abandoned: its pending requests fail (and are sent again later). */
   failBatch(id: string, error: string): Promise<void> {
     return this.dataSource.transaction(async (m) => {

@@ -142,6 +142,11 @@ export interface FakeAnthropic {
   readonly batches: Map<string, FakeBatch>;
   /** The next `count` batch requests processed (in request order) end with this result instead of a message. */
   failNextBatchRequests(count: number, failure: FakeBatchFailure): void;
+  /**
+   * The next batch create is carried out (the batch exists and is processed) but answered with `status` (a 5xx):
+   * a server that failed after saving it, or a gateway that timed out in front of it.
+   */
+  failNextBatchCreateAfterSaving(status: number): void;
   /** Processes every batch still in progress now, as Anthropic does in its own time (without being polled). */
   endBatches(): Promise<void>;
   close(): Promise<void>;
@@ -602,6 +607,8 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
   /** Cache entries by prefix hash: when each expires (a hit refreshes its lifetime, as the API does). */
   const cache = new Map<string, number>();
   const batches = new Map<string, FakeBatch>();
+  /** Statuses the next batch creates answer with after saving the batch (`failNextBatchCreateAfterSaving`). */
+  const createdThenFailing: number[] = [];
   const minutesPerRequest = options.batchMinutesPerRequest ?? 0;
   const batchFailures: FakeBatchFailure[] = [];
   const batchPolls = options.batchPollsBeforeEnd ?? 1;
@@ -765,6 +772,10 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
         cancel_initiated_at: null,
       };
       batches.set(batch.id, batch);
+      if (createdThenFailing.length) {
+        const status = createdThenFailing.shift()!;
+        return fail(status, status === 529 ? 'overloaded_error' : 'api_error', 'Internal server error');
+      }
       return answer(200, batchView(batch));
     }
     const batch = batches.get(id);
@@ -914,6 +925,9 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
     url: listening.url,
     apiKey,
     requests,
+    failNextBatchCreateAfterSaving(status: number): void {
+      createdThenFailing.push(status);
+    },
     failNext(count: number, failure: FakeAnthropicFailure): void {
       for (let i = 0; i < count; i += 1) failures.push({ ...failure });
     },

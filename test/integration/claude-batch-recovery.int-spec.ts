@@ -7,7 +7,7 @@ import { NarrativesRepository } from '../../src/narratives/narratives.repository
 import { type NarrativesService } from '../../src/narratives/narratives.service';
 import { FakeClock } from '../fakes/fake-clock';
 import { startFakeAnthropic, type FakeAnthropic } from '../fakes/fake-anthropic';
-import { buildTotal as total, startBatchWeek } from '../support/batch-week';
+import { batchCreates, buildTotal as total, localBatches as localRows, startBatchWeek } from '../support/batch-week';
 import { type TestApp } from '../support/test-app';
 
 /**
@@ -22,12 +22,8 @@ describe('Message Batches after a crash while submitting', () => {
   let narratives: NarrativesService;
   let week: Week;
   const clock = new FakeClock(new Date('2026-11-27T12:00:00Z'));
-  const creates = () => claude.requests.filter((r) => r.method === 'POST' && r.path === '/v1/messages/batches');
-  const localBatches = async () =>
-    (await db.query(`SELECT status, provider_batch_id FROM narrative_batches ORDER BY submitted_at, created_at`)) as Array<{
-      status: string;
-      provider_batch_id: string | null;
-    }>;
+  const creates = () => batchCreates(claude);
+  const localBatches = () => localRows(db);
 
   beforeAll(async () => {
     claude = await startFakeAnthropic({ batchPollsBeforeEnd: 0, now: () => clock.now() });
@@ -45,14 +41,12 @@ describe('Message Batches after a crash while submitting', () => {
     // every write after it never happen.
     const repo = t.get(NarrativesRepository);
     let dead = false;
-    const update = repo.updateBatch.bind(repo);
     const faults = [
-      jest.spyOn(repo, 'updateBatch').mockImplementation(async (id, changes) => {
-        if (changes.providerBatchId) dead = true;
-        if (dead) throw new Error('the process stopped here');
-        return update(id, changes);
+      jest.spyOn(repo, 'recordSubmitted').mockImplementation(async () => {
+        dead = true;
+        throw new Error('the process stopped here');
       }),
-      ...(['failBatch', 'recordWriteError', 'markBatchItem'] as const).map((name) => {
+      ...(['updateBatch', 'failBatch', 'recordWriteError', 'markBatchItem'] as const).map((name) => {
         const real = (repo[name] as (...args: unknown[]) => Promise<void>).bind(repo);
         return jest.spyOn(repo, name).mockImplementation(async (...args: unknown[]) => {
           if (dead) throw new Error('the process stopped here');

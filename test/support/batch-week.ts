@@ -32,3 +32,16 @@ export async function startBatchWeek(
 export function buildTotal(summaries: BuildSummary[], key: keyof Omit<BuildSummary, 'beat'>): number {
   return summaries.reduce((n, s) => n + s[key], 0);
 }
+
+/** The batch creates `claude` received. */
+export function batchCreates(claude: FakeAnthropic): FakeAnthropic['requests'] {
+  return claude.requests.filter((r) => r.method === 'POST' && r.path === '/v1/messages/batches');
+}
+
+/** The local batches, oldest first: their state and Anthropic id. */
+export async function localBatches(db: DataSource): Promise<Array<{ status: string; provider_batch_id: string | null }>> {
+  return (await db.query(`SELECT status, provider_batch_id FROM narrative_batches ORDER BY submitted_at, created_at`)) as Array<{
+    status: string;
+    provider_batch_id: string | null;
+  }>;
+}

@@ -153,13 +153,22 @@ export class AnthropicNarrativeWriter extends NarrativeWriter {
 
   /**
    * Creates the batch with no automatic retry: the SDK would resend a create whose answer timed out, and a batch
-   * Anthropic had accepted would then be created (and billed) twice. An error answer means nothing was created; no
-   * answer is reported as `unanswered`, and the caller looks the batch up (`findBatch`) before sending anything again.
+   * Anthropic had accepted would then be created (and billed) twice. Only a client error (4xx, 429 included) means
+   * nothing was created. No answer, a 408 or a 5xx (a gateway timeout, or a server that failed after saving the
+   * batch) is reported as `unanswered`, and the caller looks the batch up (`findBatch`) before sending anything again.
    */
   private async submitBatch(items: BatchItem[]): Promise<string> {
     const requests = items.map((item) => ({ custom_id: item.id, params: this.request(item.brief, { batch: true }) }));
-    const batch = await this.call(() => this.client.messages.batches.create({ requests }, { maxRetries: 0, timeout: BATCH_CREATE_TIMEOUT_MS }));
-    return batch.id;
+    try {
+      const batch = await this.call(() => this.client.messages.batches.create({ requests }, { maxRetries: 0, timeout: BATCH_CREATE_TIMEOUT_MS }));
+      return batch.id;
+    } catch (error) {
+      const status = error instanceof WriterError ? error.status : undefined;
+      if (error instanceof WriterError && !error.unanswered && status !== undefined && (status === 408 || status >= 500)) {
+        throw new WriterError(`${error.message} (the batch may have been created)`, true, true, status);
+      }
+      throw error;
+    }
   }
 
   /**
@@ -241,6 +250,7 @@ export class AnthropicNarrativeWriter extends NarrativeWriter {
           status === 0 || status === 408 || status === 429 || status >= 500,
           // A connection error or timeout has no status: the request may have been carried out.
           status === 0,
+          status || undefined,
         );
       }
       throw new WriterError(`Anthropic request failed: ${(error as Error).message}`, true, true);
