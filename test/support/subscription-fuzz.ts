@@ -137,6 +137,9 @@ export async function fuzzSubscriptions(t: TestApp, options: { requests: number;
       () => ({ token: solved.length ? pick(solved).token : '', answer: '-1' }),
       () => ({ token: ['x'], answer: { n: 1 } }),
     ])();
+  // The victim's own unsubscribe token would unsubscribe it, rightly: POST /unsubscribe is never given it.
+  const victimUnsubscribe = subscribers.unsubscribeToken(victim.id);
+  const notTheVictims = tokens.filter((x) => !x.startsWith(victimUnsubscribe));
   const hostileField = () =>
     pick<unknown>([
       pick(addresses),
@@ -220,8 +223,9 @@ export async function fuzzSubscriptions(t: TestApp, options: { requests: number;
     () => ({ method: pick(['GET', 'HEAD']), path: `/unsubscribe?token=${enc(pick(tokens))}${rnd() < 0.1 ? '&token=a&token=b' : ''}` }),
     () => ({
       method: 'POST',
-      path: `/unsubscribe?token=${enc(pick(tokens.filter((x) => !x.startsWith(subscribers.unsubscribeToken(victim.id)))))}`,
-      body: form({ 'List-Unsubscribe': 'One-Click', token: hostileField() }),
+      path: `/unsubscribe?token=${enc(pick(notTheVictims))}`,
+      // The form's token is used when the URL's is malformed, so it must not be the victim's real one either.
+      body: form({ 'List-Unsubscribe': 'One-Click', token: ((v) => (typeof v === 'string' && v.startsWith(victimUnsubscribe) ? 'x' : v))(hostileField()) }),
       type: pick(['application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'text/plain']),
     }),
     () => ({ method: 'GET', path: `/preferences?token=${enc(pick(tokens))}` }),
