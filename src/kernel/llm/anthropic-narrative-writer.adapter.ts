@@ -159,16 +159,10 @@ export class AnthropicNarrativeWriter extends NarrativeWriter {
    */
   private async submitBatch(items: BatchItem[]): Promise<string> {
     const requests = items.map((item) => ({ custom_id: item.id, params: this.request(item.brief, { batch: true }) }));
-    try {
-      const batch = await this.call(() => this.client.messages.batches.create({ requests }, { maxRetries: 0, timeout: BATCH_CREATE_TIMEOUT_MS }));
-      return batch.id;
-    } catch (error) {
-      const status = error instanceof WriterError ? error.status : undefined;
-      if (error instanceof WriterError && !error.unanswered && status !== undefined && (status === 408 || status >= 500)) {
-        throw new WriterError(`${error.message} (the batch may have been created)`, true, true, status);
-      }
-      throw error;
-    }
+    const batch = await this.call(() => this.client.messages.batches.create({ requests }, { maxRetries: 0, timeout: BATCH_CREATE_TIMEOUT_MS }), {
+      mayHaveHappenedOnServerError: true,
+    });
+    return batch.id;
   }
 
   /**
@@ -239,7 +233,11 @@ export class AnthropicNarrativeWriter extends NarrativeWriter {
     return { cache_control: ttl === '1h' ? { type: 'ephemeral', ttl: '1h' } : { type: 'ephemeral' } };
   }
 
-  private async call<T>(fn: () => Promise<T>): Promise<T> {
+  /**
+   * `mayHaveHappenedOnServerError`: a 408 or 5xx is reported as `unanswered` too, for a request that must not be
+   * repeated blindly (a server can fail after carrying it out; a gateway can time out in front of it).
+   */
+  private async call<T>(fn: () => Promise<T>, options: { mayHaveHappenedOnServerError?: boolean } = {}): Promise<T> {
     try {
       return await fn();
     } catch (error) {
@@ -249,8 +247,7 @@ export class AnthropicNarrativeWriter extends NarrativeWriter {
           `Anthropic API error ${status || ''}: ${error.message}`.trim(),
           status === 0 || status === 408 || status === 429 || status >= 500,
           // A connection error or timeout has no status: the request may have been carried out.
-          status === 0,
-          status || undefined,
+          status === 0 || (options.mayHaveHappenedOnServerError === true && (status === 408 || status >= 500)),
         );
       }
       throw new WriterError(`Anthropic request failed: ${(error as Error).message}`, true, true);

@@ -55,8 +55,6 @@ export class WriterError extends Error {
      * requests that must not be repeated blindly, such as creating a Message Batch.
      */
     readonly unanswered = false,
-    /** The HTTP status of the provider's answer, when there was one. */
-    readonly status?: number,
   ) {
     super(message);
     this.name = 'WriterError';
