@@ -54,7 +54,12 @@ describe('near-duplicate dedupe', () => {
   const recordsOf = (id: string): Promise<Array<{ id: string; url: string; text: string; engagement: Record<string, number> }>> =>
     db.query(`SELECT id, url, text, engagement FROM discourse_records WHERE source_id = $1 ORDER BY url`, [id]);
 
-  it('keeps one record for a post syndicated with small edits under another URL, and keeps a different post of the same feed', async () => {
+  // Each case removes every source it added, pass or fail, so no case sees another's records.
+  afterEach(async () => {
+    for (const s of await sources.list()) await sources.remove(s.id);
+  });
+
+  const serveLedgerAndSyndicated = (): void => {
     fake.route('/dedupe/ledger.xml', {
       body: rss('ledger', [
         { guid: 'ledger-1', link: 'https://riverside-ledger.example/2026/11/rail-yard-park', title: 'Rail yard becomes a park', text: POST },
@@ -66,11 +71,17 @@ describe('near-duplicate dedupe', () => {
         { guid: 'syn-2', link: 'https://newswire.example/riverside/library-hours', title: 'Library hours', text: OTHER },
       ]),
     });
+  };
+
+  it('keeps one record for a post syndicated with small edits under another URL, and keeps a different post of the same feed', async () => {
+    serveLedgerAndSyndicated();
+    // The original is seen first, the syndicated copy on a later poll: the copy is the duplicate.
     const ledger = await sources.add({ kind: 'rss', target: `${fake.url}/dedupe/ledger.xml` });
-    const syndicated = await sources.add({ kind: 'rss', target: `${fake.url}/dedupe/syndicated.xml` });
     const first = await sources.pollAll();
     expect(first.find((p) => p.source === ledger.slug)).toMatchObject({ ok: true, new: 1 });
-    const summary = first.find((p) => p.source === syndicated.slug);
+    const syndicated = await sources.add({ kind: 'rss', target: `${fake.url}/dedupe/syndicated.xml` });
+    const second = await sources.pollAll();
+    const summary = second.find((p) => p.source === syndicated.slug);
     expect(summary).toMatchObject({ ok: true, seen: 2, new: 1, duplicate: 1 });
     expect((await recordsOf(syndicated.id)).map((r) => r.url)).toEqual(['https://newswire.example/riverside/library-hours']);
     expect((await recordsOf(ledger.id)).map((r) => r.url)).toEqual(['https://riverside-ledger.example/2026/11/rail-yard-park']);
@@ -79,8 +90,22 @@ describe('near-duplicate dedupe', () => {
       [ledger.id, syndicated.id],
     ]);
     expect(prints).toBe(2);
-    await sources.remove(ledger.id);
-    await sources.remove(syndicated.id);
+  });
+
+  it('keeps exactly one of two near-duplicate posts that arrive in the same poll round from two sources', async () => {
+    serveLedgerAndSyndicated();
+    const ledger = await sources.add({ kind: 'rss', target: `${fake.url}/dedupe/ledger.xml` });
+    const syndicated = await sources.add({ kind: 'rss', target: `${fake.url}/dedupe/syndicated.xml` });
+    // Polled concurrently (and maybe written in one transaction): which copy arrives first is not fixed, but one wins.
+    const round = await sources.pollAll();
+    const outcomes = [ledger, syndicated].map((s) => round.find((p) => p.source === s.slug));
+    expect(outcomes.map((o) => o?.ok)).toEqual([true, true]);
+    expect(outcomes.reduce((n, o) => n + (o?.new ?? 0), 0)).toBe(2);
+    expect(outcomes.reduce((n, o) => n + (o?.duplicate ?? 0), 0)).toBe(1);
+    const urls = [...(await recordsOf(ledger.id)), ...(await recordsOf(syndicated.id))].map((r) => r.url);
+    expect(urls).toContain('https://newswire.example/riverside/library-hours');
+    const railYard = urls.filter((u) => u.includes('rail-yard-park'));
+    expect(railYard).toHaveLength(1);
   });
 
   it('updates an edited post in place (same provider id): new text, refreshed engagement, new signature, no second record', async () => {
@@ -89,7 +114,8 @@ describe('near-duplicate dedupe', () => {
     Object.assign(post, { selftext: SELF_POST, selftext_html: null });
     fake.route('/r/LocalLLaMA/new.json', { body: JSON.stringify(listing), headers: { 'content-type': 'application/json' } });
     const s = await sources.add({ kind: 'reddit', target: 'r/LocalLLaMA' });
-    const [before] = await sources.pollAll();
+    const ofReddit = (round: Awaited<ReturnType<SourcesService['pollAll']>>) => round.find((p) => p.source === s.slug);
+    const before = ofReddit(await sources.pollAll());
     expect(before).toMatchObject({ ok: true, new: 2 });
     const [original] = (await recordsOf(s.id)).filter((r) => r.text.includes('token throughput'));
     expect(original.engagement).toEqual({ score: 412, comments: 188 });
@@ -99,7 +125,7 @@ describe('near-duplicate dedupe', () => {
     const edited = SELF_POST.replace('11 tokens', '13 tokens') + ' Edit: re-ran with the latest build, Q4 is faster now.';
     Object.assign(post, { selftext: edited, score: 977, num_comments: 301 });
     fake.route('/r/LocalLLaMA/new.json', { body: JSON.stringify(listing), headers: { 'content-type': 'application/json' } });
-    const [after] = await sources.pollAll();
+    const after = ofReddit(await sources.pollAll());
     expect(after).toMatchObject({ ok: true, new: 0, updated: 1 });
     const rows = await recordsOf(s.id);
     expect(rows).toHaveLength(2);
@@ -112,6 +138,5 @@ describe('near-duplicate dedupe', () => {
     );
     expect(newSignature).not.toEqual(oldSignature);
     expect(bands).toBe(16);
-    await sources.remove(s.id);
   });
 });
