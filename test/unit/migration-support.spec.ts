@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { preProcessFile } from 'typescript';
 import { lshBands, MINHASH_SIZE, LSH_BANDS, textSignature } from '../../src/sources/parsing/fingerprint';
 import { LSH_BANDS_1764610000000, lshBands1764610000000 } from '../../migrations/support/lsh-bands-1764610000000';
 
@@ -17,12 +18,31 @@ function migrationSources(dir = MIGRATIONS): Array<{ file: string; text: string 
 
 describe('migrations', () => {
   it('import no live code: only typeorm and their own frozen support files', () => {
-    const imports = migrationSources().flatMap(({ file, text }) =>
-      [...text.matchAll(/\bfrom\s+'([^']+)'|\brequire\(\s*'([^']+)'\s*\)|\bimport\(\s*'([^']+)'\s*\)/g)].map((m) => ({ file, from: m[1] ?? m[2] ?? m[3] })),
-    );
+    // TypeScript's own scanner finds every form: `from '…'` and `from "…"`, bare `import '…'`, `export … from`,
+    // `import x = require(…)`, `require(…)` and `import(…)`.
+    const imports = migrationSources().flatMap(({ file, text }) => preProcessFile(text, true, true).importedFiles.map((f) => ({ file, from: f.fileName })));
     expect(imports.length).toBeGreaterThan(0);
     const live = imports.filter(({ from }) => from !== 'typeorm' && !(from.startsWith('./') && !from.includes('..')));
     expect(live).toEqual([]);
+  });
+
+  it('the import scanner sees every way a migration could load live code', () => {
+    const text = [
+      `import "../src/a";`,
+      `import '../src/b';`,
+      `export { x } from "../src/c";`,
+      `import y = require('../src/d');`,
+      `const z = require("../src/e");`,
+      `const w = await import('../src/f');`,
+    ].join('\n');
+    expect(preProcessFile(text, true, true).importedFiles.map((f) => f.fileName)).toEqual([
+      '../src/a',
+      '../src/b',
+      '../src/c',
+      '../src/d',
+      '../src/e',
+      '../src/f',
+    ]);
   });
 });
 
