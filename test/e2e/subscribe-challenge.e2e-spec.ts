@@ -149,7 +149,9 @@ describe('sign-up challenge', () => {
         await page.goto(`${t.url}/`);
         await page.fill('#subscribe input[name=email]', email);
         await page.click('#subscribe button[type=submit]');
-        await page.waitForSelector('h1');
+        // The submit is asynchronous (fetch a challenge, solve it, then submit): wait for the answer's page, not
+        // for the home page's own (visually hidden) h1.
+        await page.waitForURL((url) => url.pathname === '/subscribe');
         expect(await page.textContent('h1')).toBe('Check your inbox');
         expect(await page.textContent('body')).not.toContain('please turn on JavaScript');
         expect(errors).toEqual([]);

@@ -177,6 +177,8 @@ export interface FakeResend {
   faultNext(count: number, fault: FakeResendFault): void;
   /** Each send request meets a fault with these probabilities (0..1), drawn with `random` (default Math.random). */
   faultRandomly(odds: { status500?: number; status429?: number; acceptThenDrop?: number; slowMs?: number; slow?: number }, random?: () => number): void;
+  /** Forgets every failure and fault not yet met, and random faults: a case's leftovers never reach the next. */
+  clearFaults(): void;
   /** The most requests that arrived within any `windowMs` (default 1000) at the fake's side: judges a rate limit. */
   maxInAnyWindow(windowMs?: number): number;
   /** Arrival times (epoch ms, the fake's clock) of every request counted against the rate limit. */
@@ -804,6 +806,11 @@ export async function startFakeResend(options: FakeResendOptions = {}): Promise<
     },
     faultRandomly(odds, random = Math.random): void {
       randomFaults = { odds, random };
+    },
+    clearFaults(): void {
+      failures.length = 0;
+      faults.length = 0;
+      randomFaults = null;
     },
     arrivals,
     maxInAnyWindow(windowMs = 1000): number {

@@ -27,6 +27,16 @@ describe('delivery controls and provider faults', () => {
     await bed?.close();
   });
 
+  // A case that fails half-way leaves its send open and its faults queued: cancel the one, forget the other, so the
+  // next case's claims and faults are its own.
+  afterEach(async () => {
+    resend.clearFaults();
+    const open: Array<{ number: number }> = await db.query(
+      `SELECT DISTINCT i.number FROM sends s JOIN issues i ON i.id = s.issue_id WHERE s.status IN ('scheduled', 'sending', 'paused')`,
+    );
+    for (const { number } of open) await delivery.cancel(number);
+  });
+
   it('sends an issue again only to active subscribers who have no copy (catch-up), never twice', async () => {
     const first = readers('early', 3);
     const issue = await fx.issueFor(first);

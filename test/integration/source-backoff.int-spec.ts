@@ -36,7 +36,7 @@ describe('source backoff', () => {
     fake.route('/r/LocalLLaMA/new.json', { status: 403, body: 'blocked' });
     fake.route('/r/LocalLLaMA/new/.rss', { status: 403, body: 'blocked' });
     const s = await sources.add({ kind: 'reddit', target: 'r/LocalLLaMA', every: '5m' });
-    const [failed] = await sources.pollAll();
+    const failed = (await sources.pollAll()).find((p) => p.source === s.slug);
     expect(failed).toMatchObject({ ok: false, error: 'the server answered 403 (forbidden)' });
     expect(await waitOf(s.id)).toBeGreaterThanOrEqual(3600_000);
     // Another subreddit on the same host is not fetched while the host is backed off.

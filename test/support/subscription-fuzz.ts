@@ -250,7 +250,9 @@ export async function fuzzSubscriptions(t: TestApp, options: { requests: number;
   ];
 
   const result: FuzzResult = { requests: 0, byStatus: {}, serverErrors: [], corrupted: [] };
-  const one = async () => {
+  // Every request (and its headers) is drawn before any is sent: the seed fixes the whole mix, whichever answer
+  // comes back first, so a failing seed reproduces.
+  const planned = Array.from({ length: options.requests }, () => {
     const r = pick(makers)();
     const headers: Record<string, string> = {};
     if (r.type) headers['content-type'] = r.type;
@@ -258,6 +260,9 @@ export async function fuzzSubscriptions(t: TestApp, options: { requests: number;
     if (origin) headers.origin = origin;
     const ip = pick(ips);
     if (ip) headers['x-forwarded-for'] = ip;
+    return { r, headers };
+  });
+  const one = async ({ r, headers }: (typeof planned)[number]) => {
     let status: number;
     let text: string;
     try {
@@ -273,13 +278,10 @@ export async function fuzzSubscriptions(t: TestApp, options: { requests: number;
     if (status >= 500) result.serverErrors.push({ method: r.method, path: r.path.slice(0, 120), status, body: text });
   };
   const concurrency = options.concurrency ?? 8;
-  let issued = 0;
+  let next = 0;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
-      while (issued < options.requests) {
-        issued += 1;
-        await one();
-      }
+      while (next < planned.length) await one(planned[next++]);
     }),
   );
 
