@@ -16,7 +16,8 @@ import { startFakeAnthropic, type FakeContentBlock } from '../test/fakes/fake-an
  * answers like a real narrative (headline and dek lines, six paragraphs of about 80 words citing two records each,
  * ~700 output tokens) and applies the real prompt-caching rules with a 1,024-token minimum. Billed tokens of the
  * same run naive (no caching, one request at a time as it comes), with prompt caching, and with caching through
- * Message Batches (half price); narratives per minute at the configured concurrency.
+ * Message Batches (half price), the batch processed one request after another or four at a time (a cache entry is
+ * readable only once the request writing it has begun answering); narratives per minute at the configured concurrency.
  */
 const results: Record<string, unknown> = { cpus: cpus().length, node: process.version, startedAt: new Date().toISOString(), loadAverageAtStart: loadavg() };
 const MODEL = 'claude-sonnet-5-5';
@@ -87,8 +88,13 @@ type Mode = 'naive' | 'cached' | 'batch';
  * 0 is the best case for a 5-minute cache (all within one lifetime), 6 spreads the 12 requests over 66 minutes (about
  * the hour most batches take), where a 5-minute entry has always expired before the next request.
  */
-async function run(options: { mode: Mode; concurrency: number; ttl?: '5m' | '1h'; minutesPerRequest?: number }) {
-  const fake = await startFakeAnthropic({ minCacheableTokens: 1024, batchPollsBeforeEnd: 0, batchMinutesPerRequest: options.minutesPerRequest ?? 0 });
+async function run(options: { mode: Mode; concurrency: number; ttl?: '5m' | '1h'; minutesPerRequest?: number; parallelism?: number }) {
+  const fake = await startFakeAnthropic({
+    minCacheableTokens: 1024,
+    batchPollsBeforeEnd: 0,
+    batchMinutesPerRequest: options.minutesPerRequest ?? 0,
+    batchParallelism: options.parallelism ?? 1,
+  });
   fake.respondWith(realisticAnswer, Infinity);
   const writer = new AnthropicNarrativeWriter({
     apiKey: fake.apiKey,
@@ -132,7 +138,7 @@ async function run(options: { mode: Mode; concurrency: number; ttl?: '5m' | '1h'
   return {
     mode: options.mode,
     concurrency: batch ? null : options.concurrency,
-    ...(batch ? { cacheTtl: options.ttl ?? '1h', minutesPerRequest: options.minutesPerRequest ?? 0 } : {}),
+    ...(batch ? { cacheTtl: options.ttl ?? '1h', minutesPerRequest: options.minutesPerRequest ?? 0, parallelism: options.parallelism ?? 1 } : {}),
     narratives: drafts.length,
     seconds,
     perMinute: (drafts.length / seconds) * 60,
@@ -154,15 +160,31 @@ it('billed tokens per weekly run: naive, with prompt caching, with caching and M
   const batch1hAtOnce = await run({ mode: 'batch', concurrency: CONCURRENCY, ttl: '1h', minutesPerRequest: 0 });
   const batch5mAtOnce = await run({ mode: 'batch', concurrency: CONCURRENCY, ttl: '5m', minutesPerRequest: 0 });
   const batch5mSpread = await run({ mode: 'batch', concurrency: CONCURRENCY, ttl: '5m', minutesPerRequest: 6 });
+  // Anthropic processes a batch's requests concurrently: four at a time, each group misses what none of it found.
+  const batch1hParallel = await run({ mode: 'batch', concurrency: CONCURRENCY, ttl: '1h', minutesPerRequest: 6, parallelism: 4 });
   const serial = await run({ mode: 'cached', concurrency: 1 });
   const ratio = (r: typeof naive) => r.billedInputEquivalent / naive.billedInputEquivalent;
+  // Where the configured run's billed tokens go (input-priced, halved for the batch), and how many cache writes it made.
+  const prefixTokens = Math.ceil(batch.systemPromptCharacters / 4);
+  const half = (n: number) => n / 2;
+  const whereBilled = {
+    uncachedInput: half(batch.usage.inputTokens),
+    cacheWrites: half((batch.usage.cacheWriteTokens - (batch.usage.cacheWrite1hTokens ?? 0)) * 1.25 + (batch.usage.cacheWrite1hTokens ?? 0) * 2),
+    cacheReads: half(batch.usage.cacheReadTokens * 0.1),
+    output: half(batch.usage.outputTokens * 5),
+    cachedPrefixTokensPerRequest: prefixTokens,
+    variableInputTokensPerRequest:
+      Math.round((batch.usage.inputTokens + batch.usage.cacheReadTokens + batch.usage.cacheWriteTokens) / batch.narratives) - prefixTokens,
+    outputTokensPerRequest: Math.round(batch.usage.outputTokens / batch.narratives),
+    cacheWritesPerRun: Math.round(batch.usage.cacheWriteTokens / prefixTokens),
+  };
   Object.assign(results, {
     model: MODEL,
     concurrency: CONCURRENCY,
     naive,
     cached,
     batch,
-    batchTtls: { '1h, at once': batch1hAtOnce, '5m, at once': batch5mAtOnce, '5m, over an hour': batch5mSpread },
+    batchTtls: { '1h, at once': batch1hAtOnce, '5m, at once': batch5mAtOnce, '5m, over an hour': batch5mSpread, '1h, 4 at a time': batch1hParallel },
     serial,
     cachedOverNaive: ratio(cached),
     batchOverNaive: ratio(batch),
@@ -171,9 +193,11 @@ it('billed tokens per weekly run: naive, with prompt caching, with caching and M
       '1h, at once': ratio(batch1hAtOnce),
       '5m, at once': ratio(batch5mAtOnce),
       '5m, over an hour': ratio(batch5mSpread),
+      '1h, 4 at a time': ratio(batch1hParallel),
     },
+    whereBilled,
     goal: 'batch and cache at most 0.40 of naive',
-    note: 'billed = input + 1.25 x 5-minute cache writes (2 x 1-hour ones) + 0.1 x cache reads + 5 x output (Sonnet list prices), halved for batches; the fake processes a batch in order, minutesPerRequest simulated minutes apart (0: at once; 6: 12 requests over about an hour), the real API in its own order and time, its cache hits best-effort',
+    note: 'billed = input + 1.25 x 5-minute cache writes (2 x 1-hour ones) + 0.1 x cache reads + 5 x output (Sonnet list prices), halved for batches; the fake processes a batch in order, minutesPerRequest simulated minutes apart (0: at once; 6: 12 requests over about an hour), parallelism requests at a time (a group misses what none of it found), the real API in its own order and time, concurrently, its cache hits best-effort',
     loadAverageAtEnd: loadavg(),
   });
   console.log(
@@ -186,12 +210,16 @@ it('billed tokens per weekly run: naive, with prompt caching, with caching and M
         ['batch, 1h, at once', batch1hAtOnce],
         ['batch, 5m, at once', batch5mAtOnce],
         ['batch, 5m, over 1 h', batch5mSpread],
+        ['batch, 1h, 4 at a time', batch1hParallel],
         ['cached, 1 at once', serial],
       ].map(([name, r]) => {
         const x = r as typeof naive;
         return `${String(name).padEnd(23)}${String(x.narratives).padStart(10)}${x.seconds.toFixed(2).padStart(9)}${x.perMinute.toFixed(0).padStart(12)}${String(x.usage.inputTokens).padStart(8)}${String(x.usage.outputTokens).padStart(8)}${String(x.usage.cacheReadTokens).padStart(12)}${String(x.usage.cacheWriteTokens).padStart(13)}${x.billedInputEquivalent.toFixed(0).padStart(23)}${`${(ratio(x) * 100).toFixed(1)}%`.padStart(7)}${x.costUsd.toFixed(3).padStart(10)}`;
       }),
       `system prompt: ${naive.systemPromptCharacters} characters; goal: caching + batches at most 40% of naive`,
+      `configured batch, billed: ${Object.entries(whereBilled)
+        .map(([k, v]) => `${k} ${Math.round(v)}`)
+        .join(', ')}`,
     ].join('\n'),
   );
   mkdirSync(join(__dirname, 'results'), { recursive: true });

@@ -502,5 +502,30 @@ describe('fake Anthropic driven by the real @anthropic-ai/sdk', () => {
       expect(late.usage.cache_read_input_tokens).toBe(0);
       expect(late.usage.cache_creation?.ephemeral_1h_input_tokens).toBeGreaterThan(0);
     });
+
+    it('processes batchParallelism requests together: each of a group misses what none found, the next group reads', async () => {
+      await fake.close();
+      fake = await startFakeAnthropic({ batchParallelism: 3, batchMinutesPerRequest: 1 });
+      client = new Anthropic({ apiKey: fake.apiKey, baseURL: fake.url, maxRetries: 0 });
+      const system = [{ type: 'text' as const, text: 'You write Broadsheet. '.repeat(100), cache_control: { type: 'ephemeral' as const, ttl: '1h' as const } }];
+      const batch = await client.messages.batches.create({
+        requests: [0, 1, 2, 3, 4].map((i) => ({ custom_id: `r${i}`, params: { ...params(`question ${i}`), system } })),
+      });
+      await fake.endBatches();
+      const usage = new Map<string, Anthropic.Usage>();
+      for await (const line of await client.messages.batches.results(batch.id))
+        if (line.result.type === 'succeeded') usage.set(line.custom_id, line.result.message.usage);
+      const prefix = usage.get('r0')!.cache_creation_input_tokens!;
+      expect(prefix).toBeGreaterThan(0);
+      expect([0, 1, 2].map((i) => usage.get(`r${i}`)!.cache_creation?.ephemeral_1h_input_tokens)).toEqual([prefix, prefix, prefix]);
+      expect([3, 4].map((i) => [usage.get(`r${i}`)!.cache_read_input_tokens, usage.get(`r${i}`)!.cache_creation_input_tokens])).toEqual([
+        [prefix, 0],
+        [prefix, 0],
+      ]);
+      // Two groups one simulated minute apart.
+      const ended = await client.messages.batches.retrieve(batch.id);
+      expect(Date.parse(ended.ended_at!) - Date.parse(ended.created_at)).toBeGreaterThanOrEqual(60_000);
+      expect(Date.parse(ended.ended_at!) - Date.parse(ended.created_at)).toBeLessThan(120_000);
+    });
   });
 });

@@ -42,6 +42,13 @@ export interface FakeAnthropicOptions {
    * there for the next (the real API processes a batch in its own time, up to 24 hours; bench/narratives.bench.ts).
    */
   batchMinutesPerRequest?: number;
+  /**
+   * Message Batches: how many of a batch's requests are processed at the same moment (default 1: one after the
+   * other). Anthropic processes a batch's requests concurrently, and a cache entry becomes readable only once the
+   * request writing it has begun answering: requests processed together all miss an entry none of them found, and
+   * each writes it. Successive groups are `batchMinutesPerRequest` apart.
+   */
+  batchParallelism?: number;
 }
 
 /** A batch request's outcome forced by a test (`failNextBatchRequests`). */
@@ -610,6 +617,9 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
   /** Statuses the next batch creates answer with after saving the batch (`failNextBatchCreateAfterSaving`). */
   const createdThenFailing: number[] = [];
   const minutesPerRequest = options.batchMinutesPerRequest ?? 0;
+  const parallelism = Math.max(1, Math.floor(options.batchParallelism ?? 1));
+  /** While a group of batch requests is processed together: the cache lifetimes they set, applied after the group. */
+  let deferredCacheSets: Array<[string, number]> | null = null;
   const batchFailures: FakeBatchFailure[] = [];
   const batchPolls = options.batchPollsBeforeEnd ?? 1;
 
@@ -640,7 +650,11 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
       if (last.ttl === '1h') created1h = last.tokens - read;
       else created5m = last.tokens - read;
     }
-    for (const b of eligible) cache.set(b.hash, Math.max(cache.get(b.hash) ?? 0, at + (b.ttl === '1h' ? 3_600_000 : 300_000)));
+    for (const b of eligible) {
+      const until = at + (b.ttl === '1h' ? 3_600_000 : 300_000);
+      if (deferredCacheSets) deferredCacheSets.push([b.hash, until]);
+      else cache.set(b.hash, Math.max(cache.get(b.hash) ?? 0, until));
+    }
     const created = created5m + created1h;
     return {
       input_tokens: Math.max(0, total - read - created),
@@ -712,6 +726,8 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
     const results: Array<Record<string, unknown>> = [];
     const start = now().getTime();
     for (const [index, request] of batch.requests.entries()) {
+      // A new group of requests processed together starts: the previous group's cache entries become readable.
+      if (index % parallelism === 0) flushDeferredCacheSets(parallelism > 1);
       const forced = batch.processing_status === 'canceling' ? ({ type: 'canceled' } as FakeBatchFailure) : batchFailures.shift();
       let result: Json;
       if (forced?.type === 'errored') {
@@ -722,13 +738,20 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
         const invalid = validateMessages(request.params, false);
         result = invalid
           ? { type: 'errored', error: apiError(400, 'invalid_request_error', invalid, null) }
-          : { type: 'succeeded', message: await buildMessage(request.params, start + index * minutesPerRequest * 60_000) };
+          : { type: 'succeeded', message: await buildMessage(request.params, start + Math.floor(index / parallelism) * minutesPerRequest * 60_000) };
       }
       results.push({ custom_id: request.custom_id, result });
     }
+    flushDeferredCacheSets(false);
     batch.results = results.reverse();
     batch.processing_status = 'ended';
-    batch.ended_at = new Date(start + Math.max(0, batch.requests.length - 1) * minutesPerRequest * 60_000).toISOString();
+    batch.ended_at = new Date(start + Math.max(0, Math.ceil(batch.requests.length / parallelism) - 1) * minutesPerRequest * 60_000).toISOString();
+  }
+
+  /** Applies the cache lifetimes the last group of batch requests set; `deferNext`: collect the next group's too. */
+  function flushDeferredCacheSets(deferNext: boolean): void {
+    for (const [hash, until] of deferredCacheSets ?? []) cache.set(hash, Math.max(cache.get(hash) ?? 0, until));
+    deferredCacheSets = deferNext ? [] : null;
   }
 
   async function handleBatch(

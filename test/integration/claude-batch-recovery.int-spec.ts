@@ -16,21 +16,23 @@ import { type TestApp } from '../support/test-app';
  * it instead of sending the requests again. Faults are injected into the real repository and writer.
  */
 describe('Message Batches after a crash while submitting', () => {
+  // Each case has its own fake Anthropic, clock and app (database): neither leans on what the other left behind.
   let claude: FakeAnthropic;
   let t: TestApp;
   let db: DataSource;
   let narratives: NarrativesService;
   let week: Week;
-  const clock = new FakeClock(new Date('2026-11-27T12:00:00Z'));
+  let clock: FakeClock;
   const creates = () => batchCreates(claude);
   const localBatches = () => localRows(db);
 
-  beforeAll(async () => {
+  beforeEach(async () => {
+    clock = new FakeClock(new Date('2026-11-27T12:00:00Z'));
     claude = await startFakeAnthropic({ batchPollsBeforeEnd: 0, now: () => clock.now() });
     ({ t, db, narratives, week } = await startBatchWeek(claude, { clock }));
   }, 120_000);
 
-  afterAll(async () => {
+  afterEach(async () => {
     jest.restoreAllMocks();
     await t?.close();
     await claude?.close();
@@ -103,6 +105,13 @@ describe('Message Batches after a crash while submitting', () => {
   });
 
   it('sends the requests again, once, when the process stopped before the create call reached Anthropic', async () => {
+    // This case's own week: a batch sent, ended and collected, every narrative written.
+    expect(total(await narratives.build(week), 'batched')).toBeGreaterThanOrEqual(4);
+    await claude.endBatches();
+    const written = await narratives.build(week);
+    expect(total(written, 'written') + total(written, 'held')).toBeGreaterThanOrEqual(4);
+    expect((await localBatches()).map((b) => b.status)).toEqual(['collected']);
+
     // New work: one storyline's records changed since its narrative was written, so it needs writing again.
     const [storyline] = await db.query(`SELECT storyline_id AS id FROM narratives ORDER BY storyline_id LIMIT 1`);
     await db.query(`UPDATE narratives SET membership_hash = 'changed' WHERE storyline_id = $1`, [storyline.id]);

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { loadConfig } from '../config/config';
-import { DEFAULT_JUDGE_MODEL, DEFAULT_WRITER_MODEL } from './anthropic-narrative-writer.adapter';
+import { AnthropicNarrativeWriter, DEFAULT_JUDGE_MODEL, DEFAULT_WRITER_MODEL } from './anthropic-narrative-writer.adapter';
 import { parseNarrativeAnswer, toParagraphs } from './anthropic-narrative-writer.adapter';
-import { WriterError } from './narrative-writer.port';
+import { WriterError, documentText } from './narrative-writer.port';
 
 const cite = (start: number, end: number, documentIndex = 0) => ({
   type: 'content_block_location' as const,
@@ -116,5 +116,44 @@ describe('parseNarrativeAnswer', () => {
       /token limit/,
     );
     expect(() => parseNarrativeAnswer(message([{ type: 'text', text: 'Headline: H\nDek: D\n\n', citations: null }]), brief)).toThrow(/no narrative text/);
+  });
+});
+
+describe('what each narrative request repeats (issue 8: billed tokens)', () => {
+  const at = new Date('2026-11-18T09:00:00Z');
+  const record = (title: string, author: string, text = 'Twenty wrong.') => ({
+    platform: 'hackernews',
+    author,
+    title,
+    text,
+    url: 'https://x.test',
+    publishedAt: at,
+  });
+
+  it('shows a reply whose title only repeats its author as `[… · reply] <thread>`, and keeps any other title as it is', () => {
+    expect(documentText(record('New comment by brackish in "Harwick\'s chatbot gave wrong answers"', 'brackish'))).toBe(
+      "[hackernews · brackish · 2026-11-18 · reply] Harwick's chatbot gave wrong answers — Twenty wrong.",
+    );
+    expect(documentText({ ...record('/u/quietparity on PSA: read clause 4(b)', '/u/quietparity'), platform: 'reddit' })).toBe(
+      '[reddit · /u/quietparity · 2026-11-18 · reply] PSA: read clause 4(b) — Twenty wrong.',
+    );
+    // Another name in the title is information, not repetition: kept whole.
+    expect(documentText(record('New comment by someone_else in "Thread"', 'brackish'))).toContain('New comment by someone_else in "Thread"');
+    expect(documentText(record('Calder passes its AI bill', 'palimpsest', ''))).toBe('[hackernews · palimpsest · 2026-11-18] Calder passes its AI bill');
+  });
+
+  it('says what the records are and how they are labelled once, in the cached system prompt, not in every request', () => {
+    const writer = new AnthropicNarrativeWriter({ apiKey: 'k', model: DEFAULT_WRITER_MODEL, maxRetries: 0 });
+    const brief = { beat: { name: 'AI policy', description: 'Laws and regulators.' }, topic: 'bill 114', documents: [record('T', 'a')] };
+    const params = writer.request(brief);
+    const system = (params.system as Array<{ text: string; cache_control?: unknown }>)[0];
+    expect(system.cache_control).toEqual({ type: 'ephemeral' });
+    expect(system.text).toMatch(/in square brackets, with the post's platform, its outlet or author, and its date/);
+    expect(system.text).toMatch(/a block labelled "reply" is a reply, and its title is the title of the thread it answers/);
+    const content = params.messages[0].content as Array<{ type: string; text?: string; context?: string }>;
+    expect(content[0].context).toBe('Beat: AI policy (Laws and regulators.)');
+    expect(content[1].text).toBe('Write the story: "Headline:", "Dek:", then the paragraphs.');
+    const continued = writer.request({ ...brief, previous: { headline: 'Bill "114" clears committee', dek: 'd' } }).messages[0].content as typeof content;
+    expect(continued[1].text).toContain("It continues last week's story (\"Bill '114' clears committee\")");
   });
 });

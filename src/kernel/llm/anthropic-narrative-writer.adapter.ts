@@ -99,15 +99,17 @@ export class AnthropicNarrativeWriter extends NarrativeWriter {
             {
               type: 'document',
               title: `Discourse records about ${brief.topic}`,
-              context: `Public posts collected by Broadsheet for the beat "${brief.beat.name}" (${brief.beat.description}). Each content block is one post, prefixed with its platform, outlet or author, and date.`,
+              // What the records are and how each is labelled is said once, in the cached system prompt.
+              context: `Beat: ${brief.beat.name} (${brief.beat.description})`,
               source: { type: 'content', content: brief.documents.map((doc) => ({ type: 'text' as const, text: documentText(doc) })) },
               citations: { enabled: true },
             },
             {
               type: 'text',
-              text: `Write the Broadsheet story about this conversation, following the house style: the "Headline:" line, the "Dek:" line, a blank line, then four to eight short paragraphs citing the posts that support each claim.${
+              // The format is in the system prompt; this line only asks for it (and says when a story continues).
+              text: `Write the story: "Headline:", "Dek:", then the paragraphs.${
                 brief.previous
-                  ? ` This storyline continues one Broadsheet covered last week ("${brief.previous.headline.replace(/"/g, "'")}"): say in one plain sentence that the conversation continues from last week, without quoting that headline.`
+                  ? ` It continues last week's story ("${brief.previous.headline.replace(/"/g, "'")}"): say so in one plain sentence, without quoting that headline.`
                   : ''
               }`,
             },

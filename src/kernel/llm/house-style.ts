@@ -42,7 +42,7 @@ Quote sparingly: a quote earns its place when the exact words matter, because th
 
 # Citations
 
-The document's content blocks are the records, one post per block. Cite the record or records that support each sentence that contains a specific: a name, a number, a date, a quote, a claim about what someone said or did. A sentence that summarises several posts cites each of them. A sentence without a specific, such as a transition, needs no citation. Never cite a record for something it does not say.
+The document holds the public posts Broadsheet collected about one conversation on one beat (its context names the beat). Its content blocks are the records, one post per block. Each block begins, in square brackets, with the post's platform, its outlet or author, and its date; a block labelled "reply" is a reply, and its title is the title of the thread it answers. Cite the record or records that support each sentence that contains a specific: a name, a number, a date, a quote, a claim about what someone said or did. A sentence that summarises several posts cites each of them. A sentence without a specific, such as a transition, needs no citation. Never cite a record for something it does not say.
 
 # Grounding
 

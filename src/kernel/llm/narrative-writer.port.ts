@@ -11,12 +11,34 @@ export interface WriterDocument {
 }
 
 /**
- * The exact text a writer is shown for one record (and what the grounding check searches): platform, author
- * and date, then title and text.
+ * The exact text a writer is shown for one record (and what the entailment judge reads): platform, outlet or author
+ * and date, then title and text (no dash before an empty text).
  */
 export function documentText(doc: WriterDocument): string {
   const who = [doc.outlet, doc.author || 'anonymous'].filter(Boolean).join(' · ');
-  return `[${doc.platform} · ${who} · ${doc.publishedAt.toISOString().slice(0, 10)}] ${doc.title ? `${doc.title} — ` : ''}${doc.text}`;
+  const thread = replyThread(doc);
+  const label = [doc.platform, who, doc.publishedAt.toISOString().slice(0, 10), ...(thread === null ? [] : ['reply'])].join(' · ');
+  return `[${label}] ${[thread ?? doc.title, doc.text].filter(Boolean).join(' — ')}`;
+}
+
+/** A reply's title as the feeds write it: its author, then the thread it answers (Hacker News, Reddit). */
+const REPLY_TITLE = /^(?:New comment by (\S+) in "(.+)"|(\/u\/\S+) on (.+))$/s;
+
+/**
+ * The thread a reply answers, when its title only repeats the record's author (already in the label) before the
+ * thread's title: the writer is shown `[… · reply] <thread> — <text>` (the style guide says what "reply" means).
+ * Tokens that buy nothing. Null for any other title.
+ */
+function replyThread(doc: WriterDocument): string | null {
+  const match = REPLY_TITLE.exec((doc.title ?? '').trim());
+  if (!match) return null;
+  const [who, thread] = match[1] ? [match[1], match[2]] : [match[3], match[4]];
+  const bare = (name: string) =>
+    name
+      .trim()
+      .replace(/^\/?u\//i, '')
+      .toLowerCase();
+  return bare(who) === bare(doc.author) && thread.trim() ? thread.trim() : null;
 }
 
 export interface NarrativeBrief {
