@@ -9,7 +9,8 @@ function endsReady(tail: Uint8Array): boolean {
 
 /**
  * One end of a byte stream between two threads, over a MessagePort: what one end writes, the other reads, in
- * order. Writes made in the same tick go as one message (`pg` writes each protocol message on its own), copied
+ * order. Writes made in the same tick (on the thread's end: the same turn of its event loop) go as one message
+ * (`pg` writes each protocol message on its own, and so does pglite-socket's handler), copied
  * once into a buffer of their exact size that is transferred, not cloned. Ending one end ends the other (a
  * `null` message); destroying one end (or the death of the thread that holds it) closes the port, which destroys the other.
  *
@@ -51,7 +52,10 @@ export class PortStream extends Duplex {
     this.pending.push(chunk);
     if (!this.flushQueued) {
       this.flushQueued = true;
-      queueMicrotask(() => this.flush());
+      // The app's end: `pg` writes a request's messages in one go. The thread's end: pglite-socket writes each
+      // message's answer from an await; a request's answers go together once its whole chunk is handled.
+      if (this.holdWhileWaiting) queueMicrotask(() => this.flush());
+      else setImmediate(() => this.flush());
     }
     callback();
   }
