@@ -42,13 +42,26 @@ const COLUMNS = [
   'text_minhash',
   'text_bands',
 ] as const;
-const TYPES = ['uuid', 'text', 'text', 'text', 'text', 'text', 'text', 'text', 'timestamptz', 'jsonb', 'jsonb', 'text', 'text', 'text'];
-/** Columns sent as array literals (text) and cast here: unnest cannot take an array of arrays of different lengths. */
-const INT_ARRAYS = new Set<string>(['text_minhash', 'text_bands']);
+/** The columns' types, for json_to_recordset. */
+const TYPES: Record<(typeof COLUMNS)[number], string> = {
+  source_id: 'uuid',
+  platform: 'text',
+  external_id: 'text',
+  url: 'text',
+  canonical_url: 'text',
+  title: 'text',
+  author: 'text',
+  text: 'text',
+  published_at: 'timestamptz',
+  engagement: 'jsonb',
+  raw: 'jsonb',
+  text_fingerprint: 'text',
+  text_minhash: 'int[]',
+  text_bands: 'int[]',
+};
 /**
- * Rows per transaction. PGlite runs in this process and has one session: while a transaction is open every other
- * query (a page's) waits for it, and each statement runs on the event loop. Pieces of this size keep each wait
- * short; on a server they are still few statements (a poll is at most SOURCES_MAX_ITEMS_PER_POLL rows).
+ * Rows per transaction. PGlite has one session: while a transaction is open every other query (a page's) waits
+ * for it. Pieces of this size keep each wait short; on a server they are still few statements (a poll is at most SOURCES_MAX_ITEMS_PER_POLL rows).
  */
 export const ROWS_PER_TRANSACTION = 250;
 
@@ -216,10 +229,26 @@ export class DiscourseRecordRepository {
     // as a duplicate).
     const written: Array<{ source_id: string; external_id: string }> = await m.query(
       `INSERT INTO discourse_records (${COLUMNS.join(', ')})
-       SELECT ${COLUMNS.map((c) => (INT_ARRAYS.has(c) ? `CASE WHEN u.${c} IS NULL THEN NULL ELSE u.${c}::int[] END` : `u.${c}`)).join(', ')}
-       FROM unnest(${COLUMNS.map((_, i) => `$${i + 1}::${TYPES[i]}[]`).join(', ')}) AS u(${COLUMNS.join(', ')})
+       SELECT ${COLUMNS.map((c) => `u.${c}`).join(', ')}
+       FROM json_to_recordset($1::json) AS u(${COLUMNS.map((c) => `${c} ${TYPES[c]}`).join(', ')})
        ON CONFLICT DO NOTHING RETURNING source_id, external_id`,
-      columnArrays(insert),
+      [
+        rowsJson(insert, (r) => ({
+          source_id: r.sourceId,
+          platform: r.platform,
+          external_id: r.externalId,
+          url: r.url,
+          canonical_url: r.canonicalUrl,
+          title: r.title,
+          author: r.author,
+          text: r.text,
+          published_at: r.publishedAt,
+          engagement: r.engagement,
+          text_fingerprint: r.textFingerprint,
+          text_minhash: r.textMinhash,
+          text_bands: bandsOf(r),
+        })),
+      ],
     );
     const planned = pieces.map(() => 0);
     for (const row of insert) planned[insertedBy.get(pairKey(row.sourceId, row.externalId)) as number]++;
@@ -232,24 +261,25 @@ export class DiscourseRecordRepository {
     if (rows.length === 0) return 0;
     await m.query(
       `UPDATE discourse_records r SET title = u.title, text = u.text, author = u.author, engagement = u.engagement, raw = u.raw,
-         text_fingerprint = u.text_fingerprint, text_minhash = CASE WHEN u.text_minhash IS NULL THEN NULL ELSE u.text_minhash::int[] END,
-         text_bands = CASE WHEN u.text_bands IS NULL THEN NULL ELSE u.text_bands::int[] END,
+         text_fingerprint = u.text_fingerprint, text_minhash = u.text_minhash, text_bands = u.text_bands,
          published_at = CASE WHEN u.dated THEN u.published_at ELSE r.published_at END, updated_at = now()
-       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::jsonb[], $7::text[], $8::timestamptz[], $9::boolean[], $10::text[], $11::text[])
-         AS u(id, title, text, author, engagement, raw, text_fingerprint, published_at, dated, text_minhash, text_bands)
+       FROM json_to_recordset($1::json)
+         AS u(id uuid, title text, text text, author text, engagement jsonb, raw jsonb, text_fingerprint text, published_at timestamptz, dated boolean,
+              text_minhash int[], text_bands int[])
        WHERE r.id = u.id`,
       [
-        rows.map((r) => r.id),
-        rows.map((r) => r.title),
-        rows.map((r) => r.text),
-        rows.map((r) => r.author),
-        rows.map((r) => JSON.stringify(r.engagement)),
-        rows.map((r) => r.rawJson),
-        rows.map((r) => r.textFingerprint),
-        rows.map((r) => r.publishedAt),
-        rows.map((r) => r.dated),
-        rows.map((r) => intArrayLiteral(r.textMinhash)),
-        rows.map((r) => bandsLiteral(r)),
+        rowsJson(rows, (r) => ({
+          id: r.id,
+          title: r.title,
+          text: r.text,
+          author: r.author,
+          engagement: r.engagement,
+          text_fingerprint: r.textFingerprint,
+          published_at: r.publishedAt,
+          dated: r.dated,
+          text_minhash: r.textMinhash,
+          text_bands: bandsOf(r),
+        })),
       ],
     );
     return rows.length;
@@ -283,31 +313,25 @@ function sameFigures(a: Record<string, number> | null, b: Record<string, number>
   return ka.length === Object.keys(b).length && ka.every((k) => (a as Record<string, number>)[k] === b[k]);
 }
 
-/** An int[] as a PostgreSQL array literal (a text element of the unnest: arrays of arrays must be rectangular). */
-function intArrayLiteral(values: number[] | null): string | null {
-  return values ? `{${values.join(',')}}` : null;
-}
-
 /** A row's band keys for `text_bands` (null without a signature: nothing to find it by). */
-function bandsLiteral(row: NewRecord): string | null {
-  return row.textMinhash && row.bands.length === LSH_BANDS ? intArrayLiteral(row.bands) : null;
+function bandsOf(row: NewRecord): number[] | null {
+  return row.textMinhash && row.bands.length === LSH_BANDS ? row.bands : null;
 }
 
-function columnArrays(rows: NewRecord[]): unknown[] {
-  return [
-    rows.map((r) => r.sourceId),
-    rows.map((r) => r.platform),
-    rows.map((r) => r.externalId),
-    rows.map((r) => r.url),
-    rows.map((r) => r.canonicalUrl),
-    rows.map((r) => r.title),
-    rows.map((r) => r.author),
-    rows.map((r) => r.text),
-    rows.map((r) => r.publishedAt),
-    rows.map((r) => JSON.stringify(r.engagement)),
-    rows.map((r) => r.rawJson),
-    rows.map((r) => r.textFingerprint),
-    rows.map((r) => intArrayLiteral(r.textMinhash)),
-    rows.map((r) => bandsLiteral(r)),
-  ];
+/**
+ * A lone UTF-16 surrogate as JSON.stringify writes it (`\udXXX`, lowercase; a valid pair is written as is),
+ * after an even number of backslashes (an odd one would make it the text `\udXXX` of an escaped backslash).
+ */
+const LONE_SURROGATE_ESCAPE = /(?<!\\)((?:\\\\)*)\\ud[89a-f][0-9a-f]{2}/g;
+
+/**
+ * Rows as one JSON array for json_to_recordset: one text parameter that JSON.stringify builds natively, instead of
+ * a text array per column that `pg` escapes element by element on the event loop (about a tenth of the main
+ * thread's time during an ingest). Each row's raw payload, already JSON, is spliced in as is (not re-escaped).
+ * PostgreSQL refuses a JSON escape of a lone surrogate (which string slicing can leave, e.g. in a cut raw
+ * payload); it becomes U+FFFD, as `pg`'s UTF-8 encoding of such a string did.
+ */
+function rowsJson<R extends NewRecord>(rows: R[], fields: (row: R) => Record<string, unknown>): string {
+  const parts = rows.map((row) => `${JSON.stringify(fields(row)).slice(0, -1)},"raw":${row.rawJson ?? 'null'}}`);
+  return `[${parts.join(',')}]`.replace(LONE_SURROGATE_ESCAPE, '$1\\ufffd');
 }

@@ -4,11 +4,11 @@ import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, utimesSync, 
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Client, type Pool } from 'pg';
-import { type DataSource } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { migrations } from '../../migrations';
 import { entities } from '../../src/entities';
 import { loadConfig } from '../../src/kernel/config/config';
-import { openDatabase } from '../../src/kernel/database/database.module';
+import { DatabaseLifecycle, openDatabase } from '../../src/kernel/database/database.module';
 import { processStartTime } from '../../src/kernel/database/data-dir-lock';
 import { DataDirLockedError, EmbeddedPostgres } from '../../src/kernel/database/embedded-postgres';
 import { listeningSockets } from '../support/sockets';
@@ -96,6 +96,44 @@ describe('embedded PostgreSQL: its one connection', () => {
     await expect(db.dataSource.query(`SELECT value FROM settings WHERE key = 'after-drop'`)).resolves.toEqual([{ value: 'y' }]);
     expect(pool.totalCount).toBe(1);
   });
+});
+
+describe('embedded PostgreSQL: its own thread', () => {
+  it('runs its queries off the event loop: timers fire while PGlite is busy', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'broadsheet-thread-'));
+    const embedded = await EmbeddedPostgres.start(join(dir, 'pglite'));
+    const client = new Client({ stream: () => embedded.connect(), user: 'postgres', database: 'postgres' });
+    try {
+      await client.connect();
+      // pg_sleep runs synchronously inside PGlite's WASM: on the event loop it blocked every timer until it returned.
+      let answered = false;
+      const query = client.query('SELECT pg_sleep(2)').then(() => (answered = true));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(answered).toBe(false);
+      await query;
+      expect(answered).toBe(true);
+    } finally {
+      await client.end();
+      await embedded.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 180_000);
+
+  it('a dead database thread is reported: /health says the database is failing, queries fail at once, shutdown completes', async () => {
+    const app = await startTestApp({ DATABASE_URL: '' });
+    try {
+      await expect(fetch(`${app.url}/health`).then((r) => r.status)).resolves.toBe(200);
+      const embedded = (app.get(DatabaseLifecycle) as unknown as { embedded: EmbeddedPostgres }).embedded;
+      await (embedded as unknown as { worker: import('node:worker_threads').Worker }).worker.terminate();
+      const health = await fetch(`${app.url}/health`);
+      expect(health.status).toBe(503);
+      const body = (await health.json()) as { checks: { database: string } };
+      expect(body.checks.database).toMatch(/^not answering: the embedded database stopped \(its thread exited with code 1\): restart Broadsheet/);
+      await expect(app.get(DataSource).query('SELECT 1')).rejects.toThrow(/the embedded database stopped/);
+    } finally {
+      await app.close();
+    }
+  }, 180_000);
 });
 
 describe('embedded PostgreSQL: the data-folder lock', () => {

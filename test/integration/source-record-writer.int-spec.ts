@@ -159,6 +159,25 @@ describe('RecordWriter', () => {
     const [{ n }] = await db.query(`SELECT count(*)::int AS n FROM source_polls WHERE source_id = $1`, [good]);
     expect(n).toBe(1);
   });
+
+  it('stores a lone surrogate (left by cutting a string mid-pair) as U+FFFD, in the text and in the raw payload, and a written \\u as it is', async () => {
+    const source = await newSource('writer-surrogates');
+    const cut = '\u{1F600}'.slice(0, 1); // the high half of an emoji
+    const first = { ...row(source, 's1', 'https://surrogates.example/1', 'A text whose author wrote C:\\ud800\\ and a lone half.'), title: `title ${cut}` };
+    // As rawPayload leaves it when its cut at MAX_RAW_CHARS splits a pair: JSON.stringify writes the half as \ud83d.
+    first.rawJson = JSON.stringify({ truncated: true, json: `{"title":"x${cut}` });
+    const out = await writer.write(source, [first], () => success(source, 1));
+    expect(out).toMatchObject({ inserted: 1 });
+    const [stored] = await db.query(`SELECT title, text, raw FROM discourse_records WHERE source_id = $1`, [source]);
+    expect(stored.title).toBe('title \uFFFD');
+    expect(stored.text).toBe('A text whose author wrote C:\\ud800\\ and a lone half.');
+    expect(stored.raw).toEqual({ truncated: true, json: '{"title":"x\uFFFD' });
+    // An edit goes through the same path.
+    const edited = await writer.write(source, [{ ...first, text: `edited ${cut}` }], () => success(source, 1));
+    expect(edited).toMatchObject({ updated: 1 });
+    const [again] = await db.query(`SELECT text FROM discourse_records WHERE source_id = $1`, [source]);
+    expect(again.text).toBe('edited \uFFFD');
+  });
 });
 
 describe('migration 1764610000000 (band keys move into the records)', () => {

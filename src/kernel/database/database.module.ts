@@ -18,7 +18,7 @@ export interface DatabaseModuleOptions {
 
 /**
  * Builds the TypeORM DataSource options shared by the app, the migrate command and the tests. `extra` goes to
- * the `pg` pool (for the embedded database: its in-process stream and no idle timeout).
+ * the `pg` pool (for the embedded database: its stream to the database thread and no idle timeout).
  */
 export function dataSourceOptions(url: string, poolSize: number, options: DatabaseModuleOptions, extra: Record<string, unknown> = {}) {
   return {
@@ -58,7 +58,7 @@ export async function openDatabase(
     }
   }
   // PGlite has a single session: exactly one pooled connection (docs/architecture.md), kept open however long it idles
-  // (idleTimeoutMillis 0: pg's default closes an idle client after 10 s), over an in-process stream. A command
+  // (idleTimeoutMillis 0: pg's default closes an idle client after 10 s), over a stream to PGlite's worker thread. A command
   // on a running server's database uses one connection too, through the server's socket (`host` a directory:
   // pg connects to its `.s.PGSQL.5432`).
   const dataSource = new DataSource(

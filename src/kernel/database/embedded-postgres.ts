@@ -2,41 +2,16 @@ import { execFile } from 'node:child_process';
 import { chmodSync, existsSync, lstatSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { Duplex } from 'node:stream';
 import { promisify } from 'node:util';
-import { setFlagsFromString } from 'node:v8';
-import { duplexPair, type Duplex } from 'node:stream';
-import { PGlite } from '@electric-sql/pglite';
-import { PGLiteSocketHandler } from '@electric-sql/pglite-socket';
+import { MessageChannel, Worker } from 'node:worker_threads';
+import { Logger } from '@nestjs/common';
 import { DataDirLock, DataDirLockedError } from './data-dir-lock';
+import type { EmbeddedWorkerData, FromEmbeddedWorker, ToEmbeddedWorker } from './embedded-postgres.worker';
+import { PortStream, socketLike } from './port-stream';
 
 export { DataDirLockedError };
-
-/**
- * PostgreSQL settings for the WASM instance. PGlite's defaults are a server's: 128 MB of shared_buffers, which
- * PostgreSQL allocates in the WASM heap at start (a WebAssembly.Memory can grow but never shrinks; pglite.wasm
- * itself declares a 128 MB minimum, so `initialMemory` can't go lower). Broadsheet's
- * embedded database is a few MB to a few hundred MB, read by one session: 16 MB of buffers is plenty, the OS page
- * cache holds the files anyway (PGlite writes through to DATA_DIR). See bench/memory.mjs for the measurements.
- */
-export const EMBEDDED_SETTINGS: Readonly<Record<string, string>> = {
-  shared_buffers: '16MB',
-  wal_buffers: '1MB',
-  work_mem: '4MB',
-  maintenance_work_mem: '16MB',
-  temp_buffers: '4MB',
-};
-
-/**
- * V8 compiles pglite.wasm with its baseline compiler (Liftoff) and then recompiles the hot functions with TurboFan,
- * by default on as many background threads as it has. Each of those threads gets a glibc malloc arena, and the
- * compiler's large, short-lived zones are freed into them and kept: after the demo, 50 to 125 MB of the idle
- * server's RSS were such arenas, most of them free memory (bench/memory.mjs; with `MALLOC_MMAP_THRESHOLD_=32768`,
- * which returns such blocks to the system, they held 8 MB). Tiering up on one thread keeps the same optimised code
- * (query speed unchanged in a PGlite query loop) and one arena's worth of retained memory. Liftoff alone
- * (`--liftoff-only`) would save more but runs queries ~45% slower. The flag is read when a compilation starts, so
- * it is set before PGlite compiles its module; it concerns WebAssembly only.
- */
-export const WASM_COMPILATION_FLAGS = '--wasm-num-compilation-tasks=1';
+export { CLIENT_IDLE_IN_SESSION_MS, EMBEDDED_SETTINGS, WASM_COMPILATION_FLAGS } from './embedded-settings';
 
 /**
  * The local socket through which commands reach a running server's embedded database: a Unix socket named as
@@ -45,15 +20,10 @@ export const WASM_COMPILATION_FLAGS = '--wasm-num-compilation-tasks=1';
  */
 export const CLIENT_SOCKET_NAME = '.s.PGSQL.5432';
 export const clientSocketDir = (dir: string): string => `${dir}.socket`;
-/** A local client that holds the session (a transaction, or an extended-protocol exchange before its Sync) and sends nothing for this long is disconnected, which rolls it back. */
-export const CLIENT_IDLE_IN_SESSION_MS = 10_000;
 /** Commands are short and one at a time; a few connections are plenty and the cap keeps a runaway client bounded. */
 const MAX_CLIENT_CONNECTIONS = 8;
 /** Unix socket paths are limited to 108 bytes, the terminating NUL included. */
 const MAX_SOCKET_PATH_BYTES = 107;
-
-/** The Sync message: ends an extended-protocol exchange (and the skipping of messages after an error in one). */
-const SYNC = new Uint8Array([0x53, 0, 0, 0, 4]);
 
 /** Request codes of the first packet a client sends (PostgreSQL protocol, "Start-up"). */
 const PROTOCOL_3_0 = 196608;
@@ -150,151 +120,6 @@ class StartupGate {
   }
 }
 
-interface QueueItem {
-  handlerId: number;
-  /** Runs the message; resolves with whether the session is free afterwards (no transaction, no exchange half done). */
-  run: () => Promise<boolean>;
-  reject: (error: Error) => void;
-}
-
-/** Whether a response ends with ReadyForQuery reporting an idle session ('Z', length 5, status 'I'). */
-function endsIdle(tail: Uint8Array): boolean {
-  const n = tail.length;
-  return n >= 6 && tail[n - 6] === 0x5a && tail[n - 5] === 0 && tail[n - 4] === 0 && tail[n - 3] === 0 && tail[n - 2] === 5 && tail[n - 1] === 0x49;
-}
-
-/**
- * Runs wire-protocol messages on PGlite one at a time, in arrival order: what pglite-socket's own query queue
- * does (its class is not exported), made safe for several connections at once, plus a clean stop.
- * PGlite has one session, so the session belongs to one connection from its first message until a
- * ReadyForQuery says it is idle again: through a transaction, and through an extended-protocol exchange
- * (Parse/Bind/Execute … Sync), whose unnamed statement and portal another connection's messages would replace
- * (the interleaving of upstream bug electric-sql/pglite#1046). While a connection owns it, only that
- * connection's messages run; the others wait in order. A connection that closes while it owns the session has
- * its exchange ended and its transaction rolled back before anyone else runs. A local client (`external`) that
- * owns the session and goes quiet for `stallMs` is disconnected, so a stopped command cannot stall the server.
- * After `drain()` every message is refused, so nothing reaches a closed PGlite.
- */
-class SerialQueue {
-  private readonly items: QueueItem[] = [];
-  private busy: Promise<void> | null = null;
-  private stopped = false;
-  private owner: number | null = null;
-  private readonly external = new Map<number, () => void>();
-  private stallTimer?: NodeJS.Timeout;
-
-  constructor(
-    private readonly db: PGlite,
-    private readonly stallMs = CLIENT_IDLE_IN_SESSION_MS,
-  ) {}
-
-  enqueue(handlerId: number, message: Uint8Array, onData: (data: Uint8Array) => void): Promise<number> {
-    return new Promise<number>((resolve, reject) => {
-      if (this.stopped) return reject(new Error('the embedded database is stopping'));
-      let bytes = 0;
-      let tail = new Uint8Array(0);
-      const run = async () => {
-        await this.db.runExclusive(() =>
-          this.db.execProtocolRawStream(message, {
-            onRawData: (data) => {
-              bytes += data.length;
-              tail = data.length >= 6 ? data.slice(-6) : Uint8Array.from([...tail, ...data].slice(-6));
-              onData(data);
-            },
-          }),
-        );
-        resolve(bytes);
-        return !this.db.closed && !this.db.isInTransaction() && endsIdle(tail);
-      };
-      this.items.push({ handlerId, run, reject });
-      this.watchOwner();
-      this.pump();
-    });
-  }
-
-  /** A connection from another process: disconnected by `drop` if it holds the session idle for too long. */
-  addExternal(handlerId: number, drop: () => void): void {
-    this.external.set(handlerId, drop);
-  }
-
-  removeExternal(handlerId: number): void {
-    this.external.delete(handlerId);
-  }
-
-  clearQueueForHandler(handlerId: number): void {
-    for (let i = this.items.length - 1; i >= 0; i--) {
-      if (this.items[i].handlerId === handlerId) this.items.splice(i, 1)[0].reject(new Error('connection closed'));
-    }
-  }
-
-  /** Called when a connection closes: if it owned the session, end its exchange and roll back its transaction. */
-  async clearTransactionIfNeeded(handlerId: number): Promise<void> {
-    if (this.stopped || this.owner !== handlerId) return;
-    await new Promise<void>((resolve, reject) => {
-      const run = async () => {
-        await this.db.runExclusive(() => this.db.execProtocolRawStream(SYNC, { onRawData: () => undefined }));
-        if (this.db.isInTransaction()) await this.db.exec('ROLLBACK');
-        resolve();
-        return true;
-      };
-      this.items.unshift({ handlerId, run, reject });
-      this.pump();
-    });
-  }
-
-  /** Refuses new messages, drops queued ones and waits for the one running. */
-  async drain(): Promise<void> {
-    this.stopped = true;
-    clearTimeout(this.stallTimer);
-    for (const item of this.items.splice(0)) item.reject(new Error('the embedded database is stopping'));
-    await this.busy;
-  }
-
-  /** The next message allowed to run: any while the session is free, else only its owner's. */
-  private nextIndex(): number {
-    if (this.items.length === 0) return -1;
-    return this.owner === null ? 0 : this.items.findIndex((item) => item.handlerId === this.owner);
-  }
-
-  private next(): QueueItem | undefined {
-    const index = this.nextIndex();
-    return index === -1 ? undefined : this.items.splice(index, 1)[0];
-  }
-
-  /** Arms the stall timer while a local client owns the session with nothing queued; disarms it otherwise. */
-  private watchOwner(): void {
-    clearTimeout(this.stallTimer);
-    this.stallTimer = undefined;
-    const owner = this.owner;
-    const drop = owner === null || this.stopped ? undefined : this.external.get(owner);
-    if (!drop || this.items.some((item) => item.handlerId === owner)) return;
-    this.stallTimer = setTimeout(() => {
-      if (this.owner === owner) drop();
-    }, this.stallMs);
-    this.stallTimer.unref();
-  }
-
-  private pump(): void {
-    if (this.busy) return;
-    this.busy = (async () => {
-      for (let item = this.next(); item && !this.stopped; item = this.next()) {
-        let free: boolean;
-        try {
-          free = await item.run();
-        } catch (error) {
-          item.reject(error as Error);
-          free = !this.db.closed && !this.db.isInTransaction();
-        }
-        this.owner = free ? null : item.handlerId;
-      }
-    })().finally(() => {
-      this.busy = null;
-      this.watchOwner();
-      if (!this.stopped && this.nextIndex() !== -1) this.pump();
-    });
-  }
-}
-
 /**
  * Creates the database cluster in `dir` (initdb) in a short-lived child process. PGlite's initdb runs a second
  * WASM instance plus initdb.wasm and copies the new cluster through a tarball in memory: done in this process it
@@ -317,26 +142,52 @@ async function initialiseCluster(dir: string): Promise<void> {
   }
 }
 
+/** The thread PGlite runs in: the built worker in dist, or its TypeScript through a loader from the sources (tests). */
+function workerFile(): string {
+  const built = join(__dirname, 'embedded-postgres.worker.js');
+  return existsSync(built) ? built : join(__dirname, 'embedded-postgres.worker-loader.cjs');
+}
+
+/** Thrown by every query once the database thread has died. */
+export class EmbeddedDatabaseStoppedError extends Error {
+  constructor(reason: string) {
+    super(`the embedded database stopped (${reason}): restart Broadsheet`);
+    this.name = 'EmbeddedDatabaseStoppedError';
+  }
+}
+
 /**
- * Embedded PostgreSQL: PGlite (PostgreSQL in WASM) spoken to over the Postgres wire protocol. The server's own
- * connections are in-process: each `pg` connection gets an in-memory duplex stream (pg's `stream` option) whose
- * other end is a pglite-socket protocol handler. There is no TCP port. A running server (`broadsheet serve`)
- * also accepts the CLI's connections on a Unix socket inside DATA_DIR (`listenForClients`), in a directory only
- * its owner can enter: other local users cannot reach it whatever they try, and the signing key in `settings`
- * stays ours. PGlite has one session: the server's pool MUST hold exactly one connection (docs/architecture.md), the CLI's
- * connections take turns with it (`SerialQueue`), and a lock file keeps a second process off the data directory.
+ * Embedded PostgreSQL: PGlite (PostgreSQL in WASM) in a worker thread of its own (`embedded-postgres.worker.ts`),
+ * spoken to over the Postgres wire protocol, so that its WASM never runs on the app's event loop. Each `pg`
+ * connection is a byte stream over a MessagePort to that thread (`pg`'s `stream` option), where a pglite-socket
+ * protocol handler serves it. There is no TCP port. A running server (`broadsheet serve`) also accepts the CLI's
+ * connections on a Unix socket inside DATA_DIR (`listenForClients`), in a directory only its owner can enter:
+ * other local users cannot reach it whatever they try, and the signing key in `settings` stays ours. PGlite has one
+ * session: the server's pool MUST hold exactly one connection (docs/architecture.md), the CLI's connections take
+ * turns with it (`SerialQueue`, in the thread), and a lock file, held by this (the main) thread, keeps a second
+ * process off the data directory. If the thread dies, the error is logged, every connection is closed and every
+ * new one fails with `EmbeddedDatabaseStoppedError` (so /health reports the database failing, nothing hangs).
  */
 export class EmbeddedPostgres {
+  private readonly logger = new Logger('Database');
   private readonly streams = new Set<Duplex>();
   private clientServer?: Server;
   private readonly clientSockets = new Set<Socket>();
+  private failure?: EmbeddedDatabaseStoppedError;
+  private stopping?: Promise<void>;
 
   private constructor(
-    private readonly db: PGlite,
-    private readonly queue: SerialQueue,
+    private readonly worker: Worker,
     private readonly dir?: string,
     private readonly lock?: DataDirLock,
-  ) {}
+  ) {
+    worker.on('error', (error) => this.fail(error.message));
+    worker.on('exit', (code) => {
+      if (!this.stopping) this.fail(`its thread exited with code ${code}`);
+    });
+    // Only a request waiting for its answer keeps the process alive (`PortStream`), as when PGlite ran in it.
+    worker.unref();
+  }
 
   /** `dir` undefined means in memory (tests). `stallMs`: how long a local client may hold the session idle. */
   static async start(dir?: string, options: { stallMs?: number } = {}): Promise<EmbeddedPostgres> {
@@ -347,10 +198,35 @@ export class EmbeddedPostgres {
     }
     try {
       if (dir) await initialiseCluster(dir);
-      setFlagsFromString(WASM_COMPILATION_FLAGS);
-      const startParams = [...PGlite.defaultStartParams, ...Object.entries(EMBEDDED_SETTINGS).flatMap(([k, v]) => ['-c', `${k}=${v}`])];
-      const db = await PGlite.create({ ...(dir ? { dataDir: dir } : {}), startParams });
-      return new EmbeddedPostgres(db, new SerialQueue(db, options.stallMs), dir, lock);
+      const worker = new Worker(workerFile(), { workerData: { dir, stallMs: options.stallMs } satisfies EmbeddedWorkerData });
+      try {
+        await new Promise<void>((resolve, reject) => {
+          const done = () => {
+            worker.off('message', onMessage);
+            worker.off('error', reject);
+            worker.off('exit', onExit);
+          };
+          const onMessage = (message: FromEmbeddedWorker) => {
+            done();
+            if (message.type === 'ready') resolve();
+            else reject(new Error(`could not open the embedded database${dir ? ` in ${dir}` : ''}: ${'message' in message ? message.message : message.type}`));
+          };
+          const onExit = (code: number) => {
+            done();
+            reject(new Error(`the embedded database's thread exited with code ${code} while starting`));
+          };
+          worker.on('message', onMessage);
+          worker.once('error', (error) => {
+            done();
+            reject(error);
+          });
+          worker.once('exit', onExit);
+        });
+      } catch (error) {
+        await worker.terminate();
+        throw error;
+      }
+      return new EmbeddedPostgres(worker, dir, lock);
     } catch (error) {
       lock?.release();
       throw error;
@@ -374,7 +250,7 @@ export class EmbeddedPostgres {
     }
   }
 
-  /** Connection options for `pg` (TypeORM's `extra`): every connection is an in-process stream. */
+  /** Connection options for `pg` (TypeORM's `extra`): every connection is a stream to the database thread. */
   get connectionOptions(): { stream: () => Duplex } {
     return { stream: () => this.connect() };
   }
@@ -383,40 +259,31 @@ export class EmbeddedPostgres {
   readonly url = 'postgres://postgres@embedded.invalid/postgres';
 
   /**
-   * One client end of a new in-process connection; the other end is served by a pglite-socket handler. `drop`:
-   * the connection is a local client's, disconnected by calling it when it holds the session idle too long.
+   * The app's end of a new connection to the database thread. `external`: the connection is a local client's,
+   * disconnected (its stream closed) when it holds the session idle too long.
    */
-  connect(drop?: () => void): Duplex {
-    const [client, server] = duplexPair();
-    // What `pg` and the handler call on a net.Socket, for a stream that has no socket under it.
-    const socketLike = (stream: Duplex) =>
-      Object.assign(stream, {
-        setNoDelay: () => stream,
-        setKeepAlive: () => stream,
-        ref: () => stream,
-        unref: () => stream,
-        remoteAddress: 'in-process',
-        remotePort: 0,
+  connect(external = false): Duplex {
+    const refused = this.failure ?? (this.stopping ? new EmbeddedDatabaseStoppedError('it was shut down') : undefined);
+    if (refused) {
+      const stream = socketLike(new Duplex({ read: () => undefined, write: (_chunk, _encoding, callback) => callback(refused) }));
+      return Object.assign(stream, {
+        connect: () => {
+          process.nextTick(() => stream.destroy(refused));
+          return stream;
+        },
       });
-    socketLike(server);
-    Object.assign(socketLike(client), {
+    }
+    const { port1, port2 } = new MessageChannel();
+    const client = socketLike(new PortStream(port1, true));
+    Object.assign(client, {
       connect: () => {
         process.nextTick(() => client.emit('connect'));
         return client;
       },
     });
-    // A net.Socket without allowHalfOpen closes when its peer ends: the handler only watches 'close'.
-    server.on('end', () => server.end());
-    client.on('end', () => client.end());
     this.streams.add(client);
     client.on('close', () => this.streams.delete(client));
-    // pglite-socket's handler does the protocol framing (startup, SSL and cancel requests, message boundaries).
-    const handler = new PGLiteSocketHandler({ queryQueue: this.queue as never, closeOnDetach: true });
-    if (drop) {
-      this.queue.addExternal(handler.handlerId, drop);
-      server.on('close', () => this.queue.removeExternal(handler.handlerId));
-    }
-    void handler.attach(server as never);
+    this.worker.postMessage({ type: 'connect', port: port2, external } satisfies ToEmbeddedWorker, [port2]);
     return client;
   }
 
@@ -455,8 +322,8 @@ export class EmbeddedPostgres {
   }
 
   /**
-   * A local client's connection: its startup checked and remade by the gate, then bridged to an in-process
-   * connection like the server's own. Closing either side closes the other; the in-process side's close rolls
+   * A local client's connection: its startup checked and remade by the gate, then bridged to a connection to the
+   * database thread like the server's own. Closing either side closes the other; the thread's side's close rolls
    * back what the client left open.
    */
   private acceptClient(socket: Socket): void {
@@ -476,17 +343,34 @@ export class EmbeddedPostgres {
       const decided = gate.feed(chunk);
       if (decided === 'wait' || decided === 'refused') return;
       const [startup, rest] = decided;
-      inner = this.connect(() => socket.destroy());
+      if (this.failure) return void socket.end(fatal(this.failure.message));
+      inner = this.connect(true);
       inner.on('data', (data: Buffer) => {
         if (socket.writable) socket.write(data);
       });
+      inner.on('error', () => socket.destroy());
       inner.on('close', () => socket.destroy());
       inner.write(startup);
       if (rest.length > 0) inner.write(rest);
     });
   }
 
-  async stop(): Promise<void> {
+  /** The database thread died: say so once, close every connection; new ones fail at once (see `connect`). */
+  private fail(reason: string): void {
+    if (this.failure || this.stopping) return;
+    this.failure = new EmbeddedDatabaseStoppedError(reason);
+    this.logger.error(`${this.failure.message}; every query fails until then`);
+    for (const stream of this.streams) stream.destroy(this.failure);
+    this.streams.clear();
+  }
+
+  /** Closes the CLI's socket, every connection and PGlite (in its thread, which flushes it to DATA_DIR), then releases the lock. */
+  stop(): Promise<void> {
+    this.stopping ??= this.shutdown();
+    return this.stopping;
+  }
+
+  private async shutdown(): Promise<void> {
     // The CLI's socket first (no new client), then every connection still open (the pool normally ended its
     // own already), then the database.
     const clientServer = this.clientServer;
@@ -498,11 +382,32 @@ export class EmbeddedPostgres {
     for (const stream of this.streams) stream.destroy();
     this.streams.clear();
     try {
-      await this.queue.drain();
-      if (!this.db.closed) await this.db.close();
+      if (!this.failure) await this.closeDatabase();
     } finally {
       if (this.dir && clientServer) rmSync(clientSocketDir(this.dir), { recursive: true, force: true });
       this.lock?.release();
+    }
+  }
+
+  /** Asks the thread to drain its queue and close PGlite, waits for its answer, then ends the thread. */
+  private async closeDatabase(): Promise<void> {
+    const worker = this.worker;
+    worker.ref();
+    try {
+      const answer = await new Promise<FromEmbeddedWorker>((resolve, reject) => {
+        const onExit = (code: number) => reject(new Error(`the embedded database's thread exited with code ${code} while closing`));
+        worker.once('exit', onExit);
+        worker.once('error', reject);
+        worker.once('message', (message: FromEmbeddedWorker) => {
+          worker.off('exit', onExit);
+          worker.off('error', reject);
+          resolve(message);
+        });
+        worker.postMessage({ type: 'stop' } satisfies ToEmbeddedWorker);
+      });
+      if (answer.type !== 'stopped') throw new Error(`could not close the embedded database: ${'message' in answer ? answer.message : answer.type}`);
+    } finally {
+      await worker.terminate();
     }
   }
 }
