@@ -190,7 +190,8 @@ describe('embedded PostgreSQL: local clients beside the server’s own connectio
   let dir: string;
   let embedded: EmbeddedPostgres;
   let socketDir: string;
-  const stallMs = 300;
+  // Long enough that a pause of a loaded machine between a client's statements is not mistaken for a stall.
+  const stallMs = 2_000;
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'broadsheet-clients-'));
     embedded = await EmbeddedPostgres.start(join(dir, 'pglite'), { stallMs });
