@@ -3,8 +3,9 @@
 // same run; then 1,000,000 once (capped by BENCH_SEND_MAX); then a 10 requests/s limit with three instances,
 // judged at the fake's side. Writes bench/results/send.json (runs measured earlier and not repeated are kept).
 // BENCH_SEND_RUNS=unthrottled,max,limited picks runs; BENCH_SEND_LIMITED sets the limited run's audience (30000);
-// BENCH_NODE_OPTIONS the instances' NODE_OPTIONS; BENCH_NODE_ARGS other node flags (`--cpu-prof --cpu-prof-dir=…`);
-// BENCH_LOG_DIR keeps each instance's log.
+// The instances and the raw-rate process run as `npm start` runs the server (its variables and node flags, read
+// from package.json); BENCH_NODE_OPTIONS replaces those flags in both; BENCH_NODE_ARGS adds node flags to the
+// instances only (`--cpu-prof --cpu-prof-dir=…`); BENCH_LOG_DIR keeps each instance's log.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
