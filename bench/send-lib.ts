@@ -81,9 +81,29 @@ export async function startFakeChild(options: Record<string, unknown>, env: Reco
   };
 }
 
-/** The instances' NODE_OPTIONS: BENCH_NODE_OPTIONS, or the heap ceiling a deployment would set (see below). */
+/**
+ * How `npm start` runs the server, read from package.json's `start` script: the environment variables set before
+ * `node` (`MALLOC_MMAP_THRESHOLD_`) and node's flags (`--max-semi-space-size=2`). Instances and the raw-rate
+ * process run the same way, so the figures are the product's.
+ */
+export function startScriptRuntime(): { env: Record<string, string>; nodeFlags: string } {
+  const start = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts.start ?? '';
+  const words = start.split(/\s+/).filter(Boolean);
+  const node = words.indexOf('node');
+  if (node === -1) throw new Error(`package.json's start script does not run node: ${start}`);
+  const env = Object.fromEntries(words.slice(0, node).map((w) => w.split('=', 2) as [string, string]));
+  const flags = words.slice(node + 1).filter((w, i, all) => w.startsWith('--') && all.slice(0, i).every((x) => x.startsWith('--')));
+  return { env, nodeFlags: flags.join(' ') };
+}
+
+/** The instances' NODE_OPTIONS: BENCH_NODE_OPTIONS, or node's flags in `npm start`. */
 export function instanceNodeOptions(): string {
-  return process.env.BENCH_NODE_OPTIONS ?? '--max-old-space-size=256 --max-semi-space-size=64';
+  return process.env.BENCH_NODE_OPTIONS ?? startScriptRuntime().nodeFlags;
+}
+
+/** The environment every measured process gets besides its own: `npm start`'s variables and NODE_OPTIONS. */
+export function runtimeEnv(): Record<string, string> {
+  return { ...startScriptRuntime().env, NODE_OPTIONS: instanceNodeOptions() };
 }
 
 export function instanceEnv(input: {
@@ -95,8 +115,8 @@ export function instanceEnv(input: {
 }): Record<string, string> {
   return {
     PATH: process.env.PATH ?? '',
-    // A heap ceiling makes V8 collect instead of growing: what a deployment would set (reported with the figures).
-    NODE_OPTIONS: instanceNodeOptions(),
+    // Run as `npm start` runs it (reported with the figures).
+    ...runtimeEnv(),
     DATABASE_URL: input.databaseUrl,
     DATABASE_POOL_SIZE: '6',
     DATA_DIR: mkdtempSync(join(tmpdir(), 'broadsheet-bench-')),

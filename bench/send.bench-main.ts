@@ -3,15 +3,27 @@
 // same run; then 1,000,000 once (capped by BENCH_SEND_MAX); then a 10 requests/s limit with three instances,
 // judged at the fake's side. Writes bench/results/send.json (runs measured earlier and not repeated are kept).
 // BENCH_SEND_RUNS=unthrottled,max,limited picks runs; BENCH_SEND_LIMITED sets the limited run's audience (30000);
-// BENCH_NODE_OPTIONS the instances' NODE_OPTIONS; BENCH_NODE_ARGS other node flags (`--cpu-prof --cpu-prof-dir=…`);
-// BENCH_LOG_DIR keeps each instance's log.
+// The instances and the raw-rate process run as `npm start` runs the server (its variables and node flags, read
+// from package.json); BENCH_NODE_OPTIONS replaces those flags in both; BENCH_NODE_ARGS adds node flags to the
+// instances only (`--cpu-prof --cpu-prof-dir=…`); BENCH_LOG_DIR keeps each instance's log.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
-import { instanceEnv, instanceNodeOptions, memoryOf, query, ROOT, sendProgress, startFleet, waitFor, type FakeChild } from './send-lib';
-import { batchEmails, sendContent } from '../src/delivery/delivery-engine';
-import { ResendEmailSender } from '../src/kernel/email/resend-email-sender.adapter';
+import { fork } from 'node:child_process';
+import {
+  instanceEnv,
+  instanceNodeOptions,
+  memoryOf,
+  query,
+  ROOT,
+  runtimeEnv,
+  sendProgress,
+  startFleet,
+  startScriptRuntime,
+  waitFor,
+  type FakeChild,
+} from './send-lib';
 
 type RunKey = 'unthrottled' | 'max' | 'limited';
 
@@ -45,6 +57,46 @@ interface Run {
   /** DELIVERY_CONCURRENCY and the instances' NODE_OPTIONS in this run. */
   concurrency: number;
   nodeOptions: string;
+  /** Other variables of `npm start` the instances and the raw-rate process ran with (MALLOC_MMAP_THRESHOLD_). */
+  runtimeEnv: string;
+  /**
+   * What the first instance's memory was made of, from its /metrics (prom-client's default metrics) sampled every
+   * 2 s during the send: the highest of each figure, and all of them at the sample with the highest RSS.
+   */
+  memory: { peak: MemorySample; atPeakRss: MemorySample } | null;
+}
+
+interface MemorySample {
+  rssBytes: number;
+  heapTotalBytes: number;
+  heapUsedBytes: number;
+  externalBytes: number;
+  /** V8's young generation: new space and new large-object space, used bytes. */
+  youngUsedBytes: number;
+  /** Old space and (old) large-object space, used bytes. */
+  oldUsedBytes: number;
+}
+
+/** One sample of an instance's memory from its /metrics, or null when it did not answer. */
+async function sampleMemory(port: number, pid: number): Promise<MemorySample | null> {
+  try {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const value = (name: string, space?: string) => {
+      const line = text.split('\n').find((l) => l.startsWith(space ? `${name}{space="${space}"}` : `${name} `));
+      return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
+    };
+    const used = (space: string) => value('broadsheet_nodejs_heap_space_size_used_bytes', space);
+    return {
+      rssBytes: memoryOf(pid).rss,
+      heapTotalBytes: value('broadsheet_nodejs_heap_size_total_bytes'),
+      heapUsedBytes: value('broadsheet_nodejs_heap_size_used_bytes'),
+      externalBytes: value('broadsheet_nodejs_external_memory_bytes'),
+      youngUsedBytes: used('new') + used('new_large_object'),
+      oldUsedBytes: used('old') + used('large_object'),
+    };
+  } catch {
+    return null;
+  }
 }
 
 const CONCURRENCY = Number(process.env.BENCH_SEND_CONCURRENCY ?? 4);
@@ -77,6 +129,23 @@ async function runSend(input: { key: RunKey; label: string; recipients: number; 
     const t0 = performance.now();
     await fleet.queueSend();
     let peak = children.map((c) => memoryOf(c.pid!).hwm);
+    let memory: Run['memory'] = null;
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        const s = await sampleMemory(3951, children[0]!.pid!);
+        if (s) {
+          const keys = Object.keys(s) as Array<keyof MemorySample>;
+          memory = memory
+            ? {
+                peak: Object.fromEntries(keys.map((k) => [k, Math.max(memory!.peak[k], s[k])])) as unknown as MemorySample,
+                atPeakRss: s.rssBytes > memory.atPeakRss.rssBytes ? s : memory.atPeakRss,
+              }
+            : { peak: s, atPeakRss: s };
+        }
+        await new Promise((r) => setTimeout(r, 2_000));
+      }
+    })();
     await waitFor(
       'every recipient final',
       async () => {
@@ -87,6 +156,8 @@ async function runSend(input: { key: RunKey; label: string; recipients: number; 
       3 * 3_600_000,
       250,
     );
+    sampling = false;
+    await sampler;
     // From the send being queued to the last recipient made final, by the database's own clock (the CLI's boot
     // before it queues is not delivery time).
     const [span] = await query<{ seconds: number }>(
@@ -128,6 +199,10 @@ async function runSend(input: { key: RunKey; label: string; recipients: number; 
       commit: COMMIT,
       concurrency: CONCURRENCY,
       nodeOptions: children.length ? NODE_OPTIONS : '',
+      runtimeEnv: Object.entries(startScriptRuntime().env)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(' '),
+      memory,
     };
   } finally {
     await fleet.stop('SIGTERM');
@@ -137,7 +212,8 @@ async function runSend(input: { key: RunKey; label: string; recipients: number; 
 /**
  * The limit of this machine: the same number of batches of the same send's content, built by the same code
  * (`batchEmails`, one stored link per recipient) and posted by the same adapter and Resend SDK with the same
- * concurrency to the same fake, with no database at all.
+ * concurrency to the same fake, with no database at all, in a process started as an instance is
+ * (`bench/send-raw-child.ts`: the same NODE_OPTIONS, environment and built code).
  */
 async function rawRate(databaseUrl: string, fake: FakeChild, batches: number): Promise<{ emailsPerSecond: number; batchBytes: number }> {
   const [send] = await query<{ id: string; issue_id: string; subject: string; html: string; text: string; from_address: string }>(
@@ -145,37 +221,24 @@ async function rawRate(databaseUrl: string, fake: FakeChild, batches: number): P
     `SELECT id, issue_id, subject, html, text, from_address FROM sends WHERE kind = 'issue' LIMIT 1`,
   );
   const [sample] = await query<{ unsubscribe_url: string }>(databaseUrl, `SELECT unsubscribe_url FROM recipients WHERE unsubscribe_url IS NOT NULL LIMIT 1`);
-  const content = sendContent({
-    id: send!.id,
-    issueId: send!.issue_id,
-    subject: send!.subject,
-    html: send!.html,
-    text: send!.text,
-    fromAddress: send!.from_address,
-  });
-  const sender = new ResendEmailSender({ apiKey: fake.apiKey, baseUrl: fake.url });
-  // Links of the same length as the stored ones, one per recipient.
   const token = /token=([^&]+)/.exec(sample!.unsubscribe_url)?.[1] ?? 'x'.repeat(92);
-  let batchBytes = 0;
-  let next = 0;
-  const t0 = performance.now();
-  const worker = async () => {
-    for (let b = next++; b < batches; b = next++) {
-      const members = Array.from({ length: 100 }, (_, i) => ({
-        subscriberId: `raw-${b}-${i}`,
-        email: `raw${b}-${i}@example.net`,
-        unsubscribeUrl: `https://news.example.com/unsubscribe?token=${String(b * 100 + i).padStart(token.length, 'x')}`,
-      }));
-      const emails = batchEmails(content, members);
-      // A keep-alive socket the fake closed meanwhile fails once: the same key makes the second try safe.
-      let outcome = await sender.sendBatch(emails, { idempotencyKey: `raw-${b}` });
-      for (let retry = 0; outcome.kind === 'retry' && retry < 5; retry++) outcome = await sender.sendBatch(emails, { idempotencyKey: `raw-${b}` });
-      if (outcome.kind !== 'accepted') throw new Error(`raw post failed: ${JSON.stringify(outcome)}`);
-      if (b === 0) batchBytes = Buffer.byteLength(JSON.stringify(emails.map(({ messageKey: _, to, ...e }) => ({ ...e, to: [to] }))));
-    }
-  };
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  return { emailsPerSecond: (batches * 100) / ((performance.now() - t0) / 1000), batchBytes };
+  const child = fork(join(ROOT, 'bench', 'send-raw-child.ts'), [], {
+    execArgv: ['-r', join(ROOT, 'bench', 'ts-hook.cjs')],
+    env: { PATH: process.env.PATH ?? '', ...runtimeEnv() },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const figures = new Promise<{ emailsPerSecond: number; batchBytes: number }>((ok, fail) => {
+    child.once('message', (m) => ok(m as { emailsPerSecond: number; batchBytes: number }));
+    child.once('exit', (code) => fail(new Error(`the raw-rate process exited with ${code}`)));
+  });
+  child.send({
+    content: { id: send!.id, issueId: send!.issue_id, subject: send!.subject, html: send!.html, text: send!.text, fromAddress: send!.from_address },
+    token,
+    batches,
+    concurrency: CONCURRENCY,
+    fake: { url: fake.url, apiKey: fake.apiKey },
+  });
+  return figures;
 }
 
 async function main(): Promise<void> {

@@ -10,6 +10,7 @@ import { AddStorySearch1764440000000 } from './1764440000000-AddStorySearch';
 import { AddNarrativeBatches1764420000000 } from './1764420000000-AddNarrativeBatches';
 import { MoveNearDuplicateBandsIntoRecords1764610000000 } from './1764610000000-MoveNearDuplicateBandsIntoRecords';
 import { CreateDeliveryRateBudget1764605000000 } from './1764605000000-CreateDeliveryRateBudget';
+import { StoreBatchLinks1764771480312 } from './1764771480312-StoreBatchLinks';
 
 /**
  * The one chain of migrations for both the embedded database and a PostgreSQL server, sorted by timestamp
@@ -28,4 +29,5 @@ export const migrations = [
   AddNarrativeBatches1764420000000,
   MoveNearDuplicateBandsIntoRecords1764610000000,
   CreateDeliveryRateBudget1764605000000,
+  StoreBatchLinks1764771480312,
 ];

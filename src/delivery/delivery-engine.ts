@@ -310,10 +310,12 @@ export class DeliveryEngine implements BeforeApplicationShutdown {
       });
       if (!prepared) return 'lost';
     } else {
-      // A request under this key may have reached the provider: rebuild exactly that payload from what was stored.
-      if (members.some((m) => !m.unsubscribeUrl))
+      // A request under this key may have reached the provider: rebuild exactly that payload from what was stored
+      // (the links on the batch; a batch prepared before they were stored there has them on its recipients' rows).
+      const stored = members.map((m) => ({ ...m, unsubscribeUrl: batch.links?.[m.id] ?? m.unsubscribeUrl }));
+      if (stored.some((m) => !m.unsubscribeUrl))
         return this.hold(batch, 'outcome unknown: this batch was attempted before its payload was stored, so it cannot be rebuilt identically');
-      ready = members as Array<Member & { unsubscribeUrl: string }>;
+      ready = stored as Array<Member & { unsubscribeUrl: string }>;
       if (this.payloadHash(content, batch.idempotencyKey, ready) !== batch.payloadHash) {
         return this.hold(batch, 'outcome unknown: the rebuilt payload differs from the one first sent under this key');
       }
@@ -344,8 +346,8 @@ export class DeliveryEngine implements BeforeApplicationShutdown {
         const results: RecipientResult[] = ready.map((m, i) => {
           const message = outcome.messages[i] ?? { status: 'rejected' as const, error: 'provider returned no result' };
           return message.status === 'accepted'
-            ? { recipientId: m.id, status: RecipientStatus.Accepted, messageId: message.messageId, error: null }
-            : { recipientId: m.id, status: RecipientStatus.Failed, messageId: null, error: message.error };
+            ? { recipientId: m.id, status: RecipientStatus.Accepted, messageId: message.messageId, error: null, unsubscribeUrl: m.unsubscribeUrl }
+            : { recipientId: m.id, status: RecipientStatus.Failed, messageId: null, error: message.error, unsubscribeUrl: m.unsubscribeUrl };
         });
         if (!(await this.repo.complete(batch, results, BatchStatus.Sent, null))) return 'lost';
         await this.finish(batch.sendId);
@@ -401,7 +403,13 @@ export class DeliveryEngine implements BeforeApplicationShutdown {
 
   private async failAll(batch: ClaimedBatch, members: Member[], error: string): Promise<Outcome> {
     this.logger.error(`batch ${batch.number} of send ${batch.sendId} failed: ${error}`);
-    const results = members.map((m) => ({ recipientId: m.id, status: RecipientStatus.Failed as const, messageId: null, error }));
+    const results = members.map((m) => ({
+      recipientId: m.id,
+      status: RecipientStatus.Failed as const,
+      messageId: null,
+      error,
+      unsubscribeUrl: m.unsubscribeUrl,
+    }));
     if (!(await this.repo.complete(batch, results, BatchStatus.Failed, error))) return 'lost';
     await this.finish(batch.sendId);
     return 'batchesFailed';

@@ -87,6 +87,8 @@ export class DeliveryBatch {
   /** sha256 of the exact request body sent under `idempotencyKey`, fixed before the first request. */
   @Column('text', { nullable: true }) payloadHash: string | null;
   @Column('timestamptz', { nullable: true }) preparedAt: Date | null;
+  /** Recipient id → unsubscribe link, stored with `payloadHash` (batches prepared before it: on the recipients' rows). */
+  @Column('jsonb', { nullable: true }) links: Record<string, string> | null;
   /** A request under this key may have reached the provider: the payload may never change again. */
   @Column('boolean') keyUsed: boolean;
   /** Bumped when an editor re-sends a held batch under a new key. */

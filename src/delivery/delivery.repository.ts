@@ -9,6 +9,8 @@ export interface RecipientResult {
   status: RecipientStatus.Accepted | RecipientStatus.Failed | RecipientStatus.Suppressed;
   messageId: string | null;
   error: string | null;
+  /** The link the recipient's copy carried, copied onto its row with the result (null: none was sent). */
+  unsubscribeUrl?: string | null;
 }
 
 /** A batch as claimed: the fencing token is what lets this claimer, and only it, record an outcome. */
@@ -23,6 +25,8 @@ export interface ClaimedBatch {
   firstAttemptAt: Date | null;
   keyUsed: boolean;
   payloadHash: string | null;
+  /** Recipient id → unsubscribe link, stored with the payload hash (null before, and for batches prepared before it was). */
+  links: Record<string, string> | null;
   leaseToken: string;
 }
 
@@ -173,7 +177,7 @@ export class DeliveryRepository {
          WHERE (c.status = 'pending' AND c.next_attempt_at <= $1) OR (c.status = 'submitting' AND c.lease_until < $1)
          ORDER BY c.next_attempt_at, c.number LIMIT $3 FOR UPDATE OF c SKIP LOCKED)
        RETURNING b.id, b.send_id, s.issue_id, s.number AS send_number, b.number, b.idempotency_key, b.attempts,
-                 b.first_attempt_at, b.key_used, b.payload_hash, b.lease_token`,
+                 b.first_attempt_at, b.key_used, b.payload_hash, b.links, b.lease_token`,
         [now, new Date(now.getTime() + leaseMs), limit],
       ),
     );
@@ -188,6 +192,7 @@ export class DeliveryRepository {
       firstAttemptAt: r.first_attempt_at ? new Date(r.first_attempt_at as string) : null,
       keyUsed: r.key_used as boolean,
       payloadHash: (r.payload_hash as string | null) ?? null,
+      links: (typeof r.links === 'string' ? (JSON.parse(r.links) as Record<string, string>) : (r.links as Record<string, string> | null)) ?? null,
       leaseToken: r.lease_token as string,
     }));
   }
@@ -215,9 +220,10 @@ export class DeliveryRepository {
 
   /**
    * Fixes the batch's payload before a request that may reach the provider: who left since is suppressed (saved,
-   * counted on the send), each remaining recipient's link is stored, the payload hash recorded and the key marked
-   * used. One statement, fenced: the batch row is updated first, only while this claimer holds its lease, and
-   * nothing else changes when it does not. False if the lease was lost.
+   * counted on the send), the remaining recipients' links and the payload hash stored on the batch row, and the
+   * key marked used. The remaining recipients' rows are not written here (their links are copied onto them with
+   * their results, `complete`): each is written once. One statement, fenced: the batch row is updated first, only
+   * while this claimer holds its lease, and nothing else changes when it does not. False if the lease was lost.
    */
   async prepare(
     batch: ClaimedBatch,
@@ -225,20 +231,24 @@ export class DeliveryRepository {
   ): Promise<boolean> {
     const [row] = await this.dataSource.query(
       `WITH b AS (
-         UPDATE delivery_batches SET payload_hash = $4, prepared_at = $5, key_used = true, updated_at = now()
+         UPDATE delivery_batches SET payload_hash = $4, prepared_at = $5, key_used = true, links = $7::jsonb, updated_at = now()
          WHERE id = $1 AND lease_token = $2 AND status = 'submitting' RETURNING id),
        gone AS (
          UPDATE recipients r SET status = 'suppressed', provider_message_id = NULL, error = 'unsubscribed before delivery', updated_at = now()
          WHERE r.id = ANY($6::uuid[]) AND r.send_id = $3 AND r.status = 'pending' AND EXISTS (SELECT 1 FROM b) RETURNING 1),
        counted AS (
          UPDATE sends SET suppressed = suppressed + (SELECT count(*) FROM gone), updated_at = now()
-         WHERE id = $3 AND EXISTS (SELECT 1 FROM gone) RETURNING 1),
-       linked AS (
-         UPDATE recipients r SET unsubscribe_url = v.url, updated_at = now()
-         FROM (SELECT unnest($7::uuid[]) AS id, unnest($8::text[]) AS url) v
-         WHERE r.id = v.id AND EXISTS (SELECT 1 FROM b) RETURNING 1)
+         WHERE id = $3 AND EXISTS (SELECT 1 FROM gone) RETURNING 1)
        SELECT (SELECT count(*) FROM b)::int AS fenced`,
-      [batch.id, batch.leaseToken, batch.sendId, input.payloadHash, input.now, input.suppress, input.links.map((l) => l.id), input.links.map((l) => l.url)],
+      [
+        batch.id,
+        batch.leaseToken,
+        batch.sendId,
+        input.payloadHash,
+        input.now,
+        input.suppress,
+        JSON.stringify(Object.fromEntries(input.links.map((l) => [l.id, l.url]))),
+      ],
     );
     return Number(row.fenced) === 1;
   }
@@ -253,9 +263,11 @@ export class DeliveryRepository {
       `WITH b AS (
          UPDATE delivery_batches SET status = $4, lease_until = NULL, lease_token = NULL, last_error = $5, updated_at = now()
          WHERE id = $1 AND lease_token = $2 AND status = 'submitting' RETURNING id),
-       v AS (SELECT unnest($6::uuid[]) AS id, unnest($7::text[]) AS status, unnest($8::text[]) AS message_id, unnest($9::text[]) AS error),
+       v AS (SELECT unnest($6::uuid[]) AS id, unnest($7::text[]) AS status, unnest($8::text[]) AS message_id, unnest($9::text[]) AS error,
+                    unnest($10::text[]) AS url),
        changed AS (
-         UPDATE recipients r SET status = v.status, provider_message_id = v.message_id, error = v.error, updated_at = now()
+         UPDATE recipients r SET status = v.status, provider_message_id = v.message_id, error = v.error,
+                unsubscribe_url = coalesce(v.url, r.unsubscribe_url), updated_at = now()
          FROM v WHERE r.id = v.id AND r.send_id = $3 AND r.status = 'pending' AND EXISTS (SELECT 1 FROM b) RETURNING v.status),
        counted AS (
          UPDATE sends SET
@@ -275,6 +287,7 @@ export class DeliveryRepository {
         results.map((r) => r.status),
         results.map((r) => r.messageId),
         results.map((r) => r.error),
+        results.map((r) => r.unsubscribeUrl ?? null),
       ],
     );
     return Number(row.fenced) === 1;
@@ -456,7 +469,7 @@ export class DeliveryRepository {
         ).length;
         await m.query(
           `UPDATE delivery_batches SET status = 'pending', generation = $2, idempotency_key = $3, attempts = 0, first_attempt_at = NULL, key_used = false,
-                  payload_hash = NULL, prepared_at = NULL, next_attempt_at = now(), release_note = $4, updated_at = now() WHERE id = $1`,
+                  payload_hash = NULL, prepared_at = NULL, links = NULL, next_attempt_at = now(), release_note = $4, updated_at = now() WHERE id = $1`,
           [batch.id, generation, idempotencyKey(batch.issue_id, Number(batch.send_number), Number(batch.number), generation), note],
         );
         await m.query(`UPDATE sends SET held = held - $2, status = 'sending', finished_at = NULL, updated_at = now() WHERE id = $1`, [batch.send_id, count]);

@@ -1,40 +1,33 @@
 import { DataSource } from 'typeorm';
-import { DemoSeeder } from '../../src/admin/demo-seeder';
-import { PipelineService } from '../../src/admin/pipeline.service';
 import { DeliveryService } from '../../src/delivery/delivery.service';
 import { IssuesService } from '../../src/issues/issues.service';
 import { SubscribersService } from '../../src/subscribers/subscribers.service';
-import { FakeClock } from '../fakes/fake-clock';
-import { startFakeResend, type FakeResend } from '../fakes/fake-resend';
-import { deliveryFixtures, mailedTo, readers } from '../support/delivery-fixtures';
-import { startTestApp, type TestApp } from '../support/test-app';
+import { type FakeClock } from '../fakes/fake-clock';
+import { type FakeResend } from '../fakes/fake-resend';
+import { deliveryFixtures, mailedTo, readers, type DeliveryTestBed } from '../support/delivery-fixtures';
+import { type TestApp } from '../support/test-app';
 
 /**
  * The three defects of issue 11, each reproduced as it was reported: an unsubscriber mailed after a 429, a
  * crash after Resend accepted a batch recorded as a failure, and a killed instance stalling delivery.
  */
 describe('delivery defects', () => {
+  let bed: DeliveryTestBed;
   let resend: FakeResend;
   let t: TestApp;
   let db: DataSource;
   let delivery: DeliveryService;
-  const clock = new FakeClock(new Date('2026-11-27T12:00:00Z'));
+  let clock: FakeClock;
   let fx: ReturnType<typeof deliveryFixtures>;
   const mailed = (number: number) => mailedTo(resend, number);
 
   beforeAll(async () => {
-    resend = await startFakeResend();
-    t = await startTestApp({ RESEND_API_KEY: resend.apiKey, RESEND_BASE_URL: resend.url, DELIVERY_RATE_PER_SECOND: '100' }, { clock });
-    db = t.get(DataSource);
-    delivery = t.get(DeliveryService);
-    fx = deliveryFixtures(t, db);
-    await fx.demoWeek();
+    bed = await deliveryFixtures.startWithResend();
+    ({ resend, t, db, delivery, clock, fx } = bed);
   });
 
-  afterAll(async () => {
-    await t?.close();
-    await resend?.close();
-  });
+  // Closes whichever app a test restarted last.
+  afterAll(() => bed?.close());
 
   it('does not mail a reader who unsubscribed after the send started when the first request met a 429', async () => {
     const audience = readers('ratelimited', 6);
@@ -98,38 +91,28 @@ describe('delivery defects', () => {
 
 /** A killed instance must cost seconds, not the half hour of a job-wide lease. */
 describe('delivery after an instance was killed', () => {
+  let bed: DeliveryTestBed;
   let resend: FakeResend;
   let t: TestApp;
-  const clock = new FakeClock(new Date('2026-11-27T12:00:00Z'));
+  let clock: FakeClock;
   const never = '0 0 1 1 *';
 
   beforeAll(async () => {
-    resend = await startFakeResend();
-    t = await startTestApp(
-      {
-        RESEND_API_KEY: resend.apiKey,
-        RESEND_BASE_URL: resend.url,
-        DELIVERY_RATE_PER_SECOND: '100',
-        SCHEDULER_ENABLED: 'true',
-        CRON_DELIVER: '* * * * * *',
-        CRON_POLL_SOURCES: never,
-        CRON_BUILD_NARRATIVES: never,
-        CRON_ASSEMBLE_ISSUE: never,
-      },
-      { clock },
-    );
-    await t.get(DemoSeeder).seed();
+    bed = await deliveryFixtures.startWithResend({
+      SCHEDULER_ENABLED: 'true',
+      CRON_DELIVER: '* * * * * *',
+      CRON_POLL_SOURCES: never,
+      CRON_BUILD_NARRATIVES: never,
+      CRON_ASSEMBLE_ISSUE: never,
+    });
+    ({ resend, t, clock } = bed);
     await t.get(SubscribersService).seedActive(
       Array.from({ length: 120 }, (_, i) => `survivor${i}@example.net`),
       'test',
     );
-    await t.get(PipelineService).runOnce({ approve: false });
   });
 
-  afterAll(async () => {
-    await t?.close();
-    await resend?.close();
-  });
+  afterAll(() => bed?.close());
 
   it('delivers on the surviving instance while the dead one still holds the deliver job lease', async () => {
     const db = t.get(DataSource);

@@ -25,6 +25,23 @@ describe('delivery recovery', () => {
     expect((await delivery.getSendForIssue(issueId))!.status).toBe('sent');
   }
 
+  /** Starts a send to `audience` whose one batch the provider accepts and whose answer is lost. */
+  async function sendWithLostAnswer(audience: string[]): Promise<{ issue: { id: string; number: number }; send: { id: string } }> {
+    const issue = await fx.issueFor(audience);
+    const send = (await delivery.startSend(issue.id))!;
+    resend.faultNext(1, { kind: 'accept-then-drop' });
+    await delivery.run();
+    return { issue, send };
+  }
+
+  /** The retry after a lost answer: the same payload under the same key (no 409), the send closed. */
+  async function retryAndExpectSent(issueId: string, accepted: number): Promise<void> {
+    clock.advance(10 * 60_000);
+    await delivery.run();
+    expect(resend.requests.filter((r) => r.status === 409)).toHaveLength(0);
+    expect((await delivery.getSendForIssue(issueId))!).toMatchObject({ status: 'sent', accepted, held: 0 });
+  }
+
   // The demo week with issue 1 approved and delivered to the demo subscribers: the public issue page and the
   // stories every fixture issue copies. Tests make their own issues (fixtures.issueFor) with their own readers.
   beforeAll(async () => {
@@ -86,6 +103,36 @@ describe('delivery recovery', () => {
     const requests = resend.requests.length;
     await delivery.run();
     expect(resend.requests.length).toBe(requests);
+  });
+
+  it('rebuilds the identical payload after a lost answer from the links stored on the batch, and copies them onto the rows with the results', async () => {
+    const { issue, send } = await sendWithLostAnswer(readers('linked', 4));
+    // Prepared: the links are on the batch, not yet on the recipients' rows (each row is written once, with its result).
+    const [prepared] = await db.query(`SELECT links FROM delivery_batches WHERE send_id = $1`, [send.id]);
+    const links = (typeof prepared.links === 'string' ? JSON.parse(prepared.links) : prepared.links) as Record<string, string>;
+    const rows: Array<{ id: string; unsubscribe_url: string | null }> = await db.query(`SELECT id, unsubscribe_url FROM recipients WHERE send_id = $1`, [
+      send.id,
+    ]);
+    expect(rows.map((r) => r.unsubscribe_url)).toEqual([null, null, null, null]);
+    expect(Object.keys(links).sort()).toEqual(rows.map((r) => r.id).sort());
+
+    await retryAndExpectSent(issue.id, 4);
+    const after: Array<{ id: string; unsubscribe_url: string }> = await db.query(`SELECT id, unsubscribe_url FROM recipients WHERE send_id = $1`, [send.id]);
+    expect(Object.fromEntries(after.map((r) => [r.id, r.unsubscribe_url]))).toEqual(links);
+  });
+
+  it("rebuilds the identical payload of a batch prepared before links were stored on batches, from its recipients' rows", async () => {
+    const audience = readers('upgraded', 3);
+    const { issue, send } = await sendWithLostAnswer(audience);
+    // What a batch prepared by the previous release looks like: its links on its recipients' rows only.
+    await db.query(
+      `UPDATE recipients r SET unsubscribe_url = b.links ->> r.id::text FROM delivery_batches b WHERE b.send_id = $1 AND r.send_id = b.send_id AND r.batch_number = b.number`,
+      [send.id],
+    );
+    await db.query(`UPDATE delivery_batches SET links = NULL WHERE send_id = $1`, [send.id]);
+
+    await retryAndExpectSent(issue.id, 3);
+    expect(resend.emails.filter((e) => audience.includes(e.to[0]))).toHaveLength(3);
   });
 
   it('leaves a story out of the issue once it has been held', async () => {
