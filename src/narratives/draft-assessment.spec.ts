@@ -112,6 +112,12 @@ describe('assessDraft: the grounding check holds what it cannot support', () => 
     expect(failures([[seg('Google declined to comment.', 0)]])).toEqual([]);
   });
 
+  it('lets platform names run together in a list ("Reddit, Bluesky and Mastodon"), but not a name beside them', () => {
+    // Before, "Bluesky and Mastodon" was read as one invented name and the offline writer's sentence was held.
+    expect(failures([[seg('Across Reddit, Hacker News, Bluesky and Mastodon, people argued over the licence.', 0)]])).toEqual([]);
+    expect(failures([[seg('Across Reddit and Microsoft, people argued over the licence.', 0)]])).toEqual(['name:Reddit and Microsoft']);
+  });
+
   it('holds a negation the record does not make (and its reverse)', () => {
     expect(failures([[seg('Quillfeather Labs did not release Larchmont-70B.', 0)]])).toEqual([expect.stringMatching(/^negation:/)]);
     expect(failures([[seg('Ostrava said Quillfeather never released the weights.', 2)]])).toEqual([expect.stringMatching(/^negation:/)]);

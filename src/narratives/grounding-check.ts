@@ -326,7 +326,8 @@ export function findNames(text: string, vocabulary: { capitalised: Set<string>; 
       .replace(/\.$/, (dot) => (HONORIFICS.test(words[words.length - 1]) ? dot : ''));
     const tokens = name.split(/\s+/);
     if (tokens.every((t) => COMMON.has(t.toLowerCase()) || HONORIFICS.test(t))) continue;
-    if (PLATFORMS.some((p) => p.toLowerCase() === name.toLowerCase())) continue;
+    // A platform, or platforms joined by "and" ("Mastodon and Bluesky"), is free.
+    if (name.split(/\s+(?:and|&)\s+/).every((part) => PLATFORMS.some((p) => p.toLowerCase() === part.toLowerCase()))) continue;
     if (tokens.length === 1 && sentenceStartAt(masked, start) && !looksLikeName(name, masked, start, vocabulary)) continue;
     if (/^\p{Lu}\.?$/u.test(name)) continue;
     name = name.trim();

@@ -56,6 +56,39 @@ describe('the demo week, end to end', () => {
     }
   });
 
+  it('writes offline stories a reader can take: all publish, no one quoted twice in a row, no residue, real headlines', async () => {
+    const narratives: Array<{ id: string; headline: string; status: string; paragraphs: Array<Array<{ text: string; cites: number[] }>> }> = await db.query(
+      `SELECT id, headline, status, paragraphs FROM narratives WHERE writer = 'offline'`,
+    );
+    expect(narratives.length).toBeGreaterThanOrEqual(6);
+    for (const n of narratives) {
+      const authors = new Map<number, string>(
+        (
+          await db.query(
+            `SELECT c.number, r.author FROM narrative_citations c JOIN discourse_records r ON r.id = c.record_id WHERE c.narrative_id = $1 AND r.platform <> 'news'`,
+            [n.id],
+          )
+        ).map((row: { number: number; author: string }) => [row.number, row.author]),
+      );
+      // Before: two demo stories were held for a headline with "<Larchmont>", one was headlined "/u/x on …".
+      expect({ headline: n.headline, status: n.status }).toEqual({ headline: n.headline, status: 'published' });
+      expect(n.headline).not.toMatch(/^\/u\/|^New comment by|[<>]/);
+      // The voices (a news outlet's run of reports is told as one sentence); one record quoted on is one quotation.
+      const quoted = n.paragraphs
+        .flat()
+        .filter((s) => s.text.includes('“') && authors.has(s.cites[0]))
+        .filter((s, i, all) => i === 0 || all[i - 1].cites[0] !== s.cites[0]);
+      const by = quoted.map((s) => authors.get(s.cites[0]));
+      for (let i = 1; i < by.length; i++) expect(`${n.headline}: ${by[i]}`).not.toBe(`${n.headline}: ${by[i - 1]}`);
+      const text = n.paragraphs
+        .flat()
+        .map((s) => s.text)
+        .join(' ');
+      expect(text).not.toMatch(/\*\*|__|^#|(?:^|\s)[-*•] |\]\(|DRAFT MODEL ACCEPTANCE/m);
+      expect(text).not.toMatch(/Others brought figures|Other voices took up|of Hollis Amberley — Notes/);
+    }
+  });
+
   it('assembles, approves and sends issue #1 to the outbox: one digest per reader, under 100 kB, with a text part and both unsubscribe headers', async () => {
     const [issue] = await db.query(`SELECT number, status FROM issues`);
     expect(issue).toEqual({ number: 1, status: 'sent' });

@@ -90,6 +90,35 @@ export function firstSentence(text: string, max = 220): string {
 const REVERSAL = /^(?:but|however|yet|still|no[,.]|not\b|it isn['’]t|it is not|that['’]s not|that is not|actually|except|unless|although|though|wrong|nope)/i;
 const LEANS_BACK = /^(?:it|this|that|they|he|she|these|those|which|so|and|also|then)\b/i;
 
+/** A preamble that introduces the post rather than saying anything ("Voice actor here (…)", "Update:", "New post:"). */
+const PREAMBLE =
+  /^(?:[\p{L}\s-]{2,40} here\b|(?:[\p{L}-]+ ){0,2}(?:doc|doctor|nurse|physician|engineer|actor|dev|developer|lawyer|researcher),|I (?:read|tried|spent)\b.*\bso you don['’]t have to\b|(?:quick |small )?(?:test|update|psa|new post|thread|tl;?dr|edit|fyi|reminder|hot take|context|disclosure)\b\s*[:—–-]|(?:update|psa|fyi)\b)/iu;
+
+/**
+ * How much a sentence tells a reader, read by compromise: the things it names (nouns, proper names) and the figures it
+ * gives, with a verb that makes it a statement. A table row or a run of figures without a verb tells little as a quote.
+ */
+function informationOf(sentence: string): number {
+  const doc = nlp(sentence);
+  const nouns = new Set((doc.nouns().out('array') as string[]).map((n) => n.toLowerCase())).size;
+  const names = (doc.match('#ProperNoun').out('array') as string[]).length;
+  const values = (doc.numbers().out('array') as string[]).length;
+  const verb = doc.has('#Verb');
+  return Math.min(nouns, 4) * 0.35 + Math.min(names, 3) * 0.25 + Math.min(values, 2) * 0.25 + (verb ? 0 : -3);
+}
+
+/**
+ * What it costs to quote a sentence on its own: a preamble, a table row or heading in capitals, an opener that leans
+ * on a sentence left out ("It's within…", "And Cobaltline…", "She notified…") when that sentence cannot come with it.
+ */
+function standsAloneCost(sentence: string, canTakePrevious: boolean): number {
+  const letters = sentence.replace(/[^\p{L}]/gu, '');
+  if (letters.length >= 8 && letters.replace(/\p{Lu}/gu, '').length / letters.length < 0.3) return 10;
+  let cost = PREAMBLE.test(sentence) ? 5 : 0;
+  if (/^(?:and|but|or|so|also|then|she|he|her|his|they|them|their|it|its|this|that|these|those|which)\b/i.test(sentence) && !canTakePrevious) cost += 3;
+  return cost;
+}
+
 /** A sentence that carries a point: a rebuttal, an evaluation, a reason, a contrast. */
 const POINTED =
   /\b(?:because|since|so that|which means|but|not|isn['’]t|than people think|the real|the hard part|matters|is the|is a|should|must|absurd|right|wrong|good|works)\b/i;
@@ -130,6 +159,7 @@ export function keyQuote(text: string, topic: Set<string>, max = 200): string | 
       (/^(?:dropped|posting|i['’]ve read|i['’]m an?|primary care doc|physician here|compliance person here|ed physician)\b/i.test(s) ? 4 : 0);
     if (/\d/.test(s)) score += 0.5;
     if (words.length < 5) score -= 2;
+    score += informationOf(s) - standsAloneCost(s, i > 0 && quotable(sentences[i - 1]));
     if (score > bestScore) [best, bestScore] = [i, score];
   });
   if (best < 0) return null;
@@ -203,7 +233,7 @@ export class OfflineNarrativeWriter extends NarrativeWriter {
     const paragraphs: DraftSegment[][] = [];
     const leadText = cleanPostText(lead.doc.text);
     const leadSentences = sentencesOf(leadText).filter((s) => s.length >= 20 && !s.endsWith('?') && !s.endsWith(':'));
-    const headline = clip(cleanPostText(lead.doc.title) || leadSentences[0] || firstSentence(leadText, 90), 140);
+    const headline = clip(titleText(lead.doc) || leadSentences[0] || firstSentence(leadText, 90), 140);
 
     // 1. The latest development, attributed: the report's own summary sentence.
     const who = sourceName(lead.doc);
@@ -216,8 +246,15 @@ export class OfflineNarrativeWriter extends NarrativeWriter {
       const detail = leadSentences.find((s) => s !== summary && s.length >= 40 && s.length <= 240 && !LEANS_BACK.test(s) && nlp(s).has('#Verb'));
       if (detail) opening.push({ text: ` The report adds: “${detail}”`, sources: [lead.index] });
     } else {
-      const said = cleanPostText(lead.doc.title) || summary || firstSentence(leadText);
-      opening.push({ text: `On ${when}, ${who} started a thread on ${platformName(lead.doc.platform)}: “${clip(said, 240)}”`, sources: [lead.index] });
+      const said = titleText(lead.doc) || summary || firstSentence(leadText);
+      // A title that had to be cleaned for the headline (angle brackets) is not quoted: it is the headline already.
+      const verbatim = cleanPostText(threadTitle(lead.doc) ?? lead.doc.title) === said || !lead.doc.title;
+      opening.push({
+        text: verbatim
+          ? `On ${when}, ${who} started a thread on ${platformName(lead.doc.platform)}: “${clip(said, 240)}”`
+          : `On ${when}, ${who} started a thread on ${platformName(lead.doc.platform)} under that headline.`,
+        sources: [lead.index],
+      });
       const body = leadText ? keyQuote(leadText, topic) : null;
       if (body && body !== said) opening.push({ text: ` ${pick(['The post went on:', 'The post said:'], seed)} “${body}”`, sources: [lead.index] });
     }
@@ -248,7 +285,7 @@ export class OfflineNarrativeWriter extends NarrativeWriter {
       }
       runs.forEach((run, r) => {
         const who = whoOf(run[0].doc);
-        const titleOf = (doc: WriterDocument) => `“${clip(cleanPostText(doc.title), 200)}”`;
+        const titleOf = (doc: WriterDocument) => `“${clip(titleText(doc), 200)}”`;
         const gap = r ? ' ' : '';
         if (run.length > 1) {
           segments.push({ text: `${gap}${r ? `${who} then reported` : `Earlier in the week, ${who} reported`} `, sources: [] });
@@ -315,7 +352,9 @@ export class OfflineNarrativeWriter extends NarrativeWriter {
       const person = nameOf(voice.index);
       const where = person.where ?? whereOf(voice.doc);
       const forms = opener
-        ? [`${opener}${person.name}${opener.startsWith('Later in the thread') ? '' : ` (${where})`} ${verb}: “${voice.quote}”`]
+        ? [
+            `${opener}${opener.endsWith(', ') || opener.endsWith(': ') ? person.name : capitalise(person.name)}${opener.startsWith('Later in the thread') ? '' : ` (${where})`} ${verb}: “${voice.quote}”`,
+          ]
         : [`${capitalise(person.name)} (${where}) ${verb}: “${voice.quote}”`, `On ${where}, ${person.name} ${verb}: “${voice.quote}”`];
       const text = person.where ? forms[0] : forms[(seed + used.size) % forms.length];
       return {
@@ -329,12 +368,16 @@ export class OfflineNarrativeWriter extends NarrativeWriter {
     const closing = openQuestion(newestFirst, topic, () => false);
     for (const v of voices) if (closing && v.index === closing.doc.index && v.quote.endsWith('?') && v.quote.includes(closing.question)) used.add(v.index);
 
+    // 3b. The nut paragraph: where the conversation happened and what it turned on, from the voices' own issues and
+    // readings (what divides them, or that they approve), cited to the voices that hold those issues.
+    const nut = nutParagraph({ shape, issues, voices, rebuttals, opposed, approvers, seed });
+    if (nut) paragraphs.push([nut]);
+
     // 4. Where it divides (a split): one sentence that names the gap, then each rebuttal next to whom or what it
     // answers, when the records show it; or the explicit objection and approval of one issue.
     if (shape === 'split') {
       const segments: DraftSegment[] = [];
       const exchange = rebuttals.find((v) => v.answers?.voice) ?? null;
-      const contested = rebuttals.find((v) => v.issue && says(v, v.issue))?.issue ?? null;
       if (opposed) {
         const o = objectors.filter((v) => v.issue === opposed);
         const a = approvers.filter((v) => v.issue === opposed);
@@ -348,12 +391,9 @@ export class OfflineNarrativeWriter extends NarrativeWriter {
           text: `The sharpest exchange was between ${nameOf(other).name} and ${nameOf(exchange.index).name}${exchange.issue && says(exchange, exchange.issue) ? `, over ${exchange.issue}` : ''}.`,
           sources: [other, exchange.index, ...nameOf(other).sources, ...nameOf(exchange.index).sources],
         });
-      } else {
-        segments.push({
-          text: `${pick(['The argument was less over what happened than over how to read it', 'What divided people was not the news itself but how to read it'], seed)}${contested ? `, above all ${contested}` : ''}.`,
-          sources: contested ? voices.filter((v) => v.issue === contested).map((v) => v.index) : [],
-        });
       }
+      // Otherwise the nut paragraph above has said what divides them; the rebuttals follow it.
+      const framed = segments.length;
       // Rebuttals that answer someone come first, then those that answer the coverage, then the rest.
       const order = (v: Voice) => (v.answers?.voice !== undefined && v.answers?.voice !== null ? 0 : v.answers ? 1 : 2);
       for (const voice of [...rebuttals].sort((x, y) => order(x) - order(y)).slice(0, 2)) {
@@ -398,12 +438,13 @@ export class OfflineNarrativeWriter extends NarrativeWriter {
           segments.push({ ...approval, text: ` ${approval.text}` });
         }
       }
-      if (segments.length > 1) paragraphs.push(segments.map((s, i) => (i === 0 ? { ...s, text: s.text.trimStart() } : s)));
+      if (segments.length > framed) paragraphs.push(segments.map((s, i) => (i === 0 ? { ...s, text: s.text.trimStart() } : s)));
     }
 
     // 5. The positions, issue by issue (the largest first), then the rest: each stated once in the writer's framing,
     // then the voices that hold it, each with a verb for what the voice does (argues, reports, asks, warns, objects).
     // The rest may take a second paragraph when the story would otherwise be short.
+    let previousStance: PreviousStance | null = null;
     for (const issue of [...issues, null, null]) {
       if (paragraphs.length >= 7) break;
       if (issue === null && paragraphs.length >= 5) break;
@@ -424,19 +465,39 @@ export class OfflineNarrativeWriter extends NarrativeWriter {
         continue;
       }
       if (!chosen.length || (issue === null && chosen.length < 2 && paragraphs.length >= 3)) continue;
-      const segments: DraftSegment[] = [
-        {
-          text: positionLine(chosen, issue, seed + paragraphs.length, issue === issues.find((i) => voices.some((v) => v.issue === i))),
-          sources: chosen.map((v) => v.index),
-        },
-      ];
+      // A position is stated in the writer's words only where the voices' own words give it a stance (critical,
+      // approving, divided, asking); otherwise the first voice is brought in by the issue itself ("On clause 4(b), …"),
+      // and a position that answers the one before it says so ("While X welcomed …, the criticism centred on …").
+      const stance = stanceOf(chosen);
+      const firstIssue = issues.find((i) => voices.some((v) => v.issue === i)) ?? null;
+      const framing = positionLine({
+        stance,
+        issue,
+        seed: seed + paragraphs.length,
+        previous: previousStance,
+        firstIssue,
+        names: (v) => nameOf(v.index).name,
+        // The nut paragraph has just named the first issue: its voices follow without announcing it again.
+        announced: issue !== null && issue === firstIssue && Boolean(nut?.text.includes(issue)),
+      });
+      // A framing that names an issue cites the voices that wrote it (its words and figures are theirs).
+      const labelCites = issue === null && firstIssue ? voices.filter((v) => v.issue === firstIssue).slice(0, 2) : [];
+      const segments: DraftSegment[] = [];
+      if (framing.sentence) segments.push({ text: framing.sentence, sources: [...chosen, ...(framing.cites ?? []), ...labelCites].map((v) => v.index) });
       const approving = chosen.filter((v) => v.reading.evaluation === 'approves').length;
       chosen.forEach((v, i) => {
-        // A second approving voice "agreed"; the rest by what they do.
-        const verb = v.reading.evaluation === 'approves' && i > 0 && approving > 1 ? 'agreed' : verbFor(v, seed, i + paragraphs.length);
-        const s = say(v, verb);
-        segments.push({ ...s, text: ` ${s.text}` });
+        // A second approving voice "agreed", a second voice doing the same as the one before "also" does it; the rest
+        // by what they do.
+        const act = actOf(v);
+        const same = i > 0 && actOf(chosen[i - 1]) === act && ['warns', 'argues', 'objects', 'asks'].includes(act);
+        const verb =
+          v.reading.evaluation === 'approves' && i > 0 && approving > 1 ? 'agreed' : same ? `also ${VERBS[act][0]}` : verbFor(v, seed, i + paragraphs.length);
+        const opener = i === 0 && !framing.sentence ? framing.opener : '';
+        const said = say(v, verb, opener);
+        const sources = opener && labelCites.length ? [...said.sources, ...labelCites.map((c) => c.index)] : said.sources;
+        segments.push({ ...said, sources, text: segments.length ? ` ${said.text}` : said.text });
       });
+      previousStance = { stance, issue, voices: chosen };
       paragraphs.push(segments);
     }
 
@@ -453,7 +514,8 @@ export class OfflineNarrativeWriter extends NarrativeWriter {
 
     // 7. What is still open: a question a record asks in its own words, quoted and cited; not one already quoted.
     const quoted = paragraphs.flat().map((s) => s.text);
-    const open = openQuestion(newestFirst, topic, (q) => quoted.some((t) => t.includes(q)));
+    // Not a question already quoted, nor one by a person the story has quoted already (one person, one voice).
+    const open = openQuestion(newestFirst, topic, (q, entry) => quoted.some((t) => t.includes(q)) || quotedPeople.has(personKey(entry.index)));
     if (open && paragraphs.length < 8) {
       const asker = askerOf(open.doc.doc, nameOf(open.doc.index));
       const text = open.relayed
@@ -474,7 +536,7 @@ export class OfflineNarrativeWriter extends NarrativeWriter {
 function rebuttalQuote(text: string): string | null {
   const sentences = sentencesOf(text);
   const full = (s: string | undefined) => Boolean(s && /^[\p{Lu}\p{N}"“$]/u.test(s) && /[.!?]["”’)]?$/.test(s));
-  let i = sentences.findIndex((s) => rebuts(s) && s.length <= 260 && full(s));
+  let i = sentences.findIndex((s) => rebuts(s) && s.length <= 260 && full(s) && !PREAMBLE.test(s));
   if (i < 0) i = sentences.findIndex((s, j) => j > 0 && /^But\b/.test(s) && s.length <= 220 && full(sentences[j - 1]) && FRAMING.test(sentences[j - 1]));
   if (i < 0) return null;
   let quote = sentences[i];
@@ -648,16 +710,19 @@ const QUESTION_PREAMBLE =
 function openQuestion(
   newestFirst: Array<{ doc: WriterDocument; index: number }>,
   topic: Set<string>,
-  alreadyQuoted: (question: string) => boolean,
+  alreadyQuoted: (question: string, entry: { doc: WriterDocument; index: number }) => boolean,
 ): { doc: { doc: WriterDocument; index: number }; question: string; relayed: boolean } | null {
   let fallback: { doc: { doc: WriterDocument; index: number }; question: string; relayed: boolean } | null = null;
   for (const entry of newestFirst) {
-    for (const sentence of sentencesOf(cleanPostText(entry.doc.text))) {
+    const sentences = sentencesOf(cleanPostText(entry.doc.text));
+    for (const [k, sentence] of sentences.entries()) {
       if (sentence.length < 30 || sentence.length > 220) continue;
+      // A short question its own post goes on to answer ("Would I build on Larchmont now? Yes, …") is rhetorical.
+      if (sentence.length < 60 && k + 1 < sentences.length && !/\?$/.test(sentences[k + 1])) continue;
       if (!/\?$/.test(sentence) && !/^the (?:real |open |big )?question is (?:whether|if|how|who|what)\b/i.test(sentence)) continue;
       if (/^(?:who|what|why|how) (?:cares|knows)\b|^(?:right|really|seriously)\?$/i.test(sentence)) continue;
       const question = sentence.replace(QUESTION_PREAMBLE, '');
-      if (question.length < 20 || alreadyQuoted(question)) continue;
+      if (question.length < 20 || alreadyQuoted(question, entry)) continue;
       const relayed = question !== sentence && /reader/i.test(sentence.slice(0, sentence.length - question.length));
       const onTopic = question
         .toLowerCase()
@@ -684,53 +749,113 @@ function dekOf(input: {
   seed: number;
   names: (v: Voice) => string;
 }): string {
-  const platforms = [...new Set(input.voices.map((v) => platformName(v.doc.platform)).filter((p) => !p.startsWith('a ')))];
-  const where = platforms.length ? onPlatforms(platforms.slice(0, 3)) : null;
+  const platforms = platformsOf(input.voices);
+  const where = platforms.length ? `on ${joinNames(platforms.slice(0, 3))}` : null;
   const [first, second] = input.issues;
   const about = first ? (second ? `${first} and ${second}` : first) : null;
   const rebutters = input.voices.filter((v) => v.reading.rebuttal);
   const contested = rebutters.find((v) => v.issue && says(v, v.issue))?.issue ?? null;
   const who = [...new Set(rebutters.slice(0, 2).map(input.names))];
-  const pushback = who.length ? `pushback from ${joinNames(who)}` : null;
+  const pushing = who.length ? `${joinNames(who)} ${who.length > 1 ? 'push' : 'pushes'} back` : null;
   const exchange = rebutters.find((v) => v.answers?.voice !== null && v.answers?.voice !== undefined);
+  const cap = (t: string) => t.charAt(0).toUpperCase() + t.slice(1);
   switch (input.shape) {
     case 'split':
       if (input.opposed)
-        return `Readers part over ${input.opposed}: some object to it, others welcome it${first && first !== input.opposed ? `, and the talk keeps returning to ${first}` : ''}.`;
+        return `Readers split over ${input.opposed}: some object to it, others welcome it${first && first !== input.opposed ? `, and the conversation keeps returning to ${first}` : ''}.`;
       if (contested && first && contested !== first)
-        return `The talk is mostly about ${first}; the sharpest disagreement is over ${contested}, with ${pushback}.`;
-      if (exchange && pushback) return `${about ? `In a conversation about ${about}, the` : 'The'} sharpest exchange is a reply in a thread, with ${pushback}.`;
-      if (pushback && about)
+        return `Much of the conversation is about ${first}, but the argument is over ${contested}, and ${pushing}.`;
+      if (exchange && pushing && about)
+        return `${about ? cap(about) : 'The news'} ${second ? 'draw' : 'draws'} the talk ${where ?? 'in the replies'}, and in the sharpest exchange ${pushing}.`;
+      if (pushing && about)
         return pick(
           [
-            `The talk is about ${about}, and how to read it is the argument, with ${pushback}.`,
-            `Less a reaction than an argument over how to read it, with ${pushback}; much of the talk is about ${about}.`,
+            `The argument is less over the news than over how to read it: ${pushing}, and much of the talk is about ${about}.`,
+            `How to read the news is the argument: ${pushing}, while the talk keeps returning to ${about}.`,
           ],
           input.seed,
         );
-      return pushback ? `The reaction divides, with ${pushback}.` : 'The reaction divides.';
+      return pushing ? `The reaction divides, and ${pushing}.` : 'The reaction divides.';
     case 'consensus':
-      return about ? `Reaction is largely approving, and the talk is about ${about}.` : 'Reaction is largely approving, and no one here objects.';
+      return about ? `Reaction is largely approving, and centres on ${about}.` : 'Reaction is largely approving, and no one here objects.';
     case 'thread':
       return about
         ? `A ${platformName(input.lead.platform)} thread that turns on ${about}.`
         : `A ${platformName(input.lead.platform)} thread, and what its replies say.`;
     default:
-      if (!about) return where ? `What readers made of the news, ${where}.` : (input.summary ?? 'What readers made of the news.');
+      if (!about) return where ? `What readers ${where} made of the news.` : (input.summary ?? 'What readers made of the news.');
       return pick(
         [
           `The news turned the talk to ${about}.`,
-          `What people took from it: ${about}, ${where ?? 'in the replies'}.`,
-          `Beyond the news itself, the talk is about ${about}.`,
+          `What people ${where ?? 'in the replies'} took from it: ${about}.`,
+          `Beyond the news itself, the conversation is about ${about}.`,
         ],
         input.seed,
       );
   }
 }
 
-/** "on Reddit", "on Reddit and on Bluesky": platform names joined by "and" alone would read as one name. */
-function onPlatforms(platforms: string[]): string {
-  return `on ${joinNames(platforms).replace(/, | and /g, (j) => `${j}on `)}`;
+/** The platforms the voices posted on, the busiest first (news sites and blogs are named as outlets elsewhere). */
+function platformsOf(voices: Voice[]): string[] {
+  const counts = new Map<string, number>();
+  for (const v of voices) {
+    const p = platformName(v.doc.platform);
+    if (!p.startsWith('a ')) counts.set(p, (counts.get(p) ?? 0) + 1);
+  }
+  return [...counts].sort((a, b) => b[1] - a[1]).map(([p]) => p);
+}
+
+/**
+ * The paragraph that says what the conversation was, before any voice is quoted: where it happened and what it
+ * turned on (the issues the voices' own words share), and whether it divided over how to read the news, divided
+ * over one issue, or approved. Nothing in it is not in the voices it cites.
+ */
+function nutParagraph(input: {
+  shape: Shape;
+  issues: string[];
+  voices: Voice[];
+  rebuttals: Voice[];
+  opposed: string | null;
+  approvers: Voice[];
+  seed: number;
+}): DraftSegment | null {
+  const { shape, issues, voices, seed } = input;
+  if (!voices.length) return null;
+  const platforms = platformsOf(voices);
+  const where = platforms.length > 1 ? `Across ${joinNames(platforms.slice(0, 4))}` : platforms.length ? `On ${platforms[0]}` : 'In the replies';
+  const about = issues.slice(0, 2);
+  const aboutText = about.length ? joinNames(about) : null;
+  const holders = (labels: string[]) => {
+    const out: Voice[] = [];
+    for (const label of labels) out.push(...voices.filter((v) => v.issue === label).slice(0, 2));
+    return out.map((v) => v.index);
+  };
+  const contested = input.rebuttals.find((v) => v.issue && says(v, v.issue))?.issue ?? null;
+  if (shape === 'split' && input.opposed)
+    return {
+      text: `${where}, opinion divided over ${input.opposed}${aboutText && about[0] !== input.opposed ? `, and much of the talk was about ${about[0]}` : ''}.`,
+      sources: holders([input.opposed, about[0]]),
+    };
+  if (shape === 'split') {
+    const lead = pick(
+      ['the argument was less over what happened than over how to read it', 'what divided people was not the news itself but how to read it'],
+      seed,
+    );
+    const tail = contested ? `, above all ${contested}` : aboutText ? `; much of the talk was about ${aboutText}` : '';
+    return { text: `${where}, ${lead}${tail}.`, sources: [...holders(contested ? [contested] : about), ...input.rebuttals.slice(0, 2).map((v) => v.index)] };
+  }
+  if (shape === 'consensus')
+    return {
+      text: `${where}, the reaction was largely approving${aboutText ? `, and it centred on ${aboutText}` : ''}.`,
+      sources: [...holders(about), ...input.approvers.slice(0, 2).map((v) => v.index)],
+    };
+  // With no issue the voices share, there is nothing to sum up: the voices follow the news directly.
+  if (!aboutText) return null;
+  if (shape === 'thread') return { text: `The replies turned on ${aboutText}.`, sources: holders(about) };
+  return {
+    text: pick([`${where}, the news turned the talk to ${aboutText}.`, `${where}, what people took from it was mostly about ${aboutText}.`], seed),
+    sources: holders(about),
+  };
 }
 
 /** The reason a voice gives, quoted after its point, when the quote does not already carry it. */
@@ -787,7 +912,8 @@ function askerOf(doc: WriterDocument, person: PersonName): string {
 function sourceName(doc: WriterDocument): string {
   if (doc.platform === 'news' || doc.platform === 'blog') {
     const outlet = doc.outlet?.trim();
-    if (outlet && doc.author) return `${doc.author} of ${outlet}`;
+    // "Hollis Amberley" for the blog "Hollis Amberley — Notes", not "Hollis Amberley of Hollis Amberley — Notes".
+    if (outlet && doc.author) return outlet.toLowerCase().includes(doc.author.toLowerCase()) ? doc.author : `${doc.author} of ${outlet}`;
     if (outlet) return outlet;
   }
   return attribution(doc);
@@ -799,6 +925,14 @@ function attribution(doc: WriterDocument): string {
 
 function capitalise(s: string): string {
   return s.startsWith('an anonymous') ? `A${s.slice(1)}` : s;
+}
+
+/**
+ * A record's title as a headline or a quoted title: a reply's title is its thread's ("/u/x on <title>" is the title),
+ * and a word set in angle brackets ("why <Larchmont> isn't…") is the word, not an HTML tag.
+ */
+function titleText(doc: WriterDocument): string {
+  return cleanPostText(threadTitle(doc) ?? doc.title).replace(/<([^<>/=]{1,60})>/g, '$1');
 }
 
 /** A trailing run of hashtags is a post's filing, not its words. */
@@ -848,15 +982,39 @@ function peopleOf(documents: WriterDocument[]): PersonName[] {
     const key = displayKey(d.author) ?? handleKey(d.author);
     return named.has(key) ? `person:${key}` : `author:${d.author}`;
   });
+  const mentioned = mentionedPeople(documents);
   return documents.map((doc, i) => {
     const key = keys[i];
     const group = documents.map((_, j) => j).filter((j) => keys[j] === key);
     const full = group.find((j) => displayKey(documents[j].author));
-    if (!key.startsWith('person:') || full === undefined || group.every((j) => documents[j].author === documents[full].author))
+    if (!key.startsWith('person:') || full === undefined || group.every((j) => documents[j].author === documents[full].author)) {
+      // A handle that spells the initial and surname (or the whole name) of a person another record names in its
+      // text ("@qfairweather…" and "…said Quentin Fairweather, a technology lawyer") is that person: named in full,
+      // the handle kept beside the platform, the naming record cited.
+      const handle = doc.author && !displayKey(doc.author) ? handleKey(doc.author) : '';
+      const match = handle.length >= 5 ? mentioned.find((m) => m.keys.includes(handle)) : undefined;
+      if (match) return { key: `person:${match.keys[0]}`, name: match.name, where: `${platformName(doc.platform)}, as ${doc.author}`, sources: [match.record] };
       return { key, name: attribution(doc), where: null, sources: [] };
+    }
     const places = [...new Set([placeOf(doc), ...group.map((j) => placeOf(documents[j]))])];
     return { key, name: documents[full].author, where: places.length > 1 ? places.join(', and ') : null, sources: full === i ? [] : [full] };
   });
+}
+
+/** People the records name in their text (compromise), with the handle spellings that would be theirs. */
+function mentionedPeople(documents: WriterDocument[]): Array<{ name: string; keys: string[]; record: number }> {
+  const out: Array<{ name: string; keys: string[]; record: number }> = [];
+  documents.forEach((doc, record) => {
+    for (const raw of nlp(`${doc.title}. ${doc.text}`).people().out('array') as string[]) {
+      const name = raw.replace(/[^\p{L}\s'’-]+$/u, '').trim();
+      const words = name.split(/\s+/);
+      if (words.length !== 2 || !words.every((w) => /^\p{Lu}\p{Ll}+(?:-\p{Lu}\p{Ll}+)?$/u.test(w))) continue;
+      const [first, last] = words.map((w) => fold(w).replace(/[^a-z]/g, ''));
+      if (out.some((m) => m.name === name)) continue;
+      out.push({ name, keys: [first + last, first[0] + last, first + last[0]], record });
+    }
+  });
+  return out;
 }
 
 const NEGATED = /\b(?:not|no|never|nobody|nothing|none|isn['’]t|aren['’]t|wasn['’]t|doesn['’]t|don['’]t|didn['’]t|won['’]t|can['’]t|cannot)\b/i;
@@ -956,29 +1114,69 @@ function verbFor(v: Voice, seed: number, offset: number): string {
   return pick(VERBS[actOf(v)], seed, offset);
 }
 
-/** A position stated once, in the writer's own framing words, before the voices that hold it are quoted. */
-function positionLine(voices: Voice[], issue: string | null, seed: number, first: boolean): string {
+type Stance = 'critical' | 'approving' | 'divided' | 'asking' | 'figures' | null;
+
+interface PreviousStance {
+  stance: Stance;
+  issue: string | null;
+  voices: Voice[];
+}
+
+/** What the voices quoted for one position do, by majority of their own words. */
+function stanceOf(voices: Voice[]): Stance {
   const acts = voices.map(actOf);
   const n = (kinds: Act[]) => acts.filter((a) => kinds.includes(a)).length;
   const critical = n(['objects', 'warns', 'contests']);
   const approving = n(['approves']);
   // A position is the majority's: more than half of the voices quoted for it.
   const half = voices.length / 2 + 0.01;
+  if (critical && approving) return 'divided';
+  if (critical >= half) return 'critical';
+  if (approving >= half) return 'approving';
+  if (n(['asks']) >= half) return 'asking';
+  if (n(['reports']) >= half) return 'figures';
+  return null;
+}
+
+/**
+ * How a position comes in: a sentence of the writer's own when the voices' words give it a stance (and it answers the
+ * position before it when that one went the other way), or an opener for the first voice ("On clause 4(b), ",
+ * "Beyond the incident reporting, "); never a filler line ahead of three quotes.
+ */
+function positionLine(input: {
+  stance: Stance;
+  issue: string | null;
+  seed: number;
+  previous: PreviousStance | null;
+  firstIssue: string | null;
+  names: (v: Voice) => string;
+  announced: boolean;
+}): { sentence: string | null; opener: string; cites?: Voice[] } {
+  const { stance, issue, seed, previous } = input;
+  const prev = previous?.issue && previous.stance && previous.stance !== stance ? previous : null;
   if (issue === null) {
-    if (n(['asks']) >= half) return 'Others had questions of their own.';
-    if (critical >= half) return 'Other voices were critical too.';
-    if (n(['reports']) >= half) return pick(['Others brought figures and first-hand detail.', 'Others added detail of their own.'], seed);
-    return pick(['Other voices took up other parts of the story.', 'The rest of the conversation ranged wider.'], seed);
+    // The first voices of a story with no issue come in plainly; later ones move on from what was said before.
+    const beyond = input.firstIssue ? pick([`Beyond ${input.firstIssue}, `, `Away from ${input.firstIssue}, `], seed) : previous ? 'Elsewhere, ' : '';
+    if (stance === 'asking') return { sentence: `${beyond}the posts were mostly questions.`, opener: '' };
+    if (stance === 'critical') return { sentence: `${beyond}the criticism went on.`, opener: '' };
+    return { sentence: null, opener: beyond };
   }
-  if (critical && approving) return `Opinion on ${issue} divided.`;
-  if (critical >= half) return pick([`The criticism centred on ${issue}.`, `Much of the criticism was about ${issue}.`], seed);
-  if (approving >= half) return pick([`Those who welcomed it pointed to ${issue}.`, `The approval centred on ${issue}.`], seed);
-  if (n(['asks']) >= half) return `Much of the talk about ${issue} took the form of questions.`;
-  if (n(['reports']) >= half)
-    return pick([`Several voices put figures on ${issue}.`, `A good part of the talk was about ${issue}, and people brought figures.`], seed);
-  if (n(['argues']) >= half) return pick([`Some made a case about ${issue}.`, `A strand of argument ran through ${issue}.`], seed);
-  return pick(
-    [`${first ? 'One' : 'Another'} strand of the conversation was ${issue}.`, `Much of the talk turned to ${issue}.`, `People kept returning to ${issue}.`],
-    seed,
-  );
+  // A contrast with the position before, when the two went opposite ways.
+  if (prev && ((stance === 'critical' && prev.stance === 'approving') || (stance === 'approving' && prev.stance === 'critical'))) {
+    const who = input.names(prev.voices[0]);
+    return {
+      sentence:
+        stance === 'critical'
+          ? `While ${who} welcomed ${prev.issue}, the criticism centred on ${issue}.`
+          : `While ${who} was critical of ${prev.issue}, ${issue} drew approval.`,
+      opener: '',
+      cites: [prev.voices[0]],
+    };
+  }
+  if (stance === 'divided') return { sentence: `Opinion on ${issue} divided.`, opener: '' };
+  if (stance === 'critical') return { sentence: pick([`The criticism centred on ${issue}.`, `Much of the criticism was about ${issue}.`], seed), opener: '' };
+  if (stance === 'approving') return { sentence: pick([`Those who welcomed it pointed to ${issue}.`, `The approval centred on ${issue}.`], seed), opener: '' };
+  if (stance === 'asking') return { sentence: `Much of the talk about ${issue} took the form of questions.`, opener: '' };
+  if (input.announced) return { sentence: null, opener: '' };
+  return { sentence: null, opener: pick([`On ${issue}, `, `As for ${issue}, `, `Turning to ${issue}, `], seed) };
 }
