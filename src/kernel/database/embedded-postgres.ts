@@ -148,13 +148,19 @@ function workerFile(): string {
   return existsSync(built) ? built : join(__dirname, 'embedded-postgres.worker-loader.cjs');
 }
 
-/** Thrown by every query once the database thread has died. */
+/**
+ * Thrown by every query once the database thread has died. The message is fixed (it reaches the public /health):
+ * why it died (which can name files in DATA_DIR) is in `reason` and in the log.
+ */
 export class EmbeddedDatabaseStoppedError extends Error {
-  constructor(reason: string) {
-    super(`the embedded database stopped (${reason}): restart Broadsheet`);
+  constructor(readonly reason: string) {
+    super('the embedded database stopped: restart Broadsheet (the log says why)');
     this.name = 'EmbeddedDatabaseStoppedError';
   }
 }
+
+/** How long closing waits for the thread to drain its queue and close PGlite before it ends the thread. */
+const CLOSE_DEADLINE_MS = 60_000;
 
 /**
  * Embedded PostgreSQL: PGlite (PostgreSQL in WASM) in a worker thread of its own (`embedded-postgres.worker.ts`),
@@ -175,14 +181,17 @@ export class EmbeddedPostgres {
   private readonly clientSockets = new Set<Socket>();
   private failure?: EmbeddedDatabaseStoppedError;
   private stopping?: Promise<void>;
+  /** The thread has ended (however): nothing is left to ask to close. */
+  private exited = false;
 
   private constructor(
     private readonly worker: Worker,
     private readonly dir?: string,
     private readonly lock?: DataDirLock,
   ) {
-    worker.on('error', (error) => this.fail(error.message));
+    worker.on('error', (error: unknown) => this.fail(error instanceof Error ? error.message : String(error)));
     worker.on('exit', (code) => {
+      this.exited = true;
       if (!this.stopping) this.fail(`its thread exited with code ${code}`);
     });
     // Only a request waiting for its answer keeps the process alive (`PortStream`), as when PGlite ran in it.
@@ -359,7 +368,7 @@ export class EmbeddedPostgres {
   private fail(reason: string): void {
     if (this.failure || this.stopping) return;
     this.failure = new EmbeddedDatabaseStoppedError(reason);
-    this.logger.error(`${this.failure.message}; every query fails until then`);
+    this.logger.error(`the embedded database stopped (${reason}): restart Broadsheet; every query fails until then`);
     for (const stream of this.streams) stream.destroy(this.failure);
     this.streams.clear();
   }
@@ -392,7 +401,10 @@ export class EmbeddedPostgres {
   /** Asks the thread to drain its queue and close PGlite, waits for its answer, then ends the thread. */
   private async closeDatabase(): Promise<void> {
     const worker = this.worker;
+    // A thread that died while the socket was closing (after `fail` stopped listening) cannot answer.
+    if (this.exited) return;
     worker.ref();
+    let deadline: NodeJS.Timeout | undefined;
     try {
       const answer = await new Promise<FromEmbeddedWorker>((resolve, reject) => {
         const onExit = (code: number) => reject(new Error(`the embedded database's thread exited with code ${code} while closing`));
@@ -403,10 +415,13 @@ export class EmbeddedPostgres {
           worker.off('error', reject);
           resolve(message);
         });
+        // A thread stuck in a query never answers: shutdown must still end (the thread is ended below).
+        deadline = setTimeout(() => reject(new Error(`the embedded database did not close within ${CLOSE_DEADLINE_MS / 1000} s`)), CLOSE_DEADLINE_MS);
         worker.postMessage({ type: 'stop' } satisfies ToEmbeddedWorker);
       });
       if (answer.type !== 'stopped') throw new Error(`could not close the embedded database: ${'message' in answer ? answer.message : answer.type}`);
     } finally {
+      clearTimeout(deadline);
       await worker.terminate();
     }
   }

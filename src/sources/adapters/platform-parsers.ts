@@ -1,5 +1,5 @@
 import { cleanText } from '../parsing/clean-text';
-import { parseFeedDate } from '../parsing/feed-date';
+import { dateFromEpochSeconds, parseFeedDate } from '../parsing/feed-date';
 import { FeedParseError } from '../parsing/feed-parse-error';
 import { htmlToText, MAX_TEXT, rawPayload, resolveUrl, type Engagement, type ParsedFeed, type ParsedItem, type RejectedItem } from '../parsing/feed-parser';
 
@@ -118,7 +118,7 @@ export function parseRedditListing(body: string, options: PlatformParseOptions):
         author: d.author ? `u/${s(d.author)}` : '',
         html: typeof d.selftext_html === 'string' ? d.selftext_html : undefined,
         text: typeof d.selftext_html === 'string' ? undefined : s(d.selftext),
-        date: typeof d.created_utc === 'number' ? new Date(d.created_utc * 1000) : null,
+        date: dateFromEpochSeconds(d.created_utc),
         engagement: engagement({ score: d.score, comments: d.num_comments, upvoteRatio: undefined }),
         raw: d,
       };
@@ -145,7 +145,7 @@ export function parseHackerNewsSearch(body: string, options: PlatformParseOption
         author: s(hit.author),
         html: typeof hit.story_text === 'string' && hit.story_text ? hit.story_text : typeof hit.comment_text === 'string' ? hit.comment_text : undefined,
         text: hit.url ? s(hit.url) : '',
-        date: typeof hit.created_at_i === 'number' ? new Date(hit.created_at_i * 1000) : parseFeedDate(hit.created_at),
+        date: dateFromEpochSeconds(hit.created_at_i) ?? parseFeedDate(hit.created_at),
         engagement: engagement({ points: hit.points, comments: hit.num_comments }),
         raw: hit,
       };

@@ -1,4 +1,5 @@
-import { parseFeedDate } from './feed-date';
+import { parseHackerNewsSearch, parseRedditListing } from '../adapters/platform-parsers';
+import { dateFromEpochSeconds, parseFeedDate } from './feed-date';
 
 describe('parseFeedDate', () => {
   it.each([
@@ -33,5 +34,42 @@ describe('parseFeedDate', () => {
     '   ',
   ])('refuses %p (the item is then dated when first seen)', (input) => {
     expect(parseFeedDate(input)).toBeNull();
+  });
+});
+
+describe('dateFromEpochSeconds (Reddit created_utc, Algolia created_at_i)', () => {
+  it.each([
+    [1763460000, '2025-11-18T10:00:00.000Z'],
+    [1763460000.5, '2025-11-18T10:00:00.500Z'],
+    [0, null],
+    [-62_200_000_000, null], // year 0: PostgreSQL refuses its ISO form, which failed the source's whole write
+    [1e15, null],
+    [Number.NaN, null],
+    [Number.POSITIVE_INFINITY, null],
+    ['1763460000', null],
+    [null, null],
+  ])('%p gives %p', (input, expected) => {
+    expect(dateFromEpochSeconds(input)?.toISOString() ?? null).toBe(expected);
+  });
+
+  it('a platform item with an absurd timestamp is kept, undated (dated when first seen), not refused by the database', () => {
+    const options = { fetchedAt: new Date('2026-11-20T00:00:00Z'), maxItems: 10 };
+    const reddit = parseRedditListing(
+      JSON.stringify({
+        kind: 'Listing',
+        data: {
+          children: [
+            { kind: 't3', data: { name: 't3_a', id: 'a', permalink: '/r/x/comments/a/', title: 'Year zero', selftext: 'text', created_utc: -62_200_000_000 } },
+          ],
+        },
+      }),
+      options,
+    );
+    expect(reddit.items.map((i) => [i.dated, i.publishedAt.toISOString()])).toEqual([[false, '2026-11-20T00:00:00.000Z']]);
+    const hn = parseHackerNewsSearch(
+      JSON.stringify({ hits: [{ objectID: '1', title: 'Far future', created_at_i: 1e15, created_at: '2026-11-19T08:00:00.000Z' }] }),
+      options,
+    );
+    expect(hn.items.map((i) => [i.dated, i.publishedAt.toISOString()])).toEqual([[true, '2026-11-19T08:00:00.000Z']]);
   });
 });

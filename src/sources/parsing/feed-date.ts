@@ -66,3 +66,17 @@ export function parseFeedDate(input: unknown): Date | null {
   const ms = date.toMillis();
   return ms >= EARLIEST && date.year <= 9999 ? new Date(ms) : null;
 }
+
+/** Latest date taken as real (the end of year 9999, as for feed dates). */
+const LATEST = Date.UTC(10000, 0, 1) - 1;
+
+/**
+ * A platform's epoch-seconds timestamp (Reddit's `created_utc`, Algolia's `created_at_i`) as a date, with the bounds
+ * of `parseFeedDate`: a placeholder, a negative, a non-finite or an absurd number gives null (the item is then dated
+ * when it is first seen), never a date the database refuses (year 0 and before), which would fail the whole write.
+ */
+export function dateFromEpochSeconds(input: unknown): Date | null {
+  if (typeof input !== 'number' || !Number.isFinite(input)) return null;
+  const ms = Math.round(input * 1000);
+  return ms >= EARLIEST && ms <= LATEST ? new Date(ms) : null;
+}
