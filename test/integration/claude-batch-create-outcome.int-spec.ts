@@ -4,9 +4,9 @@ import { NarrativeWriter } from '../../src/kernel/llm/narrative-writer.port';
 import { SUBMIT_GRACE_MS } from '../../src/narratives/narrative-batches';
 import { NarrativesRepository } from '../../src/narratives/narratives.repository';
 import { type NarrativesService } from '../../src/narratives/narratives.service';
-import { FakeClock } from '../fakes/fake-clock';
-import { startFakeAnthropic, type FakeAnthropic } from '../fakes/fake-anthropic';
-import { batchCreates, buildTotal as total, localBatches as localRows, startBatchWeek } from '../support/batch-week';
+import { type FakeClock } from '../fakes/fake-clock';
+import { type FakeAnthropic } from '../fakes/fake-anthropic';
+import { batchCreates, buildTotal as total, localBatches as localRows, startBatchCase, type BatchCase } from '../support/batch-week';
 import { type TestApp } from '../support/test-app';
 
 /**
@@ -24,16 +24,17 @@ describe('the outcome of a Message Batch create', () => {
   const creates = () => batchCreates(claude);
   const localBatches = () => localRows(db);
 
+  let world: BatchCase | undefined;
+
   beforeEach(async () => {
-    clock = new FakeClock(new Date('2026-11-27T12:00:00Z'));
-    claude = await startFakeAnthropic({ batchPollsBeforeEnd: 0, now: () => clock.now() });
-    ({ t, db, narratives, week } = await startBatchWeek(claude, { clock }));
+    world = await startBatchCase();
+    ({ clock, claude, t, db, narratives, week } = world);
   }, 120_000);
 
   afterEach(async () => {
     jest.restoreAllMocks();
-    await t?.close();
-    await claude?.close();
+    await world?.close();
+    world = undefined;
   });
 
   it('treats a 502 to the create as "maybe created": it finds the batch later and never creates a second one', async () => {

@@ -5,9 +5,9 @@ import { NarrativeWriter } from '../../src/kernel/llm/narrative-writer.port';
 import { SUBMIT_GRACE_MS } from '../../src/narratives/narrative-batches';
 import { NarrativesRepository } from '../../src/narratives/narratives.repository';
 import { type NarrativesService } from '../../src/narratives/narratives.service';
-import { FakeClock } from '../fakes/fake-clock';
-import { startFakeAnthropic, type FakeAnthropic } from '../fakes/fake-anthropic';
-import { batchCreates, buildTotal as total, localBatches as localRows, startBatchWeek } from '../support/batch-week';
+import { type FakeClock } from '../fakes/fake-clock';
+import { type FakeAnthropic } from '../fakes/fake-anthropic';
+import { batchCreates, buildTotal as total, localBatches as localRows, startBatchCase, type BatchCase } from '../support/batch-week';
 import { type TestApp } from '../support/test-app';
 
 /**
@@ -26,16 +26,17 @@ describe('Message Batches after a crash while submitting', () => {
   const creates = () => batchCreates(claude);
   const localBatches = () => localRows(db);
 
+  let world: BatchCase | undefined;
+
   beforeEach(async () => {
-    clock = new FakeClock(new Date('2026-11-27T12:00:00Z'));
-    claude = await startFakeAnthropic({ batchPollsBeforeEnd: 0, now: () => clock.now() });
-    ({ t, db, narratives, week } = await startBatchWeek(claude, { clock }));
+    world = await startBatchCase();
+    ({ clock, claude, t, db, narratives, week } = world);
   }, 120_000);
 
   afterEach(async () => {
     jest.restoreAllMocks();
-    await t?.close();
-    await claude?.close();
+    await world?.close();
+    world = undefined;
   });
 
   it('finds the batch Anthropic accepted but we never recorded, waits while it processes, ignores a look-alike, and never creates it twice', async () => {

@@ -4,7 +4,8 @@ import { type Clock } from '../../src/kernel/clock/clock';
 import { weekContaining, type Week } from '../../src/kernel/clock/week';
 import { NarrativesService, type BuildSummary } from '../../src/narratives/narratives.service';
 import { SourcesService } from '../../src/sources/sources.service';
-import { type FakeAnthropic } from '../fakes/fake-anthropic';
+import { startFakeAnthropic, type FakeAnthropic } from '../fakes/fake-anthropic';
+import { FakeClock } from '../fakes/fake-clock';
 import { startTestApp, type TestApp } from './test-app';
 
 /** An app that writes through Message Batches against `claude`, with the demo week polled: what the batch tests build. */
@@ -26,6 +27,38 @@ export async function startBatchWeek(
   await t.get(SourcesService).pollAll();
   const week = weekContaining((await t.get(SourcesService).latestRecordAt())!);
   return { t, db: t.get(DataSource), narratives: t.get(NarrativesService), week };
+}
+
+/** One case's own world for the batch-recovery tests: a fake clock, a fake Anthropic on it, and a batch week. */
+export interface BatchCase {
+  clock: FakeClock;
+  claude: FakeAnthropic;
+  t: TestApp;
+  db: DataSource;
+  narratives: NarrativesService;
+  week: Week;
+  close(): Promise<void>;
+}
+
+/** Starts a `BatchCase` (batches end on their first poll); `close` stops the app and the fake. */
+export async function startBatchCase(): Promise<BatchCase> {
+  const clock = new FakeClock(new Date('2026-11-27T12:00:00Z'));
+  const claude = await startFakeAnthropic({ batchPollsBeforeEnd: 0, now: () => clock.now() });
+  try {
+    const week = await startBatchWeek(claude, { clock });
+    return {
+      clock,
+      claude,
+      ...week,
+      close: async () => {
+        await week.t.close();
+        await claude.close();
+      },
+    };
+  } catch (error) {
+    await claude.close();
+    throw error;
+  }
 }
 
 /** A count summed over a build's beats. */
